@@ -1,0 +1,122 @@
+"""build_application(): the one place that builds the PTB Application and registers every
+handler, in one visible list."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import Bot, BotCommand
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.outbox import OutboxWorker
+from bot.regions import RegionList
+from bot.render import Renderer
+from bot.scheduler import TICK_SECONDS, tick
+from bot.services import Services
+from handlers.arrival import ArrivalFlow
+from handlers.errors import on_error
+from handlers.start import StartFlow
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("arrive", "my", "cancel", "language", "start")
+
+
+def build_application(
+    config: Config,
+    token: str,
+    db: Database,
+    clock: Clock,
+    *,
+    request: BaseRequest | None = None,
+    start_outbox: bool = True,
+) -> Application:
+    """The bot, ready to ``initialize()``. ``request`` replaces the HTTP client (tests, bench);
+    the outbox worker then runs only when ``start_outbox`` (tests drain it by hand)."""
+    regions = RegionList(config.regions.file)
+    regions.load()
+    services = Services(config=config, db=db, clock=clock, renderer=Renderer(), regions=regions)
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(config.bot.api_base_url)
+        .base_file_url(config.bot.file_url)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+    application = builder.build()
+    application.bot_data["services"] = services
+    application.bot_data["start_outbox"] = start_outbox
+    services.bot = application.bot
+    services.outbox = OutboxWorker(
+        db, _outbox_bot(application, token, config, request), clock,
+        rate_per_second=config.outbox.rate_per_second,
+        group_per_minute=config.outbox.group_per_minute,
+        max_attempts=config.outbox.max_attempts,
+    )  # fmt: skip
+    register(application, services)
+    return application
+
+
+def _outbox_bot(app: Application, token: str, config: Config, request: BaseRequest | None) -> Bot:
+    """The outbox limits its own rate, so it sends through a bot without PTB's rate limiter;
+    inline replies keep the limiter, which also retries them after a flood-control wait."""
+    if request is not None:
+        return app.bot
+    return Bot(token, base_url=config.bot.api_base_url, base_file_url=config.bot.file_url)
+
+
+def register(application: Application, services: Services) -> None:
+    arrival = ArrivalFlow(services)
+    start = StartFlow(services, arrival)
+    application.add_handlers([*start.handlers(), *arrival.handlers()])
+    application.add_error_handler(on_error)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(_tick, interval=TICK_SECONDS, first=1)
+
+
+async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await tick(context.bot_data["services"])
+
+
+async def _post_init(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    await _set_commands(application, services)
+    if application.bot_data["start_outbox"] and services.outbox is not None:
+        worker_bot = services.outbox.bot
+        if worker_bot is not application.bot:
+            await worker_bot.initialize()
+        application.bot_data["outbox_task"] = asyncio.create_task(services.outbox.run())
+
+
+async def _set_commands(application: Application, services: Services) -> None:
+    renderer = services.renderer
+    for locale, language in (("zh_CN", "zh"), ("en", "en")):
+        commands = [BotCommand(c, renderer.text(locale, "start", f"cmd_{c}")) for c in COMMANDS]
+        kwargs: dict[str, Any] = {"language_code": language}
+        if locale == services.config.bot.default_locale:
+            await application.bot.set_my_commands(commands)
+        await application.bot.set_my_commands(commands, **kwargs)
+
+
+async def _post_shutdown(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    task = application.bot_data.get("outbox_task")
+    if services.outbox is not None and task is not None:
+        services.outbox.stop()
+        try:
+            await asyncio.wait_for(task, 10)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()
+        if services.outbox.bot is not application.bot:
+            await services.outbox.bot.shutdown()

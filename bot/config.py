@@ -1,0 +1,536 @@
+"""Configuration: a TOML file -> frozen, validated objects, with precise error messages.
+
+`load_config(path)` and `parse_config(data, base_dir)` either return a `Config` or raise
+`ConfigError` listing *every* problem found, each as "key.path[index]: what is wrong"
+(the caller prefixes the file name). A bad config never causes a traceback.
+"""
+
+import json
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from bot.domain.risk import RISK_CATEGORIES
+
+__all__ = [
+    "RISK_CATEGORIES",
+    "ArrivalSettings",
+    "BotSettings",
+    "Config",
+    "ConfigError",
+    "Grid",
+    "KeyUnit",
+    "Leadership",
+    "Measure",
+    "Measures",
+    "OutboxSettings",
+    "RegionsSettings",
+    "Schedule",
+    "Town",
+    "Village",
+    "load_config",
+    "parse_config",
+]
+
+class ConfigError(Exception):
+    """The configuration is invalid; `problems` lists every problem, "path: message"."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems) or ["invalid configuration"]
+        super().__init__(self.problems[0])
+
+
+# --- small validators -------------------------------------------------------------------
+
+
+def _q(value: object) -> str:
+    """Show a value as in the TOML file: strings quoted."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _fail(message: str) -> PydanticCustomError:
+    # The message travels in the context so that braces in user input are never formatted.
+    return PydanticCustomError("paicha", "{message}", {"message": message})
+
+
+def _matching(regex: str, what: str) -> AfterValidator:
+    pattern = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise _fail(f"{_q(value)} is not a valid {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise _fail("must not be empty")
+    return value
+
+
+def _not_empty(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    # Not Field(min_length=1): pydantic would also report "too short" when an item is invalid.
+    if not values:
+        raise _fail("must not be empty")
+    return values
+
+
+def _positive_user(value: int) -> int:
+    if value <= 0:
+        raise _fail(f"must be a positive user id, not {value}")
+    return value
+
+
+def _negative_chat(value: int) -> int:
+    if value >= 0:
+        raise _fail(f"must be a negative group chat id, not {value}")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except Exception:  # ZoneInfoNotFoundError, ValueError, OSError...: all mean "not a zone"
+        raise _fail(f"{_q(value)} is not a time zone") from None
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"https?://[^\s/]", value):
+        raise _fail(f"{_q(value)} must start with http:// or https://")
+    return value
+
+
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+
+
+def _clock_time(value: object) -> time:
+    """ "HH:MM" (00:00–23:59) -> time; a TOML local time without seconds is accepted too."""
+    if isinstance(value, time) and value.second == value.microsecond == 0 and not value.tzinfo:
+        return value
+    if isinstance(value, str) and (match := _HHMM.fullmatch(value)):
+        return time(int(match[1]), int(match[2]))
+    raise _fail(f"{_q(value)} is not HH:MM")
+
+
+def _sorted_unique(values: tuple[time, ...]) -> tuple[time, ...]:
+    return tuple(sorted(set(values)))
+
+
+def _base_dir(info: ValidationInfo) -> Path:
+    return Path((info.context or {}).get("base_dir", "."))
+
+
+def _resolve(value: object, info: ValidationInfo) -> Path:
+    if not isinstance(value, str | Path):
+        raise _fail(f"must be a file path (a string), not {_q(value)}")
+    if not str(value).strip():
+        raise _fail("must not be empty")
+    return _base_dir(info) / value
+
+
+def _optional_path(value: object, info: ValidationInfo) -> Path | None:
+    return None if value in ("", None) else _resolve(value, info)
+
+
+def _existing_file(value: Path) -> Path:
+    if not value.exists():
+        raise _fail(f"no such file: {value}")
+    if not value.is_file():
+        raise _fail(f"not a file: {value}")
+    return value
+
+
+Int = Annotated[int, Field(strict=True)]
+Float = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Bool = Annotated[bool, Field(strict=True)]
+Name = Annotated[str, AfterValidator(_not_blank)]
+UserId = Annotated[int, Field(strict=True), AfterValidator(_positive_user)]
+ChatId = Annotated[int, Field(strict=True), AfterValidator(_negative_chat)]
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+Times = Annotated[tuple[ClockTime, ...], AfterValidator(_sorted_unique)]
+FilePath = Annotated[Path, BeforeValidator(_resolve)]
+SmallId = Annotated[str, _matching(r"[a-z0-9_]{1,16}", "id (1–16 of a-z, 0-9, _)")]
+GridId = Annotated[str, _matching(r"[A-Z0-9]{2,8}", "grid id (2–8 of A-Z, 0-9)")]
+TownCode = Annotated[str, _matching(r"[A-Z]{1,6}", "town code (1–6 letters A-Z)")]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- sections ---------------------------------------------------------------------------
+
+
+class Town(_Frozen):
+    name: Name
+    code: TownCode
+    timezone: Annotated[str, AfterValidator(_time_zone)] = "Asia/Shanghai"
+    region: str = ""
+
+
+class BotSettings(_Frozen):
+    api_base_url: Annotated[str, AfterValidator(_http_url)] = "https://api.telegram.org/bot"
+    api_file_url: str = Field(default="", validate_default=True)
+    database: FilePath = Field(default="var/paicha.sqlite3", validate_default=True)
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    conversation_timeout_minutes: Annotated[Int, Field(ge=1, le=1440)] = 30
+    poll_timeout_seconds: Annotated[Int, Field(ge=0, le=50)] = 30
+    clock_file: Annotated[Path | None, BeforeValidator(_optional_path)] = None
+
+    @field_validator("api_file_url")
+    @classmethod
+    def _file_url_known(cls, value: str, info: ValidationInfo) -> str:
+        if value:
+            return _http_url(value)
+        base = info.data.get("api_base_url")
+        if base is not None and not base.endswith("/bot"):
+            raise _fail('needed: api_base_url does not end in "/bot", so it cannot be derived')
+        return value
+
+    @property
+    def file_url(self) -> str:
+        """api_file_url, or derived from api_base_url: ".../bot" -> ".../file/bot"."""
+        return self.api_file_url or self.api_base_url.removesuffix("/bot") + "/file/bot"
+
+
+class Leadership(_Frozen):
+    chat_id: ChatId
+    admins: tuple[UserId, ...]
+
+
+class ArrivalSettings(_Frozen):
+    id_number: Literal["required", "optional"] = "required"
+    max_days_back: Annotated[Int, Field(ge=1, le=365)] = 30
+    lookback_days: Annotated[Int, Field(ge=1, le=60)] = 14
+    max_companions: Annotated[Int, Field(ge=0, le=50)] = 10
+
+
+class RegionsSettings(_Frozen):
+    file: Annotated[FilePath, AfterValidator(_existing_file)]
+
+
+class OutboxSettings(_Frozen):
+    rate_per_second: Annotated[Float, Field(gt=0, le=30)] = 25.0
+    group_per_minute: Annotated[Int, Field(ge=1, le=20)] = 20
+    max_attempts: Annotated[Int, Field(ge=1, le=100)] = 8
+
+
+class Schedule(_Frozen):
+    digest: Times = (time(8, 0), time(20, 0))
+    checkin: Times = (time(9, 0), time(20, 0))
+    checkin_reminder_minutes: Annotated[Int, Field(ge=1, le=1440)] = 60
+    tip_deadline_hours: Annotated[Float, Field(gt=0, le=720)] = 12.0
+    symptom_tip_deadline_hours: Annotated[Float, Field(gt=0, le=720)] = 2.0
+    arrival_deadline_hours: Annotated[Float, Field(gt=0, le=720)] = 12.0
+
+
+class Grid(_Frozen):
+    id: GridId
+    name: Name
+    workers: tuple[UserId, ...] = ()
+
+
+class Village(_Frozen):
+    id: SmallId
+    name: Name
+    admins: tuple[UserId, ...] = ()
+    grids: Annotated[tuple[Grid, ...], AfterValidator(_not_empty)]
+
+
+class KeyUnit(_Frozen):
+    id: SmallId
+    name: Name
+    kind: Literal["enterprise_park", "school", "hotel", "other"]
+    village: str
+    note: str = ""
+
+
+class Measure(_Frozen):
+    kind: Literal[
+        "centralized_isolation",
+        "home_observation",
+        "home_monitoring",
+        "medical_care",
+        "self_monitoring",
+    ]
+    days: Annotated[Int, Field(ge=0, le=60)]
+    test_days: tuple[Int, ...]  # 1..days, ascending: checked in _check_test_days
+    alert: Bool = False
+
+
+class Measures(_Frozen):
+    """Measure per risk category; behaves as a read-only mapping in RISK_CATEGORIES order."""
+
+    symptomatic: Measure
+    overseas: Measure
+    high_risk: Measure
+    red_code: Measure
+    medium_risk: Measure
+    yellow_code: Measure
+    quarantine_done: Measure
+    low: Measure
+
+    def __getitem__(self, category: str) -> Measure:
+        if category not in RISK_CATEGORIES:
+            raise KeyError(category)
+        return getattr(self, category)
+
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
+        return iter(RISK_CATEGORIES)
+
+    def __len__(self) -> int:
+        return len(RISK_CATEGORIES)
+
+    def __contains__(self, category: object) -> bool:
+        return category in RISK_CATEGORIES
+
+    def keys(self) -> tuple[str, ...]:
+        return RISK_CATEGORIES
+
+    def values(self) -> tuple[Measure, ...]:
+        return tuple(self[c] for c in RISK_CATEGORIES)
+
+    def items(self) -> tuple[tuple[str, Measure], ...]:
+        return tuple((c, self[c]) for c in RISK_CATEGORIES)
+
+    def get(self, category: str, default: Measure | None = None) -> Measure | None:
+        return self[category] if category in RISK_CATEGORIES else default
+
+
+Mapping.register(Measures)
+assert tuple(Measures.model_fields) == RISK_CATEGORIES
+
+
+class Config(_Frozen):
+    town: Town
+    bot: BotSettings = Field(default_factory=dict, validate_default=True)
+    leadership: Leadership
+    arrival: ArrivalSettings = ArrivalSettings()
+    regions: RegionsSettings
+    outbox: OutboxSettings = OutboxSettings()
+    schedule: Schedule = Schedule()
+    villages: Annotated[tuple[Village, ...], AfterValidator(_not_empty)]
+    key_units: tuple[KeyUnit, ...] = ()
+    measures: Measures
+
+    def village(self, village_id: str) -> Village | None:
+        return next((v for v in self.villages if v.id == village_id), None)
+
+    def grid(self, grid_id: str) -> tuple[Village, Grid] | None:
+        for village in self.villages:
+            for grid in village.grids:
+                if grid.id == grid_id:
+                    return village, grid
+        return None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.town.timezone)
+
+
+# --- loading ----------------------------------------------------------------------------
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML config file; relative paths in it are relative to its folder."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(["no such file"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"not UTF-8 text: {exc.reason} at byte {exc.start}"]) from None
+    except OSError as exc:
+        raise ConfigError([f"cannot read: {exc.strerror or exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"TOML syntax error: {exc}"]) from None
+    return parse_config(data, path.absolute().parent)
+
+
+def parse_config(data: dict[str, Any], base_dir: Path) -> Config:
+    """Validate parsed TOML; raise ConfigError listing every problem found."""
+    config: Config | None = None
+    problems: list[str] = []
+    try:
+        config = Config.model_validate(data, context={"base_dir": Path(base_dir)})
+    except ValidationError as exc:
+        problems = [_problem(error) for error in exc.errors(include_url=False)]
+    problems += _cross_checks(data)
+    if problems or config is None:
+        raise ConfigError(problems)
+    return config
+
+
+# --- pydantic errors -> short messages --------------------------------------------------
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f"{'.' if text else ''}{part}"
+    return text
+
+
+def _problem(error: ErrorDetails) -> str:
+    loc = tuple(error["loc"])
+    if error["type"] == "extra_forbidden":
+        loc, message = loc[:-1], f"unknown key {_q(str(error['loc'][-1]))}"
+    else:
+        message = _message(error)
+    path = _path(loc)
+    return f"{path}: {message}" if path else message
+
+
+_TYPE_NAMES = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "string": "a string",
+    "tuple": "a list",
+    "list": "a list",
+    "dict": "a table",
+    "model": "a table",
+    "model_attributes": "a table",
+    "time": "a time",
+    "path": "a file path",
+}
+
+_BOUNDS = {
+    "greater_than": ("gt", "must be greater than"),
+    "greater_than_equal": ("ge", "must be at least"),
+    "less_than": ("lt", "must be less than"),
+    "less_than_equal": ("le", "must be at most"),
+}
+
+
+def _message(error: ErrorDetails) -> str:
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    if kind == "paicha":
+        return str(ctx["message"])
+    if kind == "missing":
+        return "missing"
+    if kind in _BOUNDS:
+        key, text = _BOUNDS[kind]
+        bound = ctx[key]
+        bound = int(bound) if isinstance(bound, float) and bound.is_integer() else bound
+        return f"{text} {bound}, not {_q(value)}"
+    if kind == "literal_error":
+        choices = ", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))
+        return f"must be one of: {choices}; not {_q(value)}"
+    if kind == "too_short":
+        return "must not be empty" if ctx.get("min_length") == 1 else error["msg"]
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "finite_number":
+        return "must be a finite number"
+    if kind == "int_from_float":
+        return f"must be a whole number, not {_q(value)}"
+    base = kind.removesuffix("_type").removesuffix("_parsing")
+    if base in _TYPE_NAMES:
+        return f"must be {_TYPE_NAMES[base]}, not {_q(value)}"
+    return str(error["msg"])
+
+
+# --- checks across entries (run on the raw data, so they add to any other problems) -----
+
+
+def _tables(value: object, path: str) -> list[tuple[str, dict[str, Any]]]:
+    if not isinstance(value, list):
+        return []
+    return [(f"{path}[{i}]", item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _duplicates(tables: list[tuple[str, dict[str, Any]]], what: str) -> list[str]:
+    seen: set[str] = set()
+    problems = []
+    for path, table in tables:
+        ident = table.get("id")
+        if isinstance(ident, str):
+            if ident in seen:
+                problems.append(f"{path}.id: duplicate {what} {_q(ident)}")
+            seen.add(ident)
+    return problems
+
+
+def _cross_checks(data: object) -> list[str]:
+    if not isinstance(data, dict):
+        return []
+    villages = _tables(data.get("villages"), "villages")
+    grids = [g for path, v in villages for g in _tables(v.get("grids"), f"{path}.grids")]
+    units = _tables(data.get("key_units"), "key_units")
+    return (
+        _duplicates(villages, "village id")
+        + _duplicates(grids, "grid id")
+        + _duplicates(units, "key unit id")
+        + _check_unit_villages(data.get("villages"), units)
+        + _check_measures(data.get("measures"))
+    )
+
+
+def _check_unit_villages(villages: object, units: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    if not isinstance(villages, list) or not villages:
+        return []  # already reported
+    ids = [v.get("id") if isinstance(v, dict) else None for v in villages]
+    if not all(isinstance(i, str) for i in ids):
+        return []  # some village is malformed (already reported): its id is unknown
+    return [
+        f"{path}.village: no village with id {_q(unit['village'])}"
+        for path, unit in units
+        if isinstance(unit.get("village"), str) and unit["village"] not in ids
+    ]
+
+
+def _check_measures(measures: object) -> list[str]:
+    if not isinstance(measures, dict):
+        return []
+    problems = []
+    for category, measure in measures.items():
+        if isinstance(measure, dict):
+            problems += _check_test_days(f"measures.{category}", measure)
+    return problems
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_test_days(path: str, measure: dict[str, Any]) -> list[str]:
+    days, test_days = measure.get("days"), measure.get("test_days")
+    if not (_is_int(days) and 0 <= days <= 60 and isinstance(test_days, list)):
+        return []
+    problems, seen = [], []
+    for i, day in enumerate(test_days):
+        if not _is_int(day):
+            continue  # reported by pydantic
+        where = f"{path}.test_days[{i}]"
+        if not 1 <= day <= days:
+            problems.append(f"{where}: day {day} is not within 1..{days} (days)")
+        elif day in seen:
+            problems.append(f"{where}: day {day} is listed twice")
+        elif seen and day < seen[-1]:
+            problems.append(f"{where}: test days must be in ascending order")
+        seen.append(day)
+    return problems

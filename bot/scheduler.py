@@ -1,0 +1,43 @@
+"""Periodic work: one tick, driven by PTB's JobQueue (APScheduler), that does what fell due.
+
+Everything it acts on is a row in SQLite, so a tick after a restart catches up on whatever
+fell due while the bot was down."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.services import Services
+from storage import drafts, outbox
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 10
+
+
+async def expire_drafts(services: Services) -> int:
+    """End drafts untouched for the configured time, telling their owners (durably)."""
+    minutes = services.config.bot.conversation_timeout_minutes
+    now = services.now()
+    cutoff = now - timedelta(minutes=minutes)
+    stale = await drafts.stale(services.db, cutoff)
+    ended = 0
+    for draft in stale:
+        async with services.db.write() as conn:
+            if not await drafts.delete(conn, draft.user_id, draft.token, cutoff):
+                continue
+            text = services.text(draft.locale, "arrival", "timeout", minutes=minutes)
+            await outbox.enqueue(conn, chat_id=draft.chat_id, text=text, now=now,
+                                 dedup_key=f"draft-timeout:{draft.token}")  # fmt: skip
+        ended += 1
+    if ended:
+        services.wake_outbox()
+    return ended
+
+
+async def tick(services: Services) -> None:
+    try:
+        await expire_drafts(services)
+    except Exception:
+        log.exception("scheduler tick failed; the next tick retries")

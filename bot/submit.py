@@ -1,0 +1,69 @@
+"""Turning a finished draft into a stored report: risk, measure, one transaction with its
+notifications."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from bot.domain import arrival as flow
+from bot.domain.records import PersonRecord, ReportRecord, StoredReport
+from bot.domain.risk import Assessment, MeasurePlan, assess, plan_measure
+from bot.notify import report_notifications
+from bot.services import Services
+from storage import audit, drafts, outbox, reports
+from storage.drafts import Draft
+
+
+def build_record(services: Services, draft: Draft) -> tuple[ReportRecord, Assessment, MeasurePlan]:
+    data = draft.data
+    config = services.config
+    assessment = assess(flow.risk_facts(data), services.regions.current(), config.measures,
+                        config.arrival.lookback_days)  # fmt: skip
+    arrival = date.fromisoformat(data["arrival_date"])
+    plan = plan_measure(assessment.measure, arrival)
+    main = PersonRecord(data["name"], data["phone"], data.get("id_kind"), data.get("id_number"))
+    companions = tuple(
+        PersonRecord(p["name"], p.get("phone"), p.get("id_kind"), p.get("id_number"))
+        for p in data.get("people") or []
+    )
+    record = ReportRecord(
+        draft_token=draft.token,
+        reporter_user_id=draft.user_id,
+        reporter_chat_id=draft.chat_id,
+        locale=draft.locale,
+        relation=data["relation"],
+        village_id=data["village"],
+        grid_id=data["grid"],
+        address=data["address"],
+        arrival_date=arrival,
+        category=data["category"],
+        risk=assessment.category,
+        alert=assessment.alert,
+        measure_kind=plan.kind,
+        measure_start=plan.start,
+        measure_end=plan.end,
+        data={**data, "reasons": [r.code for r in assessment.reasons]},
+        people=(main, *companions),
+    )
+    return record, assessment, plan
+
+
+async def store_report(
+    services: Services, draft: Draft, record: ReportRecord, assessment: Assessment
+) -> StoredReport | None:
+    """Store the report, its notifications and the audit entry together, and drop the draft.
+    Returns None when the draft was already submitted (a double tap)."""
+    now = services.now()
+    since = now - timedelta(days=services.config.arrival.lookback_days)
+    async with services.db.write() as conn:
+        if not await drafts.delete(conn, draft.user_id, draft.token):
+            return None
+        stored = await reports.store(conn, record, town_code=services.config.town.code,
+                                     local_today=services.local_today(), lookback_since=since,
+                                     now=now)  # fmt: skip
+        for message in report_notifications(services, stored, record, assessment):
+            await outbox.enqueue(conn, now=now, **message)
+        action = "report.update" if stored.updated else "report.create"
+        await audit.record(conn, now, record.reporter_user_id, action, f"report:{stored.id}")
+    services.wake_outbox()
+    return stored

@@ -1,0 +1,142 @@
+"""/start (with QR-poster deep links), the menu, /language and /my (own reports, withdraw)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.render import LOCALES
+from bot.services import Services
+from handlers.arrival import ArrivalFlow
+from handlers.common import callback, keyboard, parse_callback, user_locale
+from storage import audit, reports
+
+
+class StartFlow:
+    def __init__(self, services: Services, arrival: ArrivalFlow) -> None:
+        self.s = services
+        self.arrival = arrival
+
+    def handlers(self) -> list[BaseHandler]:
+        private = filters.ChatType.PRIVATE
+        return [
+            CommandHandler("start", self.cmd_start, filters=private),
+            CommandHandler("language", self.cmd_language, filters=private),
+            CommandHandler("my", self.cmd_my, filters=private),
+            CallbackQueryHandler(self.on_menu, pattern=r"^v1:(menu|lang|my):"),
+        ]
+
+    async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._remember(update)
+        payload = context.args[0] if context.args else None
+        if payload:
+            prefill = self.arrival.prefill(payload)
+            if prefill is not None:
+                await self.arrival.begin(update, prefill)
+                return
+        locale = await user_locale(self.s, update.effective_user)
+        text = self.s.text(locale, "start", "welcome", town=self.s.config.town.name)
+        if payload:
+            text = self.s.text(locale, "start", "bad_link") + "\n\n" + text
+        await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML,
+                                                 reply_markup=self.menu(locale))  # fmt: skip
+
+    async def _remember(self, update: Update) -> None:
+        async with self.s.db.write() as conn:
+            await conn.execute(
+                "INSERT INTO users (user_id, first_seen) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (update.effective_user.id, self.s.now().isoformat()),
+            )
+
+    def menu(self, locale: str):  # noqa: ANN201 - an InlineKeyboardMarkup
+        return keyboard([
+            [(self.s.text(locale, "start", "btn_arrive"), callback("menu", "arrive"))],
+            [(self.s.text(locale, "start", "btn_my"), callback("menu", "my"))],
+            [(self.s.text(locale, "start", "btn_language"), callback("menu", "language"))],
+        ])  # fmt: skip
+
+    async def cmd_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._ask_language(update)
+
+    async def _ask_language(self, update: Update) -> None:
+        locale = await user_locale(self.s, update.effective_user)
+        await update.effective_chat.send_message(
+            self.s.text(locale, "start", "choose_language"),
+            reply_markup=keyboard([[("中文", callback("lang", "zh_CN")),
+                                    ("English", callback("lang", "en"))]]),
+        )  # fmt: skip
+
+    async def on_menu(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        await query.answer()
+        data = query.data or ""
+        for flow in ("menu", "lang", "my"):
+            parts = parse_callback(data, flow)
+            if parts:
+                await getattr(self, f"_on_{flow}")(update, parts)
+                return
+
+    async def _on_menu(self, update: Update, parts: list[str]) -> None:
+        if parts == ["arrive"]:
+            await self.arrival.begin(update, None)
+        elif parts == ["my"]:
+            await self._show_my(update)
+        elif parts == ["language"]:
+            await self._ask_language(update)
+
+    async def _on_lang(self, update: Update, parts: list[str]) -> None:
+        if len(parts) != 1 or parts[0] not in LOCALES:
+            return
+        user = update.effective_user
+        async with self.s.db.write() as conn:
+            await conn.execute(
+                """INSERT INTO users (user_id, locale, first_seen) VALUES (?, ?, ?)
+                   ON CONFLICT(user_id) DO UPDATE SET locale = excluded.locale""",
+                (user.id, parts[0], self.s.now().isoformat()),
+            )
+            await conn.execute("UPDATE drafts SET locale = ? WHERE user_id = ?",
+                               (parts[0], user.id))  # fmt: skip
+        await update.effective_chat.send_message(self.s.text(parts[0], "start", "language_set"),
+                                                 reply_markup=self.menu(parts[0]))  # fmt: skip
+
+    async def cmd_my(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._show_my(update)
+
+    async def _show_my(self, update: Update) -> None:
+        user = update.effective_user
+        locale = await user_locale(self.s, user)
+        rows = await reports.of_reporter(self.s.db, user.id)
+        if not rows:
+            await update.effective_chat.send_message(self.s.text(locale, "start", "my_none"))
+            return
+        items = [dict(ref=r["ref"], name=r["person_name"], state=r["state"],
+                      arrival=date.fromisoformat(r["arrival_date"])) for r in rows]  # fmt: skip
+        buttons = [[(self.s.text(locale, "start", "btn_withdraw", ref=r["ref"]),
+                     callback("my", "withdraw", str(r["id"])))]
+                   for r in rows if r["state"] == "open"]  # fmt: skip
+        await update.effective_chat.send_message(
+            self.s.text(locale, "start", "my_list", reports=items), parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(buttons) if buttons else None,
+        )  # fmt: skip
+
+    async def _on_my(self, update: Update, parts: list[str]) -> None:
+        if len(parts) != 2 or parts[0] != "withdraw" or not parts[1].isdigit():
+            return
+        user = update.effective_user
+        locale = await user_locale(self.s, user)
+        report_id = int(parts[1])
+        now = self.s.now()
+        async with self.s.db.write() as conn:
+            done = await reports.withdraw(conn, report_id, user.id, now)
+            if done:
+                await audit.record(conn, now, user.id, "report.withdraw", f"report:{report_id}")
+        if not done:
+            await update.effective_chat.send_message(
+                self.s.text(locale, "start", "withdraw_failed"))
+            return
+        row = await self.s.db.fetchone("SELECT ref FROM reports WHERE id = ?", (report_id,))
+        await update.effective_chat.send_message(
+            self.s.text(locale, "start", "withdrawn", ref=row["ref"]))

@@ -1,0 +1,99 @@
+"""Report drafts: one unfinished report per user, rewritten on every answer."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Draft:
+    user_id: int
+    chat_id: int
+    token: str
+    locale: str
+    step: str
+    data: dict[str, Any]
+    last_update_id: int
+    updated_at: str
+
+
+def _row(row: aiosqlite.Row) -> Draft:
+    return Draft(
+        user_id=row["user_id"],
+        chat_id=row["chat_id"],
+        token=row["token"],
+        locale=row["locale"],
+        step=row["step"],
+        data=json.loads(row["data"]),
+        last_update_id=row["last_update_id"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def get(db: Database, user_id: int) -> Draft | None:
+    row = await db.fetchone("SELECT * FROM drafts WHERE user_id = ?", (user_id,))
+    return _row(row) if row else None
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(9)
+
+
+async def save(
+    conn: aiosqlite.Connection,
+    *,
+    user_id: int,
+    chat_id: int,
+    token: str,
+    locale: str,
+    step: str,
+    data: dict[str, Any],
+    update_id: int,
+    now: datetime,
+) -> None:
+    stamp = now.isoformat()
+    await conn.execute(
+        """INSERT INTO drafts (user_id, chat_id, token, locale, step, data, last_update_id,
+                               created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(user_id) DO UPDATE SET
+               chat_id = excluded.chat_id, token = excluded.token, locale = excluded.locale,
+               step = excluded.step, data = excluded.data,
+               last_update_id = MAX(drafts.last_update_id, excluded.last_update_id),
+               updated_at = excluded.updated_at""",
+        (user_id, chat_id, token, locale, step, json.dumps(data, ensure_ascii=False),
+         update_id, stamp, stamp),
+    )  # fmt: skip
+
+
+async def delete(
+    conn: aiosqlite.Connection,
+    user_id: int,
+    token: str | None = None,
+    untouched_since: datetime | None = None,
+) -> bool:
+    """Delete the user's draft; only if it is still the one with ``token``, and (for a timeout)
+    only if nobody touched it after ``untouched_since``."""
+    sql, params = "DELETE FROM drafts WHERE user_id = ?", [user_id]
+    if token is not None:
+        sql, params = sql + " AND token = ?", [*params, token]
+    if untouched_since is not None:
+        sql, params = sql + " AND updated_at < ?", [*params, untouched_since.isoformat()]
+    cur = await conn.execute(sql, params)
+    return cur.rowcount > 0
+
+
+async def stale(db: Database, before: datetime, limit: int = 500) -> list[Draft]:
+    rows = await db.fetchall(
+        "SELECT * FROM drafts WHERE updated_at < ? ORDER BY updated_at LIMIT ?",
+        (before.isoformat(), limit),
+    )
+    return [_row(row) for row in rows]

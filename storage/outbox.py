@@ -1,0 +1,270 @@
+"""Outbox rows: SQL only. Enqueue inside the caller's transaction; claim and mark for the worker.
+
+States: ``pending`` -> ``sending`` (claimed) -> ``sent`` | ``failed`` | ``unreachable``, or back
+to ``pending`` (retry, deferral, release). A row is marked after each send, so a crash between
+sending and marking repeats at most that one message (``requeue_stale_sending`` at start).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.render import split_message
+from storage.db import Database
+
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
+PRIORITY_ALERT = 0
+PRIORITY_NOTIFY = 5
+PRIORITY_BULK = 9
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    chat_id: int
+    kind: str
+    text: str
+    reply_markup: dict[str, Any] | None
+    photo: bytes | None
+    priority: int
+    state: str
+    attempts: int
+    not_before: datetime
+    created_at: datetime
+    dedup_key: str | None
+    subject: str | None
+
+
+def iso(instant: datetime) -> str:
+    """The stored form of a time: ISO-8601 in UTC, so stored times compare as strings."""
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime: outbox times must be timezone-aware")
+    return instant.astimezone(UTC).isoformat()
+
+
+def _row(r: aiosqlite.Row) -> OutboxRow:
+    return OutboxRow(
+        id=r["id"],
+        chat_id=r["chat_id"],
+        kind=r["kind"],
+        text=r["text"],
+        reply_markup=json.loads(r["reply_markup"]) if r["reply_markup"] else None,
+        photo=r["photo"],
+        priority=r["priority"],
+        state=r["state"],
+        attempts=r["attempts"],
+        not_before=datetime.fromisoformat(r["not_before"]),
+        created_at=datetime.fromisoformat(r["created_at"]),
+        dedup_key=r["dedup_key"],
+        subject=r["subject"],
+    )
+
+
+def _parts(text: str, photo: bytes | None) -> list[tuple[str, bytes | None]]:
+    """(text, photo) per row. A photo carries what fits its caption; the rest follows as text."""
+    if photo is None:
+        return [(part, None) for part in split_message(text, MESSAGE_LIMIT)]
+    caption, *rest = split_message(text, CAPTION_LIMIT)
+    parts: list[tuple[str, bytes | None]] = [(caption, photo)]
+    if rest:
+        # split_message joined lines with "\n", so this rebuilds the remainder exactly.
+        parts += [(part, None) for part in split_message("\n".join(rest), MESSAGE_LIMIT)]
+    return parts
+
+
+async def enqueue(
+    conn: aiosqlite.Connection,
+    *,
+    chat_id: int,
+    text: str,
+    now: datetime,
+    priority: int = PRIORITY_NOTIFY,
+    reply_markup: dict[str, Any] | None = None,
+    dedup_key: str | None = None,
+    subject: str | None = None,
+    photo: bytes | None = None,
+) -> int | None:
+    """Add a message to the outbox inside the caller's ``db.write()`` transaction.
+
+    Text over Telegram's limit becomes several rows (dedup keys ``key#1``, ``key#2``...); only
+    the last carries the keyboard, so the buttons sit under the whole message. Returns the id
+    of the first row, or None if ``dedup_key`` was already enqueued (idempotent replay).
+    After the transaction commits, call ``OutboxWorker.wake()``.
+    """
+    if not 0 <= priority <= 9:
+        raise ValueError(f"priority must be 0..9, got {priority}")
+    parts = _parts(text, photo)
+    markup = json.dumps(reply_markup, ensure_ascii=False) if reply_markup else None
+    stamp = iso(now)
+    first: int | None = None
+    for index, (part, part_photo) in enumerate(parts, start=1):
+        key = dedup_key if dedup_key is None or len(parts) == 1 else f"{dedup_key}#{index}"
+        async with conn.execute(
+            """INSERT INTO outbox (dedup_key, chat_id, kind, text, reply_markup, photo,
+                                   priority, state, not_before, created_at, subject)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+               ON CONFLICT(dedup_key) DO NOTHING
+               RETURNING id""",
+            (
+                key,
+                chat_id,
+                "photo" if part_photo is not None else "text",
+                part,
+                markup if index == len(parts) else None,
+                part_photo,
+                priority,
+                stamp,
+                stamp,
+                subject,
+            ),
+        ) as cur:
+            inserted = await cur.fetchone()
+        if index == 1:
+            first = inserted["id"] if inserted else None
+    return first
+
+
+async def claim(db: Database, now: datetime, limit: int) -> list[OutboxRow]:
+    """Mark up to ``limit`` due pending rows 'sending' and return them, most urgent first.
+
+    Ordered by (priority, not_before, id) — the claim index's order, so no sort over the
+    backlog is needed; parts of one split message share not_before and keep their id order.
+    """
+    async with (
+        db.write() as conn,
+        conn.execute(
+            """UPDATE outbox SET state = 'sending'
+           WHERE id IN (SELECT id FROM outbox
+                        WHERE state = 'pending' AND not_before <= ?
+                        ORDER BY priority, not_before, id LIMIT ?)
+           RETURNING *""",
+            (iso(now), limit),
+        ) as cur,
+    ):
+        rows = [_row(r) for r in await cur.fetchall()]
+    # RETURNING gives no order guarantee.
+    return sorted(rows, key=lambda r: (r.priority, r.not_before, r.id))
+
+
+async def mark_sent(db: Database, id: int, message_id: int | None, now: datetime) -> None:
+    """Delivered. A delivery also proves the chat reachable again (the user unblocked us)."""
+    async with db.write() as conn:
+        await conn.execute(
+            """UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?,
+                                 message_id = ?, error = NULL
+               WHERE id = ?""",
+            (iso(now), message_id, id),
+        )
+        await conn.execute(
+            "DELETE FROM unreachable WHERE chat_id = (SELECT chat_id FROM outbox WHERE id = ?)",
+            (id,),
+        )
+
+
+async def mark_retry(
+    db: Database, id: int, not_before: datetime, error: str | None, *, count_attempt: bool = True
+) -> None:
+    """Back to pending, due at ``not_before``. ``count_attempt=False`` for waits that are not
+    the row's fault (flood control, a saturated group), so they never exhaust max_attempts."""
+    async with db.write() as conn:
+        await conn.execute(
+            """UPDATE outbox SET state = 'pending', not_before = ?, error = ?,
+                                 attempts = attempts + ?
+               WHERE id = ?""",
+            (iso(not_before), error, 1 if count_attempt else 0, id),
+        )
+
+
+async def defer(db: Database, id: int, not_before: datetime) -> None:
+    """Postpone without an attempt (a group chat at its per-minute limit)."""
+    await mark_retry(db, id, not_before, None, count_attempt=False)
+
+
+async def release(db: Database, ids: Sequence[int]) -> None:
+    """Return claimed but unsent rows to pending as they were (worker stopping or paused)."""
+    if not ids:
+        return
+    marks = ",".join("?" * len(ids))
+    async with db.write() as conn:
+        await conn.execute(
+            f"UPDATE outbox SET state = 'pending' WHERE state = 'sending' AND id IN ({marks})",
+            tuple(ids),
+        )
+
+
+async def retarget(db: Database, id: int, new_chat_id: int) -> None:
+    """A group became a supergroup (ChatMigrated): same row, new chat id, due again now."""
+    async with db.write() as conn:
+        await conn.execute(
+            "UPDATE outbox SET state = 'pending', chat_id = ? WHERE id = ?", (new_chat_id, id)
+        )
+
+
+async def mark_failed(db: Database, id: int, error: str) -> None:
+    """Given up: bad content, or max_attempts reached."""
+    async with db.write() as conn:
+        await conn.execute(
+            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, error = ? WHERE id = ?",
+            (error, id),
+        )
+
+
+async def mark_unreachable(db: Database, id: int, chat_id: int, now: datetime, reason: str) -> bool:
+    """The chat blocked the bot. Returns True if the chat was not already known unreachable
+    (so the caller escalates once per blocking, not once per message)."""
+    async with db.write() as conn:
+        await conn.execute(
+            """UPDATE outbox SET state = 'unreachable', attempts = attempts + 1, error = ?
+               WHERE id = ?""",
+            (reason, id),
+        )
+        async with conn.execute(
+            """INSERT INTO unreachable (chat_id, since, reason) VALUES (?, ?, ?)
+               ON CONFLICT(chat_id) DO NOTHING RETURNING chat_id""",
+            (chat_id, iso(now), reason),
+        ) as cur:
+            return await cur.fetchone() is not None
+
+
+async def clear_unreachable(db: Database, chat_id: int) -> None:
+    """The user wrote to us again (e.g. /start after unblocking)."""
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM unreachable WHERE chat_id = ?", (chat_id,))
+
+
+async def requeue_stale_sending(db: Database) -> int:
+    """At start: rows left 'sending' by a crash go back to pending. Returns how many."""
+    async with (
+        db.write() as conn,
+        conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'") as cur,
+    ):
+        return cur.rowcount
+
+
+async def pending_count(db: Database) -> int:
+    """Messages not yet delivered nor given up (pending, including future retries, and sending)."""
+    row = await db.fetchone("SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')")
+    return int(row[0]) if row else 0
+
+
+async def next_due(db: Database) -> datetime | None:
+    """When the earliest pending row falls due (the worker sleeps until then)."""
+    row = await db.fetchone("SELECT min(not_before) FROM outbox WHERE state = 'pending'")
+    return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+async def is_unreachable(db: Database, chat_id: int) -> bool:
+    row = await db.fetchone("SELECT 1 FROM unreachable WHERE chat_id = ?", (chat_id,))
+    return row is not None
+
+
+async def get(db: Database, id: int) -> OutboxRow | None:
+    row = await db.fetchone("SELECT * FROM outbox WHERE id = ?", (id,))
+    return _row(row) if row else None

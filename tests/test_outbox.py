@@ -1,0 +1,334 @@
+"""Outbox: enqueue in the caller's transaction, and the worker's limits, retries and states.
+
+A real temp SQLite database, a fake bot that records calls and raises scripted errors, a
+ManualClock and a fake sleep that advances it: nothing here really sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.clock import ManualClock
+from bot.outbox import OutboxWorker, plain_text, retry_after_seconds
+from storage import outbox
+from storage.db import Database
+
+# Constructing RetryAfter reads its own deprecated int form; not our code's warning.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
+GROUP = -1001234
+
+
+@dataclass
+class Call:
+    at: datetime
+    method: str
+    chat_id: int
+    text: str | None
+    kwargs: dict[str, Any]
+    error: Exception | None
+
+
+@dataclass
+class FakeMessage:
+    message_id: int
+
+
+@dataclass
+class FakeBot:
+    """Records every call; ``errors[chat_id]`` is a list of exceptions raised one per call."""
+
+    clock: ManualClock
+    calls: list[Call] = field(default_factory=list)
+    errors: dict[int, list[Exception]] = field(default_factory=lambda: defaultdict(list))
+    always: dict[int, Exception] = field(default_factory=dict)
+
+    async def _call(self, method: str, chat_id: int, text: str | None, **kw: Any) -> FakeMessage:
+        error = self.errors[chat_id].pop(0) if self.errors[chat_id] else self.always.get(chat_id)
+        self.calls.append(Call(self.clock.now(), method, chat_id, text, kw, error))
+        if error is not None:
+            raise error
+        return FakeMessage(len(self.calls))
+
+    async def send_message(self, chat_id: int, text: str, **kw: Any) -> FakeMessage:
+        return await self._call("send_message", chat_id, text, **kw)
+
+    async def send_photo(self, chat_id: int, photo: bytes, **kw: Any) -> FakeMessage:
+        return await self._call("send_photo", chat_id, kw.pop("caption", None), photo=photo, **kw)
+
+    @property
+    def sent(self) -> list[Call]:
+        return [c for c in self.calls if c.error is None]
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = await Database.open(tmp_path / "t.sqlite3")
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def bot(clock) -> FakeBot:
+    return FakeBot(clock)
+
+
+def make_worker(db, bot, clock, **kw: Any) -> OutboxWorker:
+    async def sleep(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+        await asyncio.sleep(0)
+
+    return OutboxWorker(db, bot, clock, sleep=sleep, **kw)
+
+
+async def put(db, clock, chat_id: int, text: str = "hi", **kw: Any) -> int | None:
+    async with db.write() as conn:
+        return await outbox.enqueue(conn, chat_id=chat_id, text=text, now=clock.now(), **kw)
+
+
+async def put_many(db, clock, chats: list[int], priority: int = 9) -> None:
+    async with db.write() as conn:
+        for i, chat_id in enumerate(chats):
+            await outbox.enqueue(
+                conn, chat_id=chat_id, text=f"m{i}", now=clock.now(), priority=priority
+            )
+
+
+async def states(db) -> dict[int, str]:
+    return {r["id"]: r["state"] for r in await db.fetchall("SELECT id, state FROM outbox")}
+
+
+async def drain_until_done(worker: OutboxWorker, db, clock, step: float = 1.0) -> None:
+    """Drain, move time on, repeat until nothing is pending (bounded)."""
+    for _ in range(10_000):
+        await worker.drain()
+        if not await outbox.pending_count(db):
+            return
+        clock.advance(seconds=step)
+    raise AssertionError("outbox never emptied")
+
+
+# -- enqueue -------------------------------------------------------------------------------
+
+
+async def test_same_dedup_key_makes_one_row_and_one_send(db, clock, bot):
+    first = await put(db, clock, 1, "report received", dedup_key="report:42:notify")
+    again = await put(db, clock, 1, "report received", dedup_key="report:42:notify")
+    assert first is not None and again is None
+    assert len(await states(db)) == 1
+    assert await make_worker(db, bot, clock).drain() == 1
+    assert len(bot.calls) == 1
+
+
+async def test_rolled_back_transaction_leaves_no_rows(db, clock):
+    with pytest.raises(RuntimeError):
+        async with db.write() as conn:
+            await outbox.enqueue(conn, chat_id=1, text="a", now=clock.now(), dedup_key="k")
+            raise RuntimeError("the report failed to save")
+    assert await states(db) == {}
+    assert await put(db, clock, 1, "a", dedup_key="k") is not None  # key not burnt
+
+
+async def test_long_text_split_in_order_with_keyboard_on_last_part(db, clock, bot):
+    text = "\n".join(["x" * 3000, "y" * 3000, "z" * 3000])
+    keyboard = {"inline_keyboard": [[{"text": "OK", "callback_data": "v1:tip:1:ok"}]]}
+    await put(db, clock, 7, text, reply_markup=keyboard, dedup_key="long")
+    keys = [r["dedup_key"] for r in await db.fetchall("SELECT dedup_key FROM outbox ORDER BY id")]
+    assert keys == ["long#1", "long#2", "long#3"]
+    assert await put(db, clock, 7, text, reply_markup=keyboard, dedup_key="long") is None
+    assert await make_worker(db, bot, clock).drain() == 3
+    assert "\n".join(c.text for c in bot.calls) == text
+    assert all(len(c.text) <= 4096 for c in bot.calls)
+    markups = [c.kwargs["reply_markup"] for c in bot.calls]
+    assert markups[:2] == [None, None]
+    assert markups[2].inline_keyboard[0][0].callback_data == "v1:tip:1:ok"
+
+
+async def test_photo_is_sent_with_caption(db, clock, bot):
+    await put(db, clock, 3, "<b>QR</b>", photo=b"\x89PNG fake")
+    assert await make_worker(db, bot, clock).drain() == 1
+    (call,) = bot.calls
+    assert call.method == "send_photo" and call.text == "<b>QR</b>"
+    assert call.kwargs["photo"] == b"\x89PNG fake"
+
+
+async def test_bad_priority_rejected(db, clock):
+    with pytest.raises(ValueError):
+        await put(db, clock, 1, priority=10)
+
+
+# -- ordering and rate limits --------------------------------------------------------------
+
+
+async def test_alert_behind_a_thousand_reminders_goes_first(db, clock, bot):
+    await put_many(db, clock, list(range(1, 1001)), priority=9)
+    alert = await put(db, clock, 5000, "escalation", priority=0)
+    claimed = await outbox.claim(db, clock.now(), 25)
+    assert claimed[0].id == alert
+    await outbox.release(db, [r.id for r in claimed])
+    worker = make_worker(db, bot, clock)
+    await worker.drain(max_rounds=1)
+    assert bot.calls[0].chat_id == 5000
+
+
+async def test_global_rate_never_exceeded_and_nearly_reached(db, clock, bot):
+    rate, count = 25, 3000
+    await put_many(db, clock, list(range(1, count + 1)))
+    worker = make_worker(db, bot, clock, rate_per_second=rate)
+    assert await worker.drain(max_rounds=10_000) == count
+    times = [c.at for c in bot.calls]
+    # Any window [t, t+1s) holds at most `rate` sends: send i and send i+rate are >= 1s apart.
+    assert all(times[i + rate] - times[i] >= timedelta(seconds=1) for i in range(count - rate))
+    achieved = count / ((times[-1] - times[0]).total_seconds() + 1)
+    assert achieved >= 0.95 * rate
+
+
+async def test_group_limited_per_minute_without_blocking_others(db, clock, bot):
+    await put_many(db, clock, [GROUP] * 50 + [1, 2, 3], priority=5)
+    worker = make_worker(db, bot, clock)
+    await worker.drain()
+    assert {c.chat_id for c in bot.calls} >= {1, 2, 3}  # private chats not held up
+    assert sum(c.chat_id == GROUP for c in bot.calls) == 20
+    await drain_until_done(worker, db, clock)
+    group_times = [c.at for c in bot.calls if c.chat_id == GROUP]
+    assert len(group_times) == 50
+    assert all(
+        group_times[i + 20] - group_times[i] >= timedelta(seconds=60)
+        for i in range(len(group_times) - 20)
+    )
+    rows = await db.fetchall("SELECT attempts FROM outbox WHERE chat_id = ?", (GROUP,))
+    assert {r["attempts"] for r in rows} == {1}  # deferral is not an attempt
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+async def test_retry_after_pauses_everything_and_loses_nothing(db, clock, bot):
+    bot.errors[1] = [RetryAfter(30)]
+    ids = [await put(db, clock, chat) for chat in (1, 2, 3)]
+    worker = make_worker(db, bot, clock)
+    await drain_until_done(worker, db, clock)
+    flood_at = bot.calls[0].at
+    assert bot.calls[0].error is not None
+    assert all(c.at >= flood_at + timedelta(seconds=30) for c in bot.calls[1:])
+    assert sorted(c.chat_id for c in bot.sent) == [1, 2, 3]  # each once: no loss, no dup
+    assert set((await states(db)).values()) == {"sent"}
+    first = await outbox.get(db, ids[0])
+    assert first is not None and first.attempts == 1  # flood control is not the row's fault
+
+
+@pytest.mark.parametrize("opt_in", ["false", "true"])
+def test_retry_after_read_as_int_or_timedelta(monkeypatch, opt_in):
+    monkeypatch.setenv("PTB_TIMEDELTA", opt_in)
+    assert retry_after_seconds(RetryAfter(timedelta(seconds=12))) == 12
+    assert retry_after_seconds(RetryAfter(7)) == 7
+
+
+async def test_network_errors_back_off_then_succeed(db, clock, bot):
+    bot.errors[1] = [NetworkError("connection reset"), TimedOut(), NetworkError("reset")]
+    await put(db, clock, 1)
+    await drain_until_done(make_worker(db, bot, clock), db, clock, step=0.5)
+    gaps = [(b.at - a.at).total_seconds() for a, b in zip(bot.calls, bot.calls[1:], strict=False)]
+    assert gaps == [2, 4, 8]
+    assert len(bot.sent) == 1
+
+
+async def test_gives_up_after_max_attempts(db, clock, bot):
+    bot.always[1] = NetworkError("down")
+    row_id = await put(db, clock, 1)
+    await drain_until_done(make_worker(db, bot, clock, max_attempts=3), db, clock, step=5)
+    assert len(bot.calls) == 3
+    row = await outbox.get(db, row_id)
+    assert row is not None and row.state == "failed" and row.attempts == 3
+
+
+async def test_forbidden_marks_unreachable_and_escalates_once(db, clock, bot):
+    escalated: list[int] = []
+
+    async def on_unreachable(chat_id: int) -> None:
+        escalated.append(chat_id)
+
+    bot.errors[9] = [Forbidden("bot was blocked by the user")] * 2
+    await put(db, clock, 9, "check in")
+    await put(db, clock, 9, "check in again")
+    worker = make_worker(db, bot, clock, on_unreachable=on_unreachable)
+    assert await worker.drain() == 0
+    assert set((await states(db)).values()) == {"unreachable"}
+    assert escalated == [9]  # once per blocking, not per message
+    assert await outbox.is_unreachable(db, 9)
+    await put(db, clock, 9, "unblocked now")
+    assert await worker.drain() == 1
+    assert not await outbox.is_unreachable(db, 9)  # a delivery proves reachability
+
+
+async def test_unparsable_html_is_resent_as_plain_text(db, clock, bot):
+    bot.errors[1] = [BadRequest('Can\'t parse entities: unsupported start tag "br" at 5')]
+    row_id = await put(db, clock, 1, "<b>Alert</b> fever &amp; cough<br>", priority=0)
+    assert await make_worker(db, bot, clock).drain() == 1
+    html_call, plain_call = bot.calls
+    assert html_call.kwargs["parse_mode"] == "HTML"
+    assert plain_call.kwargs["parse_mode"] is None
+    assert plain_call.text == "Alert fever & cough"
+    row = await outbox.get(db, row_id)
+    assert row is not None and row.state == "sent"
+
+
+async def test_other_bad_request_fails_without_retry(db, clock, bot):
+    bot.errors[1] = [BadRequest("Chat not found")]
+    row_id = await put(db, clock, 1)
+    worker = make_worker(db, bot, clock)
+    await worker.drain()
+    clock.advance(hours=1)
+    await worker.drain()
+    assert len(bot.calls) == 1
+    row = await db.fetchone("SELECT state, error FROM outbox WHERE id = ?", (row_id,))
+    assert row["state"] == "failed" and "Chat not found" in row["error"]
+
+
+async def test_unexpected_exception_never_escapes_and_is_retried(db, clock, bot):
+    bot.errors[1] = [RuntimeError("bug in a fake")]
+    await put(db, clock, 1)
+    await drain_until_done(make_worker(db, bot, clock), db, clock)
+    assert len(bot.sent) == 1
+
+
+# -- the run loop --------------------------------------------------------------------------
+
+
+async def wait_for(predicate, rounds: int = 2000) -> None:
+    for _ in range(rounds):
+        if predicate():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition not reached")
+
+
+async def test_run_requeues_stale_sending_and_sends_on_wake(db, clock, bot):
+    stale = await put(db, clock, 1, "was in flight when we crashed")
+    assert [r.id for r in await outbox.claim(db, clock.now(), 10)] == [stale]
+    worker = make_worker(db, bot, clock)
+    task = asyncio.create_task(worker.run())
+    await wait_for(lambda: len(bot.sent) == 1)
+    await put(db, clock, 2, "new")
+    worker.wake()
+    await wait_for(lambda: len(bot.sent) == 2)
+    worker.stop()
+    await asyncio.wait_for(task, 5)
+    assert set((await states(db)).values()) == {"sent"}
+
+
+def test_plain_text_strips_tags_and_unescapes():
+    assert plain_text('<a href="x">1 &lt; 2</a> <i>ok</i>') == "1 < 2 ok"
