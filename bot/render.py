@@ -40,7 +40,7 @@ class Renderer:
     def _load(self, locale: str, module: str) -> Any:
         return self.env.get_template(f"{locale}/{module}.j2").module
 
-    def text(self, locale: str, module: str, name: str, **params: Any) -> str:
+    def text(self, locale: str, module: str, name: str, /, **params: Any) -> str:
         """Render one message; surrounding whitespace is trimmed so templates stay readable."""
         macro = getattr(self._module(locale, module), name)
         return str(macro(**params)).strip()

@@ -38,5 +38,5 @@ class Services:
         if self.outbox is not None:
             self.outbox.wake()
 
-    def text(self, locale: str, module: str, name: str, **params: object) -> str:
+    def text(self, locale: str, module: str, name: str, /, **params: object) -> str:
         return self.renderer.text(locale, module, name, **params)

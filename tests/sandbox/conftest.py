@@ -45,7 +45,9 @@ def state() -> SandboxState:
     world.add_user(RESIDENT, "芳", last_name="王", username="wangfang", started=True)
     world.add_user(STRANGER, "强", last_name="李")
     world.add_user(LEADER, "书记", username="shuji", started=True)
-    world.add_group(GROUP, "先锋镇疫情防控领导小组", members={LEADER: "creator", RESIDENT: "member"})
+    world.add_group(
+        GROUP, "先锋镇疫情防控领导小组", members={LEADER: "creator", RESIDENT: "member"}
+    )
     return world
 
 
