@@ -13,6 +13,7 @@ from telegram.request import BaseRequest
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.domain.places import parse_place
 from bot.outbox import OutboxWorker
 from bot.regions import RegionList
 from bot.render import Renderer
@@ -41,6 +42,7 @@ def build_application(
     the outbox worker then runs only when ``start_outbox`` (tests drain it by hand)."""
     regions = RegionList(config.regions.file)
     regions.load()
+    parse_place(config.town.region or "重庆市")  # loads cpca's divisions table now, not mid-report
     services = Services(config=config, db=db, clock=clock, renderer=Renderer(), regions=regions)
     builder = (
         ApplicationBuilder()

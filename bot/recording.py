@@ -34,6 +34,7 @@ class RecordingRequest(BaseRequest):
     failures: list[tuple[Callable[[Call], bool], int, str, dict | None]] = field(
         default_factory=list
     )
+    keyboards: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # newest per chat
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     now: Callable[[], int] = field(default=lambda: 1_600_000_000)
 
@@ -69,6 +70,7 @@ class RecordingRequest(BaseRequest):
         call = Call(name, {k: _decode(v) for k, v in params.items()})
         if self.record:
             self.calls.append(call)
+        self._remember_keyboard(call)
         for index, (match, code, description, parameters) in enumerate(self.failures):
             if match(call):
                 del self.failures[index]
@@ -77,6 +79,14 @@ class RecordingRequest(BaseRequest):
                     body["parameters"] = parameters
                 return code, json.dumps(body).encode()
         return 200, json.dumps({"ok": True, "result": self._result(call)}).encode()
+
+    def _remember_keyboard(self, call: Call) -> None:
+        markup = call.params.get("reply_markup")
+        if call.method == "sendMessage" and isinstance(markup, dict) and "inline_keyboard" in markup:
+            self.keyboards[int(call.params["chat_id"])] = [
+                (b["text"], b.get("callback_data", "")) for row in markup["inline_keyboard"]
+                for b in row
+            ]  # fmt: skip
 
     def _result(self, call: Call) -> Any:
         p = call.params

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
+from functools import lru_cache
 from datetime import date
 from typing import Any
 
@@ -46,6 +48,14 @@ FLOW = "ar"
 class ArrivalFlow:
     def __init__(self, services: Services) -> None:
         self.s = services
+        config = services.config
+        self._villages = {v.id: tuple(g.id for g in v.grids) for v in config.villages}
+        # A button's label depends only on these arguments: render each once.
+        self._choice_label = lru_cache(maxsize=1024)(
+            lambda locale, step, value, chosen: services.text(
+                locale, "arrival", "choice", step=step, value=value, chosen=chosen
+            )
+        )
 
     def handlers(self) -> list[BaseHandler]:
         private = filters.ChatType.PRIVATE
@@ -65,7 +75,7 @@ class ArrivalFlow:
             id_required=config.arrival.id_number == "required",
             max_days_back=config.arrival.max_days_back,
             max_companions=config.arrival.max_companions,
-            villages={v.id: tuple(g.id for g in v.grids) for v in config.villages},
+            villages=self._villages,
         )
 
     def prefill(self, payload: str | None) -> dict[str, Any] | None:
@@ -99,11 +109,8 @@ class ArrivalFlow:
             await self.ask(chat.id, existing)
             return
         data = dict(prefill or {})
-        async with self.s.db.write() as conn:
-            await drafts.save(conn, user_id=user.id, chat_id=chat.id, token=drafts.new_token(),
-                              locale=locale, step=flow.FIRST_STEP, data=data,
-                              update_id=update.update_id, now=self.s.now())  # fmt: skip
-        draft = await drafts.get(self.s.db, user.id)
+        draft = await drafts.put(self.s.db, drafts.new(user.id, chat.id, locale, flow.FIRST_STEP,
+                                                   data, update.update_id), self.s.now())  # fmt: skip
         intro = self._intro(locale, data)
         await chat.send_message(intro, parse_mode=ParseMode.HTML)
         await self.ask(chat.id, draft)
@@ -214,14 +221,11 @@ class ArrivalFlow:
 
     async def accept(self, draft: Draft, step: flow.Step, updates: dict, update_id: int) -> None:
         next_key, data = flow.advance(step.key, updates, draft.data)
-        await self.save(draft, next_key, data, update_id)
-        await self.ask(draft.chat_id, await drafts.get(self.s.db, draft.user_id))
+        await self.ask(draft.chat_id, await self.save(draft, next_key, data, update_id))
 
-    async def save(self, draft: Draft, step: str, data: dict, update_id: int) -> None:
-        async with self.s.db.write() as conn:
-            await drafts.save(conn, user_id=draft.user_id, chat_id=draft.chat_id,
-                              token=draft.token, locale=draft.locale, step=step, data=data,
-                              update_id=update_id, now=self.s.now())  # fmt: skip
+    async def save(self, draft: Draft, step: str, data: dict, update_id: int) -> Draft:
+        changed = replace(draft, step=step, data=data, last_update_id=update_id)
+        return await drafts.put(self.s.db, changed, self.s.now())
 
     async def refuse(self, chat_id: int, draft: Draft, invalid: Invalid) -> None:
         """A specific reason, then the same question again."""
@@ -236,12 +240,11 @@ class ArrivalFlow:
             if value not in flow.EDIT_GROUPS:
                 return
             first, data = flow.start_edit(value, draft.data)
-            await self.save(draft, first, data, update.update_id)
-            await self.ask(draft.chat_id, await drafts.get(self.s.db, draft.user_id))
+            await self.ask(draft.chat_id, await self.save(draft, first, data, update.update_id))
             return
         if value == "edit":
-            await self.save(draft, "edit", draft.data, update.update_id)
-            await self.ask(draft.chat_id, await drafts.get(self.s.db, draft.user_id))
+            await self.ask(draft.chat_id, await self.save(draft, "edit", draft.data,
+                                                          update.update_id))  # fmt: skip
         elif value == "cancel":
             async with self.s.db.write() as conn:
                 await drafts.delete(conn, draft.user_id, draft.token)
@@ -256,8 +259,7 @@ class ArrivalFlow:
         missing = flow.missing_for_submit(draft.data, ctx)
         if missing:
             first, data = flow.start_edit(missing[0], draft.data)
-            await self.save(draft, first, data, update.update_id)
-            await self.refuse(draft.chat_id, await drafts.get(self.s.db, draft.user_id),
+            await self.refuse(draft.chat_id, await self.save(draft, first, data, update.update_id),
                               Invalid("incomplete"))  # fmt: skip
             return
         record, assessment, plan = build_record(self.s, draft)
@@ -325,7 +327,7 @@ class ArrivalFlow:
             found = self.s.config.grid(value)
             return found[1].name if found else value
         chosen = value in (data.get("symptoms") or []) if step == "symptoms" else False
-        return self.s.text(locale, "arrival", "choice", step=step, value=value, chosen=chosen)
+        return self._choice_label(locale, step, value, chosen)
 
     def summary_text(self, draft: Draft) -> str:
         data = draft.data

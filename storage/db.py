@@ -75,12 +75,18 @@ class Database:
             await self.conn.execute("COMMIT")
 
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self.conn.execute_fetchall(sql, params)  # one trip to the SQLite thread
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self.conn.execute_fetchall(sql, params))
+
+    async def write_one(self, sql: str, params: tuple | dict = ()) -> int:
+        """A single-statement write, atomic on its own (autocommit): one trip to the SQLite
+        thread instead of three. Returns the number of rows changed."""
+        async with self._lock:
+            cur = await self.conn.execute(sql, params)
+            return cur.rowcount
 
     async def close(self) -> None:
         await self.conn.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -47,20 +47,16 @@ def new_token() -> str:
     return secrets.token_urlsafe(9)
 
 
-async def save(
-    conn: aiosqlite.Connection,
-    *,
-    user_id: int,
-    chat_id: int,
-    token: str,
-    locale: str,
-    step: str,
-    data: dict[str, Any],
-    update_id: int,
-    now: datetime,
-) -> None:
+def new(user_id: int, chat_id: int, locale: str, step: str, data: dict[str, Any],
+        update_id: int) -> Draft:  # fmt: skip
+    return Draft(user_id=user_id, chat_id=chat_id, token=new_token(), locale=locale, step=step,
+                 data=data, last_update_id=update_id, updated_at="")  # fmt: skip
+
+
+async def put(db: Database, draft: Draft, now: datetime) -> Draft:
+    """Store the draft as given (one statement, atomic on its own) and return it as stored."""
     stamp = now.isoformat()
-    await conn.execute(
+    await db.write_one(
         """INSERT INTO drafts (user_id, chat_id, token, locale, step, data, last_update_id,
                                created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -69,9 +65,10 @@ async def save(
                step = excluded.step, data = excluded.data,
                last_update_id = MAX(drafts.last_update_id, excluded.last_update_id),
                updated_at = excluded.updated_at""",
-        (user_id, chat_id, token, locale, step, json.dumps(data, ensure_ascii=False),
-         update_id, stamp, stamp),
+        (draft.user_id, draft.chat_id, draft.token, draft.locale, draft.step,
+         json.dumps(draft.data, ensure_ascii=False), draft.last_update_id, stamp, stamp),
     )  # fmt: skip
+    return replace(draft, updated_at=stamp)
 
 
 async def delete(

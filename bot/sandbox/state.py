@@ -320,6 +320,7 @@ class SandboxState:
             if chat.user_id != user_id:
                 raise ValueError("a private chat belongs to one user")
             user.started = True
+            self.user_unblocks_bot(user_id)  # writing again ("Restart") unblocks the bot
         elif chat.members.get(user_id) in (None, "left", "kicked"):
             raise ValueError(f"user {user_id} is not a member of chat {chat.id}")
         return chat
