@@ -21,6 +21,7 @@ from bot.scheduler import TICK_SECONDS, tick
 from bot.services import Services
 from handlers.arrival import ArrivalFlow
 from handlers.errors import on_error
+from handlers.router import Router
 from handlers.start import StartFlow
 from storage.db import Database
 
@@ -79,9 +80,10 @@ def _outbox_bot(app: Application, token: str, config: Config, request: BaseReque
 
 
 def register(application: Application, services: Services) -> None:
-    arrival = ArrivalFlow(services)
+    router = Router(services)
+    arrival = ArrivalFlow(services, router)
     start = StartFlow(services, arrival)
-    application.add_handlers([*start.handlers(), *arrival.handlers()])
+    application.add_handlers([*start.handlers(), *arrival.handlers(), router.handler()])
     application.add_error_handler(on_error)
     if application.job_queue is not None:
         application.job_queue.run_repeating(_tick, interval=TICK_SECONDS, first=1)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from telegram import (
@@ -26,7 +26,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    MessageHandler,
     filters,
 )
 
@@ -36,6 +35,7 @@ from bot.domain.parsing import parse_phone
 from bot.services import Services
 from bot.submit import build_record, store_report
 from handlers.common import callback, chunk, keyboard, parse_callback, user_locale
+from handlers.router import Router
 from storage import drafts, reports
 from storage.drafts import Draft
 
@@ -46,8 +46,12 @@ FLOW = "ar"
 
 
 class ArrivalFlow:
-    def __init__(self, services: Services) -> None:
+    name = "arrival"
+
+    def __init__(self, services: Services, router: Router) -> None:
         self.s = services
+        self.router = router
+        router.register(self)
         config = services.config
         self._villages = {v.id: tuple(g.id for g in v.grids) for v in config.villages}
         # A button's label depends only on these arguments: render each once.
@@ -63,7 +67,6 @@ class ArrivalFlow:
             CommandHandler("arrive", self.cmd_arrive, filters=private),
             CommandHandler("cancel", self.cmd_cancel, filters=private),
             CallbackQueryHandler(self.on_callback, pattern=r"^v1:ar:"),
-            MessageHandler(private & ~filters.COMMAND, self.on_message),
         ]
 
     # -- context ---------------------------------------------------------------------------
@@ -103,10 +106,7 @@ class ArrivalFlow:
         """Start a report, or re-ask the open question of the one already under way."""
         user, chat = update.effective_user, update.effective_chat
         locale = await user_locale(self.s, user)
-        existing = await drafts.get(self.s.db, user.id)
-        if existing is not None:
-            await chat.send_message(self.s.text(existing.locale, "arrival", "resume"))
-            await self.ask(chat.id, existing)
+        if await self.router.resume_open(chat.id, user.id):
             return
         data = dict(prefill or {})
         draft = await drafts.put(self.s.db, drafts.new(user.id, chat.id, locale, flow.FIRST_STEP,
@@ -138,15 +138,9 @@ class ArrivalFlow:
 
     # -- answers ---------------------------------------------------------------------------
 
-    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        user, message = update.effective_user, update.effective_message
-        draft = await drafts.get(self.s.db, user.id)
-        if draft is None:
-            locale = await user_locale(self.s, user)
-            await message.reply_text(self.s.text(locale, "start", "not_in_flow"))
-            return
-        if update.update_id <= draft.last_update_id:
-            return  # a re-delivered update: already answered
+    async def on_answer(self, update: Update, draft: Draft) -> None:
+        """A message answering the open question (the router checked flow and freshness)."""
+        message = update.effective_message
         step = flow.STEPS[draft.step]
         result = self._read_answer(step, message, draft)
         if isinstance(result, Invalid):
@@ -230,7 +224,7 @@ class ArrivalFlow:
     async def refuse(self, chat_id: int, draft: Draft, invalid: Invalid) -> None:
         """A specific reason, then the same question again."""
         reason = self.s.text(draft.locale, "errors", invalid.code, **invalid.params)
-        await self.s.bot.send_message(chat_id, reason)
+        await self.s.bot.send_message(chat_id, reason, parse_mode=ParseMode.HTML)
         await self.ask(chat_id, draft)
 
     # -- the summary card ------------------------------------------------------------------

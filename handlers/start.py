@@ -51,7 +51,7 @@ class StartFlow:
                 (update.effective_user.id, self.s.now().isoformat()),
             )
 
-    def menu(self, locale: str):  # noqa: ANN201 - an InlineKeyboardMarkup
+    def menu(self, locale: str):
         return keyboard([
             [(self.s.text(locale, "start", "btn_arrive"), callback("menu", "arrive"))],
             [(self.s.text(locale, "start", "btn_my"), callback("menu", "my"))],

@@ -17,6 +17,7 @@ from storage.db import Database
 class Draft:
     user_id: int
     chat_id: int
+    flow: str  # which conversation: "arrival", "invite", "tip", ...
     token: str
     locale: str
     step: str
@@ -29,6 +30,7 @@ def _row(row: aiosqlite.Row) -> Draft:
     return Draft(
         user_id=row["user_id"],
         chat_id=row["chat_id"],
+        flow=row["flow"],
         token=row["token"],
         locale=row["locale"],
         step=row["step"],
@@ -48,24 +50,25 @@ def new_token() -> str:
 
 
 def new(user_id: int, chat_id: int, locale: str, step: str, data: dict[str, Any],
-        update_id: int) -> Draft:  # fmt: skip
-    return Draft(user_id=user_id, chat_id=chat_id, token=new_token(), locale=locale, step=step,
-                 data=data, last_update_id=update_id, updated_at="")  # fmt: skip
+        update_id: int, flow: str = "arrival") -> Draft:  # fmt: skip
+    return Draft(user_id=user_id, chat_id=chat_id, flow=flow, token=new_token(), locale=locale,
+                 step=step, data=data, last_update_id=update_id, updated_at="")  # fmt: skip
 
 
 async def put(db: Database, draft: Draft, now: datetime) -> Draft:
     """Store the draft as given (one statement, atomic on its own) and return it as stored."""
     stamp = now.isoformat()
     await db.write_one(
-        """INSERT INTO drafts (user_id, chat_id, token, locale, step, data, last_update_id,
+        """INSERT INTO drafts (user_id, chat_id, flow, token, locale, step, data, last_update_id,
                                created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(user_id) DO UPDATE SET
-               chat_id = excluded.chat_id, token = excluded.token, locale = excluded.locale,
+               chat_id = excluded.chat_id, flow = excluded.flow, token = excluded.token,
+               locale = excluded.locale,
                step = excluded.step, data = excluded.data,
                last_update_id = MAX(drafts.last_update_id, excluded.last_update_id),
                updated_at = excluded.updated_at""",
-        (draft.user_id, draft.chat_id, draft.token, draft.locale, draft.step,
+        (draft.user_id, draft.chat_id, draft.flow, draft.token, draft.locale, draft.step,
          json.dumps(draft.data, ensure_ascii=False), draft.last_update_id, stamp, stamp),
     )  # fmt: skip
     return replace(draft, updated_at=stamp)

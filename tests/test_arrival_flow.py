@@ -305,7 +305,7 @@ async def test_redelivered_button_press_changes_nothing(harness: Harness) -> Non
     calls = await h.feed(payload)
     assert [c.method for c in calls] == ["answerCallbackQuery"]
     after = await h.db.fetchone("SELECT step, data FROM drafts")
-    assert tuple(after) == tuple(before) and after["step"] == "id_number"
+    assert tuple(after) == tuple(before) and after["step"] == "phone"
 
 
 async def test_redelivered_submit_makes_one_report(harness: Harness) -> None:

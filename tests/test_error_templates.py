@@ -9,6 +9,12 @@ from bot.render import LOCALES, Renderer
 # code -> the params the parsers pass with it (see bot/domain/parsing.py and places.py)
 ERROR_CODES: dict[str, dict[str, object]] = {
     "too_long": {"limit": 30},
+    "expect_text": {},
+    "expect_choice": {},
+    "expect_photo": {},
+    "choice_stale": {},
+    "incomplete": {},
+    "companions_too_many": {"limit": 10},
     "text_empty": {},
     "name_empty": {},
     "name_invalid": {},

@@ -93,6 +93,11 @@ def _id_choices(data: Data, ctx: Context) -> tuple[str, ...]:
     return ("passport",) if ctx.id_required else ("passport", "skip")
 
 
+def _companion_id_choices(data: Data, ctx: Context) -> tuple[str, ...]:
+    """The companion's own kind of ID decides the offer, not the main person's."""
+    return _id_choices(data.get("companion") or {}, ctx)
+
+
 def _origin_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
     place = parse_place(text)
     return place if isinstance(place, Invalid) else {"origin": place_to_dict(place)}
@@ -191,7 +196,8 @@ STEPS: dict[str, Step] = {
         Step("symptoms", "symptoms", choices=_symptom_choices),
         Step("companions", "companions", choices=_fixed(YES_NO)),
         Step("companion_name", "companions", text=_companion_field("name", parse_name)),
-        Step("companion_id", "companions", choices=_id_choices, text=_companion_id_text),
+        Step("companion_id", "companions", choices=_companion_id_choices,
+             text=_companion_id_text),
         Step("companion_phone", "companions", choices=_fixed(("skip",)),
              text=_companion_field("phone", parse_phone)),
         Step("companion_more", "companions", choices=_fixed(("add", "done"))),

@@ -1,0 +1,56 @@
+"""One open conversation per user: a private message goes to the flow whose draft is open."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from telegram import Update
+from telegram.ext import ContextTypes, MessageHandler, filters
+
+from bot.services import Services
+from handlers.common import user_locale
+from storage import drafts
+from storage.drafts import Draft
+
+
+class Conversation(Protocol):
+    name: str
+
+    async def on_answer(self, update: Update, draft: Draft) -> None:
+        """A message (text, contact, photo, location, ...) answering the draft's open question."""
+
+    async def ask(self, chat_id: int, draft: Draft | None) -> None:
+        """(Re)send the draft's open question."""
+
+
+class Router:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+        self.flows: dict[str, Conversation] = {}
+
+    def register(self, flow: Conversation) -> None:
+        self.flows[flow.name] = flow
+
+    def handler(self) -> MessageHandler:
+        return MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, self.on_message)
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        draft = await drafts.get(self.s.db, user.id)
+        if draft is None or draft.flow not in self.flows:
+            locale = await user_locale(self.s, user)
+            await update.effective_message.reply_text(self.s.text(locale, "start", "not_in_flow"))
+            return
+        if update.update_id <= draft.last_update_id:
+            return  # a re-delivered update: already answered
+        await self.flows[draft.flow].on_answer(update, draft)
+
+    async def resume_open(self, chat_id: int, user_id: int) -> bool:
+        """If the user has a conversation open, say so and ask its question again: starting
+        another one must not throw away half-filled answers."""
+        draft = await drafts.get(self.s.db, user_id)
+        if draft is None or draft.flow not in self.flows:
+            return False
+        await self.s.bot.send_message(chat_id, self.s.text(draft.locale, "arrival", "resume"))
+        await self.flows[draft.flow].ask(chat_id, draft)
+        return True
