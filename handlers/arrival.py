@@ -32,6 +32,7 @@ from telegram.ext import (
 from bot.domain import arrival as flow
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_phone
+from bot.notify import reason_texts
 from bot.services import Services
 from bot.submit import build_record, store_report
 from handlers.common import callback, chunk, keyboard, parse_callback, user_locale
@@ -263,7 +264,7 @@ class ArrivalFlow:
         await update.callback_query.message.edit_reply_markup(None)
         receipt = self.s.text(
             draft.locale, "arrival", "receipt", ref=outcome.ref, updated=outcome.updated,
-            category=assessment.category, reasons=[r.code for r in assessment.reasons],
+            category=assessment.category, reasons=reason_texts(self.s, draft.locale, assessment),
             measure=plan, people=len(record.people),
         )  # fmt: skip
         await self.s.bot.send_message(draft.chat_id, receipt, parse_mode=ParseMode.HTML,
