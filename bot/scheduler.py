@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 
 from bot.services import Services
+from bot.timers import fire_due
 from storage import drafts, outbox
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ async def expire_drafts(services: Services) -> int:
 
 
 async def tick(services: Services) -> None:
-    try:
-        await expire_drafts(services)
-    except Exception:
-        log.exception("scheduler tick failed; the next tick retries")
+    for job in (expire_drafts, fire_due):
+        try:
+            await job(services)
+        except Exception:
+            log.exception("scheduler: %s failed; the next tick retries", job.__name__)

@@ -6,7 +6,7 @@ import pytest
 
 from bot.render import LOCALES, Renderer
 
-# code -> the params the parsers pass with it (see bot/domain/parsing.py and places.py)
+# code -> the params passed with it (see bot/domain/parsing.py, places.py and arrival.py)
 ERROR_CODES: dict[str, dict[str, object]] = {
     "too_long": {"limit": 30},
     "expect_text": {},
@@ -39,6 +39,13 @@ ERROR_CODES: dict[str, dict[str, object]] = {
     "address_short": {},
     "place_unknown": {"text": "先锋镇"},
     "places_too_many": {"limit": 10},
+    # the conversation itself (bot/domain/arrival.py, handlers/arrival.py)
+    "expect_text": {},
+    "expect_choice": {},
+    "expect_photo": {},
+    "choice_stale": {},
+    "incomplete": {},
+    "companions_too_many": {"limit": 10},
 }
 # codes also returned without their optional params
 OPTIONAL_PARAMS = ["place_unknown"]

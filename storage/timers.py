@@ -1,0 +1,117 @@
+"""Durable timers (SQL only). Scheduling happens inside the caller's write transaction, so a
+report and its deadlines are stored together; firing marks the row done in the same
+transaction as the messages it produces, so nothing fires twice."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Database
+from storage.outbox import iso
+
+
+@dataclass(frozen=True)
+class Timer:
+    id: int
+    kind: str
+    subject: str
+    due_at: datetime
+    payload: dict[str, Any]
+    dedup_key: str | None
+    attempts: int
+
+
+def _timer(row: aiosqlite.Row) -> Timer:
+    return Timer(
+        id=row["id"],
+        kind=row["kind"],
+        subject=row["subject"],
+        due_at=datetime.fromisoformat(row["due_at"]),
+        payload=json.loads(row["payload"]),
+        dedup_key=row["dedup_key"],
+        attempts=row["attempts"],
+    )
+
+
+async def schedule(
+    conn: aiosqlite.Connection,
+    *,
+    kind: str,
+    subject: str,
+    due_at: datetime,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    dedup_key: str | None = None,
+) -> int | None:
+    """Add a timer; returns its id, or None when ``dedup_key`` was already scheduled."""
+    async with conn.execute(
+        """INSERT INTO timers (kind, subject, due_at, payload, dedup_key, created_at)
+           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dedup_key) DO NOTHING RETURNING id""",
+        (kind, subject, iso(due_at), json.dumps(payload or {}, ensure_ascii=False), dedup_key,
+         iso(now)),
+    ) as cur:  # fmt: skip
+        row = await cur.fetchone()
+    return row["id"] if row else None
+
+
+async def cancel(
+    conn: aiosqlite.Connection, subject: str, kinds: Iterable[str] | None = None
+) -> int:
+    """Cancel the subject's pending timers (of the given kinds): the item was handled."""
+    sql = "UPDATE timers SET state = 'cancelled' WHERE subject = ? AND state = 'pending'"
+    params: list[Any] = [subject]
+    kinds = list(kinds or [])
+    if kinds:
+        sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+        params += kinds
+    cur = await conn.execute(sql, params)
+    return cur.rowcount
+
+
+async def due(db: Database, now: datetime, limit: int) -> list[Timer]:
+    rows = await db.fetchall(
+        """SELECT * FROM timers WHERE state = 'pending' AND due_at <= ?
+           ORDER BY due_at, id LIMIT ?""",
+        (iso(now), limit),
+    )
+    return [_timer(r) for r in rows]
+
+
+async def finish(conn: aiosqlite.Connection, timer_id: int, now: datetime, late: bool) -> bool:
+    """Mark fired; False when it was no longer pending (cancelled or fired meanwhile)."""
+    cur = await conn.execute(
+        """UPDATE timers SET state = 'done', fired_at = ?, late = ?
+           WHERE id = ? AND state = 'pending'""",
+        (iso(now), int(late), timer_id),
+    )
+    return cur.rowcount > 0
+
+
+async def pending(db: Database, subject: str) -> list[Timer]:
+    rows = await db.fetchall(
+        "SELECT * FROM timers WHERE subject = ? AND state = 'pending' ORDER BY due_at, id",
+        (subject,),
+    )
+    return [_timer(r) for r in rows]
+
+
+async def pending_count(db: Database) -> int:
+    row = await db.fetchone("SELECT COUNT(*) FROM timers WHERE state = 'pending'")
+    return row[0]
+
+
+async def failed_attempt(db: Database, timer_id: int, retry_at: datetime, give_up: bool) -> None:
+    """A handler raised: try again later, or stop retrying a timer that keeps failing."""
+    async with db.write() as conn:
+        await conn.execute(
+            """UPDATE timers SET attempts = attempts + 1, due_at = ?,
+                   state = CASE WHEN ? THEN 'failed' ELSE state END
+               WHERE id = ? AND state = 'pending'""",
+            (iso(retry_at), int(give_up), timer_id),
+        )

@@ -1,0 +1,82 @@
+"""Durable timers: fire once, catch up after downtime (marked late), cancel, retry a failing
+handler with backoff and set it aside after repeated failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import timers as firing
+from storage import outbox, timers
+from tests.harness import Harness
+
+CHAT = 555
+
+
+@firing.handles("test.say")
+async def _say(services, conn, timer, now, late) -> None:
+    await outbox.enqueue(conn, chat_id=CHAT, text=f"{timer.payload['text']} late={late}", now=now)
+
+
+@firing.handles("test.broken")
+async def _broken(services, conn, timer, now, late) -> None:
+    await outbox.enqueue(conn, chat_id=CHAT, text="never", now=now)
+    raise RuntimeError("boom")
+
+
+async def _schedule(h: Harness, kind: str, minutes: float, **extra) -> int | None:
+    now = h.clock.now()
+    async with h.db.write() as conn:
+        return await timers.schedule(conn, kind=kind, subject="test:1", now=now,
+                                     due_at=now + timedelta(minutes=minutes), **extra)  # fmt: skip
+
+
+async def test_fires_once_when_due(harness: Harness) -> None:
+    h = harness
+    await _schedule(h, "test.say", 5, payload={"text": "hello"})
+    assert await firing.fire_due(h.services) == 0
+    h.clock.advance(minutes=5)
+    assert await firing.fire_due(h.services) == 1
+    assert await firing.fire_due(h.services) == 0
+    await h.drain_outbox()
+    assert h.texts(CHAT) == ["hello late=False"]
+
+
+async def test_dedup_key_schedules_once(harness: Harness) -> None:
+    assert await _schedule(harness, "test.say", 1, payload={"text": "x"}, dedup_key="k") is not None
+    assert await _schedule(harness, "test.say", 1, payload={"text": "x"}, dedup_key="k") is None
+    assert await timers.pending_count(harness.db) == 1
+
+
+async def test_catch_up_after_restart_fires_once_marked_late(harness: Harness, tmp_path) -> None:
+    h = harness
+    await _schedule(h, "test.say", 10, payload={"text": "wake"})
+    await h.stop()
+    h.clock.advance(hours=3)  # the bot was down
+    again = await Harness.start(h.config, tmp_path / "paicha.sqlite3", h.clock)
+    h.app, h.db, h.request = again.app, again.db, again.request  # the fixture stops this one
+    assert await firing.fire_due(h.services) == 1
+    assert await firing.fire_due(h.services) == 0
+    row = await h.db.fetchone("SELECT late, state FROM timers")
+    assert (row["late"], row["state"]) == (1, "done")
+    await h.drain_outbox()
+    assert h.texts(CHAT) == ["wake late=True"]
+
+
+async def test_cancelled_timer_does_not_fire(harness: Harness) -> None:
+    h = harness
+    await _schedule(h, "test.say", 1, payload={"text": "x"})
+    async with h.db.write() as conn:
+        assert await timers.cancel(conn, "test:1") == 1
+    h.clock.advance(minutes=2)
+    assert await firing.fire_due(h.services) == 0
+
+
+async def test_failing_handler_rolls_back_retries_then_gives_up(harness: Harness) -> None:
+    h = harness
+    await _schedule(h, "test.broken", 0)
+    for _ in range(firing.MAX_ATTEMPTS):
+        assert await firing.fire_due(h.services) == 0
+        h.clock.advance(hours=2)
+    row = await h.db.fetchone("SELECT state, attempts FROM timers")
+    assert (row["state"], row["attempts"]) == ("failed", firing.MAX_ATTEMPTS)
+    assert await outbox.pending_count(h.db) == 0  # the failed attempts left nothing behind
