@@ -32,7 +32,9 @@ class Router:
         self.flows[flow.name] = flow
 
     def handler(self) -> MessageHandler:
-        return MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, self.on_message)
+        # Only new messages: an edit of an old message is not an answer to the open question.
+        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        return MessageHandler(private & ~filters.COMMAND, self.on_message)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user

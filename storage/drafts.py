@@ -74,6 +74,20 @@ async def put(db: Database, draft: Draft, now: datetime) -> Draft:
     return replace(draft, updated_at=stamp)
 
 
+async def update(db: Database, draft: Draft, now: datetime) -> Draft | None:
+    """Save the answers of an open draft; None when it ended meanwhile (submitted, cancelled,
+    timed out), so a late answer can never bring a finished draft back."""
+    stamp = now.isoformat()
+    changed = await db.write_one(
+        """UPDATE drafts SET step = ?, data = ?, locale = ?, updated_at = ?,
+               last_update_id = MAX(last_update_id, ?)
+           WHERE user_id = ? AND token = ?""",
+        (draft.step, json.dumps(draft.data, ensure_ascii=False), draft.locale, stamp,
+         draft.last_update_id, draft.user_id, draft.token),
+    )  # fmt: skip
+    return replace(draft, updated_at=stamp) if changed else None
+
+
 async def delete(
     conn: aiosqlite.Connection,
     user_id: int,

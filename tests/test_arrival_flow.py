@@ -368,3 +368,80 @@ async def test_restart_in_the_middle_continues(
             "张三", "13812345678", ID_NUMBER)  # fmt: skip
     finally:
         await h.stop()
+
+
+async def test_edit_takes_the_buttons_off_the_old_card(harness: Harness) -> None:
+    h = harness
+    await answer_to_summary(h)
+    card_buttons = h.buttons(RESIDENT)
+    calls = await h.choose(RESIDENT, "修改")
+    cleared = [c for c in calls if c.method == "editMessageReplyMarkup"]
+    assert len(cleared) == 1 and "reply_markup" not in cleared[0].params
+    assert [label for label, _ in h.buttons(RESIDENT)][:3] == ["登记对象", "姓名", "手机号"]
+    await h.choose(RESIDENT, "姓名")
+    await h.text(RESIDENT, "张叁")
+    assert "姓名：张叁" in h.texts(RESIDENT)[-1]
+    assert h.buttons(RESIDENT) == card_buttons  # the same draft's card, with fresh data
+
+
+async def test_submit_after_the_grid_left_the_config_asks_for_the_place(
+    config: Config, clock: ManualClock, tmp_path: Path
+) -> None:
+    """A draft restored after a restart whose config no longer has the draft's grid."""
+    path = tmp_path / "paicha.sqlite3"
+    h = await Harness.start(config, path, clock)
+    await h.text(RESIDENT, "/start a-XF02")
+    await answer_to_summary(h, start="/noop", village=None, grid=None)
+    submit_data = next(d for _, d in h.buttons(RESIDENT) if d.endswith(":submit"))
+    updates = h.updates
+    await h.stop()
+    xf = config.village("xf")
+    renamed = xf.model_copy(update={"grids": tuple(g for g in xf.grids if g.id != "XF02")})
+    changed = config.model_copy(
+        update={"villages": tuple(renamed if v.id == "xf" else v for v in config.villages)}
+    )
+    h = await Harness.start(changed, path, clock)
+    h.updates = updates
+    try:
+        await h.press(RESIDENT, submit_data)
+        assert "还有必填的信息没填完" in h.texts(RESIDENT)[-2]
+        assert "现在住在哪个村" in h.texts(RESIDENT)[-1]
+        assert await count(h, "reports") == 0
+        await h.choose(RESIDENT, "先锋社区")
+        await h.choose(RESIDENT, "第1网格")
+        await h.text(RESIDENT, "先锋街12号2单元301")
+        assert "住址：先锋社区 先锋社区第1网格" in h.texts(RESIDENT)[-1]
+        await submit(h)
+        row = await h.db.fetchone("SELECT grid_id FROM reports")
+        assert row["grid_id"] == "XF01"
+    finally:
+        await h.stop()
+
+
+async def test_an_edited_message_is_not_an_answer(harness: Harness) -> None:
+    """Editing an earlier answer in Telegram must not answer the question now open."""
+    h = harness
+    await h.text(RESIDENT, "/arrive")
+    await h.choose(RESIDENT, "本人")
+    await h.text(RESIDENT, "张三")
+    await h.text(RESIDENT, "13812345678")
+    payload = h.updates.message(h.updates.user(RESIDENT), int(h.clock.now().timestamp()),
+                                text=ID_NUMBER)  # fmt: skip
+    payload["edited_message"] = {**payload.pop("message"), "edit_date": payload["update_id"]}
+    before = await h.db.fetchone("SELECT step, data FROM drafts")
+    await h.feed(payload)
+    after = await h.db.fetchone("SELECT step, data FROM drafts")
+    assert tuple(after) == tuple(before) and after["step"] == "id_number"
+
+
+async def test_shared_contact_answers_the_phone_question(harness: Harness) -> None:
+    h = harness
+    await h.text(RESIDENT, "/arrive")
+    await h.choose(RESIDENT, "本人")
+    await h.text(RESIDENT, "张三")
+    markup = h.request.sent_to(RESIDENT)[-1].params["reply_markup"]
+    assert markup["keyboard"][0][0]["request_contact"] is True
+    await h.send(RESIDENT, contact={"phone_number": "+86 138 1234 5678", "first_name": "张三",
+                                    "user_id": RESIDENT})  # fmt: skip
+    row = await h.db.fetchone("SELECT step, data FROM drafts")
+    assert row["step"] == "id_number" and '"phone": "13812345678"' in row["data"]

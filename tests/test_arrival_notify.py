@@ -11,7 +11,6 @@ from tests.harness import Harness
 from tests.test_arrival_flow import (
     ID_NUMBER,
     LEADERS,
-    RESIDENT,
     WORKER_XF01,
     answer_to_summary,
     submit,

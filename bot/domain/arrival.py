@@ -196,15 +196,14 @@ STEPS: dict[str, Step] = {
         Step("symptoms", "symptoms", choices=_symptom_choices),
         Step("companions", "companions", choices=_fixed(YES_NO)),
         Step("companion_name", "companions", text=_companion_field("name", parse_name)),
-        Step("companion_id", "companions", choices=_companion_id_choices,
-             text=_companion_id_text),
+        Step("companion_id", "companions", choices=_companion_id_choices, text=_companion_id_text),
         Step("companion_phone", "companions", choices=_fixed(("skip",)),
              text=_companion_field("phone", parse_phone)),
         Step("companion_more", "companions", choices=_fixed(("add", "done"))),
         Step("summary", "summary", choices=_fixed(("submit", "edit", "cancel"))),
         Step("edit", "summary", choices=lambda data, ctx: EDIT_GROUPS),
     )
-}
+}  # fmt: skip
 ORDER = tuple(STEPS)
 EDIT_GROUPS = (
     "relation", "name", "phone", "id_number", "origin", "travel", "arrival_date", "transport",
@@ -427,7 +426,8 @@ def missing_for_submit(data: Data, ctx: Context) -> list[str]:
         missing.append("origin")
     if data.get("grid") not in ctx.villages.get(data.get("village") or "", ()):
         missing.append("grid")
-    return missing
+    groups = [STEPS[key].group for key in missing]  # "grid" is asked in the "place" group
+    return list(dict.fromkeys(groups))
 
 
 def risk_facts(data: Data) -> RiskFacts:

@@ -210,9 +210,19 @@ def _full_date(text: str) -> date | Invalid | None:
     return None
 
 
+FUTURE_WINDOW_DAYS = 60
+
+
 def _recent_month_day(month: int, day: int, today: date) -> date | Invalid:
     """The latest date with this month and day not after today; 2/29 looks back to a leap
-    year (and is then usually too old, which is the honest answer)."""
+    year (and is then usually too old, which is the honest answer). A date a few weeks ahead
+    this year is a future date, not one from last year ("10月27日" typed on 26 October)."""
+    try:
+        ahead = date(today.year, month, day) - today
+    except ValueError:
+        ahead = None
+    if ahead is not None and 0 < ahead.days <= FUTURE_WINDOW_DAYS:
+        return Invalid("date_future")
     for year in range(today.year, today.year - 5, -1):
         try:
             candidate = date(year, month, day)

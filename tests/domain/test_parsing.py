@@ -276,7 +276,8 @@ def test_month_day_is_most_recent_not_after_today() -> None:
         ("2020-02-30", "date_invalid"),
         ("2020-11-06", "date_future"),
         ("2020-10-05", "date_too_old"),
-        ("11/6", "date_too_old"),
+        ("11/6", "date_future"),  # tomorrow, not last year
+        ("1/20", "date_too_old"),  # far ahead this year: it means last January
     ],
 )
 def test_date_rejected(text: str, expected: str) -> None:
