@@ -28,7 +28,7 @@ async def test_same_person_within_14_days_updates_the_report(harness: Harness) -
     await answer_to_summary(h, phone="13911112222", origin="四川省成都市武侯区")
     receipt = await submit(h)
     assert "XF-20201026-0001" in receipt
-    assert "您14天内已经登记过" in receipt
+    assert "您近期已经登记过" in receipt
     assert await count(h, "reports") == 1
     row = await h.db.fetchone("SELECT * FROM reports")
     assert row["ref"] == "XF-20201026-0001" and row["version"] == 2
@@ -53,7 +53,7 @@ async def test_same_person_after_15_days_is_a_new_report(harness: Harness) -> No
     h.clock.advance(days=15)
     await answer_to_summary(h)
     receipt = await submit(h)
-    assert "XF-20201110-0001" in receipt and "您14天内已经登记过" not in receipt
+    assert "XF-20201110-0001" in receipt and "您近期已经登记过" not in receipt
     refs = [r["ref"] for r in await h.db.fetchall("SELECT ref FROM reports ORDER BY id")]
     assert refs == ["XF-20201026-0001", "XF-20201110-0001"]
     assert await count(h, "report_history") == 0
@@ -66,7 +66,7 @@ async def test_same_id_number_from_another_reporter_updates(harness: Harness) ->
     h.clock.advance(hours=2)
     await answer_to_summary(h, user=FAMILY, phone="13911112222")
     receipt = await submit(h, FAMILY)
-    assert "XF-20201026-0001" in receipt and "您14天内已经登记过" in receipt
+    assert "XF-20201026-0001" in receipt and "您近期已经登记过" in receipt
     assert await count(h, "reports") == 1
 
 
@@ -77,5 +77,5 @@ async def test_a_different_person_is_a_new_report(harness: Harness) -> None:
     other_id = "50038119850312001" + id_check_char("50038119850312001")
     await answer_to_summary(h, name="李四", phone="13911112222", id_number=other_id)
     receipt = await submit(h)
-    assert "XF-20201026-0002" in receipt and "您14天内已经登记过" not in receipt
+    assert "XF-20201026-0002" in receipt and "您近期已经登记过" not in receipt
     assert await count(h, "reports") == 2
