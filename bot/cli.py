@@ -15,6 +15,7 @@ import sys
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from bot import invite_cli
 from bot.clock import Clock, FileClock, SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.domain.regions import RegionsError
@@ -79,7 +80,8 @@ async def serve(config: Config, token: str) -> None:
         await application.initialize()
         await application.post_init(application)
         await application.updater.start_polling(
-            timeout=config.bot.poll_timeout_seconds, allowed_updates=Update.ALL_TYPES)
+            timeout=config.bot.poll_timeout_seconds, allowed_updates=Update.ALL_TYPES
+        )
         await application.start()
         log.info("paicha is running for %s", config.town.name)
         await stop.wait()
@@ -119,17 +121,35 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--base-url", help="Bot API base URL, e.g. http://127.0.0.1:8081/bot")
     c = sub.add_parser("check-config", help="list every problem in a config file")
     c.add_argument("file")
+    invite_cli.add_parser(sub)
+    s = sub.add_parser("sandbox", help="local Bot API, web chat page and the bot, for drills")
+    s.add_argument("--config", default="config.example.toml", help="TOML (default: %(default)s)")
+    s.add_argument("--port", type=int, default=8080, help="web page port (default: %(default)s)")
+    s.add_argument("--dir", default="var/sandbox", help="sandbox files (default: %(default)s)")
+    s.add_argument("--start", help="drill clock start, ISO date-time (default: now)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # httpx logs every request URL, and the URL carries the bot token
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         if args.command == "check-config":
             return check_config(args.file)
+        if args.command == "invite":
+            try:
+                print(invite_cli.run(load(args.config), args))
+            except ValueError as exc:
+                raise Fatal(str(exc)) from exc
+            return 0
+        if args.command == "sandbox":
+            from bot.sandbox.run import run_sandbox
+
+            return run_sandbox(args.config, args.port, args.dir, start=args.start)
         return run(args.config, args.base_url)
     except Fatal as exc:
         print(f"paicha: {exc}", file=sys.stderr)

@@ -47,12 +47,14 @@ class FileClock:
     def __init__(self, path: Path, wall: Callable[[], float] = time.time) -> None:
         self.path = path
         self._wall = wall
-        self._mtime: float | None = None
+        self._mtime: tuple[int, int] | None = None
         self._anchor = (0.0, 0.0, 1.0)
 
     def _reload(self) -> None:
         try:
-            mtime = self.path.stat().st_mtime
+            stat = self.path.stat()
+            # the inode too: a rewrite (temp file + rename) within the mtime's granularity
+            mtime = (stat.st_mtime_ns, stat.st_ino)
         except OSError:
             self._anchor, self._mtime = (0.0, 0.0, 1.0), None
             return

@@ -509,6 +509,11 @@ class SandboxState:
     def pending_update_count(self) -> int:
         return len(self._updates)
 
+    @property
+    def polls(self) -> int:
+        """How many getUpdates calls have arrived (a bot that has polled is listening)."""
+        return self._poll_generation
+
     async def get_updates(
         self,
         offset: int | None = None,

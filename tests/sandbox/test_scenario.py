@@ -1,0 +1,241 @@
+"""Drill scenarios: validation with key paths, and playing them against a state with a tiny
+fake bot that answers in the private chat."""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.sandbox.clock import DrillClock
+from bot.sandbox.scenario import ScenarioError, load_scenario, parse_scenario
+from bot.sandbox.state import SandboxState
+from bot.sandbox.world import build_world, seed
+
+ROOT = Path(__file__).resolve().parents[2]
+START = datetime(2020, 11, 20, 1, 0, tzinfo=UTC)
+
+
+def problems(text: str) -> list[str]:
+    world = build_world(load_config(ROOT / "config.example.toml"))
+    with pytest.raises(ScenarioError) as exc:
+        parse_scenario(tomllib.loads(text), people=set(world.people), chats=set(world.chat_keys()))
+    return exc.value.problems
+
+
+def test_unknown_action_and_keys_are_reported_with_paths() -> None:
+    found = problems(
+        """
+        colour = "red"
+        [[step]]
+        who = "resident1"
+        action = "start"
+        [[step]]
+        at = 5
+        who = "resident1"
+        action = "fly"
+        [[step]]
+        at = 2
+        who = "bob"
+        action = "text"
+        [[step]]
+        at = 3
+        action = "press"
+        who = "resident1"
+        lable = "本人"
+        [[step]]
+        action = "wait_for"
+        text = "x"
+        chat = "nowhere"
+        [[step]]
+        action = "speed"
+        speed = -1
+        """
+    )
+    assert found == [
+        'colour: unknown key "colour"',
+        'step[1].action: unknown action "fly" (one of: start, text, press, contact, '
+        "location, photo, wait_for, speed, jump)",
+        'step[2]: missing key "text" for action "text"',
+        'step[2].who: unknown person "bob" (known: '
+        + ", ".join(sorted(build_world(load_config(ROOT / "config.example.toml")).people))
+        + ")",
+        'step[3]: missing key "label" for action "press"',
+        'step[3].lable: unknown key "lable" for action "press"',
+        'step[4].chat: unknown chat "nowhere"',
+        "step[5].speed: must be above 0",
+    ]
+
+
+def test_time_must_not_go_backwards_and_start_needs_an_offset() -> None:
+    found = problems(
+        """
+        start = 2020-11-20T09:00:00
+        [[step]]
+        at = 10
+        action = "jump"
+        minutes = 5
+        [[step]]
+        at = 3
+        action = "jump"
+        minutes = "five"
+        """
+    )
+    assert found[0].startswith("start: must be a date and time with an offset")
+    assert "step[1].at: 3 is earlier than the step before (10)" in found
+    assert "step[1].minutes: must be a number" in found
+
+
+def test_the_shipped_drill_is_valid() -> None:
+    world = build_world(load_config(ROOT / "config.example.toml"))
+    drill = load_scenario(ROOT / "scenarios" / "drill.toml", world=world)
+    assert drill.start is not None and drill.steps[0].action == "start"
+    assert any(s.action == "wait_for" and s.args.get("chat") == "leaders" for s in drill.steps)
+
+
+class FakeBot:
+    """Answers each private message with a question and a button, like a form."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self.seen: list[str] = []
+
+    async def run(self) -> None:
+        offset = 0
+        while True:
+            for update in await self.state.get_updates(offset=offset, timeout=5):
+                offset = update["update_id"] + 1
+                if "message" in update:
+                    message = update["message"]
+                    chat = message["chat"]["id"]
+                    text = message.get("text") or (
+                        "contact" if "contact" in message else "location"
+                    )
+                    self.seen.append(text)
+                    markup = {"inline_keyboard": [[{"text": "✅ 好的", "callback_data": "v1:ok"}]]}
+                    self.state.bot_send_message(chat, f"收到：{text}", reply_markup=markup)
+                elif "callback_query" in update:
+                    query = update["callback_query"]
+                    self.seen.append(query["data"])
+                    self.state.answer_callback_query(query["id"], text="ok")
+                    msg = query["message"]
+                    self.state.bot_edit_reply_markup(msg["chat"]["id"], msg["message_id"], None)
+                    self.state.bot_send_message(msg["chat"]["id"], "谢谢，已登记")
+                    self.state.bot_send_message(-1001234567890, "预警：有人到达")
+
+
+WALL = [1_000_000.0]
+
+
+async def fast_sleep(seconds: float) -> None:
+    """The player's wait for virtual time: a real-time minute passes at once."""
+    WALL[0] += 60
+    await asyncio.sleep(0)
+
+
+@pytest.fixture
+def world_state(tmp_path: Path):  # type: ignore[no-untyped-def]
+    clock = DrillClock(tmp_path / "clock.json", wall=lambda: WALL[0])
+    clock.reset(START)
+    state = SandboxState.for_token("123456:SANDBOX", clock=clock)
+    world = seed(state, load_config(ROOT / "config.example.toml"))
+    return state, world, clock
+
+
+async def test_player_applies_steps_in_order(world_state, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from bot.sandbox.scenario import Player
+
+    state, world, clock = world_state
+    scenario = parse_scenario(
+        tomllib.loads(
+            """
+            [[step]]
+            who = "resident1"
+            action = "start"
+            payload = "a-XF01"
+            [[step]]
+            who = "resident1"
+            action = "text"
+            text = "张伟"
+            [[step]]
+            who = "resident1"
+            action = "contact"
+            [[step]]
+            who = "resident1"
+            action = "press"
+            label = "好的"
+            [[step]]
+            action = "wait_for"
+            chat = "leaders"
+            text = "预警"
+            [[step]]
+            at = 30
+            action = "jump"
+            minutes = 30
+            """
+        )
+    )
+    fake = FakeBot(state)
+    task = asyncio.create_task(fake.run())
+    lines: list[str] = []
+    player = Player(state, world, clock, log=lines.append, timeout=5, sleep=fast_sleep)
+    try:
+        assert await asyncio.wait_for(player.play(scenario), 10)
+    finally:
+        task.cancel()
+    assert fake.seen == ["/start a-XF01", "张伟", "contact", "v1:ok"]
+    resident = world.person("resident1").user_id
+    contact = next(m.contact for m in state.messages(resident) if m.contact)
+    assert contact == {"phone_number": "13800000001", "first_name": "张伟", "user_id": resident}
+    assert lines[-1] == "■ drill finished"
+    assert any("leaders: 预警：有人到达" in line for line in lines)
+    # the jump step moved the virtual clock 30 minutes past its own start at minute 30
+    assert (clock.now() - START).total_seconds() >= 60 * 60
+
+
+async def test_a_wait_in_vain_is_one_failure_line(world_state) -> None:  # type: ignore[no-untyped-def]
+    from bot.sandbox.scenario import Player
+
+    state, world, clock = world_state
+    scenario = parse_scenario(
+        tomllib.loads(
+            """
+            [[step]]
+            who = "resident1"
+            action = "start"
+            [[step]]
+            who = "resident1"
+            action = "text"
+            text = "/checkin"
+            timeout = 0.05
+            [[step]]
+            who = "resident2"
+            action = "start"
+            """
+        )
+    )
+    lines: list[str] = []
+    player = Player(state, world, clock, log=lines.append, sleep=fast_sleep)
+    assert await player.play(scenario) is False  # no bot: nobody answers /start
+    assert lines[-2] == (
+        "✗ step[1] @0min resident1 text text='/checkin': "
+        "the bot did not answer the previous message within 0.05 s"
+    )
+    assert lines[-1] == "■ drill stopped"
+    assert state.messages(world.person("resident2").user_id) == []  # later steps never ran
+
+
+async def test_wait_for_reports_what_it_waited_for(world_state) -> None:  # type: ignore[no-untyped-def]
+    from bot.sandbox.scenario import Player
+
+    state, world, clock = world_state
+    scenario = parse_scenario(
+        tomllib.loads('[[step]]\naction = "wait_for"\nchat = "leaders"\ntext = "病例"\ntimeout = 0')
+    )
+    lines: list[str] = []
+    assert not await Player(state, world, clock, log=lines.append).play(scenario)
+    assert "no message containing '病例' in leaders within 0 s" in lines[-2]

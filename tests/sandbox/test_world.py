@@ -1,0 +1,104 @@
+"""The town of config.example.toml as sandbox people, the drill clock and the config copy."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import load_config
+from bot.sandbox.clock import DrillClock
+from bot.sandbox.run import dump_toml, sandbox_config
+from bot.sandbox.state import SandboxState
+from bot.sandbox.world import LEADERS_KEY, reset_state, seed
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
+
+
+def test_seed_from_example_config() -> None:
+    config = load_config(EXAMPLE)
+    state = SandboxState()
+    world = seed(state, config)
+    roles = [p.role for p in world.people.values()]
+    assert roles.count("resident") == 4 and roles.count("neighbour") == 1
+    assert world.person("resident_en").language == "en"
+    assert state.users[world.person("resident_en").user_id].language_code == "en"
+    # every configured worker, village admin and leader is a person, with the configured id
+    workers = {w for v in config.villages for g in v.grids for w in g.workers}
+    admins = {a for v in config.villages for a in v.admins}
+    ids = {p.user_id for p in world.people.values()}
+    assert workers | admins | set(config.leadership.admins) <= ids
+    worker = world.person("worker_XF01")
+    assert worker.user_id == 30001 and worker.label.startswith("网格员 ")
+    assert worker.label.endswith("(XF01)")
+    assert world.person("admin_xf").user_id == 20001
+    assert world.person("leader").user_id == config.leadership.admins[0]
+    # staff have opened the bot; residents have not
+    assert state.users[30001].started and not state.users[world.person("resident1").user_id].started
+    group = state.chats[config.leadership.chat_id]
+    assert group.type == "supergroup" and "领导小组" in (group.title or "")
+    assert set(config.leadership.admins) | admins <= set(group.members)
+    assert world.chat_keys()[LEADERS_KEY] == config.leadership.chat_id
+    assert ("a-XF01", "先锋社区第1网格（网格二维码）") in world.payloads
+
+
+def test_reset_state_keeps_the_object_and_empties_it() -> None:
+    config = load_config(EXAMPLE)
+    state = SandboxState()
+    world = seed(state, config)
+    resident = world.person("resident1").user_id
+    state.user_sends_text(resident, None, "/start")
+    assert state.pending_update_count == 1
+    reset_state(state, config)
+    assert state.pending_update_count == 0 and state.messages(resident) == []
+    assert not state.closed and not state.users[resident].started
+
+
+def test_drill_clock_speed_jump_reset(tmp_path: Path) -> None:
+    wall = [1000.0]
+    clock = DrillClock(tmp_path / "clock.json", wall=lambda: wall[0])
+    start = datetime(2020, 11, 20, 1, 0, tzinfo=UTC)
+    clock.reset(start)
+    assert clock.now() == start
+    clock.speed(144)
+    wall[0] += 10  # ten real seconds = 24 virtual minutes
+    assert (clock.now() - start).total_seconds() == 1440
+    clock.jump(60)
+    assert (clock.now() - start).total_seconds() == 1440 + 3600
+    data = json.loads((tmp_path / "clock.json").read_text())
+    assert data == {"real": 1010.0, "virtual": start.timestamp() + 5040, "speed": 144.0}
+    assert [p.name for p in tmp_path.iterdir()] == ["clock.json"]  # no temporary left
+    for bad in (lambda: clock.speed(0), lambda: clock.jump(-1)):
+        try:
+            bad()
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("refused")
+
+
+def test_sandbox_config_copy(tmp_path: Path) -> None:
+    target = tmp_path / "config.toml"
+    sandbox_config(
+        EXAMPLE, target, port=8099, database=tmp_path / "db.sqlite3", clock=tmp_path / "c.json"
+    )
+    config = load_config(target)
+    assert config.bot.api_base_url == "http://127.0.0.1:8099/bot"
+    assert config.bot.database == (tmp_path / "db.sqlite3").resolve()
+    assert config.bot.clock_file == (tmp_path / "c.json").resolve()
+    assert config.regions.file.is_absolute() and config.regions.file.exists()
+    original = load_config(EXAMPLE)
+    assert config.villages == original.villages and config.measures == original.measures
+    assert config.leadership == original.leadership
+
+
+def test_dump_toml_round_trips() -> None:
+    data = {
+        "a": 1,
+        "s": 'quote " and \\ and 中文\n',
+        "t": {"x": [1, 2], "when": datetime(2020, 1, 2, 3, 4, tzinfo=UTC), "on": True},
+        "rows": [{"id": "x", "sub": [{"k": 1}, {"k": 2}]}, {"id": "y", "sub": []}],
+        "empty": [],
+    }
+    assert tomllib.loads(dump_toml(data)) == data
