@@ -36,14 +36,29 @@ from storage.db import Database  # noqa: E402
 TOKEN = "123456:BENCH"
 # One resident's answers: ("text", value) is typed, ("button", label part) is pressed.
 SCRIPT = (
-    ("text", "/arrive"), ("button", "本人"), ("text", "张三"), ("text", "{phone}"),
-    ("text", "{id_number}"), ("button", "国内"), ("text", "湖北省武汉市江汉区"),
-    ("button", "对的"), ("button", "没有途经"), ("text", "10月25日"), ("button", "火车"),
-    ("text", "G1234"), ("button", "先锋社区"), ("button", "第1网格"),
-    ("text", "先锋街12号2单元301"), ("button", "三返"), ("button", "绿码"),
-    ("button", "没有做过"), ("text", "36.5"), ("button", "以上都没有"), ("button", "没有"),
+    ("text", "/arrive"),
+    ("button", "本人"),
+    ("text", "张三"),
+    ("text", "{phone}"),
+    ("text", "{id_number}"),
+    ("button", "国内"),
+    ("text", "湖北省武汉市江汉区"),
+    ("button", "对的"),
+    ("button", "没有途经"),
+    ("text", "10月25日"),
+    ("button", "火车"),
+    ("text", "G1234"),
+    ("button", "先锋社区"),
+    ("button", "第1网格"),
+    ("text", "先锋街12号2单元301"),
+    ("button", "三返"),
+    ("button", "绿码"),
+    ("button", "没有做过"),
+    ("text", "36.5"),
+    ("button", "以上都没有"),
+    ("button", "没有"),
     ("button", "确认提交"),
-)  # fmt: skip
+)
 
 
 async def _timed(app: Application, payload: dict, latencies: list[float]) -> None:
@@ -60,8 +75,14 @@ def _button(request: RecordingRequest, chat_id: int, label: str) -> str:
     raise RuntimeError(f"resident {chat_id}: no button {label!r}")
 
 
-async def resident(app: Application, request: RecordingRequest, factory: UpdateFactory,
-                   user_id: int, clock: ManualClock, latencies: list[float]) -> None:  # fmt: skip
+async def resident(
+    app: Application,
+    request: RecordingRequest,
+    factory: UpdateFactory,
+    user_id: int,
+    clock: ManualClock,
+    latencies: list[float],
+) -> None:
     user = factory.user(user_id)
     first17 = f"11010519800101{user_id % 1000:03d}"
     answers = {"id_number": first17 + id_check_char(first17), "phone": f"138{user_id:08d}"}
@@ -85,8 +106,9 @@ async def run_arrival(residents: int, workdir: Path) -> tuple[float, list[float]
     factory = UpdateFactory()
     latencies: list[float] = []
     started = time.perf_counter()
-    await asyncio.gather(*(resident(app, request, factory, 1000 + i, clock, latencies)
-                           for i in range(residents)))  # fmt: skip
+    await asyncio.gather(
+        *(resident(app, request, factory, 1000 + i, clock, latencies) for i in range(residents))
+    )
     elapsed = time.perf_counter() - started
     (stored,) = await db.fetchone("SELECT COUNT(*) FROM reports")
     await app.shutdown()

@@ -11,23 +11,34 @@ from telegram import Bot, BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
+from bot import digest
 from bot.clock import Clock
 from bot.config import Config
 from bot.domain.places import parse_place
+from bot.monitoring import on_unreachable
 from bot.outbox import OutboxWorker
 from bot.regions import RegionList
 from bot.render import Renderer
 from bot.scheduler import TICK_SECONDS, tick
 from bot.services import Services
+from handlers.access import Access
 from handlers.arrival import ArrivalFlow
+from handlers.cases import CaseFlow
+from handlers.checkin import CheckinFlow, MonitorFlow
 from handlers.errors import on_error
+from handlers.inbox import Inbox, VerifyFlow
+from handlers.leaders import LeadersFlow
 from handlers.router import Router
+from handlers.staff import InviteFlow, StaffAdmin
 from handlers.start import StartFlow
+from handlers.tip import TipDesk, TipFlow
+from handlers.visit import VisitFlow
+from storage import staff
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("arrive", "my", "cancel", "language", "start")
+COMMANDS = ("arrive", "tip", "my", "cancel", "language", "start")
 
 
 def build_application(
@@ -62,11 +73,14 @@ def build_application(
     application.bot_data["start_outbox"] = start_outbox
     services.bot = application.bot
     services.outbox = OutboxWorker(
-        db, _outbox_bot(application, token, config, request), clock,
+        db,
+        _outbox_bot(application, token, config, request),
+        clock,
         rate_per_second=config.outbox.rate_per_second,
         group_per_minute=config.outbox.group_per_minute,
         max_attempts=config.outbox.max_attempts,
-    )  # fmt: skip
+        on_unreachable=lambda chat_id: on_unreachable(services, chat_id),
+    )
     register(application, services)
     return application
 
@@ -81,9 +95,34 @@ def _outbox_bot(app: Application, token: str, config: Config, request: BaseReque
 
 def register(application: Application, services: Services) -> None:
     router = Router(services)
+    access = Access(services)
     arrival = ArrivalFlow(services, router)
-    start = StartFlow(services, arrival)
-    application.add_handlers([*start.handlers(), *arrival.handlers(), router.handler()])
+    invite = InviteFlow(services, router, COMMANDS)
+    verify = VerifyFlow(services, router, access)
+    visit = VisitFlow(services, router, access, arrival)
+    tip, tip_desk = TipFlow(services, router), TipDesk(services, router, access, arrival)
+    start = StartFlow(services, arrival, invite, tip)
+    inbox = Inbox(services, access, verify)
+    inbox.sections.append(tip_desk.tasks_section)
+    checkin, monitor = CheckinFlow(services, router), MonitorFlow(services, router, access)
+    application.add_handlers(
+        [
+            *start.handlers(),
+            *arrival.handlers(),
+            *invite.handlers(),
+            *StaffAdmin(services, access).handlers(),
+            *verify.handlers(),
+            *inbox.handlers(),
+            *visit.handlers(),
+            *tip.handlers(),
+            *tip_desk.handlers(),
+            *LeadersFlow(services).handlers(),
+            *CaseFlow(services, router, access).handlers(),
+            *checkin.handlers(),
+            *monitor.handlers(),
+            router.handler(),
+        ]
+    )
     application.add_error_handler(on_error)
     if application.job_queue is not None:
         application.job_queue.run_repeating(_tick, interval=TICK_SECONDS, first=1)
@@ -95,7 +134,9 @@ async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _post_init(application: Application) -> None:
     services: Services = application.bot_data["services"]
+    await staff.seed_from_config(services.db, services.config, services.now())
     await _set_commands(application, services)
+    await digest.ensure_next(services)  # the next daily report is a durable timer
     if application.bot_data["start_outbox"] and services.outbox is not None:
         worker_bot = services.outbox.bot
         if worker_bot is not application.bot:

@@ -42,6 +42,7 @@ __all__ = [
     "OutboxSettings",
     "RegionsSettings",
     "Schedule",
+    "Tips",
     "Town",
     "Village",
     "load_config",
@@ -199,6 +200,7 @@ class BotSettings(_Frozen):
     conversation_timeout_minutes: Annotated[Int, Field(ge=1, le=1440)] = 30
     poll_timeout_seconds: Annotated[Int, Field(ge=0, le=50)] = 30
     clock_file: Annotated[Path | None, BeforeValidator(_optional_path)] = None
+    username: Annotated[str, _matching(r"[A-Za-z][A-Za-z0-9_]{3,31}|", "bot username")] = ""
 
     @field_validator("api_file_url")
     @classmethod
@@ -228,6 +230,10 @@ class ArrivalSettings(_Frozen):
     max_companions: Annotated[Int, Field(ge=0, le=50)] = 10
 
 
+class Tips(_Frozen):
+    max_per_day: Annotated[Int, Field(ge=1, le=100)] = 5  # tips one person may send a day
+
+
 class RegionsSettings(_Frozen):
     file: Annotated[FilePath, AfterValidator(_existing_file)]
 
@@ -245,6 +251,7 @@ class Schedule(_Frozen):
     tip_deadline_hours: Annotated[Float, Field(gt=0, le=720)] = 12.0
     symptom_tip_deadline_hours: Annotated[Float, Field(gt=0, le=720)] = 2.0
     arrival_deadline_hours: Annotated[Float, Field(gt=0, le=720)] = 12.0
+    case_overdue_repeat_minutes: Annotated[Int, Field(ge=5, le=120)] = 15
 
 
 class Grid(_Frozen):
@@ -332,6 +339,7 @@ class Config(_Frozen):
     regions: RegionsSettings
     outbox: OutboxSettings = OutboxSettings()
     schedule: Schedule = Schedule()
+    tips: Tips = Tips()
     villages: Annotated[tuple[Village, ...], AfterValidator(_not_empty)]
     key_units: tuple[KeyUnit, ...] = ()
     measures: Measures

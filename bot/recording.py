@@ -14,9 +14,15 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
-BOT_USER = {"id": 700000001, "is_bot": True, "first_name": "paicha", "username": "paicha_bot",
-            "can_join_groups": True, "can_read_all_group_messages": False,
-            "supports_inline_queries": False}  # fmt: skip
+BOT_USER = {
+    "id": 700000001,
+    "is_bot": True,
+    "first_name": "paicha",
+    "username": "paicha_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 
 
 @dataclass
@@ -35,6 +41,7 @@ class RecordingRequest(BaseRequest):
         default_factory=list
     )
     keyboards: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # newest per chat
+    members: dict[int, str] = field(default_factory=dict)  # getChatMember status; default "left"
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     now: Callable[[], int] = field(default=lambda: 1_600_000_000)
 
@@ -49,9 +56,12 @@ class RecordingRequest(BaseRequest):
         return None
 
     def fail(
-        self, match: Callable[[Call], bool], code: int, description: str,
+        self,
+        match: Callable[[Call], bool],
+        code: int,
+        description: str,
         parameters: dict | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """The next call for which ``match`` is true gets this error answer (once)."""
         self.failures.append((match, code, description, parameters))
 
@@ -82,27 +92,104 @@ class RecordingRequest(BaseRequest):
 
     def _remember_keyboard(self, call: Call) -> None:
         markup = call.params.get("reply_markup")
-        if call.method == "sendMessage" and isinstance(markup, dict) and "inline_keyboard" in markup:
+        if (
+            call.method == "sendMessage"
+            and isinstance(markup, dict)
+            and "inline_keyboard" in markup
+        ):
             self.keyboards[int(call.params["chat_id"])] = [
-                (b["text"], b.get("callback_data", "")) for row in markup["inline_keyboard"]
+                (b["text"], b.get("callback_data", ""))
+                for row in markup["inline_keyboard"]
                 for b in row
-            ]  # fmt: skip
+            ]
 
     def _result(self, call: Call) -> Any:
         p = call.params
         if call.method == "getMe":
             return BOT_USER
-        if call.method in ("sendMessage", "sendPhoto", "sendDocument", "editMessageText",
-                           "editMessageReplyMarkup", "editMessageCaption"):  # fmt: skip
+        if call.method in (
+            "sendMessage",
+            "sendPhoto",
+            "sendDocument",
+            "editMessageText",
+            "editMessageReplyMarkup",
+            "editMessageCaption",
+        ):
             return self._message(call)
         if call.method == "getUpdates":
             return []
+        if call.method == "getChatMember":
+            return self._member(int(p["user_id"]))
         if call.method == "getChat":
-            return {"id": int(p["chat_id"]), "type": "private", "accent_color_id": 0,
-                    "max_reaction_count": 11, "accepted_gift_types": {
-                        "unlimited_gifts": False, "limited_gifts": False,
-                        "unique_gifts": False, "premium_subscription": False}}  # fmt: skip
+            return {
+                "id": int(p["chat_id"]),
+                "type": "private",
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                },
+            }
         return True
+
+    def _member(self, user_id: int) -> dict[str, Any]:
+        """A ChatMember as Telegram sends it, with the status set in ``members``."""
+        status = self.members.get(user_id, "left")
+        member: dict[str, Any] = {
+            "status": status,
+            "user": {"id": user_id, "is_bot": False, "first_name": "u"},
+        }
+        if status == "administrator":
+            member.update(
+                dict.fromkeys(
+                    (
+                        "can_be_edited",
+                        "is_anonymous",
+                        "can_manage_chat",
+                        "can_delete_messages",
+                        "can_manage_video_chats",
+                        "can_restrict_members",
+                        "can_promote_members",
+                        "can_change_info",
+                        "can_invite_users",
+                        "can_post_stories",
+                        "can_edit_stories",
+                        "can_delete_stories",
+                    ),
+                    False,
+                )
+            )
+        elif status == "creator":
+            member["is_anonymous"] = False
+        elif status == "restricted":
+            member.update(
+                {"is_member": True, "until_date": 0},
+                **dict.fromkeys(
+                    (
+                        "can_send_messages",
+                        "can_send_audios",
+                        "can_send_documents",
+                        "can_send_photos",
+                        "can_send_videos",
+                        "can_send_video_notes",
+                        "can_send_voice_notes",
+                        "can_send_polls",
+                        "can_send_other_messages",
+                        "can_add_web_page_previews",
+                        "can_change_info",
+                        "can_invite_users",
+                        "can_pin_messages",
+                        "can_manage_topics",
+                    ),
+                    True,
+                ),
+            )
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
 
     def _message(self, call: Call) -> dict[str, Any]:
         p = call.params
@@ -110,10 +197,13 @@ class RecordingRequest(BaseRequest):
         message: dict[str, Any] = {
             "message_id": int(p.get("message_id") or next(self._ids)),
             "date": self.now(),
-            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup",
-                     **({"first_name": "u"} if chat_id > 0 else {"title": "g"})},
+            "chat": {
+                "id": chat_id,
+                "type": "private" if chat_id > 0 else "supergroup",
+                **({"first_name": "u"} if chat_id > 0 else {"title": "g"}),
+            },
             "from": BOT_USER,
-        }  # fmt: skip
+        }
         if "text" in p:
             message["text"] = p["text"]
         if call.method == "sendPhoto":
@@ -124,12 +214,15 @@ class RecordingRequest(BaseRequest):
 
     def sent_to(self, chat_id: int) -> list[Call]:
         return [
-            c for c in self.calls
+            c
+            for c in self.calls
             if c.method in ("sendMessage", "sendPhoto") and int(c.params["chat_id"]) == chat_id
-        ]  # fmt: skip
+        ]
 
     def texts_to(self, chat_id: int) -> list[str]:
-        return [c.params.get("text") or c.params.get("caption") or "" for c in self.sent_to(chat_id)]
+        return [
+            c.params.get("text") or c.params.get("caption") or "" for c in self.sent_to(chat_id)
+        ]
 
 
 def _decode(value: Any) -> Any:
@@ -150,13 +243,17 @@ class UpdateFactory:
         self._message_ids = itertools.count(100000)
 
     def user(self, user_id: int, language_code: str = "zh-hans", name: str = "用户") -> dict:
-        return {"id": user_id, "is_bot": False, "first_name": name,
-                "language_code": language_code}  # fmt: skip
+        return {"id": user_id, "is_bot": False, "first_name": name, "language_code": language_code}
 
     def message(self, user: dict, date: int, **content: Any) -> dict:
         chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
-        message = {"message_id": next(self._message_ids), "date": date, "chat": chat,
-                   "from": user, **content}  # fmt: skip
+        message = {
+            "message_id": next(self._message_ids),
+            "date": date,
+            "chat": chat,
+            "from": user,
+            **content,
+        }
         text = content.get("text", "")
         if text.startswith("/"):
             command = text.split()[0]
@@ -165,11 +262,20 @@ class UpdateFactory:
 
     def callback(self, user: dict, date: int, data: str, message_id: int = 1) -> dict:
         chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
-        message = {"message_id": message_id, "date": date, "chat": chat, "from": BOT_USER,
-                   "text": "…"}  # fmt: skip
+        message = {
+            "message_id": message_id,
+            "date": date,
+            "chat": chat,
+            "from": BOT_USER,
+            "text": "…",
+        }
         return {
             "update_id": next(self._update_ids),
-            "callback_query": {"id": str(next(self._update_ids)), "from": user,
-                               "chat_instance": str(user["id"]), "data": data,
-                               "message": message},
-        }  # fmt: skip
+            "callback_query": {
+                "id": str(next(self._update_ids)),
+                "from": user,
+                "chat_instance": str(user["id"]),
+                "data": data,
+                "message": message,
+            },
+        }

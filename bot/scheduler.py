@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from bot import digest
 from bot.services import Services
 from bot.timers import fire_due
 from storage import drafts, outbox
@@ -29,8 +30,13 @@ async def expire_drafts(services: Services) -> int:
             if not await drafts.delete(conn, draft.user_id, draft.token, cutoff):
                 continue
             text = services.text(draft.locale, "arrival", "timeout", minutes=minutes)
-            await outbox.enqueue(conn, chat_id=draft.chat_id, text=text, now=now,
-                                 dedup_key=f"draft-timeout:{draft.token}")  # fmt: skip
+            await outbox.enqueue(
+                conn,
+                chat_id=draft.chat_id,
+                text=text,
+                now=now,
+                dedup_key=f"draft-timeout:{draft.token}",
+            )
         ended += 1
     if ended:
         services.wake_outbox()
@@ -38,7 +44,7 @@ async def expire_drafts(services: Services) -> int:
 
 
 async def tick(services: Services) -> None:
-    for job in (expire_drafts, fire_due):
+    for job in (expire_drafts, fire_due, digest.ensure_next):
         try:
             await job(services)
         except Exception:

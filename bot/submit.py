@@ -5,20 +5,26 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from bot import tips
 from bot.domain import arrival as flow
 from bot.domain.records import PersonRecord, ReportRecord, StoredReport
 from bot.domain.risk import Assessment, MeasurePlan, assess, plan_measure
+from bot.monitoring import restart_monitoring
 from bot.notify import report_notifications
 from bot.services import Services
-from storage import audit, drafts, outbox, reports
+from storage import audit, drafts, outbox, reports, visits
 from storage.drafts import Draft
 
 
 def build_record(services: Services, draft: Draft) -> tuple[ReportRecord, Assessment, MeasurePlan]:
     data = draft.data
     config = services.config
-    assessment = assess(flow.risk_facts(data), services.regions.current(), config.measures,
-                        config.arrival.lookback_days)  # fmt: skip
+    assessment = assess(
+        flow.risk_facts(data),
+        services.regions.current(),
+        config.measures,
+        config.arrival.lookback_days,
+    )
     arrival = date.fromisoformat(data["arrival_date"])
     plan = plan_measure(assessment.measure, arrival)
     main = PersonRecord(data["name"], data["phone"], data.get("id_kind"), data.get("id_number"))
@@ -58,11 +64,31 @@ async def store_report(
     async with services.db.write() as conn:
         if not await drafts.delete(conn, draft.user_id, draft.token):
             return None
-        stored = await reports.store(conn, record, town_code=services.config.town.code,
-                                     local_today=services.local_today(), lookback_since=since,
-                                     now=now)  # fmt: skip
-        for message in report_notifications(services, stored, record, assessment):
+        stored = await reports.store(
+            conn,
+            record,
+            town_code=services.config.town.code,
+            local_today=services.local_today(),
+            lookback_since=since,
+            now=now,
+        )
+        plan = plan_measure(assessment.measure, record.measure_start)
+        await restart_monitoring(conn, services, stored.id, plan, now)  # 居家健康监测 etc.
+        for message in await report_notifications(conn, services, stored, record, assessment):
             await outbox.enqueue(conn, now=now, **message)
+        if isinstance(draft.data.get("visit_id"), int):  # registered at the door (入户排查)
+            await visits.link_report(conn, draft.data["visit_id"], stored.id, draft.user_id)
+        if isinstance(draft.data.get("tip_id"), int):  # registered on the spot for a tip (线索)
+            await tips.close_in(
+                conn,
+                services,
+                draft.data["tip_id"],
+                "confirmed",
+                draft.user_id,
+                now,
+                report_id=stored.id,
+                how="registered",
+            )
         action = "report.update" if stored.updated else "report.create"
         await audit.record(conn, now, record.reporter_user_id, action, f"report:{stored.id}")
     services.wake_outbox()

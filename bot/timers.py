@@ -71,8 +71,13 @@ async def _fire(services: Services, timer: Timer, now: datetime) -> int:
         # The transaction rolled back: nothing of it happened. Retry with backoff; a timer that
         # keeps failing is set aside (state 'failed') instead of failing every tick forever.
         give_up = timer.attempts + 1 >= MAX_ATTEMPTS
-        log.exception("timer %d (%s %s) failed%s", timer.id, timer.kind, timer.subject,
-                      "; giving up" if give_up else "")  # fmt: skip
+        log.exception(
+            "timer %d (%s %s) failed%s",
+            timer.id,
+            timer.kind,
+            timer.subject,
+            "; giving up" if give_up else "",
+        )
         retry_at = now + timedelta(minutes=2 ** min(timer.attempts, 6))
         await timers.failed_attempt(services.db, timer.id, retry_at, give_up)
         return 0

@@ -91,8 +91,12 @@ class ArrivalFlow:
         found = self.s.config.grid(code.upper())
         if found:
             village, grid = found
-            return {"village": village.id, "grid": grid.id, "prefilled_village": True,
-                    "prefilled_grid": True}  # fmt: skip
+            return {
+                "village": village.id,
+                "grid": grid.id,
+                "prefilled_village": True,
+                "prefilled_grid": True,
+            }
         village = self.s.config.village(code.lower())
         if village:
             return {"village": village.id, "prefilled_village": True}
@@ -110,8 +114,8 @@ class ArrivalFlow:
         if await self.router.resume_open(chat.id, user.id):
             return
         data = dict(prefill or {})
-        draft = await drafts.put(self.s.db, drafts.new(user.id, chat.id, locale, flow.FIRST_STEP,
-                                                   data, update.update_id), self.s.now())  # fmt: skip
+        new = drafts.new(user.id, chat.id, locale, flow.FIRST_STEP, data, update.update_id)
+        draft = await drafts.put(self.s.db, new, self.s.now())
         intro = self._intro(locale, data)
         await chat.send_message(intro, parse_mode=ParseMode.HTML)
         await self.ask(chat.id, draft)
@@ -141,6 +145,8 @@ class ArrivalFlow:
 
     async def on_answer(self, update: Update, draft: Draft) -> None:
         """A message answering the open question (the router checked flow and freshness)."""
+        if update.edited_message is not None:
+            return  # an earlier message edited in Telegram is not the answer to this question
         message = update.effective_message
         step = flow.STEPS[draft.step]
         result = self._read_answer(step, message, draft)
@@ -200,8 +206,13 @@ class ArrivalFlow:
         if message is None or updates.get("pending"):
             return
         label = self.label(draft.locale, step, value, draft.data)
-        text = self.s.text(draft.locale, "arrival", "answered", question=self.question_text(
-            draft.locale, step, draft.data), answer=label)  # fmt: skip
+        text = self.s.text(
+            draft.locale,
+            "arrival",
+            "answered",
+            question=self.question_text(draft.locale, step, draft.data),
+            answer=label,
+        )
         await message.edit_text(text, parse_mode=ParseMode.HTML)
 
     async def _stale_callback(self, update: Update, token: str, step: str, value: str) -> None:
@@ -218,9 +229,15 @@ class ArrivalFlow:
         next_key, data = flow.advance(step.key, updates, draft.data)
         await self.ask(draft.chat_id, await self.save(draft, next_key, data, update_id))
 
-    async def save(self, draft: Draft, step: str, data: dict, update_id: int) -> Draft:
+    async def save(self, draft: Draft, step: str, data: dict, update_id: int) -> Draft | None:
+        """Store the answers; a draft that ended meanwhile is not revived (the user is told)."""
         changed = replace(draft, step=step, data=data, last_update_id=update_id)
-        return await drafts.put(self.s.db, changed, self.s.now())
+        saved = await drafts.update(self.s.db, changed, self.s.now())
+        if saved is None:
+            await self.s.bot.send_message(
+                draft.chat_id, self.s.text(draft.locale, "arrival", "draft_gone")
+            )
+        return saved
 
     async def refuse(self, chat_id: int, draft: Draft, invalid: Invalid) -> None:
         """A specific reason, then the same question again."""
@@ -238,14 +255,17 @@ class ArrivalFlow:
             await self.ask(draft.chat_id, await self.save(draft, first, data, update.update_id))
             return
         if value == "edit":
-            await self.ask(draft.chat_id, await self.save(draft, "edit", draft.data,
-                                                          update.update_id))  # fmt: skip
+            await update.callback_query.message.edit_reply_markup(None)  # the card is old now
+            await self.ask(
+                draft.chat_id, await self.save(draft, "edit", draft.data, update.update_id)
+            )
         elif value == "cancel":
             async with self.s.db.write() as conn:
                 await drafts.delete(conn, draft.user_id, draft.token)
             await update.callback_query.message.edit_reply_markup(None)
-            await self.s.bot.send_message(draft.chat_id, self.s.text(draft.locale, "arrival",
-                                                                   "cancelled"))  # fmt: skip
+            await self.s.bot.send_message(
+                draft.chat_id, self.s.text(draft.locale, "arrival", "cancelled")
+            )
         elif value == "submit":
             await self.submit(update, draft)
 
@@ -254,8 +274,11 @@ class ArrivalFlow:
         missing = flow.missing_for_submit(draft.data, ctx)
         if missing:
             first, data = flow.start_edit(missing[0], draft.data)
-            await self.refuse(draft.chat_id, await self.save(draft, first, data, update.update_id),
-                              Invalid("incomplete"))  # fmt: skip
+            await self.refuse(
+                draft.chat_id,
+                await self.save(draft, first, data, update.update_id),
+                Invalid("incomplete"),
+            )
             return
         record, assessment, plan = build_record(self.s, draft)
         outcome = await store_report(self.s, draft, record, assessment)
@@ -263,12 +286,19 @@ class ArrivalFlow:
             return
         await update.callback_query.message.edit_reply_markup(None)
         receipt = self.s.text(
-            draft.locale, "arrival", "receipt", ref=outcome.ref, updated=outcome.updated,
-            category=assessment.category, reasons=reason_texts(self.s, draft.locale, assessment),
-            measure=plan, people=len(record.people),
-        )  # fmt: skip
-        await self.s.bot.send_message(draft.chat_id, receipt, parse_mode=ParseMode.HTML,
-                                    reply_markup=ReplyKeyboardRemove())  # fmt: skip
+            draft.locale,
+            "arrival",
+            "receipt",
+            ref=outcome.ref,
+            updated=outcome.updated,
+            category=assessment.category,
+            reasons=reason_texts(self.s, draft.locale, assessment),
+            measure=plan,
+            people=len(record.people),
+        )
+        await self.s.bot.send_message(
+            draft.chat_id, receipt, parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove()
+        )
 
     # -- asking ----------------------------------------------------------------------------
 
@@ -284,10 +314,12 @@ class ArrivalFlow:
             return self.summary_text(draft), self.buttons(draft, step)
         text = self.question_text(draft.locale, draft.step, draft.data)
         if step.contact:
-            share = KeyboardButton(self.s.text(draft.locale, "arrival", "share_contact"),
-                                   request_contact=True)  # fmt: skip
-            return text, ReplyKeyboardMarkup([[share]], resize_keyboard=True,
-                                             one_time_keyboard=True)  # fmt: skip
+            share = KeyboardButton(
+                self.s.text(draft.locale, "arrival", "share_contact"), request_contact=True
+            )
+            return text, ReplyKeyboardMarkup(
+                [[share]], resize_keyboard=True, one_time_keyboard=True
+            )
         return text, self.buttons(draft, step)
 
     def question_text(self, locale: str, step: str, data: dict[str, Any]) -> str:
@@ -308,10 +340,15 @@ class ArrivalFlow:
         if draft.step in ("temperature", "health_code"):
             per_row = 4 if draft.step == "temperature" else 3
         rows = [
-            [(self.label(draft.locale, draft.step, v, draft.data),
-              callback(FLOW, draft.token, draft.step, v)) for v in row]
+            [
+                (
+                    self.label(draft.locale, draft.step, v, draft.data),
+                    callback(FLOW, draft.token, draft.step, v),
+                )
+                for v in row
+            ]
             for row in chunk(values, per_row)
-        ]  # fmt: skip
+        ]
         return keyboard(rows)
 
     def label(self, locale: str, step: str, value: str, data: dict[str, Any]) -> str:
@@ -327,8 +364,12 @@ class ArrivalFlow:
     def summary_text(self, draft: Draft) -> str:
         data = draft.data
         return self.s.text(
-            draft.locale, "arrival", "summary", data=data, place=self._place_label(data),
+            draft.locale,
+            "arrival",
+            "summary",
+            data=data,
+            place=self._place_label(data),
             origin=flow.place_from_dict(data["origin"]).label() if data.get("origin") else "",
             travel=[flow.place_from_dict(p).label() for p in data.get("travel") or []],
             arrival=date.fromisoformat(data["arrival_date"]) if data.get("arrival_date") else None,
-        )  # fmt: skip
+        )

@@ -8,17 +8,28 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.domain.roles import parse_invite_payload
 from bot.render import LOCALES
 from bot.services import Services
 from handlers.arrival import ArrivalFlow
 from handlers.common import callback, keyboard, parse_callback, user_locale
+from handlers.staff import InviteFlow
+from handlers.tip import TipFlow
 from storage import audit, reports
 
 
 class StartFlow:
-    def __init__(self, services: Services, arrival: ArrivalFlow) -> None:
+    def __init__(
+        self,
+        services: Services,
+        arrival: ArrivalFlow,
+        invite: InviteFlow,
+        tip: TipFlow | None = None,
+    ) -> None:
         self.s = services
         self.arrival = arrival
+        self.invite = invite
+        self.tip = tip
 
     def handlers(self) -> list[BaseHandler]:
         private = filters.ChatType.PRIVATE
@@ -32,6 +43,12 @@ class StartFlow:
     async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._remember(update)
         payload = context.args[0] if context.args else None
+        if payload and payload.startswith("inv-"):
+            await self.invite.begin(update, parse_invite_payload(payload) or payload[4:])
+            return
+        if payload and self.tip is not None and (tip := self.tip.prefill(payload)) is not None:
+            await self.tip.begin(update, tip)  # a tip poster (线索举报): /start t-XF01
+            return
         if payload:
             prefill = self.arrival.prefill(payload)
             if prefill is not None:
@@ -41,8 +58,9 @@ class StartFlow:
         text = self.s.text(locale, "start", "welcome", town=self.s.config.town.name)
         if payload:
             text = self.s.text(locale, "start", "bad_link") + "\n\n" + text
-        await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML,
-                                                 reply_markup=self.menu(locale))  # fmt: skip
+        await update.effective_chat.send_message(
+            text, parse_mode=ParseMode.HTML, reply_markup=self.menu(locale)
+        )
 
     async def _remember(self, update: Update) -> None:
         async with self.s.db.write() as conn:
@@ -52,11 +70,14 @@ class StartFlow:
             )
 
     def menu(self, locale: str):
-        return keyboard([
-            [(self.s.text(locale, "start", "btn_arrive"), callback("menu", "arrive"))],
-            [(self.s.text(locale, "start", "btn_my"), callback("menu", "my"))],
-            [(self.s.text(locale, "start", "btn_language"), callback("menu", "language"))],
-        ])  # fmt: skip
+        return keyboard(
+            [
+                [(self.s.text(locale, "start", "btn_arrive"), callback("menu", "arrive"))],
+                [(self.s.text(locale, "start", "btn_my"), callback("menu", "my"))],
+                [(self.s.text(locale, "start", "btn_tip"), callback("menu", "tip"))],
+                [(self.s.text(locale, "start", "btn_language"), callback("menu", "language"))],
+            ]
+        )
 
     async def cmd_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._ask_language(update)
@@ -65,9 +86,10 @@ class StartFlow:
         locale = await user_locale(self.s, update.effective_user)
         await update.effective_chat.send_message(
             self.s.text(locale, "start", "choose_language"),
-            reply_markup=keyboard([[("中文", callback("lang", "zh_CN")),
-                                    ("English", callback("lang", "en"))]]),
-        )  # fmt: skip
+            reply_markup=keyboard(
+                [[("中文", callback("lang", "zh_CN")), ("English", callback("lang", "en"))]]
+            ),
+        )
 
     async def on_menu(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -84,6 +106,8 @@ class StartFlow:
             await self.arrival.begin(update, None)
         elif parts == ["my"]:
             await self._show_my(update)
+        elif parts == ["tip"] and self.tip is not None:
+            await self.tip.begin(update, None)
         elif parts == ["language"]:
             await self._ask_language(update)
 
@@ -97,10 +121,12 @@ class StartFlow:
                    ON CONFLICT(user_id) DO UPDATE SET locale = excluded.locale""",
                 (user.id, parts[0], self.s.now().isoformat()),
             )
-            await conn.execute("UPDATE drafts SET locale = ? WHERE user_id = ?",
-                               (parts[0], user.id))  # fmt: skip
-        await update.effective_chat.send_message(self.s.text(parts[0], "start", "language_set"),
-                                                 reply_markup=self.menu(parts[0]))  # fmt: skip
+            await conn.execute(
+                "UPDATE drafts SET locale = ? WHERE user_id = ?", (parts[0], user.id)
+            )
+        await update.effective_chat.send_message(
+            self.s.text(parts[0], "start", "language_set"), reply_markup=self.menu(parts[0])
+        )
 
     async def cmd_my(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._show_my(update)
@@ -112,15 +138,30 @@ class StartFlow:
         if not rows:
             await update.effective_chat.send_message(self.s.text(locale, "start", "my_none"))
             return
-        items = [dict(ref=r["ref"], name=r["person_name"], state=r["state"],
-                      arrival=date.fromisoformat(r["arrival_date"])) for r in rows]  # fmt: skip
-        buttons = [[(self.s.text(locale, "start", "btn_withdraw", ref=r["ref"]),
-                     callback("my", "withdraw", str(r["id"])))]
-                   for r in rows if r["state"] == "open"]  # fmt: skip
+        items = [
+            dict(
+                ref=r["ref"],
+                name=r["person_name"],
+                state=r["state"],
+                arrival=date.fromisoformat(r["arrival_date"]),
+            )
+            for r in rows
+        ]
+        buttons = [
+            [
+                (
+                    self.s.text(locale, "start", "btn_withdraw", ref=r["ref"]),
+                    callback("my", "withdraw", str(r["id"])),
+                )
+            ]
+            for r in rows
+            if r["state"] == "open"
+        ]
         await update.effective_chat.send_message(
-            self.s.text(locale, "start", "my_list", reports=items), parse_mode=ParseMode.HTML,
+            self.s.text(locale, "start", "my_list", reports=items),
+            parse_mode=ParseMode.HTML,
             reply_markup=keyboard(buttons) if buttons else None,
-        )  # fmt: skip
+        )
 
     async def _on_my(self, update: Update, parts: list[str]) -> None:
         if len(parts) != 2 or parts[0] != "withdraw" or not parts[1].isdigit():
@@ -135,8 +176,10 @@ class StartFlow:
                 await audit.record(conn, now, user.id, "report.withdraw", f"report:{report_id}")
         if not done:
             await update.effective_chat.send_message(
-                self.s.text(locale, "start", "withdraw_failed"))
+                self.s.text(locale, "start", "withdraw_failed")
+            )
             return
         row = await self.s.db.fetchone("SELECT ref FROM reports WHERE id = ?", (report_id,))
         await update.effective_chat.send_message(
-            self.s.text(locale, "start", "withdrawn", ref=row["ref"]))
+            self.s.text(locale, "start", "withdrawn", ref=row["ref"])
+        )

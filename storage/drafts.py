@@ -49,10 +49,26 @@ def new_token() -> str:
     return secrets.token_urlsafe(9)
 
 
-def new(user_id: int, chat_id: int, locale: str, step: str, data: dict[str, Any],
-        update_id: int, flow: str = "arrival") -> Draft:  # fmt: skip
-    return Draft(user_id=user_id, chat_id=chat_id, flow=flow, token=new_token(), locale=locale,
-                 step=step, data=data, last_update_id=update_id, updated_at="")  # fmt: skip
+def new(
+    user_id: int,
+    chat_id: int,
+    locale: str,
+    step: str,
+    data: dict[str, Any],
+    update_id: int,
+    flow: str = "arrival",
+) -> Draft:
+    return Draft(
+        user_id=user_id,
+        chat_id=chat_id,
+        flow=flow,
+        token=new_token(),
+        locale=locale,
+        step=step,
+        data=data,
+        last_update_id=update_id,
+        updated_at="",
+    )
 
 
 async def put(db: Database, draft: Draft, now: datetime) -> Draft:
@@ -68,9 +84,19 @@ async def put(db: Database, draft: Draft, now: datetime) -> Draft:
                step = excluded.step, data = excluded.data,
                last_update_id = MAX(drafts.last_update_id, excluded.last_update_id),
                updated_at = excluded.updated_at""",
-        (draft.user_id, draft.chat_id, draft.flow, draft.token, draft.locale, draft.step,
-         json.dumps(draft.data, ensure_ascii=False), draft.last_update_id, stamp, stamp),
-    )  # fmt: skip
+        (
+            draft.user_id,
+            draft.chat_id,
+            draft.flow,
+            draft.token,
+            draft.locale,
+            draft.step,
+            json.dumps(draft.data, ensure_ascii=False),
+            draft.last_update_id,
+            stamp,
+            stamp,
+        ),
+    )
     return replace(draft, updated_at=stamp)
 
 
@@ -82,9 +108,16 @@ async def update(db: Database, draft: Draft, now: datetime) -> Draft | None:
         """UPDATE drafts SET step = ?, data = ?, locale = ?, updated_at = ?,
                last_update_id = MAX(last_update_id, ?)
            WHERE user_id = ? AND token = ?""",
-        (draft.step, json.dumps(draft.data, ensure_ascii=False), draft.locale, stamp,
-         draft.last_update_id, draft.user_id, draft.token),
-    )  # fmt: skip
+        (
+            draft.step,
+            json.dumps(draft.data, ensure_ascii=False),
+            draft.locale,
+            stamp,
+            draft.last_update_id,
+            draft.user_id,
+            draft.token,
+        ),
+    )
     return replace(draft, updated_at=stamp) if changed else None
 
 

@@ -120,15 +120,21 @@ async def _update(
     await conn.execute(
         """INSERT INTO report_history (report_id, version, data, persons, saved_at)
            VALUES (?, ?, ?, ?, ?)""",
-        (previous["id"], previous["version"], previous["data"],
-         json.dumps([asdict(p) for p in old_people], ensure_ascii=False), now.isoformat()),
-    )  # fmt: skip
+        (
+            previous["id"],
+            previous["version"],
+            previous["data"],
+            json.dumps([asdict(p) for p in old_people], ensure_ascii=False),
+            now.isoformat(),
+        ),
+    )
     version = previous["version"] + 1
     await conn.execute(
         """UPDATE reports SET draft_token = ?, reporter_user_id = ?, reporter_chat_id = ?,
                locale = ?, relation = ?, village_id = ?, grid_id = ?, address = ?,
                arrival_date = ?, category = ?, risk = ?, alert = ?, measure_kind = ?,
-               measure_start = ?, measure_end = ?, data = ?, version = ?, updated_at = ?
+               measure_start = ?, measure_end = ?, data = ?, version = ?, updated_at = ?,
+               review = 'pending'
            WHERE id = ?""",
         (*_columns(report), version, now.isoformat(), previous["id"]),
     )
@@ -153,4 +159,3 @@ async def withdraw(conn: aiosqlite.Connection, report_id: int, user_id: int, now
         (now.isoformat(), report_id, user_id),
     )
     return cur.rowcount > 0
-

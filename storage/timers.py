@@ -53,9 +53,15 @@ async def schedule(
     async with conn.execute(
         """INSERT INTO timers (kind, subject, due_at, payload, dedup_key, created_at)
            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dedup_key) DO NOTHING RETURNING id""",
-        (kind, subject, iso(due_at), json.dumps(payload or {}, ensure_ascii=False), dedup_key,
-         iso(now)),
-    ) as cur:  # fmt: skip
+        (
+            kind,
+            subject,
+            iso(due_at),
+            json.dumps(payload or {}, ensure_ascii=False),
+            dedup_key,
+            iso(now),
+        ),
+    ) as cur:
         row = await cur.fetchone()
     return row["id"] if row else None
 

@@ -58,12 +58,14 @@ class Harness:
         return int(self.clock.now().timestamp())
 
     async def text(self, user_id: int, text: str, lang: str = "zh-hans") -> list[Call]:
-        return await self.feed(self.updates.message(self._user(user_id, lang), self._now(),
-                                                    text=text))  # fmt: skip
+        return await self.feed(
+            self.updates.message(self._user(user_id, lang), self._now(), text=text)
+        )
 
     async def send(self, user_id: int, lang: str = "zh-hans", **content: Any) -> list[Call]:
-        return await self.feed(self.updates.message(self._user(user_id, lang), self._now(),
-                                                    **content))  # fmt: skip
+        return await self.feed(
+            self.updates.message(self._user(user_id, lang), self._now(), **content)
+        )
 
     async def press(self, user_id: int, data: str, lang: str = "zh-hans") -> list[Call]:
         return await self.feed(self.updates.callback(self._user(user_id, lang), self._now(), data))
@@ -76,8 +78,11 @@ class Harness:
         for call in reversed(self.request.sent_to(chat_id)):
             markup = call.params.get("reply_markup")
             if isinstance(markup, dict) and "inline_keyboard" in markup:
-                return [(b["text"], b.get("callback_data", "")) for row in
-                        markup["inline_keyboard"] for b in row]  # fmt: skip
+                return [
+                    (b["text"], b.get("callback_data", ""))
+                    for row in markup["inline_keyboard"]
+                    for b in row
+                ]
         return []
 
     async def choose(self, user_id: int, label: str, lang: str = "zh-hans") -> list[Call]:

@@ -39,13 +39,6 @@ ERROR_CODES: dict[str, dict[str, object]] = {
     "address_short": {},
     "place_unknown": {"text": "先锋镇"},
     "places_too_many": {"limit": 10},
-    # the conversation itself (bot/domain/arrival.py, handlers/arrival.py)
-    "expect_text": {},
-    "expect_choice": {},
-    "expect_photo": {},
-    "choice_stale": {},
-    "incomplete": {},
-    "companions_too_many": {"limit": 10},
 }
 # codes also returned without their optional params
 OPTIONAL_PARAMS = ["place_unknown"]

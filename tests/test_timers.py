@@ -26,8 +26,14 @@ async def _broken(services, conn, timer, now, late) -> None:
 async def _schedule(h: Harness, kind: str, minutes: float, **extra) -> int | None:
     now = h.clock.now()
     async with h.db.write() as conn:
-        return await timers.schedule(conn, kind=kind, subject="test:1", now=now,
-                                     due_at=now + timedelta(minutes=minutes), **extra)  # fmt: skip
+        return await timers.schedule(
+            conn,
+            kind=kind,
+            subject="test:1",
+            now=now,
+            due_at=now + timedelta(minutes=minutes),
+            **extra,
+        )
 
 
 async def test_fires_once_when_due(harness: Harness) -> None:
@@ -44,7 +50,7 @@ async def test_fires_once_when_due(harness: Harness) -> None:
 async def test_dedup_key_schedules_once(harness: Harness) -> None:
     assert await _schedule(harness, "test.say", 1, payload={"text": "x"}, dedup_key="k") is not None
     assert await _schedule(harness, "test.say", 1, payload={"text": "x"}, dedup_key="k") is None
-    assert await timers.pending_count(harness.db) == 1
+    assert len(await timers.pending(harness.db, "test:1")) == 1
 
 
 async def test_catch_up_after_restart_fires_once_marked_late(harness: Harness, tmp_path) -> None:
@@ -56,7 +62,7 @@ async def test_catch_up_after_restart_fires_once_marked_late(harness: Harness, t
     h.app, h.db, h.request = again.app, again.db, again.request  # the fixture stops this one
     assert await firing.fire_due(h.services) == 1
     assert await firing.fire_due(h.services) == 0
-    row = await h.db.fetchone("SELECT late, state FROM timers")
+    row = await h.db.fetchone("SELECT late, state FROM timers WHERE subject = 'test:1'")
     assert (row["late"], row["state"]) == (1, "done")
     await h.drain_outbox()
     assert h.texts(CHAT) == ["wake late=True"]
@@ -77,6 +83,6 @@ async def test_failing_handler_rolls_back_retries_then_gives_up(harness: Harness
     for _ in range(firing.MAX_ATTEMPTS):
         assert await firing.fire_due(h.services) == 0
         h.clock.advance(hours=2)
-    row = await h.db.fetchone("SELECT state, attempts FROM timers")
+    row = await h.db.fetchone("SELECT state, attempts FROM timers WHERE subject = 'test:1'")
     assert (row["state"], row["attempts"]) == ("failed", firing.MAX_ATTEMPTS)
     assert await outbox.pending_count(h.db) == 0  # the failed attempts left nothing behind

@@ -49,6 +49,7 @@ ACTIONS: dict[str, tuple[set[str], set[str]]] = {
 _NO_PERSON = {"speed", "jump"}
 _TOP_KEYS = {"title", "description", "start", "speed", "step"}
 DEFAULT_TIMEOUT = 30.0  # real seconds a step waits for the bot
+FOLLOW_UP_GRACE = 3.0  # real seconds to wait for the question after a button's answer
 # the smallest valid PNG (1x1, grey): the photo a step sends when it names no file
 TINY_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
@@ -258,6 +259,14 @@ class Player:
         self.log("■ drill finished")
         return True
 
+    async def act(self, who: str | None, action: str, **args: Any) -> str:
+        """One step outside a scenario file (end-to-end tests): it waits for the bot exactly
+        as a played step does, and raises StepFailed when the bot does not answer in time."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+        step = Step(0, 0.0, action, who, args)
+        return await self._run(step, Scenario(title="", steps=()))
+
     async def _until(self, instant: datetime) -> None:
         while self.clock.now() < instant:
             await self.sleep(self.tick)
@@ -348,6 +357,23 @@ class Player:
         if not await self._wait(chat_id, ready, timeout):
             what = "button press" if pressed and not pressed[2].answered else "message"
             raise StepFailed(f"the bot did not answer the previous {what} within {timeout:g} s")
+        if private and pressed is not None:
+            # A bot answers the query first, then edits the message and asks the next
+            # question: wait for that question (or a keyboard edited in place), so nobody
+            # answers before being asked. A press answered by a toast alone waits a little.
+            message_id, before, _query = pressed
+
+            def followed() -> bool:
+                messages = self.state.messages(chat_id)
+                if any(m.message_id > message_id and m.from_id != user for m in messages):
+                    return True
+                message = self.state.chats[chat_id].messages.get(message_id)
+                return bool(
+                    message is not None and not message.deleted
+                    and is_inline(message.reply_markup) and _snapshot(message) != before
+                )  # fmt: skip
+
+            await self._wait(chat_id, followed, min(timeout, FOLLOW_UP_GRACE))
 
     async def _press(self, user: int, chat_id: int, label: str, timeout: float) -> str:
         def find() -> tuple[str, Any] | None:
@@ -355,9 +381,15 @@ class Player:
             newest = next((m for m in reversed(messages) if is_inline(m.reply_markup)), None)
             pressed = self._pressed.get(chat_id)
             if newest is not None and pressed is not None:
-                # the keyboard pressed last counts again only once the bot has changed it
+                # the keyboard pressed last counts again once the bot has changed it, or has
+                # answered the press and written since (a card whose buttons stay as they are)
+                answered_since = pressed[2].answered and any(
+                    m.message_id > pressed[0] and m.from_id == self.state.bot.id for m in messages
+                )
                 stale = newest.message_id < pressed[0] or (
-                    newest.message_id == pressed[0] and _snapshot(newest) == pressed[1]
+                    newest.message_id == pressed[0]
+                    and _snapshot(newest) == pressed[1]
+                    and not answered_since
                 )
                 newest = None if stale else newest
             if newest is not None:

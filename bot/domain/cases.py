@@ -1,0 +1,211 @@
+"""A discovered case (病例、疑似病例、无症状感染者、不明原因肺炎) and its 2-hour online
+direct report (网络直报): the report conversation as steps, the parsers, the deadlines.
+
+Pure: no telegram, no SQL. The plan (point 1): "一旦发现……第一时间定人定位定状态，
+2小时内完成网络直报，同步落实疫点封控前期工作" — who, where and in what state; reported
+within 2 hours; the preliminary lockdown of the epidemic point started at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.domain.invalid import Invalid
+from bot.domain.parsing import (
+    clean,
+    parse_address,
+    parse_id_number,
+    parse_name,
+    parse_phone,
+    parse_text,
+)
+
+KINDS = ("confirmed", "suspected", "asymptomatic", "pneumonia")
+# 疫点封控前期工作: site sealed off, close-contact list started, transfer arranged, isolation place.
+CHECKLIST = ("seal", "contacts", "transfer", "isolation")
+
+DEADLINE = timedelta(hours=2)
+REMINDERS = (60, 90, 110)  # minutes after the report, while the direct report is still open
+DEFAULT_OVERDUE_REPEAT_MINUTES = 15
+
+STATUS_LIMIT = 100
+REF_LIMIT = 40
+REPORT_NO_LIMIT = 40
+
+Data = dict[str, Any]
+Updates = dict[str, Any]
+
+
+# --- parsers ---------------------------------------------------------------------------
+
+_REF = re.compile(r"([A-Z]{1,6})-?([0-9]{8})-?([0-9]{4})")
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−_/", "-"))
+
+
+def parse_report_ref(text: str) -> str | Invalid:
+    """An arrival report's reference number, ``XF-20201026-0042``, as typed: any case, full-width
+    characters, spaces, other dashes or none at all. Returns the canonical form."""
+    cleaned = clean(text, REF_LIMIT)
+    if isinstance(cleaned, Invalid):
+        return Invalid("case_ref_format")
+    squeezed = "".join(cleaned.split()).upper().translate(_DASHES)
+    match = _REF.fullmatch(squeezed)
+    if not match:
+        return Invalid("case_ref_format")
+    code, day, number = match.groups()
+    try:
+        datetime.strptime(day, "%Y%m%d")
+    except ValueError:
+        return Invalid("case_ref_format")
+    return f"{code}-{day}-{number}"
+
+
+_REPORT_NO = re.compile(r"[A-Z0-9][A-Z0-9-]{2,38}[A-Z0-9]")
+
+
+def parse_direct_report_no(text: str) -> str | Invalid:
+    """The number the online direct report system (网络直报) gave the report card: 4 to 40
+    letters, digits and inner dashes; spaces are dropped, letters upper-cased."""
+    cleaned = clean(text, REPORT_NO_LIMIT)
+    if isinstance(cleaned, Invalid):
+        return Invalid("case_report_no_format")
+    squeezed = "".join(cleaned.split()).upper().translate(_DASHES)
+    if not _REPORT_NO.fullmatch(squeezed):
+        return Invalid("case_report_no_format")
+    return squeezed
+
+
+def parse_status(text: str) -> str | Invalid:
+    """The person's current status, free text: 已居家隔离, 在发热门诊, 已送定点医院 ..."""
+    return parse_text(text, STATUS_LIMIT)
+
+
+# --- the report conversation -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    villages: Mapping[str, tuple[str, ...]]  # village id -> its grid ids, in config order
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    choices: Callable[[Data, Context], tuple[str, ...]] | None = None
+    text: Callable[[str, Data, Context], Updates | Invalid] | None = None
+    location: bool = False  # accepts a location pin
+
+
+def _fixed(values: tuple[str, ...]) -> Callable[[Data, Context], tuple[str, ...]]:
+    return lambda data, ctx: values
+
+
+def _store(key: str, parse: Callable[[str], Any]) -> Callable[[str, Data, Context], Any]:
+    def apply(text: str, data: Data, ctx: Context) -> Updates | Invalid:
+        value = parse(text)
+        return value if isinstance(value, Invalid) else {key: value}
+
+    return apply
+
+
+def _person_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
+    """A reference number; the handler looks it up (within the reporter's scope)."""
+    ref = parse_report_ref(text)
+    return ref if isinstance(ref, Invalid) else {"lookup": ref}
+
+
+def _id_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
+    value = parse_id_number(text)
+    return value if isinstance(value, Invalid) else {"id_number": value}
+
+
+STEPS: dict[str, Step] = {
+    step.key: step
+    for step in (
+        Step("kind", choices=_fixed(KINDS)),
+        Step("person", choices=_fixed(("new",)), text=_person_text),
+        Step("name", text=_store("name", parse_name)),
+        Step("phone", choices=_fixed(("skip",)), text=_store("phone", parse_phone)),
+        Step("id_number", choices=_fixed(("skip",)), text=_id_text),
+        Step("village", choices=lambda data, ctx: tuple(ctx.villages)),
+        Step("grid", choices=lambda data, ctx: ctx.villages.get(data.get("village") or "", ())),
+        Step("address", text=_store("address", parse_address)),
+        Step("location", location=True),
+        Step("status", text=_store("status", parse_status)),
+        Step("summary", choices=_fixed(("submit", "cancel"))),
+    )
+}
+ORDER = tuple(STEPS)
+FIRST_STEP = "kind"
+_FROM_REPORT = frozenset({"name", "phone", "id_number", "village", "grid", "address"})
+
+
+def next_step(current: str, data: Data) -> str:
+    """The question after ``current``: a person taken from a report skips who and where
+    (the report's address), and goes on to the location pin."""
+    for key in ORDER[ORDER.index(current) + 1 :]:
+        if data.get("report_id") and key in _FROM_REPORT:
+            continue
+        return key
+    return "summary"
+
+
+def apply_choice(step: Step, value: str, data: Data, ctx: Context) -> Updates | Invalid:
+    """A pressed button: its value must be one this step offers right now."""
+    if step.choices is None or value not in step.choices(data, ctx):
+        return Invalid("choice_stale")
+    if step.key == "person":  # "new person": forget a person taken from a report
+        return {"report_id": None, "report_ref": None}
+    if step.key in ("phone", "id_number"):
+        return {step.key: None}
+    if step.key == "village":
+        return {"village": value, "grid": None}
+    return {step.key: value}
+
+
+def location_answer(latitude: float, longitude: float) -> Updates | Invalid:
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return Invalid("case_location_invalid")
+    return {"latitude": round(latitude, 6), "longitude": round(longitude, 6), "located": True}
+
+
+def skip_location() -> Updates:
+    return {"latitude": None, "longitude": None, "located": True}
+
+
+def missing_for_submit(data: Data, ctx: Context) -> str | None:
+    """The first step whose answer a draft lacks (a restored or stale draft), else None."""
+    for key in ("kind", "name", "village", "grid", "address", "status"):
+        if not data.get(key):
+            return "person" if key == "name" else key
+    if data["kind"] not in KINDS or data["grid"] not in ctx.villages.get(data["village"], ()):
+        return "kind" if data["kind"] not in KINDS else "village"
+    if not data.get("located"):
+        return "location"
+    return None
+
+
+# --- deadlines -------------------------------------------------------------------------
+
+
+def deadline(created_at: datetime) -> datetime:
+    return created_at + DEADLINE
+
+
+def remaining_minutes(deadline_at: datetime, now: datetime) -> int:
+    """Whole minutes left before the deadline (rounded up), 0 once it has passed."""
+    seconds = (deadline_at - now).total_seconds()
+    return max(0, -int(-seconds // 60))
+
+
+def overdue_slot(now: datetime, repeat_minutes: int) -> int:
+    """The index of the repeat period ``now`` falls in: one batched escalation per slot."""
+    return int(now.astimezone(UTC).timestamp() // (repeat_minutes * 60))
+
+
+def slot_start(slot: int, repeat_minutes: int) -> datetime:
+    return datetime.fromtimestamp(slot * repeat_minutes * 60, UTC)

@@ -1,0 +1,140 @@
+"""Who may do what: roles, the acting user, and every permission decision in one place.
+
+Pure: an ``Actor`` is built by ``handlers.access`` from the config, the staff table and the
+leadership chat's membership; the functions here only compare scopes.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+ROLE_WORKER = "worker"
+ROLE_VILLAGE_ADMIN = "village_admin"
+STAFF_ROLES = (ROLE_WORKER, ROLE_VILLAGE_ADMIN)
+
+INVITE_PREFIX = "inv-"
+INVITE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,60}")  # "inv-" + token fits a 64-byte payload
+
+VillageOf = Callable[[str], str | None]  # grid id -> its village id (None: unknown grid)
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    is_admin: bool = False
+    is_leader: bool = False
+    worker_grids: frozenset[str] = frozenset()
+    admin_villages: frozenset[str] = frozenset()
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.is_admin or self.is_leader or self.worker_grids or self.admin_villages)
+
+    @property
+    def role(self) -> str:
+        """The highest role, for messages and the audit log."""
+        if self.is_admin:
+            return "admin"
+        if self.is_leader:
+            return "leader"
+        if self.admin_villages:
+            return ROLE_VILLAGE_ADMIN
+        if self.worker_grids:
+            return ROLE_WORKER
+        return "resident"
+
+
+def parse_invite_payload(payload: str | None) -> str | None:
+    """The token of a ``/start inv-<token>`` deep link, or None when it is not an invite."""
+    if not payload or not payload.startswith(INVITE_PREFIX):
+        return None
+    token = payload[len(INVITE_PREFIX) :]
+    return token if INVITE_TOKEN.fullmatch(token) else None
+
+
+def _town_wide(actor: Actor) -> bool:
+    return actor.is_admin or actor.is_leader
+
+
+def holds_grid(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
+    """Works in the grid: a worker holding it, or the admin of its village."""
+    if grid_id in actor.worker_grids:
+        return True
+    village = village_of(grid_id)
+    return village is not None and village in actor.admin_villages
+
+
+def can_see_grid(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
+    """See the grid's records in full (private chat) and its coverage."""
+    return _town_wide(actor) or holds_grid(actor, grid_id, village_of)
+
+
+def can_verify(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
+    """Verify, correct or escalate a record of the grid: its staff, and admins."""
+    return actor.is_admin or holds_grid(actor, grid_id, village_of)
+
+
+def can_visit(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
+    """Record a door-to-door visit (入户排查) in the grid."""
+    return holds_grid(actor, grid_id, village_of)
+
+
+def has_inbox(actor: Actor) -> bool:
+    return actor.is_admin or bool(actor.worker_grids or actor.admin_villages)
+
+
+def inbox_grids(
+    actor: Actor, grids_of: Callable[[str], tuple[str, ...]], all_grids: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The grids whose pending records the actor's /tasks lists, in config order."""
+    if actor.is_admin:
+        return all_grids
+    return tuple(
+        g
+        for g in all_grids
+        if g in actor.worker_grids or any(g in grids_of(v) for v in actor.admin_villages)
+    )
+
+
+def visible_grids(
+    actor: Actor, grids_of: Callable[[str], tuple[str, ...]], all_grids: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The grids whose coverage (/visits) the actor may see."""
+    if _town_wide(actor):
+        return all_grids
+    return inbox_grids(actor, grids_of, all_grids)
+
+
+def can_manage_staff(actor: Actor, village_id: str | None = None) -> bool:
+    """List, move and revoke staff: admins anywhere, village admins in their village
+    (``village_id`` None: anywhere at all, e.g. to open /staff)."""
+    if actor.is_admin:
+        return True
+    if village_id is None:
+        return bool(actor.admin_villages)
+    return village_id in actor.admin_villages
+
+
+def can_invite(actor: Actor, role: str, village_id: str | None) -> bool:
+    """Admins invite anyone; village admins invite workers for their own village."""
+    if role not in STAFF_ROLES:
+        return False
+    if actor.is_admin:
+        return True
+    if role != ROLE_WORKER:
+        return False
+    if village_id is None:
+        return bool(actor.admin_villages)
+    return village_id in actor.admin_villages
+
+
+def new_invite_token() -> str:
+    """22 url-safe characters (128 bits): unguessable, and ``inv-`` + it fits a payload."""
+    return secrets.token_urlsafe(16)
+
+
+def invite_link(bot_username: str, token: str) -> str:
+    return f"https://t.me/{bot_username}?start={INVITE_PREFIX}{token}"

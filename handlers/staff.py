@@ -1,0 +1,510 @@
+"""Staff onboarding and management: ``/invite`` links, the invite binding conversation
+(``/start inv-<token>``), ``/staff`` (list, move, revoke). Every decision: bot.domain.roles."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.domain import roles
+from bot.domain.invalid import Invalid
+from bot.domain.parsing import parse_name, parse_phone
+from bot.domain.roles import ROLE_VILLAGE_ADMIN, ROLE_WORKER, Actor
+from bot.services import Services
+from handlers.access import Access
+from handlers.common import callback, keyboard, parse_callback, user_locale
+from handlers.router import Router
+from handlers.steps import Next, Result, StepConversation
+from storage import audit, drafts, outbox, staff
+from storage.drafts import Draft
+
+INVITE_HOURS = 72
+STAFF_COMMANDS = ("tasks", "visit", "visits")
+MANAGER_COMMANDS = ("invite", "staff")
+
+
+def scope_label(services: Services, role: str, scope: str) -> str:
+    if role == ROLE_WORKER:
+        found = services.config.grid(scope)
+        return f"{found[0].name} {found[1].name}" if found else scope
+    village = services.config.village(scope)
+    return village.name if village else scope
+
+
+async def make_invite(
+    services: Services, role: str, scope: str, created_by: int | None, hours: float = INVITE_HOURS
+) -> str:
+    """Store a new single-use invite (with its audit row); returns its token."""
+    token = roles.new_invite_token()
+    now = services.now()
+    async with services.db.write() as conn:
+        await staff.create_invite(
+            conn, token, role, scope, created_by, now, now + timedelta(hours=hours)
+        )
+        await audit.record(
+            conn, now, created_by, "invite.create", f"invite:{token[:8]}", f"{role}:{scope}"
+        )
+    return token
+
+
+class InviteFlow(StepConversation):
+    """Opening an invite link: confirm name and phone, then bind (one transaction)."""
+
+    name = "invite"
+    prefix = "ib"
+
+    def __init__(
+        self,
+        services: Services,
+        router: Router,
+        resident_commands: tuple[str, ...],
+        commands: tuple[str, ...] = STAFF_COMMANDS,
+    ) -> None:
+        super().__init__(services, router)
+        self.resident_commands = resident_commands
+        self.commands = commands
+
+    async def begin(self, update: Update, token: str) -> None:
+        locale = await user_locale(self.s, update.effective_user)
+        invite = await staff.usable_invite(self.s.db, token, self.s.now())
+        if invite is None:
+            await self._invalid(update, locale, token)
+            return
+        scope = scope_label(self.s, invite["role"], invite["scope"])
+        await update.effective_chat.send_message(
+            self.s.text(locale, "invite", "intro", role=invite["role"], scope=scope),
+            parse_mode=ParseMode.HTML,
+        )
+        await self.start(update, "name", {"token": token})
+
+    async def _invalid(self, update: Update, locale: str, token: str) -> None:
+        """Unknown, used, expired or revoked: one message that does not say which."""
+        async with self.s.db.write() as conn:
+            await audit.record(
+                conn, self.s.now(), update.effective_user.id, "denied:invite", f"invite:{token[:8]}"
+            )
+        await update.effective_chat.send_message(
+            self.s.text(locale, "invite", "invalid"), reply_markup=ReplyKeyboardRemove()
+        )
+
+    def question(self, draft: Draft) -> tuple[str, Any]:
+        text = self.s.text(draft.locale, "invite", f"ask_{draft.step}", data=draft.data)
+        if draft.step == "phone":
+            share = KeyboardButton(
+                self.s.text(draft.locale, "arrival", "share_contact"), request_contact=True
+            )
+            return text, ReplyKeyboardMarkup(
+                [[share]], resize_keyboard=True, one_time_keyboard=True
+            )
+        if draft.step == "confirm":
+            return text, self.buttons(
+                draft,
+                [
+                    (self.s.text(draft.locale, "invite", "btn_confirm"), "yes"),
+                    (self.s.text(draft.locale, "invite", "btn_cancel"), "no"),
+                ],
+            )
+        return text, ReplyKeyboardRemove()
+
+    def on_text(self, draft: Draft, message: Message) -> Result:
+        if draft.step == "name" and message.text is not None:
+            value = parse_name(message.text)
+            return (
+                value
+                if isinstance(value, Invalid)
+                else Next("phone", {**draft.data, "name": value})
+            )
+        if draft.step == "phone":
+            raw = message.contact.phone_number if message.contact else message.text or ""
+            value = parse_phone(raw or "")
+            if isinstance(value, Invalid):
+                return value
+            return Next("confirm", {**draft.data, "phone": value})
+        return Invalid("expect_choice")
+
+    def on_choice(self, draft: Draft, value: str) -> Result:
+        if draft.step != "confirm" or value not in ("yes", "no"):
+            return Invalid("choice_stale")
+        return Next(None, {**draft.data, "confirmed": value == "yes"})
+
+    async def finish(self, update: Update, draft: Draft) -> None:
+        chat = update.effective_chat
+        if not draft.data.get("confirmed"):
+            if await self.drop(draft):
+                await chat.send_message(
+                    self.s.text(draft.locale, "invite", "cancelled"),
+                    reply_markup=ReplyKeyboardRemove(),
+                )
+            return
+        now = self.s.now()
+        user_id = draft.user_id
+        async with self.s.db.write() as conn:
+            if not await drafts.delete(conn, user_id, draft.token):
+                return  # a double tap: bound already
+            invite = await staff.use_invite(
+                conn, draft.data["token"], user_id, draft.data["name"], draft.data["phone"], now
+            )
+            if invite is not None:
+                await audit.record(
+                    conn,
+                    now,
+                    user_id,
+                    "staff.bind",
+                    f"user:{user_id}",
+                    f"{invite['role']}:{invite['scope']}",
+                )
+        if invite is None:
+            await self._invalid(update, draft.locale, draft.data["token"])
+            return
+        grids, villages = await staff.scopes_of(self.s.db, user_id)
+        text = self.s.text(
+            draft.locale,
+            "invite",
+            "welcome",
+            name=draft.data["name"],
+            grids=[scope_label(self.s, ROLE_WORKER, g) for g in sorted(grids)],
+            villages=[scope_label(self.s, ROLE_VILLAGE_ADMIN, v) for v in sorted(villages)],
+        )
+        await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove())
+        await self._staff_commands(chat.id, draft.locale, villages)
+
+    async def _staff_commands(self, chat_id: int, locale: str, villages: frozenset[str]) -> None:
+        """Show the staff commands in this person's command menu (best effort)."""
+        names = (*self.commands, *(MANAGER_COMMANDS if villages else ()), *self.resident_commands)
+        commands = [BotCommand(c, self.s.text(locale, "start", f"cmd_{c}")) for c in names]
+        with contextlib.suppress(TelegramError):
+            await self.s.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+
+
+class StaffAdmin:
+    """/invite and /staff, for admins and (in their village) village admins."""
+
+    def __init__(self, services: Services, access: Access) -> None:
+        self.s = services
+        self.access = access
+
+    def handlers(self) -> list[BaseHandler]:
+        private = filters.ChatType.PRIVATE
+        return [
+            CommandHandler("invite", self.cmd_invite, filters=private),
+            CommandHandler("staff", self.cmd_staff, filters=private),
+            CallbackQueryHandler(self.on_invite, pattern=r"^v1:inv:"),
+            CallbackQueryHandler(self.on_staff, pattern=r"^v1:st:"),
+        ]
+
+    def _villages(self, actor: Actor, role: str) -> list[str]:
+        return [v.id for v in self.s.config.villages if roles.can_invite(actor, role, v.id)]
+
+    # -- /invite ---------------------------------------------------------------------------
+
+    async def cmd_invite(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        actor = await self.access.actor(update.effective_user)
+        if not roles.can_invite(actor, ROLE_WORKER, None):
+            await self.access.refuse(update, actor, "invite")
+            return
+        locale = await user_locale(self.s, update.effective_user)
+        if roles.can_invite(actor, ROLE_VILLAGE_ADMIN, None):
+            rows = [
+                [(self.s.text(locale, "invite", "role_name", role=r), callback("inv", "r", r))]
+                for r in roles.STAFF_ROLES
+            ]
+            await update.effective_chat.send_message(
+                self.s.text(locale, "invite", "choose_role"), reply_markup=keyboard(rows)
+            )
+            return
+        await self._choose_village(update, actor, locale, ROLE_WORKER)
+
+    async def _choose_village(self, update: Update, actor: Actor, locale: str, role: str) -> None:
+        rows = [
+            [(self.s.config.village(v).name, callback("inv", "v", role, v))]
+            for v in self._villages(actor, role)
+        ]
+        await update.effective_chat.send_message(
+            self.s.text(locale, "invite", "choose_village", role=role), reply_markup=keyboard(rows)
+        )
+
+    async def on_invite(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        parts = parse_callback(update.callback_query.data, "inv") or []
+        actor = await self.access.actor(update.effective_user)
+        locale = await user_locale(self.s, update.effective_user)
+        kind, args = (parts[0], parts[1:]) if parts else ("", [])
+        if kind == "r" and len(args) == 1 and roles.can_invite(actor, args[0], None):
+            await update.callback_query.answer()
+            await self._choose_village(update, actor, locale, args[0])
+        elif kind == "v" and len(args) == 2 and roles.can_invite(actor, *args):
+            await update.callback_query.answer()
+            role, village = args
+            if role == ROLE_VILLAGE_ADMIN:
+                await self._give_link(update, context, actor, locale, role, village)
+                return
+            rows = [
+                [(g.name, callback("inv", "g", g.id))] for g in self.s.config.village(village).grids
+            ]
+            await update.effective_chat.send_message(
+                self.s.text(locale, "invite", "choose_grid"), reply_markup=keyboard(rows)
+            )
+        elif (
+            kind == "g"
+            and len(args) == 1
+            and self.access.village_of(args[0]) is not None
+            and roles.can_invite(actor, ROLE_WORKER, self.access.village_of(args[0]))
+        ):
+            await update.callback_query.answer()
+            await self._give_link(update, context, actor, locale, ROLE_WORKER, args[0])
+        elif kind == "x" and len(args) == 1:
+            await self._revoke_invite(update, actor, locale, args[0])
+        else:
+            await self.access.refuse(update, actor, "invite", ":".join(parts))
+
+    async def _give_link(
+        self,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        actor: Actor,
+        locale: str,
+        role: str,
+        scope: str,
+    ) -> None:
+        token = await make_invite(self.s, role, scope, actor.user_id)
+        link = roles.invite_link(context.bot.username, token)
+        text = self.s.text(
+            locale,
+            "invite",
+            "link",
+            link=link,
+            role=role,
+            hours=INVITE_HOURS,
+            scope=scope_label(self.s, role, scope),
+        )
+        buttons = keyboard(
+            [[(self.s.text(locale, "invite", "btn_revoke_invite"), callback("inv", "x", token))]]
+        )
+        await update.effective_chat.send_message(
+            text, parse_mode=ParseMode.HTML, reply_markup=buttons
+        )
+
+    async def _revoke_invite(self, update: Update, actor: Actor, locale: str, token: str) -> None:
+        invite = await staff.get_invite(self.s.db, token)
+        village = None
+        if invite is not None:
+            village = (
+                invite["scope"]
+                if invite["role"] == ROLE_VILLAGE_ADMIN
+                else self.access.village_of(invite["scope"])
+            )
+        if invite is None or not (
+            actor.is_admin
+            or invite["created_by"] == actor.user_id
+            or roles.can_manage_staff(actor, village)
+        ):
+            await self.access.refuse(update, actor, "invite.revoke", f"invite:{token[:8]}")
+            return
+        await update.callback_query.answer()
+        now = self.s.now()
+        async with self.s.db.write() as conn:
+            done = await staff.revoke_invite(conn, token, now)
+            if done:
+                await audit.record(conn, now, actor.user_id, "invite.revoke", f"invite:{token[:8]}")
+        await update.effective_chat.send_message(
+            self.s.text(locale, "invite", "invite_revoked" if done else "invite_not_revoked")
+        )
+
+    # -- /staff ----------------------------------------------------------------------------
+
+    def _village_of_row(self, row: Any) -> str | None:
+        if row["role"] == ROLE_VILLAGE_ADMIN:
+            return row["scope"]
+        return self.access.village_of(row["scope"])
+
+    async def cmd_staff(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        actor = await self.access.actor(update.effective_user)
+        if not roles.can_manage_staff(actor):
+            await self.access.refuse(update, actor, "staff")
+            return
+        locale = await user_locale(self.s, update.effective_user)
+        rows = [
+            r
+            for r in await staff.active(self.s.db)
+            if roles.can_manage_staff(actor, self._village_of_row(r))
+        ]
+        people = [
+            dict(
+                id=r["id"],
+                name=r["name"] or "",
+                user_id=r["user_id"],
+                role=r["role"],
+                scope=scope_label(self.s, r["role"], r["scope"]),
+                source=r["source"],
+            )
+            for r in rows
+        ]
+        buttons = []
+        for p in people:
+            row = [
+                (
+                    self.s.text(locale, "invite", "btn_revoke", **p),
+                    callback("st", "r", str(p["id"])),
+                )
+            ]
+            if p["role"] == ROLE_WORKER:
+                row.insert(
+                    0,
+                    (
+                        self.s.text(locale, "invite", "btn_move", **p),
+                        callback("st", "m", str(p["id"])),
+                    ),
+                )
+            buttons.append(row)
+        async with self.s.db.write() as conn:
+            await audit.record(conn, self.s.now(), actor.user_id, "view:staff")
+        await update.effective_chat.send_message(
+            self.s.text(locale, "invite", "staff_list", people=people),
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(buttons) if buttons else None,
+        )
+
+    async def on_staff(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        parts = parse_callback(update.callback_query.data, "st") or []
+        actor = await self.access.actor(update.effective_user)
+        locale = await user_locale(self.s, update.effective_user)
+        row = None
+        if len(parts) >= 2 and parts[1].isascii() and parts[1].isdigit():
+            row = await staff.get(self.s.db, int(parts[1]))
+        allowed = (
+            row is not None
+            and row["active"]
+            and roles.can_manage_staff(actor, self._village_of_row(row))
+        )
+        subject = f"staff:{parts[1]}" if len(parts) >= 2 else None
+        kind = parts[0] if parts else ""
+        target = parts[2] if len(parts) == 3 else None
+        if kind == "m" and allowed and row["role"] == ROLE_WORKER and len(parts) == 2:
+            await update.callback_query.answer()
+            await self._choose_grid(update, actor, locale, row)
+        elif (
+            kind == "t"
+            and allowed
+            and row["role"] == ROLE_WORKER
+            and target
+            and roles.can_manage_staff(actor, self.access.village_of(target) or "-")
+        ):
+            await update.callback_query.answer()
+            await self._move(update, actor, locale, row, target)
+        elif kind in ("r", "R") and allowed and len(parts) == 2:
+            await update.callback_query.answer()
+            await self._revoke(update, actor, locale, row, confirmed=kind == "R")
+        else:
+            await self.access.refuse(update, actor, "staff", subject)
+
+    def _person(self, row: Any) -> dict[str, Any]:
+        return dict(
+            id=row["id"],
+            name=row["name"] or "",
+            user_id=row["user_id"],
+            role=row["role"],
+            scope=scope_label(self.s, row["role"], row["scope"]),
+            source=row["source"],
+        )
+
+    async def _choose_grid(self, update: Update, actor: Actor, locale: str, row: Any) -> None:
+        rows = [
+            [(f"{v.name} {g.name}", callback("st", "t", str(row["id"]), g.id))]
+            for v in self.s.config.villages
+            if roles.can_manage_staff(actor, v.id)
+            for g in v.grids
+            if g.id != row["scope"]
+        ]
+        await update.effective_chat.send_message(
+            self.s.text(locale, "invite", "choose_move", **self._person(row)),
+            reply_markup=keyboard(rows),
+        )
+
+    async def _move(self, update: Update, actor: Actor, locale: str, row: Any, grid: str) -> None:
+        now = self.s.now()
+        async with self.s.db.write() as conn:
+            done = await staff.move(conn, row["id"], grid)
+            if done:
+                await audit.record(
+                    conn,
+                    now,
+                    actor.user_id,
+                    "staff.move",
+                    f"staff:{row['id']}",
+                    f"{row['scope']}->{grid}",
+                )
+        person = self._person(row)
+        await update.effective_chat.send_message(
+            self.s.text(
+                locale,
+                "invite",
+                "moved" if done else "not_moved",
+                person=person,
+                grid=scope_label(self.s, ROLE_WORKER, grid),
+            )
+        )
+
+    async def _revoke(
+        self, update: Update, actor: Actor, locale: str, row: Any, confirmed: bool
+    ) -> None:
+        person = self._person(row)
+        if not confirmed:
+            buttons = keyboard(
+                [
+                    [
+                        (
+                            self.s.text(locale, "invite", "btn_revoke_confirm"),
+                            callback("st", "R", str(row["id"])),
+                        )
+                    ]
+                ]
+            )
+            await update.effective_chat.send_message(
+                self.s.text(locale, "invite", "revoke_confirm", person=person), reply_markup=buttons
+            )
+            return
+        now = self.s.now()
+        async with self.s.db.write() as conn:
+            done = await staff.revoke(conn, row["id"], actor.user_id, now)
+            if done:
+                await audit.record(
+                    conn,
+                    now,
+                    actor.user_id,
+                    "staff.revoke",
+                    f"staff:{row['id']}",
+                    f"{row['role']}:{row['scope']}",
+                )
+                notice = self.s.text(
+                    self.s.config.bot.default_locale,
+                    "invite",
+                    "you_are_revoked",
+                    role=row["role"],
+                    scope=person["scope"],
+                )
+                await outbox.enqueue(
+                    conn,
+                    chat_id=row["user_id"],
+                    text=notice,
+                    now=now,
+                    dedup_key=f"staff-revoked:{row['id']}",
+                    subject=f"staff:{row['id']}",
+                )
+        if done:
+            self.s.wake_outbox()
+        await update.effective_chat.send_message(
+            self.s.text(locale, "invite", "revoked", person=person)
+        )

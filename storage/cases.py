@@ -1,0 +1,184 @@
+"""Discovered cases, their lockdown checklist and acknowledgements: SQL only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import aiosqlite
+
+from bot.domain.cases import CHECKLIST
+from storage.db import Database
+from storage.outbox import iso
+
+
+@dataclass(frozen=True)
+class NewCase:
+    draft_token: str
+    kind: str
+    report_id: int | None
+    person_name: str
+    person_phone: str | None
+    person_id_number: str | None
+    village_id: str
+    grid_id: str
+    address: str
+    latitude: float | None
+    longitude: float | None
+    status: str
+    reported_by: int
+
+
+@dataclass(frozen=True)
+class Tick:
+    item: str
+    by: int | None
+    name: str | None
+    at: datetime | None
+
+
+Reader = aiosqlite.Connection | Database
+
+
+async def _one(conn: Reader, sql: str, params: tuple) -> aiosqlite.Row | None:
+    if isinstance(conn, Database):
+        return await conn.fetchone(sql, params)
+    async with conn.execute(sql, params) as cur:
+        return await cur.fetchone()
+
+
+async def _all(conn: Reader, sql: str, params: tuple) -> list[aiosqlite.Row]:
+    if isinstance(conn, Database):
+        return await conn.fetchall(sql, params)
+    async with conn.execute(sql, params) as cur:
+        return list(await cur.fetchall())
+
+
+async def next_ref(conn: aiosqlite.Connection, code: str, day: date) -> str:
+    """``XF-BL-20201026-01``: the town's code, BL (病例), the local date, a per-day sequence."""
+    stamp = day.strftime("%Y%m%d")
+    cur = await conn.execute(
+        """INSERT INTO counters (scope, value) VALUES (?, 1)
+           ON CONFLICT(scope) DO UPDATE SET value = value + 1 RETURNING value""",
+        (f"case:{stamp}",),
+    )
+    (value,) = await cur.fetchone()
+    return f"{code}-BL-{stamp}-{value:02d}"
+
+
+async def create(
+    conn: aiosqlite.Connection, case: NewCase, *, ref: str, now: datetime, deadline_at: datetime
+) -> int:
+    cur = await conn.execute(
+        """INSERT INTO cases (ref, draft_token, kind, report_id, person_name, person_phone,
+               person_id_number, village_id, grid_id, address, latitude, longitude, status,
+               reported_by, created_at, deadline_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (ref, case.draft_token, case.kind, case.report_id, case.person_name, case.person_phone,
+         case.person_id_number, case.village_id, case.grid_id, case.address, case.latitude,
+         case.longitude, case.status, case.reported_by, iso(now), iso(deadline_at)),
+    )  # fmt: skip
+    case_id = cur.lastrowid
+    await conn.executemany(
+        "INSERT INTO case_checklist (case_id, item, position) VALUES (?, ?, ?)",
+        [(case_id, item, i) for i, item in enumerate(CHECKLIST)],
+    )
+    return case_id
+
+
+async def get(conn: Reader, case_id: int) -> aiosqlite.Row | None:
+    return await _one(
+        conn,
+        """SELECT c.*, r.ref AS report_ref FROM cases c LEFT JOIN reports r ON r.id = c.report_id
+           WHERE c.id = ?""",
+        (case_id,),
+    )
+
+
+async def by_draft(conn: Reader, token: str) -> aiosqlite.Row | None:
+    return await _one(conn, "SELECT * FROM cases WHERE draft_token = ?", (token,))
+
+
+async def checklist(conn: Reader, case_id: int) -> list[Tick]:
+    rows = await _all(
+        conn,
+        """SELECT item, ticked_by, ticked_name, ticked_at FROM case_checklist
+           WHERE case_id = ? ORDER BY position""",
+        (case_id,),
+    )
+    return [
+        Tick(r["item"], r["ticked_by"], r["ticked_name"],
+             datetime.fromisoformat(r["ticked_at"]) if r["ticked_at"] else None)
+        for r in rows
+    ]  # fmt: skip
+
+
+async def tick(conn: aiosqlite.Connection, case_id: int, item: str, user_id: int, name: str,
+               now: datetime) -> bool:  # fmt: skip
+    """Tick an item once; False when it was already ticked (the first tick is kept)."""
+    cur = await conn.execute(
+        """UPDATE case_checklist SET ticked_by = ?, ticked_name = ?, ticked_at = ?
+           WHERE case_id = ? AND item = ? AND ticked_at IS NULL""",
+        (user_id, name, iso(now), case_id, item),
+    )
+    return cur.rowcount > 0
+
+
+async def mark_reported(conn: aiosqlite.Connection, case_id: int, number: str, user_id: int,
+                        name: str, now: datetime) -> bool:  # fmt: skip
+    """Record the online direct report; False when the case is no longer open."""
+    cur = await conn.execute(
+        """UPDATE cases SET state = 'reported', direct_report_no = ?, reported_at = ?,
+               reported_by_user = ?, reported_by_name = ?
+           WHERE id = ? AND state = 'open'""",
+        (number, iso(now), user_id, name, case_id),
+    )
+    return cur.rowcount > 0
+
+
+async def overdue_open(conn: Reader, now: datetime, limit: int = 200) -> list[aiosqlite.Row]:
+    """Open cases past their deadline, oldest deadline first."""
+    return await _all(
+        conn,
+        "SELECT * FROM cases WHERE state = 'open' AND deadline_at <= ? ORDER BY deadline_at, id"
+        " LIMIT ?",
+        (iso(now), limit),
+    )
+
+
+async def ack(conn: aiosqlite.Connection, subject: str, user_id: int, name: str,
+              now: datetime) -> bool:  # fmt: skip
+    """Record an acknowledgement; False when this person had already acknowledged."""
+    cur = await conn.execute(
+        """INSERT INTO acks (subject, user_id, name, at) VALUES (?, ?, ?, ?)
+           ON CONFLICT(subject, user_id) DO NOTHING""",
+        (subject, user_id, name, iso(now)),
+    )
+    return cur.rowcount > 0
+
+
+async def acks(conn: Reader, subject: str) -> list[aiosqlite.Row]:
+    return await _all(conn, "SELECT * FROM acks WHERE subject = ? ORDER BY at, id", (subject,))
+
+
+async def local_staff(conn: aiosqlite.Connection, grid_id: str, village_id: str) -> list[int]:
+    """Active workers of the grid and admins of its village: told of a case in their area."""
+    rows = await _all(
+        conn,
+        """SELECT DISTINCT user_id FROM staff WHERE active = 1
+             AND ((role = 'worker' AND scope = ?) OR (role = 'village_admin' AND scope = ?))
+           ORDER BY user_id""",
+        (grid_id, village_id),
+    )
+    return [r["user_id"] for r in rows]
+
+
+async def sent_message_id(conn: Reader, dedup_key: str) -> tuple[int, int] | None:
+    """(chat id, message id) of a delivered outbox message, by its dedup key."""
+    row = await _one(
+        conn,
+        """SELECT chat_id, message_id FROM outbox
+           WHERE dedup_key = ? AND state = 'sent' AND message_id IS NOT NULL""",
+        (dedup_key,),
+    )
+    return (row["chat_id"], row["message_id"]) if row else None

@@ -1,0 +1,96 @@
+"""The grid worker's inbox: reports awaiting verification, and the verification records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import aiosqlite
+
+from storage.db import Database
+
+PENDING = ("pending", "escalated")  # escalated: the leaders know, the check is still to do
+
+
+def _marks(values: Sequence[str]) -> str:
+    return ",".join("?" * len(values))
+
+
+async def pending(db: Database, grids: Sequence[str], limit: int = 20) -> list[aiosqlite.Row]:
+    """Open reports awaiting verification in these grids, oldest first."""
+    if not grids:
+        return []
+    return await db.fetchall(
+        f"""SELECT r.*, p.name AS person_name FROM reports r
+            JOIN persons p ON p.report_id = r.id AND p.idx = 0
+            WHERE r.state = 'open' AND r.review IN ({_marks(PENDING)})
+              AND r.grid_id IN ({_marks(grids)})
+            ORDER BY r.created_at, r.id LIMIT ?""",
+        (*PENDING, *grids, limit),
+    )
+
+
+async def counts(db: Database, grids: Sequence[str]) -> dict[str, int]:
+    """Pending reports per grid (grids with none are left out)."""
+    if not grids:
+        return {}
+    rows = await db.fetchall(
+        f"""SELECT grid_id, COUNT(*) AS n FROM reports
+            WHERE state = 'open' AND review IN ({_marks(PENDING)})
+              AND grid_id IN ({_marks(grids)}) GROUP BY grid_id""",
+        (*PENDING, *grids),
+    )
+    return {r["grid_id"]: r["n"] for r in rows}
+
+
+async def report(db: Database, report_id: int) -> aiosqlite.Row | None:
+    return await db.fetchone("SELECT * FROM reports WHERE id = ?", (report_id,))
+
+
+async def record(
+    conn: aiosqlite.Connection,
+    report_row: aiosqlite.Row,
+    worker: int,
+    outcome: str,
+    now: datetime,
+    *,
+    checks: tuple[bool | None, bool | None] = (None, None),
+    measure: tuple[str, date, date] | None = None,
+    note: str | None = None,
+) -> bool:
+    """Store one verification and move the report's review state, if the report is still the
+    version that was checked and awaiting review (a double tap or a stale card does nothing)."""
+    cur = await conn.execute(
+        f"""UPDATE reports SET review = ?, updated_at = ?
+            WHERE id = ? AND version = ? AND state = 'open'
+              AND review IN ({_marks(PENDING)})""",
+        (outcome, now.isoformat(), report_row["id"], report_row["version"], *PENDING),
+    )
+    if cur.rowcount == 0:
+        return False
+    if measure is not None:
+        kind, start, end = measure
+        await conn.execute(
+            """UPDATE reports SET measure_kind = ?, measure_start = ?, measure_end = ?
+               WHERE id = ?""",
+            (kind, start.isoformat(), end.isoformat(), report_row["id"]),
+        )
+    code, test = checks
+    await conn.execute(
+        """INSERT INTO verifications (report_id, version, worker, outcome, health_code_checked,
+               test_checked, measure_kind, measure_start, note, at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            report_row["id"],
+            report_row["version"],
+            worker,
+            outcome,
+            None if code is None else int(code),
+            None if test is None else int(test),
+            measure[0] if measure else None,
+            measure[1].isoformat() if measure else None,
+            note,
+            now.isoformat(),
+        ),
+    )
+    return True

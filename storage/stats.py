@@ -1,0 +1,390 @@
+"""Counts for the daily report (日报) and its 14-day chart: SQL only.
+
+Two kinds of figure:
+
+- **new in the window** ``[since, until)``: arrivals (people, by category and risk), arrival
+  alerts, people released from monitoring, check-ins answered / missed, fever or symptom
+  check-ins, tips received / handled;
+- **current** (as of ``now``): people under monitoring, tips past their deadline and not
+  handled, open cases and whether they were directly reported (网络直报).
+
+Only ``reports`` and ``persons`` are certain to exist. The other tables belong to flows that
+land separately, so each is looked up in ``sqlite_master`` and its columns with
+``pragma_table_info``; a missing table or column counts 0. The columns read (the contract):
+
+============  ==============================================================================
+table         columns
+============  ==============================================================================
+monitoring    state ('active' | 'released' | 'stopped'); a place: grid_id (or village_id, or
+              report_id -> reports.village_id); started_at (or start_at, created_at) and
+              ended_at (or released_at, stopped_at; else updated_at of a row no longer
+              active, as in migration 006) for the released count and the chart
+checkins      state ('prompted' | 'answered' | 'missed'); slot_at (or due_at, prompted_at,
+              created_at); temperature (REAL) and symptoms (text; '', '[]' or NULL = none),
+              or an ``alert`` flag; a place: grid_id / village_id, or monitoring_id ->
+              monitoring's place
+tips          created_at, handled_at (NULL until handled), deadline_at; a place: village_id
+              (or grid_id)
+cases         reported_at (NULL until the online direct report); closed_at, or state (open
+              unless 'closed', 'excluded', 'ruled_out', 'cancelled'); deadline_at (optional:
+              overdue reports); a place: village_id / grid_id / report_id (migration 007)
+============  ==============================================================================
+
+Places come back as ``"v:<village id>"`` or ``"g:<grid id>"``; the caller maps grids to
+villages from the config. Times are compared as stored: ISO-8601 UTC text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.outbox import iso
+
+FEVER = 37.3
+CLOSED_CASE_STATES = ("closed", "excluded", "ruled_out", "cancelled")
+UNKNOWN = "?"  # the place of rows whose village cannot be told
+
+
+@dataclass
+class VillageCounts:
+    arrivals: int = 0  # people in new open reports
+    reports: int = 0
+    alerts: int = 0  # new reports that alerted the leadership group
+    monitoring: int = 0  # current
+    released: int = 0
+    checkins_done: int = 0
+    checkins_missed: int = 0
+    fever: int = 0  # answered check-ins with fever or symptoms
+    tips_new: int = 0
+    tips_handled: int = 0
+    tips_overdue: int = 0  # current
+    cases_open: int = 0  # current
+    cases_reported: int = 0  # current, open and directly reported
+    cases_overdue: int = 0  # current, open, not reported, past the deadline
+    by_category: Counter[str] = field(default_factory=Counter)
+    by_risk: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: VillageCounts) -> None:
+        for f in fields(self):
+            if f.name in ("by_category", "by_risk"):
+                getattr(self, f.name).update(getattr(other, f.name))
+            else:
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def cases_unreported(self) -> int:
+        return self.cases_open - self.cases_reported
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing to report (零报告): no arrival, alert, fever, missed check-in, tip or case."""
+        return not (
+            self.arrivals
+            or self.alerts
+            or self.fever
+            or self.checkins_missed
+            or self.tips_new
+            or self.tips_overdue
+            or self.cases_open
+        )
+
+    @property
+    def all_zero(self) -> bool:
+        return self.quiet and not (
+            self.monitoring or self.released or self.checkins_done or self.tips_handled
+        )
+
+
+@dataclass(frozen=True)
+class Daily:
+    """The chart's series: one value per day (``bounds[i]`` to ``bounds[i + 1]``)."""
+
+    arrivals: list[int]
+    monitoring: list[int]  # at the end of each day (or now, for today)
+    alerts: list[int]  # arrival alerts + fever check-ins
+
+
+# --- introspection ------------------------------------------------------------------------
+
+
+async def columns(conn: aiosqlite.Connection, table: str) -> set[str]:
+    """The table's columns, or an empty set when it does not exist (yet)."""
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    )
+    if not rows:
+        return set()
+    return {
+        r[0] for r in await conn.execute_fetchall("SELECT name FROM pragma_table_info(?)", (table,))
+    }
+
+
+def _first(cols: set[str], *names: str) -> str | None:
+    return next((n for n in names if n in cols), None)
+
+
+def _monitoring_end(cols: set[str]) -> str | None:
+    """SQL: when a monitoring row of table ``t`` ended (NULL while active). Migration 006 has
+    no end column: a row that is no longer active ended at its last update."""
+    end = _first(cols, "ended_at", "released_at", "stopped_at")
+    if end:
+        return f"t.{end}"
+    if "updated_at" in cols:
+        return "CASE WHEN t.state != 'active' THEN t.updated_at END"
+    return None
+
+
+async def _place(conn: aiosqlite.Connection, table: str, cols: set[str]) -> tuple[str, str]:
+    """(JOIN clause, SQL expression of the place key) for rows of ``table`` aliased ``t``."""
+    if "village_id" in cols:
+        return "", "'v:' || t.village_id"
+    if "grid_id" in cols:
+        return "", "'g:' || t.grid_id"
+    if "report_id" in cols:
+        return " LEFT JOIN reports r ON r.id = t.report_id", "'v:' || r.village_id"
+    if "monitoring_id" in cols and table != "monitoring":
+        mcols = await columns(conn, "monitoring")
+        if "grid_id" in mcols:
+            return " LEFT JOIN monitoring m ON m.id = t.monitoring_id", "'g:' || m.grid_id"
+        if "report_id" in mcols:
+            return (
+                " LEFT JOIN monitoring m ON m.id = t.monitoring_id"
+                " LEFT JOIN reports r ON r.id = m.report_id",
+                "'v:' || r.village_id",
+            )
+    return "", "NULL"
+
+
+def village_of(key: str | None, grid_village: Mapping[str, str]) -> str:
+    """``"v:xf"`` -> ``"xf"``; ``"g:XF01"`` -> its village; anything else -> UNKNOWN."""
+    if not key:
+        return UNKNOWN
+    kind, _, ident = key.partition(":")
+    if kind == "v":
+        return ident
+    return grid_village.get(ident, UNKNOWN)
+
+
+async def _grouped(
+    conn: aiosqlite.Connection, sql: str, params: Sequence[Any], grid_village: Mapping[str, str]
+) -> dict[str, list[int]]:
+    """Run a query whose first column is a place key and the rest counts; sum per village."""
+    out: dict[str, list[int]] = {}
+    for row in await conn.execute_fetchall(sql, params):
+        village = village_of(row[0], grid_village)
+        values = [int(v or 0) for v in tuple(row)[1:]]
+        if village in out:
+            out[village] = [a + b for a, b in zip(out[village], values, strict=True)]
+        else:
+            out[village] = values
+    return out
+
+
+# --- the figures ----------------------------------------------------------------------------
+
+
+async def collect(
+    conn: aiosqlite.Connection,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    grid_village: Mapping[str, str],
+) -> dict[str, VillageCounts]:
+    """Every figure of the report, per village id (``UNKNOWN`` for rows of no known place)."""
+    result: dict[str, VillageCounts] = {}
+
+    def at(village: str) -> VillageCounts:
+        return result.setdefault(village, VillageCounts())
+
+    window = (iso(since), iso(until))
+    for row in await conn.execute_fetchall(
+        """SELECT r.village_id, r.category, r.risk, r.alert, COUNT(p.id) AS people
+           FROM reports r LEFT JOIN persons p ON p.report_id = r.id
+           WHERE r.state = 'open' AND r.created_at >= ? AND r.created_at < ?
+           GROUP BY r.id""",
+        window,
+    ):
+        c = at(row["village_id"] or UNKNOWN)
+        people = max(1, row["people"])
+        c.reports += 1
+        c.arrivals += people
+        c.alerts += 1 if row["alert"] else 0
+        c.by_category[row["category"]] += people
+        c.by_risk[row["risk"]] += people
+
+    groups = (
+        (("monitoring", "released"), await _monitoring(conn, window, grid_village)),
+        (
+            ("checkins_done", "checkins_missed", "fever"),
+            await _checkins(conn, window, grid_village),
+        ),
+        (
+            ("tips_new", "tips_handled", "tips_overdue"),
+            await _tips(conn, window, iso(now), grid_village),
+        ),
+        (
+            ("cases_open", "cases_reported", "cases_overdue"),
+            await _cases(conn, iso(now), grid_village),
+        ),
+    )
+    for names, per_village in groups:
+        for village, values in per_village.items():
+            c = at(village)
+            for name, value in zip(names, values, strict=True):
+                setattr(c, name, getattr(c, name) + value)
+    return result
+
+
+async def _monitoring(
+    conn: aiosqlite.Connection, window: tuple[str, str], grid_village: Mapping[str, str]
+) -> dict[str, list[int]]:
+    cols = await columns(conn, "monitoring")
+    if "state" not in cols:
+        return {}
+    join, place = await _place(conn, "monitoring", cols)
+    end = _monitoring_end(cols)
+    released = f"t.state = 'released' AND {end} >= ? AND {end} < ?" if end else "0"
+    return await _grouped(
+        conn,
+        f"""SELECT {place}, SUM(t.state = 'active'), SUM({released})
+            FROM monitoring t{join} GROUP BY 1""",
+        window if end else (),
+        grid_village,
+    )
+
+
+def _fever(cols: set[str]) -> str:
+    """SQL: an answered check-in of table ``t`` reports fever or a symptom."""
+    if "alert" in cols:
+        return "t.alert"
+    parts = []
+    if "temperature" in cols:
+        parts.append(f"t.temperature >= {FEVER}")
+    if "symptoms" in cols:
+        parts.append("COALESCE(t.symptoms, '') NOT IN ('', '[]', 'none')")
+    return " OR ".join(parts) or "0"
+
+
+async def _checkins(
+    conn: aiosqlite.Connection, window: tuple[str, str], grid_village: Mapping[str, str]
+) -> dict[str, list[int]]:
+    cols = await columns(conn, "checkins")
+    when = _first(cols, "slot_at", "due_at", "prompted_at", "created_at")
+    if "state" not in cols or when is None:
+        return {}
+    join, place = await _place(conn, "checkins", cols)
+    fever = _fever(cols)
+    return await _grouped(
+        conn,
+        f"""SELECT {place}, SUM(t.state = 'answered'), SUM(t.state = 'missed'),
+                   SUM(t.state = 'answered' AND ({fever}))
+            FROM checkins t{join} WHERE t.{when} >= ? AND t.{when} < ? GROUP BY 1""",
+        window,
+        grid_village,
+    )
+
+
+async def _tips(
+    conn: aiosqlite.Connection,
+    window: tuple[str, str],
+    now: str,
+    grid_village: Mapping[str, str],
+) -> dict[str, list[int]]:
+    cols = await columns(conn, "tips")
+    if "created_at" not in cols:
+        return {}
+    join, place = await _place(conn, "tips", cols)
+    handled_col = "handled_at" in cols
+    handled = "t.handled_at >= ?1 AND t.handled_at < ?2" if handled_col else "0"
+    overdue = (
+        "t.handled_at IS NULL AND t.deadline_at < ?3"
+        if handled_col and "deadline_at" in cols
+        else "0"
+    )
+    return await _grouped(
+        conn,
+        f"""SELECT {place}, SUM(t.created_at >= ?1 AND t.created_at < ?2), SUM({handled}),
+                   SUM({overdue})
+            FROM tips t{join} GROUP BY 1""",
+        (*window, now) if "?3" in overdue else window,
+        grid_village,
+    )
+
+
+async def _cases(
+    conn: aiosqlite.Connection, now: str, grid_village: Mapping[str, str]
+) -> dict[str, list[int]]:
+    cols = await columns(conn, "cases")
+    if not cols:
+        return {}
+    join, place = await _place(conn, "cases", cols)
+    if "closed_at" in cols:
+        is_open = "t.closed_at IS NULL"
+    elif "state" in cols:
+        is_open = f"t.state NOT IN ({', '.join(repr(s) for s in CLOSED_CASE_STATES)})"
+    else:
+        is_open = "1"
+    reported = "t.reported_at IS NOT NULL" if "reported_at" in cols else "0"
+    overdue = f"NOT ({reported}) AND t.deadline_at < ?1" if "deadline_at" in cols else "0"
+    return await _grouped(
+        conn,
+        f"""SELECT {place}, COUNT(*), SUM({reported}), SUM({overdue})
+            FROM cases t{join} WHERE {is_open} GROUP BY 1""",
+        (now,) if "deadline_at" in cols else (),
+        grid_village,
+    )
+
+
+# --- the chart's series -----------------------------------------------------------------------
+
+
+def _sums(expr: str, n: int) -> str:
+    return ", ".join(expr.format(a=2 * i + 1, b=2 * i + 2) for i in range(n))
+
+
+async def daily(conn: aiosqlite.Connection, bounds: Sequence[datetime]) -> Daily:
+    """Per day between consecutive ``bounds`` (the last may be now): arrivals (people), people
+    under monitoring at the day's end, alerts (arrival alerts and fever check-ins)."""
+    n = len(bounds) - 1
+    pairs = [v for i in range(n) for v in (iso(bounds[i]), iso(bounds[i + 1]))]
+    sql = (
+        "SELECT "
+        + _sums("SUM(r.created_at >= ?{a} AND r.created_at < ?{b})", n)
+        + ", "
+        + _sums("SUM(r.alert AND r.created_at >= ?{a} AND r.created_at < ?{b} AND p.idx = 0)", n)
+        + " FROM reports r JOIN persons p ON p.report_id = r.id"
+        " WHERE r.state = 'open' AND r.created_at >= ?1"
+    )
+    row = (await conn.execute_fetchall(sql, pairs))[0]
+    arrivals = [int(v or 0) for v in tuple(row)[:n]]
+    alerts = [int(v or 0) for v in tuple(row)[n:]]
+
+    monitoring = [0] * n
+    cols = await columns(conn, "monitoring")
+    start = _first(cols, "started_at", "start_at", "created_at")
+    end = _monitoring_end(cols)
+    if start:
+        still = f"({end} IS NULL OR {end} >= ?{{b}})" if end else "t.state = 'active'"
+        sql = "SELECT " + _sums(f"SUM(t.{start} < ?{{b}} AND {still})", n) + " FROM monitoring t"
+        row = (await conn.execute_fetchall(sql, pairs))[0]
+        monitoring = [int(v or 0) for v in tuple(row)]
+
+    cols = await columns(conn, "checkins")
+    when = _first(cols, "slot_at", "due_at", "prompted_at", "created_at")
+    if when and "state" in cols:
+        fever = _fever(cols)
+        sql = (
+            "SELECT "
+            + _sums(f"SUM(t.{when} >= ?{{a}} AND t.{when} < ?{{b}})", n)
+            + f" FROM checkins t WHERE t.state = 'answered' AND ({fever})"
+            f" AND t.{when} >= ?1"
+        )
+        row = (await conn.execute_fetchall(sql, pairs))[0]
+        alerts = [a + int(v or 0) for a, v in zip(alerts, tuple(row), strict=True)]
+    return Daily(arrivals=arrivals, monitoring=monitoring, alerts=alerts)
