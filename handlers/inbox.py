@@ -20,6 +20,8 @@ from bot.domain.invalid import Invalid
 from bot.domain.masking import mask_id, mask_name, mask_phone
 from bot.domain.parsing import parse_date, parse_text
 from bot.domain.roles import Actor
+from bot.domain.risk import MeasurePlan
+from bot.monitoring import restart_monitoring
 from bot.services import Services
 from handlers.access import Access
 from handlers.common import callback, keyboard, parse_callback, user_locale
@@ -45,7 +47,7 @@ def measure_days(services: Services, kind: str, row: Any) -> int:
         if measure.kind == kind:
             return measure.days
     start, end = date.fromisoformat(row["measure_start"]), date.fromisoformat(row["measure_end"])
-    return (end - start).days
+    return (end - start).days + 1
 
 
 class VerifyFlow(StepConversation):
@@ -123,7 +125,9 @@ class VerifyFlow(StepConversation):
         if outcome == "verified":
             start = date.fromisoformat(data["start"])
             kind = data["measure"]
-            measure = (kind, start, start + timedelta(days=measure_days(self.s, kind, row)))
+            # the last day of the measure, inclusive: 14 days from 26 Oct end on 8 Nov
+            last = start + timedelta(days=max(measure_days(self.s, kind, row) - 1, 0))
+            measure = (kind, start, last)
         async with self.s.db.write() as conn:
             if not await drafts.delete(conn, draft.user_id, draft.token):
                 return  # a double tap
@@ -147,6 +151,8 @@ class VerifyFlow(StepConversation):
                     data.get("note"),
                 )
                 await self._tell_reporter(conn, row, outcome, measure, data.get("note"))
+                if measure is not None:  # monitoring follows the measure the worker confirmed
+                    await restart_monitoring(conn, self.s, row["id"], self._plan(measure), now)
         if not done:
             await update.effective_chat.send_message(
                 self.s.text(draft.locale, "inbox", "already_reviewed", ref=row["ref"])
@@ -165,6 +171,15 @@ class VerifyFlow(StepConversation):
             ),
             parse_mode=ParseMode.HTML,
         )
+
+    def _plan(self, measure: tuple[str, date, date]) -> MeasurePlan:
+        """The confirmed measure as a plan; test days as configured for that kind of measure."""
+        kind, start, last = measure
+        days = (last - start).days + 1
+        configured = next((m for m in self.s.config.measures.values() if m.kind == kind), None)
+        tests = configured.test_days if configured else ()
+        dates = tuple(start + timedelta(days=n - 1) for n in tests if 1 <= n <= days)
+        return MeasurePlan(kind, start, last, dates)
 
     async def _tell_reporter(
         self,

@@ -33,7 +33,7 @@ from storage import audit, drafts, outbox, staff
 from storage.drafts import Draft
 
 INVITE_HOURS = 72
-STAFF_COMMANDS = ("tasks", "visit", "visits")
+STAFF_COMMANDS = ("tasks", "visit", "visits", "monitoring", "case")
 MANAGER_COMMANDS = ("invite", "staff")
 
 

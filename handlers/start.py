@@ -10,12 +10,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.domain.roles import parse_invite_payload
 from bot.render import LOCALES
+from bot.monitoring import stop_monitoring
 from bot.services import Services
 from handlers.arrival import ArrivalFlow
 from handlers.common import callback, keyboard, parse_callback, user_locale
 from handlers.staff import InviteFlow
 from handlers.tip import TipFlow
-from storage import audit, reports
+from storage import audit, reports, timers
 
 
 class StartFlow:
@@ -174,6 +175,8 @@ class StartFlow:
             done = await reports.withdraw(conn, report_id, user.id, now)
             if done:
                 await audit.record(conn, now, user.id, "report.withdraw", f"report:{report_id}")
+                await stop_monitoring(conn, self.s, report_id, now, reason="withdrawn", tell=False)
+                await timers.cancel(conn, f"report:{report_id}")
         if not done:
             await update.effective_chat.send_message(
                 self.s.text(locale, "start", "withdraw_failed")

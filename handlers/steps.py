@@ -114,7 +114,13 @@ class StepConversation:
         if result.step is None:
             await self.finish(update, changed)
             return
-        await self.ask(draft.chat_id, await drafts.put(self.s.db, changed, self.s.now()))
+        saved = await drafts.update(self.s.db, changed, self.s.now())
+        if saved is None:  # ended meanwhile (submitted, cancelled, timed out): not revived
+            await self.s.bot.send_message(
+                draft.chat_id, self.s.text(draft.locale, "arrival", "draft_gone")
+            )
+            return
+        await self.ask(draft.chat_id, saved)
 
     async def drop(self, draft: Draft) -> bool:
         """Delete the draft, if it is still this one (False: already finished)."""

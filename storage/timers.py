@@ -5,7 +5,7 @@ transaction as the messages it produces, so nothing fires twice."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,7 +50,7 @@ async def schedule(
     dedup_key: str | None = None,
 ) -> int | None:
     """Add a timer; returns its id, or None when ``dedup_key`` was already scheduled."""
-    async with conn.execute(
+    rows = await conn.execute_fetchall(  # one trip to the SQLite thread
         """INSERT INTO timers (kind, subject, due_at, payload, dedup_key, created_at)
            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dedup_key) DO NOTHING RETURNING id""",
         (
@@ -61,8 +61,8 @@ async def schedule(
             dedup_key,
             iso(now),
         ),
-    ) as cur:
-        row = await cur.fetchone()
+    )
+    row = next(iter(rows), None)
     return row["id"] if row else None
 
 
@@ -114,10 +114,17 @@ async def pending_count(db: Database) -> int:
 
 async def failed_attempt(db: Database, timer_id: int, retry_at: datetime, give_up: bool) -> None:
     """A handler raised: try again later, or stop retrying a timer that keeps failing."""
+    await failed_attempts(db, [(timer_id, retry_at, give_up)])
+
+
+async def failed_attempts(db: Database, attempts: Sequence[tuple[int, datetime, bool]]) -> None:
+    """``failed_attempt`` for several timers (id, retry_at, give_up) in one transaction."""
+    if not attempts:
+        return
     async with db.write() as conn:
-        await conn.execute(
+        await conn.executemany(
             """UPDATE timers SET attempts = attempts + 1, due_at = ?,
                    state = CASE WHEN ? THEN 'failed' ELSE state END
                WHERE id = ? AND state = 'pending'""",
-            (iso(retry_at), int(give_up), timer_id),
+            [(iso(retry_at), int(give_up), timer_id) for timer_id, retry_at, give_up in attempts],
         )

@@ -84,3 +84,22 @@ async def test_withdrawn_report_is_not_updated_by_a_new_one(harness: Harness) ->
     await answer_to_summary(h)
     receipt = await submit(h)
     assert "XF-20201026-0002" in receipt and "您14天内已经登记过" not in receipt
+
+
+async def test_withdrawing_stops_health_monitoring_and_deadlines(harness: Harness) -> None:
+    h = harness
+    await answer_to_summary(h, code="yellow")  # 黄码: seven days of home health monitoring
+    await submit(h)
+    report_id = (await h.db.fetchone("SELECT id FROM reports"))["id"]
+    watched = await h.db.fetchone("SELECT state FROM monitoring WHERE report_id = ?", (report_id,))
+    assert watched["state"] == "active"
+    await h.text(RESIDENT, "/my")
+    await h.press(RESIDENT, h.buttons(RESIDENT)[-1][1])
+    watched = await h.db.fetchone("SELECT state FROM monitoring WHERE report_id = ?", (report_id,))
+    assert watched["state"] == "stopped"
+    pending = await h.db.fetchone(
+        """SELECT COUNT(*) FROM timers WHERE state = 'pending'
+           AND (subject = ? OR subject IN (SELECT 'monitoring:' || id FROM monitoring))""",
+        (f"report:{report_id}",),
+    )
+    assert pending[0] == 0

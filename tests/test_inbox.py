@@ -58,6 +58,10 @@ async def test_verify_with_a_changed_measure(harness: Harness) -> None:
     report = await h.db.fetchone("SELECT * FROM reports WHERE id = ?", (report_id,))
     assert report["review"] == "verified" and report["measure_kind"] == "home_observation"
     assert report["measure_start"] == "2020-10-26"
+    assert report["measure_end"] == "2020-11-08"  # 14 days, the last one inclusive
+    # health monitoring now follows the confirmed measure: check-ins are scheduled
+    watched = await h.db.fetchone("SELECT * FROM monitoring WHERE report_id = ?", (report_id,))
+    assert (watched["kind"], watched["state"]) == ("home_observation", "active")
     row = await h.db.fetchone("SELECT * FROM verifications")
     assert (
         row["outcome"],
