@@ -1,8 +1,9 @@
 """Outbox rows: SQL only. Enqueue inside the caller's transaction; claim and mark for the worker.
 
 States: ``pending`` -> ``sending`` (claimed) -> ``sent`` | ``failed`` | ``unreachable``, or back
-to ``pending`` (retry, deferral, release). A row is marked after each send, so a crash between
-sending and marking repeats at most that one message (``requeue_stale_sending`` at start).
+to ``pending`` (retry, deferral, release). A row is marked as soon as its send completes, so a
+crash between sending and marking repeats at most the messages in flight then — at most the
+worker's ``concurrency``, each at most once (``requeue_stale_sending`` at start).
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ async def enqueue(
     first: int | None = None
     for index, (part, part_photo) in enumerate(parts, start=1):
         key = dedup_key if dedup_key is None or len(parts) == 1 else f"{dedup_key}#{index}"
-        async with conn.execute(
+        inserted = await conn.execute_fetchall(  # one trip to the SQLite thread
             """INSERT INTO outbox (dedup_key, chat_id, kind, text, reply_markup, photo,
                                    priority, state, not_before, created_at, subject)
                VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
@@ -124,10 +125,9 @@ async def enqueue(
                 stamp,
                 subject,
             ),
-        ) as cur:
-            inserted = await cur.fetchone()
+        )
         if index == 1:
-            first = inserted["id"] if inserted else None
+            first = next(iter(inserted))["id"] if inserted else None
     return first
 
 
@@ -137,34 +137,44 @@ async def claim(db: Database, now: datetime, limit: int) -> list[OutboxRow]:
     Ordered by (priority, not_before, id) — the claim index's order, so no sort over the
     backlog is needed; parts of one split message share not_before and keep their id order.
     """
-    async with (
-        db.write() as conn,
-        conn.execute(
+    async with db.write() as conn:
+        found = await conn.execute_fetchall(
             """UPDATE outbox SET state = 'sending'
-           WHERE id IN (SELECT id FROM outbox
-                        WHERE state = 'pending' AND not_before <= ?
-                        ORDER BY priority, not_before, id LIMIT ?)
-           RETURNING *""",
+               WHERE id IN (SELECT id FROM outbox
+                            WHERE state = 'pending' AND not_before <= ?
+                            ORDER BY priority, not_before, id LIMIT ?)
+               RETURNING *""",
             (iso(now), limit),
-        ) as cur,
-    ):
-        rows = [_row(r) for r in await cur.fetchall()]
+        )
+    rows = [_row(r) for r in found]
     # RETURNING gives no order guarantee.
     return sorted(rows, key=lambda r: (r.priority, r.not_before, r.id))
 
 
 async def mark_sent(db: Database, id: int, message_id: int | None, now: datetime) -> None:
     """Delivered. A delivery also proves the chat reachable again (the user unblocked us)."""
+    await mark_sent_many(db, [(id, message_id, now)])
+
+
+async def mark_sent_many(
+    db: Database, delivered: Sequence[tuple[int, int | None, datetime]]
+) -> None:
+    """``mark_sent`` for several rows (id, message_id, sent_at) in one transaction: the
+    worker's group commit of the sends that completed meanwhile."""
+    if not delivered:
+        return
+    ids = [id for id, _, _ in delivered]
     async with db.write() as conn:
-        await conn.execute(
+        await conn.executemany(
             """UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?,
                                  message_id = ?, error = NULL
                WHERE id = ?""",
-            (iso(now), message_id, id),
+            [(iso(at), message_id, id) for id, message_id, at in delivered],
         )
         await conn.execute(
-            "DELETE FROM unreachable WHERE chat_id = (SELECT chat_id FROM outbox WHERE id = ?)",
-            (id,),
+            f"""DELETE FROM unreachable WHERE chat_id IN
+                (SELECT chat_id FROM outbox WHERE id IN ({",".join("?" * len(ids))}))""",
+            ids,
         )
 
 
