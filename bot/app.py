@@ -26,6 +26,7 @@ from handlers.arrival import ArrivalFlow
 from handlers.cases import CaseFlow
 from handlers.checkin import CheckinFlow, MonitorFlow
 from handlers.errors import on_error
+from handlers.escalation import AckDesk
 from handlers.inbox import Inbox, VerifyFlow
 from handlers.leaders import LeadersFlow
 from handlers.router import Router
@@ -118,14 +119,21 @@ def register(application: Application, services: Services) -> None:
             *tip_desk.handlers(),
             *LeadersFlow(services).handlers(),
             *CaseFlow(services, router, access).handlers(),
+            *AckDesk(services, access).handlers(),
             *checkin.handlers(),
             *monitor.handlers(),
-            router.handler(),
+            *router.handlers(),
         ]
     )
     application.add_error_handler(on_error)
     if application.job_queue is not None:
-        application.job_queue.run_repeating(_tick, interval=TICK_SECONDS, first=1)
+        # a tick still running when the next is due: skip it rather than run two at once
+        application.job_queue.run_repeating(
+            _tick,
+            interval=TICK_SECONDS,
+            first=1,
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
 
 
 async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:

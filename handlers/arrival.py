@@ -66,7 +66,6 @@ class ArrivalFlow:
         private = filters.ChatType.PRIVATE
         return [
             CommandHandler("arrive", self.cmd_arrive, filters=private),
-            CommandHandler("cancel", self.cmd_cancel, filters=private),
             CallbackQueryHandler(self.on_callback, pattern=r"^v1:ar:"),
         ]
 
@@ -130,16 +129,6 @@ class ArrivalFlow:
         if found:
             return f"{found[0].name} {found[1].name}"
         return village.name if village else ""
-
-    async def cmd_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        user = update.effective_user
-        async with self.s.db.write() as conn:
-            had = await drafts.delete(conn, user.id)
-        locale = await user_locale(self.s, user)
-        name = "cancelled" if had else "nothing_to_cancel"
-        await update.effective_chat.send_message(
-            self.s.text(locale, "arrival", name), reply_markup=ReplyKeyboardRemove()
-        )
 
     # -- answers ---------------------------------------------------------------------------
 
@@ -223,7 +212,7 @@ class ArrivalFlow:
         if row is not None and step == "summary" and value == "submit":
             await query.answer(self.s.text(locale, "arrival", "already_submitted", ref=row["ref"]))
             return
-        await query.answer(self.s.text(locale, "arrival", "draft_gone"))
+        await query.answer(self.s.text(locale, "conversation", "draft_gone", flow=self.name))
 
     async def accept(self, draft: Draft, step: flow.Step, updates: dict, update_id: int) -> None:
         next_key, data = flow.advance(step.key, updates, draft.data)
@@ -235,7 +224,8 @@ class ArrivalFlow:
         saved = await drafts.update(self.s.db, changed, self.s.now())
         if saved is None:
             await self.s.bot.send_message(
-                draft.chat_id, self.s.text(draft.locale, "arrival", "draft_gone")
+                draft.chat_id,
+                self.s.text(draft.locale, "conversation", "draft_gone", flow=draft.flow),
             )
         return saved
 
@@ -264,7 +254,8 @@ class ArrivalFlow:
                 await drafts.delete(conn, draft.user_id, draft.token)
             await update.callback_query.message.edit_reply_markup(None)
             await self.s.bot.send_message(
-                draft.chat_id, self.s.text(draft.locale, "arrival", "cancelled")
+                draft.chat_id,
+                self.s.text(draft.locale, "conversation", "cancelled", flow=draft.flow),
             )
         elif value == "submit":
             await self.submit(update, draft)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from telegram import Update
-from telegram.ext import ContextTypes, MessageHandler, filters
+from telegram import ReplyKeyboardRemove, Update
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.services import Services
 from handlers.common import user_locale
@@ -31,6 +31,28 @@ class Router:
     def register(self, flow: Conversation) -> None:
         self.flows[flow.name] = flow
 
+    def handlers(self) -> list[BaseHandler]:
+        """/cancel, and the catch-all for answers; registered after every flow's own handlers."""
+        return [
+            CommandHandler("cancel", self.cmd_cancel, filters=filters.ChatType.PRIVATE),
+            self.handler(),
+        ]
+
+    async def cmd_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Cancel whatever conversation is open; nothing of it was stored."""
+        user = update.effective_user
+        draft = await drafts.get(self.s.db, user.id)
+        if draft is not None:
+            async with self.s.db.write() as conn:
+                await drafts.delete(conn, user.id, draft.token)
+        locale = draft.locale if draft else await user_locale(self.s, user)
+        text = (
+            self.s.text(locale, "conversation", "cancelled", flow=draft.flow)
+            if draft
+            else self.s.text(locale, "conversation", "nothing_to_cancel")
+        )
+        await update.effective_chat.send_message(text, reply_markup=ReplyKeyboardRemove())
+
     def handler(self) -> MessageHandler:
         # Only new messages: an edit of an old message is not an answer to the open question.
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -53,6 +75,8 @@ class Router:
         draft = await drafts.get(self.s.db, user_id)
         if draft is None or draft.flow not in self.flows:
             return False
-        await self.s.bot.send_message(chat_id, self.s.text(draft.locale, "arrival", "resume"))
+        await self.s.bot.send_message(
+            chat_id, self.s.text(draft.locale, "conversation", "resume", flow=draft.flow)
+        )
         await self.flows[draft.flow].ask(chat_id, draft)
         return True

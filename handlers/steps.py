@@ -117,7 +117,8 @@ class StepConversation:
         saved = await drafts.update(self.s.db, changed, self.s.now())
         if saved is None:  # ended meanwhile (submitted, cancelled, timed out): not revived
             await self.s.bot.send_message(
-                draft.chat_id, self.s.text(draft.locale, "arrival", "draft_gone")
+                draft.chat_id,
+                self.s.text(draft.locale, "conversation", "draft_gone", flow=draft.flow),
             )
             return
         await self.ask(draft.chat_id, saved)

@@ -246,7 +246,7 @@ async def test_cancel_in_the_middle(harness: Harness) -> None:
 
 async def test_cancel_with_nothing_open(harness: Harness) -> None:
     calls = await harness.text(RESIDENT, "/cancel")
-    assert "现在没有正在填写的登记" in calls[-1].params["text"]
+    assert "现在没有正在填写的内容" in calls[-1].params["text"]
     assert await count(harness, "drafts") == 0
 
 
