@@ -10,6 +10,10 @@ at = 0                # minutes from the start, virtual time (non-decreasing)
 who = "resident1"     # a person key (see bot/sandbox/world.py)
 action = "start"      # start | text | press | contact | location | photo | wait_for | speed | jump
 payload = "a-XF01"
+
+[[step]]
+action = "jump"       # move the virtual clock forward: by ``minutes``, or ``to`` an instant
+to = 2020-11-20T20:00:30+08:00
 ```
 
 A people step first waits until the bot has answered the person's previous message in that
@@ -44,7 +48,7 @@ ACTIONS: dict[str, tuple[set[str], set[str]]] = {
     "photo": (set(), {"file", "caption"}),
     "wait_for": ({"text"}, {"within"}),
     "speed": ({"speed"}, set()),
-    "jump": ({"minutes"}, set()),
+    "jump": (set(), {"minutes", "to"}),  # exactly one of them
 }
 _NO_PERSON = {"speed", "jump"}
 _TOP_KEYS = {"title", "description", "start", "speed", "step"}
@@ -72,8 +76,9 @@ class Step:
 
     def describe(self) -> str:
         detail = next(
-            (f"{k}={self.args[k]!r}" for k in ("text", "label", "payload", "speed", "minutes")
-             if k in self.args), "")  # fmt: skip
+            (f"{k}={_show(self.args[k])}"
+             for k in ("text", "label", "payload", "speed", "minutes", "to") if k in self.args),
+            "")  # fmt: skip
         who = f"{self.who} " if self.who else ""
         return f"step[{self.index}] @{self.at:g}min {who}{self.action} {detail}".rstrip()
 
@@ -86,6 +91,10 @@ class Scenario:
     speed: float | None = None
     description: str = ""
     base_dir: Path = field(default_factory=Path)
+
+
+def _show(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else repr(value)
 
 
 def _number(value: Any) -> bool:
@@ -185,6 +194,13 @@ def _check_args(path: str, action: str, raw: dict[str, Any]) -> list[str]:
             problems.append(f"{path}.{key}: must be a number")
     if action == "speed" and _number(raw.get("speed")) and raw["speed"] <= 0:
         problems.append(f"{path}.speed: must be above 0")
+    if action == "jump":
+        if ("minutes" in raw) == ("to" in raw):
+            problems.append(f'{path}: jump needs "minutes" or "to" (one of them)')
+        to = raw.get("to")
+        if to is not None and not (isinstance(to, datetime) and to.tzinfo is not None):
+            problems.append(f"{path}.to: must be a date and time with an offset, e.g. "
+                            "2020-11-20T20:00:30+08:00")  # fmt: skip
     for key in ("minutes", "timeout", "within"):
         if _number(raw.get(key)) and raw[key] < 0:
             problems.append(f"{path}.{key}: must not be negative")
@@ -283,6 +299,12 @@ class Player:
             self.clock.speed(float(args["speed"]))
             return ""
         if step.action == "jump":
+            if "to" in args:  # never backwards: an instant already past is no jump
+                ahead = (args["to"] - self.clock.now()).total_seconds() / 60
+                if ahead <= 0:
+                    return f"the clock is already past {args['to']:%m-%d %H:%M}"
+                self.clock.jump(ahead)
+                return ""
             self.clock.jump(float(args["minutes"]))
             return ""
         chat_id = self._chat_id(step)

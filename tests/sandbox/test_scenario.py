@@ -239,3 +239,47 @@ async def test_wait_for_reports_what_it_waited_for(world_state) -> None:  # type
     lines: list[str] = []
     assert not await Player(state, world, clock, log=lines.append).play(scenario)
     assert "no message containing '病例' in leaders within 0 s" in lines[-2]
+
+
+def test_a_jump_needs_minutes_or_an_instant_with_an_offset() -> None:
+    found = problems(
+        """
+        [[step]]
+        action = "jump"
+        [[step]]
+        action = "jump"
+        minutes = 5
+        to = 2020-11-20T20:00:00+08:00
+        [[step]]
+        action = "jump"
+        to = 2020-11-20T20:00:00
+        """
+    )
+    assert found == [
+        'step[0]: jump needs "minutes" or "to" (one of them)',
+        'step[1]: jump needs "minutes" or "to" (one of them)',
+        "step[2].to: must be a date and time with an offset, e.g. 2020-11-20T20:00:30+08:00",
+    ]
+
+
+async def test_a_jump_to_an_instant_moves_forward_only(world_state) -> None:  # type: ignore[no-untyped-def]
+    from bot.sandbox.scenario import Player
+
+    state, world, clock = world_state
+    scenario = parse_scenario(
+        tomllib.loads(
+            """
+            [[step]]
+            action = "jump"
+            to = 2020-11-20T20:00:30+08:00
+            [[step]]
+            action = "jump"
+            to = 2020-11-20T09:00:00+08:00
+            """
+        )
+    )
+    lines: list[str] = []
+    assert await Player(state, world, clock, log=lines.append).play(scenario)
+    assert abs((clock.now() - datetime(2020, 11, 20, 12, 0, 30, tzinfo=UTC)).total_seconds()) < 5
+    assert lines[1] == "✓ step[0] @0min jump to=2020-11-20T20:00:30+08:00"
+    assert lines[2].endswith("— the clock is already past 11-20 09:00")
