@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # httpx logs every request URL, and the URL carries the bot token
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         if args.command == "check-config":
             return check_config(args.file)

@@ -33,10 +33,22 @@ class Router:
 
     def handlers(self) -> list[BaseHandler]:
         """/cancel, and the catch-all for answers; registered after every flow's own handlers."""
+        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
         return [
             CommandHandler("cancel", self.cmd_cancel, filters=filters.ChatType.PRIVATE),
             self.handler(),
+            # last: a command no flow knows (a typo, or one not allowed here)
+            MessageHandler(private & filters.COMMAND, self.on_unknown_command),
         ]
+
+    async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Say the command is not known, and re-ask the open question if there is one."""
+        user = update.effective_user
+        draft = await drafts.get(self.s.db, user.id)
+        locale = draft.locale if draft else await user_locale(self.s, user)
+        await update.effective_message.reply_text(self.s.text(locale, "conversation", "unknown"))
+        if draft is not None and draft.flow in self.flows:
+            await self.flows[draft.flow].ask(update.effective_chat.id, draft)
 
     async def cmd_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Cancel whatever conversation is open; nothing of it was stored."""

@@ -134,3 +134,14 @@ async def test_stale_button_is_refused(harness: Harness) -> None:
     assert "已经回答过了" in answer.params["text"]
     data = await h.db.fetchone("SELECT step, data FROM drafts")
     assert data["step"] == "name" and '"relation": "self"' in data["data"]
+
+
+async def test_an_unknown_command_mid_report_keeps_the_draft_and_asks_again(harness) -> None:
+    h = harness
+    await h.text(RESIDENT, "/arrive")
+    await h.choose(RESIDENT, "本人")
+    question = h.texts(RESIDENT)[-1]
+    calls = await h.text(RESIDENT, "/foo")
+    texts = [c.params["text"] for c in calls if c.method == "sendMessage"]
+    assert "没有这个命令" in texts[0] and texts[-1] == question
+    assert (await h.db.fetchone("SELECT step FROM drafts"))["step"] == "name"
