@@ -34,6 +34,8 @@ __all__ = [
     "BotSettings",
     "Config",
     "ConfigError",
+    "Escalation",
+    "EscalationStep",
     "Grid",
     "KeyUnit",
     "Leadership",
@@ -48,6 +50,7 @@ __all__ = [
     "load_config",
     "parse_config",
 ]
+
 
 class ConfigError(Exception):
     """The configuration is invalid; `problems` lists every problem, "path: message"."""
@@ -254,6 +257,37 @@ class Schedule(_Frozen):
     case_overdue_repeat_minutes: Annotated[Int, Field(ge=5, le=120)] = 15
 
 
+class EscalationStep(_Frozen):
+    """One rung of the escalation ladder: who is told, how long after the item's deadline."""
+
+    to: Literal["assignee", "village_admin", "leadership"]
+    after_minutes: Annotated[Int, Field(ge=0, le=10080)]  # ascending: _check_ladders
+
+
+Ladder = Annotated[tuple[EscalationStep, ...], AfterValidator(_not_empty)]
+LADDER_KINDS = ("arrival", "tip", "checkin", "fever")
+
+
+class Escalation(_Frozen):
+    """The ladder every item with a deadline climbs (bot.escalation), with optional
+    per-kind ladders replacing it."""
+
+    steps: Ladder = (
+        EscalationStep(to="assignee", after_minutes=0),
+        EscalationStep(to="village_admin", after_minutes=60),
+        EscalationStep(to="leadership", after_minutes=120),
+    )
+    arrival: Ladder | None = None
+    tip: Ladder | None = None
+    checkin: Ladder | None = None
+    fever: Ladder | None = None
+
+    def ladder(self, kind: str) -> tuple[EscalationStep, ...]:
+        """The ladder of an item kind (arrival, tip, checkin, fever)."""
+        own = getattr(self, kind) if kind in LADDER_KINDS else None
+        return own or self.steps
+
+
 class Grid(_Frozen):
     id: GridId
     name: Name
@@ -340,6 +374,7 @@ class Config(_Frozen):
     outbox: OutboxSettings = OutboxSettings()
     schedule: Schedule = Schedule()
     tips: Tips = Tips()
+    escalation: Escalation = Escalation()
     villages: Annotated[tuple[Village, ...], AfterValidator(_not_empty)]
     key_units: tuple[KeyUnit, ...] = ()
     measures: Measures
@@ -495,6 +530,7 @@ def _cross_checks(data: object) -> list[str]:
         + _duplicates(units, "key unit id")
         + _check_unit_villages(data.get("villages"), units)
         + _check_measures(data.get("measures"))
+        + _check_ladders(data.get("escalation"))
     )
 
 
@@ -541,4 +577,27 @@ def _check_test_days(path: str, measure: dict[str, Any]) -> list[str]:
         elif seen and day < seen[-1]:
             problems.append(f"{where}: test days must be in ascending order")
         seen.append(day)
+    return problems
+
+
+def _check_ladders(escalation: object) -> list[str]:
+    """Each ladder's steps in time order (after_minutes never decreasing)."""
+    if not isinstance(escalation, dict):
+        return []
+    problems = []
+    for key in ("steps", *LADDER_KINDS):
+        steps = escalation.get(key)
+        if not isinstance(steps, list):
+            continue
+        previous = None
+        for i, step in enumerate(steps):
+            after = step.get("after_minutes") if isinstance(step, dict) else None
+            if not (_is_int(after) and 0 <= after <= 10080):
+                continue  # reported by pydantic
+            if previous is not None and after < previous:
+                problems.append(
+                    f"escalation.{key}[{i}].after_minutes: {after} is earlier than the step "
+                    f"before ({previous}); steps must be in ascending order"
+                )
+            previous = after
     return problems

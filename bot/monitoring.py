@@ -12,6 +12,8 @@ Timer kinds (handlers below, registered on import):
                        remind the person; schedule ``checkin.escalate`` as long again.
 - ``checkin.escalate`` still unanswered: the slot is missed; alert the grid worker(s); the
                        second consecutive miss also alerts the leadership group (脱离管控?).
+                       The missed slot then climbs the escalation ladder (bot.escalation)
+                       until someone acknowledges it or the person checks in again.
 - ``test.remind``      a nucleic-acid test day: the evening before and the morning of, to the
                        person and the worker(s) (with a "sample taken" button).
 - ``monitoring.end``   midnight after the last day: released; the person and worker(s) told.
@@ -28,7 +30,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot import notify
+from bot import escalation, notify
 from bot.domain import monitoring as dm
 from bot.domain.masking import mask_name, mask_phone
 from bot.domain.risk import MeasurePlan
@@ -75,9 +77,10 @@ def staff_params(services: Services, m: Monitoring, day: date | None = None) -> 
 async def _to_grid(
     services: Services, conn: aiosqlite.Connection, m: Monitoring, macro: str, key: str,
     now: datetime, *, priority: int = PRIORITY_ALERT, leaders: bool = False,
-    markup: dict | None = None, **params: Any,
+    markup: dict | None = None, group_markup: dict | None = None, **params: Any,
 ) -> None:  # fmt: skip
-    """One staff message to the grid's workers (and the leadership group if ``leaders``)."""
+    """One staff message to the grid's workers (and the leadership group if ``leaders``);
+    ``markup`` on the private messages, ``group_markup`` on the group's."""
     locale = _staff_locale(services)
     text = services.text(locale, "checkin", macro, **params)
     chats = await grid_chats(services, conn, m.grid_id)
@@ -87,7 +90,7 @@ async def _to_grid(
     for chat in chats:
         await outbox.enqueue(conn, chat_id=chat, text=text, now=now, priority=priority,
                              dedup_key=f"{key}:to:{chat}", subject=m.subject,
-                             reply_markup=markup if chat > 0 else None)  # fmt: skip
+                             reply_markup=markup if chat > 0 else group_markup)  # fmt: skip
 
 
 async def _to_leaders(
@@ -373,11 +376,17 @@ async def on_escalate(services: Services, conn: aiosqlite.Connection, timer: Tim
     tz, stamp = services.config.tz, timer.payload["slot"]
     params = staff_params(services, m, dm.local_day(slot, tz))
     key = f"ci.escalate:{m.id}:{stamp}"
+    ack = escalation.ack_markup(services, timer.subject)
     await _to_grid(services, conn, m, "missed_staff", key, now, slot=slot.astimezone(tz),
-                   missed=missed, **params)  # fmt: skip
+                   missed=missed, markup=ack, group_markup=ack, **params)  # fmt: skip
     if missed >= 2:
         await _to_leaders(services, conn, m, "missed_leaders", key, now,
                           slot=slot.astimezone(tz), missed=missed, **params)  # fmt: skip
+    # this alert was the assignee's step: the ladder goes on from there
+    await escalation.start(conn, services, subject=timer.subject, kind="checkin",
+                           parent=m.subject, grid_id=m.grid_id, village_id=m.village_id,
+                           deadline=now, ref=m.ref, now=now, alerted=True,
+                           detail={"name": params["name"], "slot": outbox.iso(slot)})  # fmt: skip
 
 
 @handles("test.remind")
@@ -429,12 +438,24 @@ async def checkin_alert(
     temperature: float, symptoms: list[str] | None, now: datetime, stage: str,
 ) -> None:  # fmt: skip
     """A fever (``stage`` "fever", as soon as the temperature is in) or symptoms (``stage``
-    "symptoms", once chosen): the grid's workers and the leadership group at once."""
+    "symptoms", once chosen): the grid's workers and the leadership group at once, with a
+    "收到" button; not acknowledged, it climbs the escalation ladder (``fever:<check-in id>``,
+    one per check-in) until acknowledged or a sample is recorded."""
     tz = services.config.tz
     params = staff_params(services, m, dm.local_day(slot, tz))
+    checkin = await store.checkin(conn, m.id, slot)
+    ack = escalation.ack_markup(services, f"fever:{checkin.id}") if checkin else None
     await _to_grid(services, conn, m, "alert", f"ci.alert:{m.id}:{dm.epoch(slot)}:{stage}", now,
                    leaders=True, temperature=temperature, fever=dm.is_fever(temperature),
-                   symptoms=symptoms or [], slot=slot.astimezone(tz), **params)  # fmt: skip
+                   symptoms=symptoms or [], slot=slot.astimezone(tz), markup=ack,
+                   group_markup=ack, **params)  # fmt: skip
+    if checkin is not None:
+        await escalation.start(conn, services, subject=f"fever:{checkin.id}", kind="fever",
+                               parent=m.subject, grid_id=m.grid_id,
+                               village_id=m.village_id, deadline=now, ref=m.ref,
+                               now=now, alerted=True,
+                               detail={"name": params["name"], "slot": outbox.iso(slot),
+                                       "temperature": temperature})  # fmt: skip
 
 
 async def on_unreachable(services: Services, chat_id: int) -> None:

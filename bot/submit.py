@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot import tips
+from bot import escalation, tips
 from bot.domain import arrival as flow
+from bot.domain.masking import mask_name
 from bot.domain.records import PersonRecord, ReportRecord, StoredReport
 from bot.domain.risk import Assessment, MeasurePlan, assess, plan_measure
 from bot.monitoring import restart_monitoring
@@ -89,6 +90,20 @@ async def store_report(
                 report_id=stored.id,
                 how="registered",
             )
+        # to be verified within arrival_deadline_hours, then up the escalation ladder (a new
+        # version of a report still waiting keeps its clock)
+        await escalation.start(
+            conn,
+            services,
+            subject=f"report:{stored.id}",
+            kind="arrival",
+            grid_id=record.grid_id,
+            village_id=record.village_id,
+            deadline=now + timedelta(hours=services.config.schedule.arrival_deadline_hours),
+            ref=stored.ref,
+            now=now,
+            detail={"name": mask_name(record.main.name)},
+        )
         action = "report.update" if stored.updated else "report.create"
         await audit.record(conn, now, record.reporter_user_id, action, f"report:{stored.id}")
     services.wake_outbox()

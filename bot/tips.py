@@ -1,5 +1,6 @@
 """Neighbour tips after the conversation: storing one (with its deadline timer and the notices),
-checking it (take, escalate, close), telling the tipster, and the ``tip.deadline`` timer.
+checking it (take, escalate, close), telling the tipster. Its deadline (2 h for symptoms, else
+12 h) starts the escalation ladder (bot.escalation); closing the tip stops it.
 
 Every staff-facing message is rendered from a ``TipView`` (no tipster field) or from masked
 values; the tipster's chat is read only by ``_tell_tipster``."""
@@ -12,6 +13,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot import escalation
 from bot.cases import map_url
 from bot.domain import tip as domain
 from bot.domain.masking import mask_name, mask_phone
@@ -25,7 +27,7 @@ from storage.timers import Timer
 from storage.tips import NewTip
 
 FLOW = "tp"  # the tip card's buttons: v1:tp:<action>:<tip id>[:<report id>]
-DEADLINE = "tip.deadline"
+DEADLINE = "tip.deadline"  # before the escalation ladder: timers stored then still fire
 
 
 def subject(tip_id: int) -> str:
@@ -168,8 +170,10 @@ async def submit(services: Services, new: NewTip) -> Stored | str | None:
                                                     **masked_params(services, tip)),
                                  subject=subject(tip_id),
                                  dedup_key=f"tip:{tip_id}:to:{leadership}")  # fmt: skip
-        await timers.schedule(conn, kind=DEADLINE, subject=subject(tip_id), due_at=deadline_at,
-                              now=now, dedup_key=f"tip:{tip_id}:deadline")  # fmt: skip
+        await escalation.start(conn, services, subject=subject(tip_id), kind="tip",
+                               grid_id=tip.grid_id, village_id=tip.village_id,
+                               deadline=deadline_at, ref=ref, now=now,
+                               detail={"name": mask_name(tip.person_name or "")})  # fmt: skip
         # The actor is left empty: the audit log must not name the tipster either.
         await audit.record(conn, now, None, "tip.create", subject(tip_id), tip.kind)
     services.wake_outbox()
@@ -225,6 +229,7 @@ async def close_in(conn: aiosqlite.Connection, services: Services, tip_id: int, 
         return False
     await audit.record(conn, now, actor, f"tip.{outcome}", subject(tip_id), how or note)
     await timers.cancel(conn, subject(tip_id))
+    await escalation.stop(conn, subject(tip_id), now)
     await _tell_tipster(conn, services, tip_id, outcome, now)
     return True
 
@@ -253,13 +258,14 @@ async def _tell_tipster(conn: aiosqlite.Connection, services: Services, tip_id: 
                          dedup_key=f"tip:{tip_id}:closed")  # fmt: skip
 
 
-# --- the deadline -----------------------------------------------------------------------
+# --- the deadline before the escalation ladder ---------------------------------------------
 
 
 @handles(DEADLINE)
 async def _deadline(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
                     late: bool) -> None:  # fmt: skip
-    """Not closed in time: the grid's staff again, and the village admins."""
+    """A ``tip.deadline`` timer stored before the ladder replaced it (new tips climb the
+    ladder): not closed in time, the grid's staff again, and the village admins."""
     tip = await tips.view(conn, int(timer.subject.split(":", 1)[1]))
     if tip is None or tip.state == "closed":
         return

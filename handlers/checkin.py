@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot import escalation
 from bot import monitoring as mon
 from bot.domain import monitoring as dm
 from bot.domain import roles
@@ -83,6 +84,8 @@ class CheckinFlow:
             if done:
                 await store.refresh_missed_in_row(conn, m.id)
                 await timers_cancel_slot(conn, m.id, slot)
+                # checked in again: the missed check-ins' escalations are over
+                await escalation.stop_parent(conn, m.subject, now, kinds=("checkin",))
                 if dm.is_fever(value):
                     await mon.checkin_alert(self.s, conn, m, slot, value, None, now, "fever")
         query = update.callback_query
@@ -430,6 +433,8 @@ class MonitorFlow:
                 done = await store.record_sample(conn, m.id, test_date, user.id, now)
             else:
                 done = await store.record_result(conn, m.id, test_date, result, user.id, now)
+            if done and result is None:  # sampled: the health alerts' escalations are over
+                await escalation.stop_parent(conn, m.subject, now, kinds=("fever",))
             if done:
                 detail = test_date.isoformat() + (f":{result}" if result else "")
                 await audit.record(conn, now, user.id, f"monitoring.{action}", m.subject, detail)

@@ -15,12 +15,13 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot import escalation
 from bot.domain import roles
 from bot.domain.invalid import Invalid
 from bot.domain.masking import mask_id, mask_name, mask_phone
 from bot.domain.parsing import parse_date, parse_text
-from bot.domain.roles import Actor
 from bot.domain.risk import MeasurePlan
+from bot.domain.roles import Actor
 from bot.monitoring import restart_monitoring
 from bot.services import Services
 from handlers.access import Access
@@ -150,6 +151,7 @@ class VerifyFlow(StepConversation):
                     f"report:{row['id']}",
                     data.get("note"),
                 )
+                await escalation.stop(conn, f"report:{row['id']}", now)
                 await self._tell_reporter(conn, row, outcome, measure, data.get("note"))
                 if measure is not None:  # monitoring follows the measure the worker confirmed
                     await restart_monitoring(conn, self.s, row["id"], self._plan(measure), now)
@@ -408,6 +410,7 @@ class Inbox:
                 await audit.record(
                     conn, now, actor.user_id, "report.escalated", f"report:{row['id']}"
                 )
+                await escalation.stop(conn, f"report:{row['id']}", now)
                 await outbox.enqueue(
                     conn,
                     chat_id=leadership,

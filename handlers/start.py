@@ -8,9 +8,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot import escalation
 from bot.domain.roles import parse_invite_payload
-from bot.render import LOCALES
 from bot.monitoring import stop_monitoring
+from bot.render import LOCALES
 from bot.services import Services
 from handlers.arrival import ArrivalFlow
 from handlers.common import callback, keyboard, parse_callback, user_locale
@@ -177,6 +178,7 @@ class StartFlow:
                 await audit.record(conn, now, user.id, "report.withdraw", f"report:{report_id}")
                 await stop_monitoring(conn, self.s, report_id, now, reason="withdrawn", tell=False)
                 await timers.cancel(conn, f"report:{report_id}")
+                await escalation.stop(conn, f"report:{report_id}", now)
         if not done:
             await update.effective_chat.send_message(
                 self.s.text(locale, "start", "withdraw_failed")

@@ -157,6 +157,20 @@ def test_schedule_times_are_sorted() -> None:
     assert schedule.checkin == ()
 
 
+def test_escalation_ladder_defaults_and_per_kind_ladders() -> None:
+    data = example()
+    data.pop("escalation", None)  # a config from before the ladder still loads
+    escalation = parse_config(data, ROOT).escalation
+    assert [(s.to, s.after_minutes) for s in escalation.ladder("arrival")] == [
+        ("assignee", 0), ("village_admin", 60), ("leadership", 120)]  # fmt: skip
+    data["escalation"] = {"fever": [{"to": "village_admin", "after_minutes": 30},
+                                    {"to": "leadership", "after_minutes": 30}]}  # fmt: skip
+    escalation = parse_config(data, ROOT).escalation
+    assert [(s.to, s.after_minutes) for s in escalation.ladder("fever")] == [
+        ("village_admin", 30), ("leadership", 30)]  # fmt: skip
+    assert escalation.ladder("tip") == escalation.steps
+
+
 # --- each kind of problem ----------------------------------------------------------------
 
 
@@ -230,6 +244,30 @@ CASES: list[tuple[str, Any, str]] = [
         0,
         "schedule.tip_deadline_hours: must be greater than 0, not 0",
     ),
+    ("escalation.steps", [], "escalation.steps: must not be empty"),
+    ("escalation.steps", "assignee", 'escalation.steps: must be a list, not "assignee"'),
+    (
+        "escalation.steps",
+        [{"to": "boss", "after_minutes": 0}],
+        'escalation.steps[0].to: must be one of: assignee, village_admin, leadership; not "boss"',
+    ),
+    (
+        "escalation.steps",
+        [{"to": "assignee", "after_minutes": -5}],
+        "escalation.steps[0].after_minutes: must be at least 0, not -5",
+    ),
+    (
+        "escalation.steps",
+        [{"to": "assignee", "after_minutes": 60}, {"to": "leadership", "after_minutes": 30}],
+        "escalation.steps[1].after_minutes: 30 is earlier than the step before (60)",
+    ),
+    ("escalation.tip", [{"to": "assignee"}], "escalation.tip[0].after_minutes: missing"),
+    (
+        "escalation.fever",
+        [{"to": "leadership", "after_minutes": 0, "chat": 1}],
+        'escalation.fever[0]: unknown key "chat"',
+    ),
+    ("escalation.cases", [], 'escalation: unknown key "cases"'),
     ("villages", [], "villages: must not be empty"),
     ("villages", DELETE, "villages: missing"),
     (

@@ -1,5 +1,6 @@
 """Neighbour tips (/tip, 线索举报) through PTB's pipeline: from the tipster's first answer to the
-closing message, the checking by the grid's staff, anonymity, the deadline."""
+closing message, the checking by the grid's staff, anonymity, the deadline (the escalation
+ladder: tests/test_escalation.py)."""
 
 from __future__ import annotations
 
@@ -99,7 +100,8 @@ async def test_a_tip_from_start_to_close(harness: Harness) -> None:
         "unregistered", "XF01", "李四", "open")  # fmt: skip
     assert tip["deadline_at"] == (h.clock.now() + timedelta(hours=12)).astimezone(UTC).isoformat()
     timer = await h.db.fetchone("SELECT * FROM timers WHERE subject = ?", (f"tip:{tip['id']}",))
-    assert (timer["kind"], timer["state"]) == ("tip.deadline", "pending")
+    assert (timer["kind"], timer["state"]) == ("ladder.step", "pending")
+    assert timer["due_at"] == tip["deadline_at"]  # the ladder's first step: at the deadline
     assert await h.db.fetchone("SELECT * FROM drafts") is None
 
     await h.drain_outbox()
@@ -121,8 +123,9 @@ async def test_a_tip_from_start_to_close(harness: Harness) -> None:
                                                           ("unfounded", WORKER_XF01)]  # fmt: skip
     assert all(s["at"] for s in steps) and steps[1]["note"] == "核实为本地常住人员,未外出"  # NFKC
     assert {"tip.checking", "tip.unfounded"} <= set(await audit_actions(h, WORKER_XF01))
-    assert (await h.db.fetchone("SELECT state FROM timers WHERE kind = 'tip.deadline'"))[0] == (
+    assert (await h.db.fetchone("SELECT state FROM timers WHERE kind = 'ladder.step'"))[0] == (
         "cancelled")  # fmt: skip
+    assert (await h.db.fetchone("SELECT state FROM escalations"))[0] == "handled"
 
     await h.drain_outbox()
     closing = h.texts(TIPSTER)[-1]
@@ -182,17 +185,25 @@ async def test_symptoms_alert_the_leaders_masked_and_overdue_reaches_the_village
     )
     assert outbox_row["priority"] == 0
 
+    # overdue at 2 hours: the escalation ladder — the grid's worker, an hour later the
+    # village admins (the ladder's steps: tests/test_escalation.py)
+    overdue = "线索逾期未核查"
     h.clock.advance(minutes=119)
     await fire_due(h.services)
-    assert not [t for t in h.texts(VADMIN_XF) if "超时" in t]
+    await h.drain_outbox()
+    assert not [t for t in h.texts(WORKER_XF01) if overdue in t]
     h.clock.advance(minutes=2)
     await fire_due(h.services)
     await h.drain_outbox()
-    assert "超时未核查" in h.texts(WORKER_XF01)[-1]
-    assert "超时未核查" in h.texts(VADMIN_XF)[-1]
+    assert overdue in h.texts(WORKER_XF01)[-1]
+    assert not [t for t in h.texts(VADMIN_XF) if overdue in t]
+    h.clock.advance(minutes=60)
+    await fire_due(h.services)
+    await h.drain_outbox()
+    assert overdue in h.texts(VADMIN_XF)[-1] and "张三丰" not in h.texts(VADMIN_XF)[-1]
     await fire_due(h.services)  # fires once
     await h.drain_outbox()
-    assert len([t for t in h.texts(VADMIN_XF) if "超时" in t]) == 1
+    assert len([t for t in h.texts(VADMIN_XF) if overdue in t]) == 1
 
 
 async def test_a_tip_is_matched_against_registrations_and_linked(harness: Harness) -> None:

@@ -138,3 +138,21 @@ def new_invite_token() -> str:
 
 def invite_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={INVITE_PREFIX}{token}"
+
+
+ACK_LEVELS = ("assignee", "village_admin", "leadership")  # bot.escalation's ladder, climbing
+
+
+def can_acknowledge(
+    actor: Actor, reached: str | None, grid_id: str | None, village_id: str, village_of: VillageOf
+) -> bool:
+    """Press "收到" on an escalated item: the recipients of the level it has reached and those
+    above — the grid's workers while it is with them, the village's admins up to theirs,
+    leaders and admins always."""
+    needed = ACK_LEVELS.index(reached) if reached in ACK_LEVELS else 0
+    if _town_wide(actor):
+        return True
+    village = village_of(grid_id) if grid_id else village_id
+    if village_id in actor.admin_villages or village in actor.admin_villages:
+        return needed <= 1
+    return needed == 0 and grid_id is not None and grid_id in actor.worker_grids

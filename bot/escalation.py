@@ -1,0 +1,284 @@
+"""The escalation ladder: every item with a deadline — an unverified arrival, an open tip, a
+missed check-in, a health alert — climbs the configured ladder (``[escalation]``): a reminder
+to the assignee (the grid's workers), then the village admins, then the leadership group,
+each step at its own delay after the item's deadline.
+
+- ``start`` (inside the transaction that stores the item) opens the item's ``escalations`` row
+  and schedules its first ``ladder.step`` timer; each step schedules the next, so an item has
+  at most one pending timer.
+- Handling the item calls ``stop`` (or ``stop_parent``) in the handling transaction; each step
+  also re-checks that the item is still waiting (a safety net behind the explicit stops).
+- Every message carries an acknowledge button (``v1:ack:<subject>``): ``acknowledge`` records
+  who and when (the ``acks`` table, and the audit log) and stops the climb.
+- The leadership group is never sent one message per item: leadership steps wait in
+  ``escalation_queue`` and one ``ladder.flush`` timer per minute slot sends ONE message listing
+  every item queued in that minute — a wave of items falling due together is one message,
+  well within Telegram's 20 messages a minute per group.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from bot.config import EscalationStep
+from bot.notify import grid_recipients
+from bot.services import Services
+from bot.timers import handles
+from storage import audit, outbox, staff, timers
+from storage import escalation as store
+from storage.escalation import Item
+from storage.outbox import PRIORITY_ALERT
+from storage.timers import Timer
+
+STEP = "ladder.step"
+FLUSH = "ladder.flush"
+FLUSH_SUBJECT = "escalation:flush"
+FLOW = "ack"  # callback data of the acknowledge button: v1:ack:<subject>
+LEVELS = ("assignee", "village_admin", "leadership")  # in climbing order
+BATCH_BUTTONS = 8  # acknowledge buttons on one batched group message
+BATCH_LINES = 40  # items listed in one batched group message; the rest are counted
+BATCH_LIMIT = 500  # queued items taken by one flush; any more go in the next minute's
+
+
+def rank(level: str | None) -> int:
+    """assignee 0, village admin 1, leadership 2 (None: nothing sent yet, as the assignee)."""
+    return LEVELS.index(level) if level in LEVELS else 0
+
+
+def ack_data(subject: str) -> str:
+    data = f"v1:{FLOW}:{subject}"
+    if len(data.encode()) > 64:
+        raise ValueError(f"callback data over 64 bytes: {data!r}")
+    return data
+
+
+def ack_markup(services: Services, subject: str, locale: str | None = None) -> dict[str, Any]:
+    """The "收到" button of an item's messages."""
+    label = services.text(locale or services.config.bot.default_locale, "escalation", "btn_ack")
+    return {"inline_keyboard": [[{"text": label, "callback_data": ack_data(subject)}]]}
+
+
+# --- starting and stopping ---------------------------------------------------------------
+
+
+async def start(
+    conn: aiosqlite.Connection, services: Services, *, subject: str, kind: str,
+    grid_id: str | None, village_id: str, deadline: datetime, ref: str, now: datetime,
+    parent: str | None = None, detail: dict[str, Any] | None = None, alerted: bool = False,
+) -> bool:  # fmt: skip
+    """Open the item's climb in the caller's transaction. ``alerted``: the caller's own alert
+    (with an acknowledge button) reached the assignee at ``deadline``, so the ladder's
+    assignee steps at 0 minutes are not repeated. False when the item was already climbing
+    (a replay, or a new version of a report still waiting: its clock is not reset)."""
+    gen = await store.open_item(conn, subject=subject, kind=kind, parent=parent, ref=ref,
+                                grid_id=grid_id, village_id=village_id, deadline_at=deadline,
+                                detail=detail or {}, now=now)  # fmt: skip
+    if gen is None:
+        return False
+    await timers.cancel(conn, subject, [STEP])  # a restarted climb: the old one's timer
+    ladder = services.config.escalation.ladder(kind)
+    first = 0
+    if alerted:
+        while first < len(ladder) and ladder[first].to == "assignee" \
+                and ladder[first].after_minutes == 0:  # fmt: skip
+            first += 1
+        if first:
+            await store.advance(conn, subject, gen, first - 1, "assignee")
+    if first < len(ladder):
+        await _schedule_step(conn, subject, gen, first, ladder[first], deadline, now)
+    return True
+
+
+async def stop(conn: aiosqlite.Connection, subject: str, now: datetime) -> bool:
+    """The item was handled: its climb stops (in the handling transaction). False when it
+    was not climbing."""
+    await timers.cancel(conn, subject, [STEP])
+    return await store.close(conn, subject, "handled", now)
+
+
+async def stop_parent(conn: aiosqlite.Connection, parent: str, now: datetime,
+                      kinds: tuple[str, ...] | None = None) -> int:  # fmt: skip
+    """Stop every open item of ``parent`` (e.g. ``monitoring:3``'s missed check-ins)."""
+    stopped = 0
+    for subject in await store.open_subjects(conn, parent, kinds):
+        stopped += await stop(conn, subject, now)
+    return stopped
+
+
+async def _schedule_step(
+    conn: aiosqlite.Connection, subject: str, gen: int, index: int, rung: EscalationStep,
+    deadline: datetime, now: datetime,
+) -> None:  # fmt: skip
+    due = max(deadline + timedelta(minutes=rung.after_minutes), now)
+    await timers.schedule(conn, kind=STEP, subject=subject, due_at=due, now=now,
+                          payload={"gen": gen, "step": index},
+                          dedup_key=f"ladder:{subject}:g{gen}:s{index}")  # fmt: skip
+
+
+# --- acknowledging -----------------------------------------------------------------------
+
+
+async def acknowledge(services: Services, subject: str, user_id: int,
+                      name: str) -> tuple[str, Item | None]:  # fmt: skip
+    """ "收到": record who and when, stop the climb, audit. Returns ('done' | 'again' |
+    'closed', the item as it was): 'again' when someone acknowledged it already (this
+    person's acknowledgement is recorded too), 'closed' when it was handled."""
+    now = services.now()
+    async with services.db.write() as conn:
+        item = await store.get(conn, subject)
+        if item is None or item.state == "handled":
+            return "closed", item
+        await store.ack(conn, subject, user_id, name, now)
+        if item.state != "open" or not await store.close(conn, subject, "acked", now, user_id):
+            return "again", item
+        await timers.cancel(conn, subject, [STEP])
+        await audit.record(conn, now, user_id, "escalation.ack", subject, item.reached)
+    return "done", item
+
+
+# --- the steps ---------------------------------------------------------------------------
+
+
+def local(services: Services, instant: datetime | str | None) -> datetime | None:
+    if instant is None:
+        return None
+    value = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
+    return value.astimezone(services.config.tz)
+
+
+def item_params(services: Services, item: Item, now: datetime) -> dict[str, Any]:
+    """What an escalation message says about an item (masked: it may land in the group)."""
+    village, grid = services.config.grid(item.grid_id or "") or (None, None)
+    if village is None:
+        village = services.config.village(item.village_id)
+    overdue = max(int((now - item.deadline_at).total_seconds() // 60), 0)
+    detail = item.detail
+    return dict(kind=item.kind, ref=item.ref, name=detail.get("name", ""),
+                village=village.name if village else item.village_id,
+                grid=grid.name if grid else "", deadline=local(services, item.deadline_at),
+                overdue=overdue, slot=local(services, detail.get("slot")),
+                temperature=detail.get("temperature"))  # fmt: skip
+
+
+async def _waiting(conn: aiosqlite.Connection, item: Item) -> bool:
+    """Is the item still unhandled? (Explicit stops are the rule; this is the safety net.)"""
+    kind, _, rest = item.subject.partition(":")
+    if item.kind == "arrival" and kind == "report":
+        return await store.report_waiting(conn, int(rest))
+    if item.kind == "tip" and kind == "tip":
+        return await store.tip_waiting(conn, int(rest))
+    if item.kind == "checkin" and kind == "checkin":
+        mid, _, stamp = rest.partition(":")
+        slot = datetime.fromtimestamp(int(stamp), UTC)
+        return await store.checkin_waiting(conn, int(mid), slot)
+    if item.kind == "fever" and item.parent and item.parent.startswith("monitoring:"):
+        return await store.monitoring_active(conn, int(item.parent.split(":")[1]))
+    return True
+
+
+async def _chats(conn: aiosqlite.Connection, services: Services, item: Item,
+                 to: str) -> list[int]:  # fmt: skip
+    """The chats of a ladder level; where it has nobody, the leadership group."""
+    leadership = services.config.leadership.chat_id
+    if to == "assignee":
+        if item.grid_id:
+            found = await grid_recipients(conn, services, item.grid_id)
+        else:  # a tip whose grid is unknown: its village's admins
+            found = await staff.recipients(conn, "", item.village_id)
+    elif to == "village_admin":
+        found = await store.village_admins(conn, item.village_id)
+    else:
+        found = []
+    return list(dict.fromkeys(found)) or [leadership]
+
+
+@handles(STEP)
+async def _step(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
+                late: bool) -> None:  # fmt: skip
+    item = await store.get(conn, timer.subject)
+    gen, index = timer.payload["gen"], timer.payload["step"]
+    if item is None or item.state != "open" or item.gen != gen or item.step > index:
+        return  # handled, acknowledged, restarted, or a replay
+    if not await _waiting(conn, item):
+        await store.close(conn, item.subject, "handled", now)
+        return
+    ladder = services.config.escalation.ladder(item.kind)
+    if index >= len(ladder):
+        return  # the ladder was shortened in the config meanwhile
+    rung = ladder[index]
+    leadership = services.config.leadership.chat_id
+    locale = services.config.bot.default_locale
+    text = services.text(locale, "escalation", "step", i=item_params(services, item, now),
+                         to=rung.to)  # fmt: skip
+    for chat in await _chats(conn, services, item, rung.to):
+        if chat == leadership:
+            await queue_for_group(conn, item, index, now)
+            continue
+        await outbox.enqueue(conn, chat_id=chat, text=text, now=now, priority=PRIORITY_ALERT,
+                             reply_markup=ack_markup(services, item.subject), subject=item.subject,
+                             dedup_key=f"esc:{item.subject}:g{gen}:s{index}:to:{chat}")  # fmt: skip
+    reached = rung.to if rank(rung.to) >= rank(item.reached) else None
+    await store.advance(conn, item.subject, gen, index, reached)
+    if index + 1 < len(ladder):
+        await _schedule_step(conn, item.subject, gen, index + 1, ladder[index + 1],
+                             item.deadline_at, now)  # fmt: skip
+
+
+# --- the leadership group's batch ------------------------------------------------------------
+
+
+def minute_slot(now: datetime) -> int:
+    return int(now.timestamp()) // 60
+
+
+async def queue_for_group(conn: aiosqlite.Connection, item: Item, step: int,
+                          now: datetime) -> None:  # fmt: skip
+    """Wait for the minute's one batched group message (``ladder.flush`` at the end of the
+    current minute: one timer per slot, by its dedup key)."""
+    await store.enqueue_group(conn, item.subject, item.gen, step, now)
+    slot = minute_slot(now)
+    await timers.schedule(conn, kind=FLUSH, subject=FLUSH_SUBJECT, now=now,
+                          due_at=datetime.fromtimestamp((slot + 1) * 60, UTC),
+                          payload={"slot": slot}, dedup_key=f"{FLUSH}:{slot}")  # fmt: skip
+
+
+@handles(FLUSH)
+async def _flush(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
+                 late: bool) -> None:  # fmt: skip
+    """ONE message to the leadership group listing every queued item still waiting, with
+    acknowledge buttons for the first ``BATCH_BUTTONS``."""
+    queued = await store.waiting(conn, BATCH_LIMIT)
+    live: list[Item] = []
+    sent: list[int] = []
+    for queue_id, item in queued:
+        if item.state == "open" and await _waiting(conn, item):
+            live.append(item)
+            sent.append(queue_id)
+        elif item.state == "open":
+            await store.close(conn, item.subject, "handled", now)  # drops its queue entry
+        else:
+            sent.append(queue_id)
+    await store.mark_sent(conn, sent, now)
+    if len(queued) == BATCH_LIMIT and await store.waiting_count(conn):
+        await timers.schedule(conn, kind=FLUSH, subject=FLUSH_SUBJECT, now=now,
+                              due_at=datetime.fromtimestamp((minute_slot(now) + 1) * 60, UTC),
+                              payload={"slot": minute_slot(now)},
+                              dedup_key=f"{FLUSH}:{minute_slot(now)}:more")  # fmt: skip
+    if not live:
+        return
+    locale = services.config.bot.default_locale
+    items = [item_params(services, item, now) for item in live]
+    buttons = [
+        [{"text": services.text(locale, "escalation", "btn_ack_ref", ref=item.ref),
+          "callback_data": ack_data(item.subject)}]
+        for item in live[:BATCH_BUTTONS]
+    ]  # fmt: skip
+    more = max(len(items) - BATCH_LINES, 0)
+    text = services.text(locale, "escalation", "batch", items=items[:BATCH_LINES], more=more,
+                         at=local(services, now))  # fmt: skip
+    await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now, text=text,
+                         priority=PRIORITY_ALERT, reply_markup={"inline_keyboard": buttons},
+                         subject=FLUSH_SUBJECT, dedup_key=f"{FLUSH}:t{timer.id}:msg")  # fmt: skip

@@ -1,0 +1,56 @@
+"""The acknowledge button of escalations (``v1:ack:<subject>``, bot.escalation): who may
+press it, and the answer. Telegram I/O only; the transaction is ``bot.escalation.acknowledge``.
+A case's subject (``case:<id>``) goes to the case's own acknowledgement (bot.cases)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
+
+from bot import cases, escalation
+from bot.domain.roles import can_acknowledge
+from bot.services import Services
+from handlers.access import Access
+from handlers.common import parse_callback, user_locale
+from storage import escalation as store
+
+
+def display_name(update: Update) -> str:
+    user = update.effective_user
+    return (user.full_name or user.username or str(user.id)) if user else ""
+
+
+class AckDesk:
+    def __init__(self, services: Services, access: Access) -> None:
+        self.s = services
+        self.access = access
+
+    def handlers(self) -> list[BaseHandler]:
+        return [CallbackQueryHandler(self.on_ack, pattern=rf"^v1:{escalation.FLOW}:")]
+
+    async def on_ack(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        subject = ":".join(parse_callback(query.data, escalation.FLOW) or [])
+        actor = await self.access.actor(update.effective_user)
+        locale = await user_locale(self.s, update.effective_user)
+        kind, _, rest = subject.partition(":")
+        if kind == "case" and rest.isdigit() and actor.is_leader:
+            outcome = await cases.acknowledge(self.s, int(rest), actor.user_id,
+                                              display_name(update))  # fmt: skip
+            await query.answer(self.s.text(locale, "case", f"ack_{outcome}"),
+                               show_alert=outcome == "done")  # fmt: skip
+            return
+        item = await store.get(self.s.db, subject) if subject else None
+        if item is None or not can_acknowledge(actor, item.reached, item.grid_id, item.village_id,
+                                               self.access.village_of):  # fmt: skip
+            await self.access.refuse(update, actor, "escalation.ack", subject or None)
+            return
+        outcome, _ = await escalation.acknowledge(self.s, subject, actor.user_id,
+                                                       display_name(update))  # fmt: skip
+        params = {}
+        if outcome == "again":
+            first = await store.first_ack(self.s.db, subject)
+            params = {"name": first[0] if first else "",
+                      "at": escalation.local(self.s, first[1]) if first else None}  # fmt: skip
+        await query.answer(self.s.text(locale, "escalation", f"ack_{outcome}", **params),
+                           show_alert=outcome == "done")  # fmt: skip
