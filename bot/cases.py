@@ -19,11 +19,13 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.domain import cases as domain
+from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.masking import mask_id, mask_name, mask_phone
 from bot.services import Services
 from bot.timers import handles
 from storage import audit, cases, drafts, outbox, timers
 from storage.cases import NewCase, Tick
+from storage.escalation import ack as record_ack  # the one writer of the acks table
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
 from storage.timers import Timer
 
@@ -87,9 +89,7 @@ def card_params(services: Services, case: Any, ticks: list[Tick], now: datetime)
 
 
 def _button(label: str, *parts: str) -> dict[str, str]:
-    data = ":".join(("v1", FLOW, *parts))
-    assert len(data.encode()) <= 64, data
-    return {"text": label, "callback_data": data}
+    return button(label, callback(FLOW, *parts))
 
 
 def checklist_rows(services: Services, locale: str, case_id: int, ticks: list[Tick]) -> list:
@@ -101,20 +101,27 @@ def checklist_rows(services: Services, locale: str, case_id: int, ticks: list[Ti
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
+def _report_row(services: Services, locale: str, case_id: int,
+                ack: bool = True) -> list[dict[str, str]]:  # fmt: skip
+    """The "已网络直报" button and (not on the overdue escalation, which asks only for the
+    report) "收到": one row shared by the group card, the reminder and the overdue message."""
+    row = [_button(services.text(locale, "case", "btn_reported"), str(case_id), "r")]
+    if ack:
+        row.append(_button(services.text(locale, "case", "btn_ack"), str(case_id), "a"))
+    return row
+
+
 def group_markup(services: Services, locale: str, case: Any, ticks: list[Tick]) -> dict:
     """The leadership group's card: "已网络直报" and "收到" while open, and the checklist."""
     rows: list[list[dict[str, str]]] = []
     if case["state"] == "open":
-        rows.append([
-            _button(services.text(locale, "case", "btn_reported"), str(case["id"]), "r"),
-            _button(services.text(locale, "case", "btn_ack"), str(case["id"]), "a"),
-        ])  # fmt: skip
+        rows.append(_report_row(services, locale, case["id"]))
     rows += checklist_rows(services, locale, case["id"], ticks)
-    return {"inline_keyboard": rows}
+    return inline_markup(rows)
 
 
 def staff_markup(services: Services, locale: str, case_id: int, ticks: list[Tick]) -> dict:
-    return {"inline_keyboard": checklist_rows(services, locale, case_id, ticks)}
+    return inline_markup(checklist_rows(services, locale, case_id, ticks))
 
 
 async def load(conn: aiosqlite.Connection | Any, case_id: int) -> tuple[Any, list[Tick]] | None:
@@ -212,7 +219,7 @@ async def acknowledge(services: Services, case_id: int, user_id: int, name: str)
         case = await cases.get(conn, case_id)
         if case is None or case["state"] != "open":
             return "closed"
-        if not await cases.ack(conn, subject(case_id), user_id, name, now):
+        if not await record_ack(conn, subject(case_id), user_id, name, now):
             return "again"
         await timers.cancel(conn, subject(case_id), ["case.remind"])
         await audit.record(conn, now, user_id, "case.ack", subject(case_id))
@@ -296,11 +303,7 @@ async def _remind(services: Services, conn: aiosqlite.Connection, timer: Timer, 
     await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
                          priority=PRIORITY_ALERT, subject=timer.subject,
                          text=services.text(locale, "case", "reminder", c=params),
-                         reply_markup={"inline_keyboard": [[
-                             _button(services.text(locale, "case", "btn_reported"),
-                                     str(case["id"]), "r"),
-                             _button(services.text(locale, "case", "btn_ack"),
-                                     str(case["id"]), "a")]]},
+                         reply_markup=inline_markup([_report_row(services, locale, case["id"])]),
                          dedup_key=f"{timer.dedup_key or timer.id}:msg")  # fmt: skip
 
 
@@ -316,9 +319,8 @@ async def _overdue(services: Services, conn: aiosqlite.Connection, timer: Timer,
     await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
                          priority=PRIORITY_ALERT, subject=timer.subject,
                          text=services.text(locale, "case", "overdue", c=params),
-                         reply_markup={"inline_keyboard": [[
-                             _button(services.text(locale, "case", "btn_reported"),
-                                     str(case["id"]), "r")]]},
+                         reply_markup=inline_markup([_report_row(services, locale, case["id"],
+                                                                 ack=False)]),
                          dedup_key=f"case:{case['id']}:overdue:msg")  # fmt: skip
     await _schedule_sweep(services, conn, now)
 
@@ -358,6 +360,6 @@ async def _overdue_repeat(services: Services, conn: aiosqlite.Connection, timer:
                          priority=PRIORITY_ALERT, subject=SWEEP_SUBJECT,
                          text=services.text(locale, "case", "overdue_batch", cases=items,
                                             at=_local(services, now)),
-                         reply_markup={"inline_keyboard": buttons},
+                         reply_markup=inline_markup(buttons),
                          dedup_key=f"{SWEEP_SUBJECT}:{slot}:msg")  # fmt: skip
     await _schedule_sweep(services, conn, now)

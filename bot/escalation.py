@@ -24,6 +24,7 @@ from typing import Any
 import aiosqlite
 
 from bot.config import EscalationStep
+from bot.domain.callbacks import button, callback, inline_markup
 from bot.notify import grid_recipients
 from bot.services import Services
 from bot.timers import handles
@@ -49,16 +50,14 @@ def rank(level: str | None) -> int:
 
 
 def ack_data(subject: str) -> str:
-    data = f"v1:{FLOW}:{subject}"
-    if len(data.encode()) > 64:
-        raise ValueError(f"callback data over 64 bytes: {data!r}")
-    return data
+    """``v1:ack:<subject>`` (the subject may itself hold colons: the handler joins them back)."""
+    return callback(FLOW, subject)
 
 
 def ack_markup(services: Services, subject: str, locale: str | None = None) -> dict[str, Any]:
     """The "收到" button of an item's messages."""
     label = services.text(locale or services.config.bot.default_locale, "escalation", "btn_ack")
-    return {"inline_keyboard": [[{"text": label, "callback_data": ack_data(subject)}]]}
+    return inline_markup([[button(label, ack_data(subject))]])
 
 
 # --- starting and stopping ---------------------------------------------------------------
@@ -272,13 +271,13 @@ async def _flush(services: Services, conn: aiosqlite.Connection, timer: Timer, n
     locale = services.config.bot.default_locale
     items = [item_params(services, item, now) for item in live]
     buttons = [
-        [{"text": services.text(locale, "escalation", "btn_ack_ref", ref=item.ref),
-          "callback_data": ack_data(item.subject)}]
+        [button(services.text(locale, "escalation", "btn_ack_ref", ref=item.ref),
+                ack_data(item.subject))]
         for item in live[:BATCH_BUTTONS]
     ]  # fmt: skip
     more = max(len(items) - BATCH_LINES, 0)
     text = services.text(locale, "escalation", "batch", items=items[:BATCH_LINES], more=more,
                          at=local(services, now))  # fmt: skip
     await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now, text=text,
-                         priority=PRIORITY_ALERT, reply_markup={"inline_keyboard": buttons},
+                         priority=PRIORITY_ALERT, reply_markup=inline_markup(buttons),
                          subject=FLUSH_SUBJECT, dedup_key=f"{FLUSH}:t{timer.id}:msg")  # fmt: skip

@@ -32,6 +32,7 @@ import aiosqlite
 
 from bot import escalation, notify
 from bot.domain import monitoring as dm
+from bot.domain.callbacks import button, inline_markup
 from bot.domain.masking import mask_name, mask_phone
 from bot.domain.risk import MeasurePlan
 from bot.services import Services
@@ -69,8 +70,7 @@ def staff_params(services: Services, m: Monitoring, day: date | None = None) -> 
     day = day or services.local_today()
     return dict(
         ref=m.ref, name=mask_name(m.name), phone=mask_phone(m.phone or ""), kind=m.kind,
-        day=dm.day_number(day, m.start_date), total=dm.total_days(m.start_date, m.end_date),
-        start=m.start_date, end=m.end_date, **_places(services, m),
+        **_day_params(m, day), start=m.start_date, end=m.end_date, **_places(services, m),
     )  # fmt: skip
 
 
@@ -279,14 +279,22 @@ async def _current(conn: aiosqlite.Connection, timer: Timer) -> Monitoring | Non
 def prompt_markup(m: Monitoring, slot: datetime, locale_text: Any) -> dict:
     stamp = dm.epoch(slot)
     temps = [
-        {"text": locale_text("temp_label", value=v),
-         "callback_data": dm.CheckinAction(m.id, stamp, "temperature",
-                                           tenths=round(float(v) * 10)).encode()}
+        button(locale_text("temp_label", value=v),
+               dm.CheckinAction(m.id, stamp, "temperature", tenths=round(float(v) * 10)).encode())
         for v in dm.CHECKIN_TEMPERATURES
     ]  # fmt: skip
-    other = {"text": locale_text("other_label"),
-             "callback_data": dm.CheckinAction(m.id, stamp, "other").encode()}  # fmt: skip
-    return {"inline_keyboard": [temps[:3], temps[3:], [other]]}
+    other = button(locale_text("other_label"), dm.CheckinAction(m.id, stamp, "other").encode())
+    return inline_markup([temps[:3], temps[3:], [other]])
+
+
+def _person_markup(services: Services, m: Monitoring, slot: datetime) -> dict:
+    """The check-in buttons in the person's own locale: on the prompt and on its reminder."""
+    return prompt_markup(m, slot, lambda n, **p: services.text(m.locale, "checkin", n, **p))
+
+
+def _day_params(m: Monitoring, day: date) -> dict[str, int]:
+    """The day counter ("day 3 of 14") that the person's and the staff's messages show."""
+    return dict(day=dm.day_number(day, m.start_date), total=dm.total_days(m.start_date, m.end_date))
 
 
 @handles("checkin.prompt")
@@ -306,12 +314,11 @@ async def on_prompt(services: Services, conn: aiosqlite.Connection, timer: Timer
         day = dm.local_day(slot, tz)
         first = not await _had_prompt_before(conn, m.id, slot)
         stamp = dm.epoch(slot)
-        markup = prompt_markup(m, slot, lambda n, **p: services.text(m.locale, "checkin", n, **p))
+        markup = _person_markup(services, m, slot)
         await _to_person(
             services, conn, m, "prompt", f"ci.msg:{m.id}:{stamp}", now, markup=markup,
-            day=dm.day_number(day, m.start_date), total=dm.total_days(m.start_date, m.end_date),
-            slot=slot.astimezone(tz), late=late, first=first, kind=m.kind, start=m.start_date,
-            end=m.end_date, times=[t.strftime("%H:%M") for t in times],
+            **_day_params(m, day), slot=slot.astimezone(tz), late=late, first=first, kind=m.kind,
+            start=m.start_date, end=m.end_date, times=[t.strftime("%H:%M") for t in times],
         )  # fmt: skip
         remind_at = max(slot, now) + timedelta(minutes=config.schedule.checkin_reminder_minutes)
         await timers.schedule(conn, kind="checkin.missed", subject=f"checkin:{m.id}:{stamp}",
@@ -353,10 +360,8 @@ async def on_missed(services: Services, conn: aiosqlite.Connection, timer: Timer
     m, slot = found
     tz, stamp = services.config.tz, timer.payload["slot"]
     day = dm.local_day(slot, tz)
-    markup = prompt_markup(m, slot, lambda n, **p: services.text(m.locale, "checkin", n, **p))
     await _to_person(services, conn, m, "reminder", f"ci.remind:{m.id}:{stamp}", now,
-                     markup=markup, day=dm.day_number(day, m.start_date),
-                     total=dm.total_days(m.start_date, m.end_date),
+                     markup=_person_markup(services, m, slot), **_day_params(m, day),
                      slot=slot.astimezone(tz))  # fmt: skip
     due = now + timedelta(minutes=services.config.schedule.checkin_reminder_minutes)
     await timers.schedule(conn, kind="checkin.escalate", subject=timer.subject, due_at=due,
@@ -411,8 +416,7 @@ async def on_test_remind(services: Services, conn: aiosqlite.Connection, timer: 
 
 def sample_markup(services: Services, m: Monitoring, test_date: date) -> dict:
     label = services.text(_staff_locale(services), "checkin", "btn_sampled", test_date=test_date)
-    data = f"v1:mo:{m.id}:sample:{test_date.strftime('%Y%m%d')}"
-    return {"inline_keyboard": [[{"text": label, "callback_data": data}]]}
+    return inline_markup([[button(label, dm.sample_callback(m.id, test_date))]])
 
 
 @handles("monitoring.end")

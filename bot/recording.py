@@ -14,6 +14,8 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
+from bot.sandbox.state import member_to_api
+
 BOT_USER = {
     "id": 700000001,
     "is_bot": True,
@@ -136,60 +138,10 @@ class RecordingRequest(BaseRequest):
         return True
 
     def _member(self, user_id: int) -> dict[str, Any]:
-        """A ChatMember as Telegram sends it, with the status set in ``members``."""
+        """A ChatMember as Telegram sends it, with the status set in ``members``: the sandbox's
+        builder, so both doubles answer getChatMember with the same required fields."""
         status = self.members.get(user_id, "left")
-        member: dict[str, Any] = {
-            "status": status,
-            "user": {"id": user_id, "is_bot": False, "first_name": "u"},
-        }
-        if status == "administrator":
-            member.update(
-                dict.fromkeys(
-                    (
-                        "can_be_edited",
-                        "is_anonymous",
-                        "can_manage_chat",
-                        "can_delete_messages",
-                        "can_manage_video_chats",
-                        "can_restrict_members",
-                        "can_promote_members",
-                        "can_change_info",
-                        "can_invite_users",
-                        "can_post_stories",
-                        "can_edit_stories",
-                        "can_delete_stories",
-                    ),
-                    False,
-                )
-            )
-        elif status == "creator":
-            member["is_anonymous"] = False
-        elif status == "restricted":
-            member.update(
-                {"is_member": True, "until_date": 0},
-                **dict.fromkeys(
-                    (
-                        "can_send_messages",
-                        "can_send_audios",
-                        "can_send_documents",
-                        "can_send_photos",
-                        "can_send_videos",
-                        "can_send_video_notes",
-                        "can_send_voice_notes",
-                        "can_send_polls",
-                        "can_send_other_messages",
-                        "can_add_web_page_previews",
-                        "can_change_info",
-                        "can_invite_users",
-                        "can_pin_messages",
-                        "can_manage_topics",
-                    ),
-                    True,
-                ),
-            )
-        elif status == "kicked":
-            member["until_date"] = 0
-        return member
+        return member_to_api(status, {"id": user_id, "is_bot": False, "first_name": "u"})
 
     def _message(self, call: Call) -> dict[str, Any]:
         p = call.params

@@ -16,6 +16,7 @@ import aiosqlite
 from bot import escalation
 from bot.cases import map_url
 from bot.domain import tip as domain
+from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.masking import mask_name, mask_phone
 from bot.domain.tip import Match, TipView
 from bot.notify import grid_recipients
@@ -77,7 +78,7 @@ def masked_params(services: Services, tip: TipView) -> dict[str, Any]:
 
 
 def _button(label: str, *parts: str) -> dict[str, str]:
-    return {"text": label, "callback_data": ":".join(("v1", FLOW, *parts))}
+    return button(label, callback(FLOW, *parts))
 
 
 def card_markup(services: Services, locale: str, tip: TipView) -> dict[str, Any] | None:
@@ -93,7 +94,7 @@ def card_markup(services: Services, locale: str, tip: TipView) -> dict[str, Any]
                  _button(services.text(locale, "tip", "btn_not_found"), "n", tid)])  # fmt: skip
     if tip.escalated_at is None:
         rows.append([_button(services.text(locale, "tip", "btn_escalate"), "e", tid)])
-    return {"inline_keyboard": rows}
+    return inline_markup(rows)
 
 
 def confirm_markup(services: Services, locale: str, tip: TipView,
@@ -106,7 +107,7 @@ def confirm_markup(services: Services, locale: str, tip: TipView,
                       str(m.report_id))] for m in matches]  # fmt: skip
     rows.append([_button(services.text(locale, "tip", "btn_link_other"), "lr", tid)])
     rows.append([_button(services.text(locale, "tip", "btn_handled"), "h", tid)])
-    return {"inline_keyboard": rows}
+    return inline_markup(rows)
 
 
 async def recipients(conn: aiosqlite.Connection, services: Services, tip: TipView) -> list[int]:

@@ -35,8 +35,9 @@ from bot.domain.parsing import parse_phone
 from bot.notify import reason_texts
 from bot.services import Services
 from bot.submit import build_record, store_report
-from handlers.common import callback, chunk, keyboard, parse_callback, user_locale
+from handlers.common import callback, callback_pattern, chunk, keyboard, parse_callback, user_locale
 from handlers.router import Router
+from handlers.steps import answered_already, re_ask, reason_text, save_draft, send_question
 from storage import drafts, reports
 from storage.drafts import Draft
 
@@ -66,7 +67,7 @@ class ArrivalFlow:
         private = filters.ChatType.PRIVATE
         return [
             CommandHandler("arrive", self.cmd_arrive, filters=private),
-            CallbackQueryHandler(self.on_callback, pattern=r"^v1:ar:"),
+            CallbackQueryHandler(self.on_callback, pattern=callback_pattern(FLOW)),
         ]
 
     # -- context ---------------------------------------------------------------------------
@@ -173,8 +174,7 @@ class ArrivalFlow:
         if draft is None or draft.token != token:
             await self._stale_callback(update, token, step_key, value)
             return
-        if step_key != draft.step or update.update_id <= draft.last_update_id:
-            await query.answer(self.s.text(draft.locale, "arrival", "already_answered"))
+        if await answered_already(update, self.s, draft, step_key):
             return
         await query.answer()
         if step_key in ("summary", "edit"):
@@ -221,19 +221,11 @@ class ArrivalFlow:
     async def save(self, draft: Draft, step: str, data: dict, update_id: int) -> Draft | None:
         """Store the answers; a draft that ended meanwhile is not revived (the user is told)."""
         changed = replace(draft, step=step, data=data, last_update_id=update_id)
-        saved = await drafts.update(self.s.db, changed, self.s.now())
-        if saved is None:
-            await self.s.bot.send_message(
-                draft.chat_id,
-                self.s.text(draft.locale, "conversation", "draft_gone", flow=draft.flow),
-            )
-        return saved
+        return await save_draft(self.s, changed)
 
     async def refuse(self, chat_id: int, draft: Draft, invalid: Invalid) -> None:
-        """A specific reason, then the same question again."""
-        reason = self.s.text(draft.locale, "errors", invalid.code, **invalid.params)
-        await self.s.bot.send_message(chat_id, reason, parse_mode=ParseMode.HTML)
-        await self.ask(chat_id, draft)
+        """A specific reason, then the same question again (arrival's codes are all ``errors``)."""
+        await re_ask(self.s, chat_id, draft, reason_text(self.s, draft.locale, invalid), self.ask)
 
     # -- the summary card ------------------------------------------------------------------
 
@@ -265,11 +257,9 @@ class ArrivalFlow:
         missing = flow.missing_for_submit(draft.data, ctx)
         if missing:
             first, data = flow.start_edit(missing[0], draft.data)
-            await self.refuse(
-                draft.chat_id,
-                await self.save(draft, first, data, update.update_id),
-                Invalid("incomplete"),
-            )
+            saved = await self.save(draft, first, data, update.update_id)
+            if saved is not None:  # else it ended meanwhile, and save() said so
+                await self.refuse(draft.chat_id, saved, Invalid("incomplete"))
             return
         record, assessment, plan = build_record(self.s, draft)
         outcome = await store_report(self.s, draft, record, assessment)
@@ -294,10 +284,7 @@ class ArrivalFlow:
     # -- asking ----------------------------------------------------------------------------
 
     async def ask(self, chat_id: int, draft: Draft | None) -> None:
-        if draft is None:
-            return
-        text, markup = self.question(draft)
-        await self.s.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await send_question(self.s, chat_id, draft, self.question)
 
     def question(self, draft: Draft) -> tuple[str, Any]:
         step = flow.STEPS[draft.step]

@@ -27,8 +27,9 @@ from bot.domain.invalid import Invalid
 from bot.domain.roles import Actor, can_see_grid, holds_grid
 from bot.services import Services
 from handlers.access import Access
-from handlers.common import callback, chunk, keyboard, parse_callback, user_locale
+from handlers.common import callback, callback_pattern, chunk, keyboard, parse_callback, user_locale
 from handlers.router import Router
+from handlers.steps import answered_already, re_ask, send_question
 from storage import audit, cases, drafts, reports
 from storage.cases import NewCase
 from storage.drafts import Draft
@@ -64,8 +65,8 @@ class CaseFlow:
     def handlers(self) -> list[BaseHandler]:
         return [
             CommandHandler("case", self.cmd_case, filters=filters.ChatType.PRIVATE),
-            CallbackQueryHandler(self.on_callback, pattern=r"^v1:case:"),
-            CallbackQueryHandler(self.number.on_action, pattern=r"^v1:cs:"),
+            CallbackQueryHandler(self.on_callback, pattern=callback_pattern(FLOW)),
+            CallbackQueryHandler(self.number.on_action, pattern=callback_pattern(service.FLOW)),
         ]
 
     def context(self) -> flow.Context:
@@ -151,8 +152,7 @@ class CaseFlow:
             else:
                 await query.answer(self.s.text(locale, "access", "flow_gone"))
             return
-        if step_key != draft.step or update.update_id <= draft.last_update_id:
-            await query.answer(self.s.text(locale, "arrival", "already_answered"))
+        if await answered_already(update, self.s, draft, step_key):
             return
         await query.answer()
         if step_key == "summary":
@@ -177,9 +177,7 @@ class CaseFlow:
         await self.ask(draft.chat_id, await drafts.put(self.s.db, changed, self.s.now()))
 
     async def refuse(self, draft: Draft, invalid: Invalid) -> None:
-        reason = _reason(self.s, draft.locale, invalid)
-        await self.s.bot.send_message(draft.chat_id, reason, parse_mode=ParseMode.HTML)
-        await self.ask(draft.chat_id, draft)
+        await re_ask(self.s, draft.chat_id, draft, _reason(self.s, draft.locale, invalid), self.ask)
 
     async def on_summary(self, update: Update, draft: Draft, value: str) -> None:
         message = update.callback_query.message
@@ -221,10 +219,7 @@ class CaseFlow:
     # -- asking ----------------------------------------------------------------------------
 
     async def ask(self, chat_id: int, draft: Draft | None) -> None:
-        if draft is None:
-            return
-        text, markup = self.question(draft)
-        await self.s.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await send_question(self.s, chat_id, draft, self.question)
 
     def _skip_label(self, draft: Draft) -> str:
         return self.s.text(draft.locale, "case", "skip_location")

@@ -27,7 +27,7 @@ from bot.domain.parsing import parse_temperature, parse_text
 from bot.domain.risk import SYMPTOMS
 from bot.services import Services
 from handlers.access import Access
-from handlers.common import callback, keyboard, parse_callback
+from handlers.common import callback_pattern, keyboard, parse_callback
 from handlers.router import Router
 from storage import audit, drafts, staff, timers
 from storage import monitoring as store
@@ -49,7 +49,7 @@ class CheckinFlow:
         router.register(self)
 
     def handlers(self) -> list[BaseHandler]:
-        return [CallbackQueryHandler(self.on_callback, pattern=r"^v1:ci:")]
+        return [CallbackQueryHandler(self.on_callback, pattern=callback_pattern(dm.CHECKIN_FLOW))]
 
     def t(self, locale: str, name: str, /, **params: Any) -> str:
         return self.s.text(locale, "checkin", name, **params)
@@ -248,7 +248,7 @@ class MonitorFlow:
         return [
             CommandHandler("monitor", self.cmd_monitor, filters=private),
             CommandHandler("monitoring", self.cmd_monitoring, filters=private),
-            CallbackQueryHandler(self.on_callback, pattern=r"^v1:mo:"),
+            CallbackQueryHandler(self.on_callback, pattern=callback_pattern(dm.STAFF_FLOW)),
         ]
 
     def t(self, name: str, /, **params: Any) -> str:
@@ -334,23 +334,23 @@ class MonitorFlow:
         )  # fmt: skip
         if m.state != "active":
             return text, None
-        rows = [[(self.t("btn_extend", days=n), callback("mo", str(m.id), "ext", str(n)))
+        rows = [[(self.t("btn_extend", days=n), dm.staff_callback(m.id, "ext", str(n)))
                  for n in dm.EXTEND_CHOICES]]  # fmt: skip
-        shorten = [(self.t("btn_shorten", days=n), callback("mo", str(m.id), "sh", str(n)))
+        shorten = [(self.t("btn_shorten", days=n), dm.staff_callback(m.id, "sh", str(n)))
                    for n in dm.SHORTEN_CHOICES
                    if m.end_date - timedelta(days=n) >= max(today, m.start_date)]  # fmt: skip
         if shorten:
             rows.append(shorten)
-        rows.append([(self.t("btn_stop"), callback("mo", str(m.id), "stop", "0"))])
+        rows.append([(self.t("btn_stop"), dm.staff_callback(m.id, "stop", "0"))])
         for d in m.test_dates:
             stamp = d.strftime("%Y%m%d")
             row = done.get(d)
             if d <= today and (row is None or not row["sampled_at"]):
                 rows.append([(self.t("btn_sample", test_date=d),
-                              callback("mo", str(m.id), "sample", stamp))])  # fmt: skip
+                              dm.sample_callback(m.id, d))])  # fmt: skip
             elif row is not None and row["sampled_at"] and row["result"] in (None, "pending"):
                 rows.append([(self.t("btn_result", test_date=d, result=r),
-                              callback("mo", str(m.id), f"r{r[:3]}", stamp))
+                              dm.staff_callback(m.id, f"r{r[:3]}", stamp))
                              for r in dm.TEST_RESULTS])  # fmt: skip
         return text, keyboard(rows)
 
@@ -385,7 +385,7 @@ class MonitorFlow:
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        parts = parse_callback(query.data, "mo")
+        parts = parse_callback(query.data, dm.STAFF_FLOW)
         if not parts or len(parts) != 3 or not parts[0].isdigit():
             await query.answer()
             return

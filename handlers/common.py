@@ -4,29 +4,21 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 
+# Callback data is built and parsed in bot.domain.callbacks (bot/ needs it too for the buttons
+# of outbox messages); re-exported here so every flow keeps one import line.
+from bot.domain.callbacks import callback, callback_pattern, parse_callback
 from bot.render import LOCALES, locale_for
 from bot.services import Services
 
-CALLBACK_VERSION = "v1"
-CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
-
-
-def callback(*parts: str) -> str:
-    """``v1:ar:token:step:value``: short, versioned, parseable, and within Telegram's limit."""
-    data = ":".join((CALLBACK_VERSION, *parts))
-    if len(data.encode()) > CALLBACK_LIMIT:
-        raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
-    return data
-
-
-def parse_callback(data: str | None, flow: str) -> list[str] | None:
-    """The parts after ``v1:<flow>:``, or None when the data is not ours or of an old version."""
-    if not data:
-        return None
-    parts = data.split(":")
-    if len(parts) < 2 or parts[0] != CALLBACK_VERSION or parts[1] != flow:
-        return None
-    return parts[2:]
+__all__ = [
+    "callback",
+    "callback_pattern",
+    "chunk",
+    "keyboard",
+    "parse_callback",
+    "update_id",
+    "user_locale",
+]
 
 
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:

@@ -11,7 +11,7 @@ from bot import cases, escalation
 from bot.domain.roles import can_acknowledge
 from bot.services import Services
 from handlers.access import Access
-from handlers.common import parse_callback, user_locale
+from handlers.common import callback_pattern, parse_callback, user_locale
 from storage import escalation as store
 
 
@@ -26,7 +26,7 @@ class AckDesk:
         self.access = access
 
     def handlers(self) -> list[BaseHandler]:
-        return [CallbackQueryHandler(self.on_ack, pattern=rf"^v1:{escalation.FLOW}:")]
+        return [CallbackQueryHandler(self.on_ack, pattern=callback_pattern(escalation.FLOW))]
 
     async def on_ack(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

@@ -25,7 +25,7 @@ from bot.domain.roles import Actor
 from bot.monitoring import restart_monitoring
 from bot.services import Services
 from handlers.access import Access
-from handlers.common import callback, keyboard, parse_callback, user_locale
+from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.router import Router
 from handlers.steps import Next, Result, StepConversation
 from storage import audit, drafts, inbox, outbox, reports
@@ -224,7 +224,7 @@ class Inbox:
     def handlers(self) -> list[BaseHandler]:
         return [
             CommandHandler("tasks", self.cmd_tasks, filters=filters.ChatType.PRIVATE),
-            CallbackQueryHandler(self.on_card, pattern=r"^v1:tk:"),
+            CallbackQueryHandler(self.on_card, pattern=callback_pattern("tk")),
         ]
 
     async def cmd_tasks(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -26,7 +26,7 @@ from bot.domain.parsing import parse_name, parse_phone
 from bot.domain.roles import ROLE_VILLAGE_ADMIN, ROLE_WORKER, Actor
 from bot.services import Services
 from handlers.access import Access
-from handlers.common import callback, keyboard, parse_callback, user_locale
+from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.router import Router
 from handlers.steps import Next, Result, StepConversation
 from storage import audit, drafts, outbox, staff
@@ -202,8 +202,8 @@ class StaffAdmin:
         return [
             CommandHandler("invite", self.cmd_invite, filters=private),
             CommandHandler("staff", self.cmd_staff, filters=private),
-            CallbackQueryHandler(self.on_invite, pattern=r"^v1:inv:"),
-            CallbackQueryHandler(self.on_staff, pattern=r"^v1:st:"),
+            CallbackQueryHandler(self.on_invite, pattern=callback_pattern("inv")),
+            CallbackQueryHandler(self.on_staff, pattern=callback_pattern("st")),
         ]
 
     def _villages(self, actor: Actor, role: str) -> list[str]:

@@ -14,10 +14,13 @@ from bot.monitoring import stop_monitoring
 from bot.render import LOCALES
 from bot.services import Services
 from handlers.arrival import ArrivalFlow
-from handlers.common import callback, keyboard, parse_callback, user_locale
+from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.staff import InviteFlow
 from handlers.tip import TipFlow
 from storage import audit, reports, timers
+
+# The start menu's buttons: v1:menu:<item>, v1:lang:<locale>, v1:my:withdraw:<report id>.
+MENU_FLOWS = ("menu", "lang", "my")
 
 
 class StartFlow:
@@ -39,7 +42,7 @@ class StartFlow:
             CommandHandler("start", self.cmd_start, filters=private),
             CommandHandler("language", self.cmd_language, filters=private),
             CommandHandler("my", self.cmd_my, filters=private),
-            CallbackQueryHandler(self.on_menu, pattern=r"^v1:(menu|lang|my):"),
+            CallbackQueryHandler(self.on_menu, pattern=callback_pattern(*MENU_FLOWS)),
         ]
 
     async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -97,7 +100,7 @@ class StartFlow:
         query = update.callback_query
         await query.answer()
         data = query.data or ""
-        for flow in ("menu", "lang", "my"):
+        for flow in MENU_FLOWS:
             parts = parse_callback(data, flow)
             if parts:
                 await getattr(self, f"_on_{flow}")(update, parts)

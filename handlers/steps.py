@@ -5,6 +5,7 @@ the next question, buttons carry the draft's token and step, a stale button is r
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -14,7 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from bot.domain.invalid import Invalid
 from bot.services import Services
-from handlers.common import callback, chunk, keyboard, parse_callback, user_locale
+from handlers.common import callback, callback_pattern, chunk, keyboard, parse_callback, user_locale
 from handlers.router import Router
 from storage import drafts
 from storage.drafts import Draft
@@ -29,6 +30,60 @@ class Next:
 
 
 Result = Next | Invalid
+Question = Callable[[Draft], tuple[str, Any]]  # a flow's question(draft): text, reply markup
+Ask = Callable[[int, Draft | None], Awaitable[None]]  # a flow's ask(chat_id, draft)
+
+
+# -- shared by every draft conversation ----------------------------------------------------
+#
+# StepConversation below, and the flows with their own step machinery (ArrivalFlow, CaseFlow),
+# ask, refuse and save the same way: these are the one copy of those rules.
+
+
+async def send_question(
+    services: Services, chat_id: int, draft: Draft | None, question: Question
+) -> None:
+    """Send the draft's open question; nothing when the draft ended meanwhile (None)."""
+    if draft is None:
+        return
+    text, markup = question(draft)
+    await services.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+def reason_text(services: Services, locale: str, invalid: Invalid) -> str:
+    """The reason of a refused answer: ``module.code`` names a template module, a bare code is
+    one of the shared ``errors``."""
+    module, code = invalid.code.split(".", 1) if "." in invalid.code else ("errors", invalid.code)
+    return services.text(locale, module, code, **invalid.params)
+
+
+async def re_ask(services: Services, chat_id: int, draft: Draft, reason: str, ask: Ask) -> None:
+    """Bad input: the specific reason, then (the flow's ``ask``) the same question again;
+    nothing is saved."""
+    await services.bot.send_message(chat_id, reason, parse_mode=ParseMode.HTML)
+    await ask(chat_id, draft)
+
+
+async def save_draft(services: Services, changed: Draft) -> Draft | None:
+    """Store the answers; a draft that ended meanwhile (submitted, cancelled, timed out) is not
+    revived: the user is told and None comes back."""
+    saved = await drafts.update(services.db, changed, services.now())
+    if saved is None:
+        await services.bot.send_message(
+            changed.chat_id,
+            services.text(changed.locale, "conversation", "draft_gone", flow=changed.flow),
+        )
+    return saved
+
+
+async def answered_already(update: Update, services: Services, draft: Draft, step: str) -> bool:
+    """A button of an earlier question, or a re-delivered press: answered with a note (True)."""
+    if step != draft.step or update.update_id <= draft.last_update_id:
+        await update.callback_query.answer(
+            services.text(draft.locale, "arrival", "already_answered")
+        )
+        return True
+    return False
 
 
 class StepConversation:
@@ -41,7 +96,7 @@ class StepConversation:
         router.register(self)
 
     def handlers(self) -> list[BaseHandler]:
-        return [CallbackQueryHandler(self.on_callback, pattern=rf"^v1:{self.prefix}:")]
+        return [CallbackQueryHandler(self.on_callback, pattern=callback_pattern(self.prefix))]
 
     # -- to implement ----------------------------------------------------------------------
 
@@ -91,8 +146,7 @@ class StepConversation:
         if draft is None or draft.token != token or draft.flow != self.name:
             await query.answer(self.s.text(locale, "access", "flow_gone"))
             return
-        if step != draft.step or update.update_id <= draft.last_update_id:
-            await query.answer(self.s.text(locale, "arrival", "already_answered"))
+        if await answered_already(update, self.s, draft, step):
             return
         await query.answer()
         if query.message is not None:
@@ -101,12 +155,8 @@ class StepConversation:
 
     async def _apply(self, update: Update, draft: Draft, result: Result) -> None:
         if isinstance(result, Invalid):
-            module, code = (
-                result.code.split(".", 1) if "." in result.code else ("errors", result.code)
-            )
-            reason = self.s.text(draft.locale, module, code, **result.params)
-            await self.s.bot.send_message(draft.chat_id, reason, parse_mode=ParseMode.HTML)
-            await self.ask(draft.chat_id, draft)
+            reason = reason_text(self.s, draft.locale, result)
+            await re_ask(self.s, draft.chat_id, draft, reason, self.ask)
             return
         changed = replace(
             draft, step=result.step or draft.step, data=result.data, last_update_id=update.update_id
@@ -114,14 +164,8 @@ class StepConversation:
         if result.step is None:
             await self.finish(update, changed)
             return
-        saved = await drafts.update(self.s.db, changed, self.s.now())
-        if saved is None:  # ended meanwhile (submitted, cancelled, timed out): not revived
-            await self.s.bot.send_message(
-                draft.chat_id,
-                self.s.text(draft.locale, "conversation", "draft_gone", flow=draft.flow),
-            )
-            return
-        await self.ask(draft.chat_id, saved)
+        saved = await save_draft(self.s, changed)
+        await self.ask(draft.chat_id, saved)  # None (ended meanwhile): nothing more to ask
 
     async def drop(self, draft: Draft) -> bool:
         """Delete the draft, if it is still this one (False: already finished)."""
@@ -129,10 +173,7 @@ class StepConversation:
             return await drafts.delete(conn, draft.user_id, draft.token)
 
     async def ask(self, chat_id: int, draft: Draft | None) -> None:
-        if draft is None:
-            return
-        text, markup = self.question(draft)
-        await self.s.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await send_question(self.s, chat_id, draft, self.question)
 
     def buttons(self, draft: Draft, choices: list[tuple[str, str]], per_row: int = 2) -> Any:
         """Inline buttons for (label, value) pairs of the open step; none: remove a keyboard."""

@@ -31,7 +31,7 @@ from bot.domain.tip import TipView
 from bot.services import Services
 from handlers.access import Access
 from handlers.arrival import ArrivalFlow
-from handlers.common import callback, keyboard, parse_callback, user_locale
+from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.router import Router
 from handlers.steps import Next, Result, StepConversation
 from storage import audit, drafts, tips
@@ -307,8 +307,10 @@ class TipDesk:
         self.check = TipCheckFlow(services, router, access)
 
     def handlers(self) -> list[BaseHandler]:
-        return [*self.check.handlers(),
-                CallbackQueryHandler(self.on_action, pattern=rf"^v1:{service.FLOW}:")]  # fmt: skip
+        return [
+            *self.check.handlers(),
+            CallbackQueryHandler(self.on_action, pattern=callback_pattern(service.FLOW)),
+        ]
 
     async def tasks_section(self, update: Update, actor: Actor, locale: str) -> None:
         """Appended to /tasks: the open tips in the actor's scope, most urgent first (nothing

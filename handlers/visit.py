@@ -18,7 +18,7 @@ from bot.domain.visit import has_fever, parse_people, parse_temperatures
 from bot.services import Services
 from handlers.access import Access
 from handlers.arrival import ArrivalFlow
-from handlers.common import callback, keyboard, parse_callback, user_locale
+from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.inbox import place_names
 from handlers.router import Router
 from handlers.steps import Next, Result, StepConversation
@@ -47,7 +47,7 @@ class VisitFlow(StepConversation):
             *super().handlers(),
             CommandHandler("visit", self.cmd_visit, filters=private),
             CommandHandler("visits", self.cmd_visits, filters=private),
-            CallbackQueryHandler(self.on_register, pattern=r"^v1:vr:"),
+            CallbackQueryHandler(self.on_register, pattern=callback_pattern("vr")),
         ]
 
     def _grids(self, actor: roles.Actor) -> list[str]:

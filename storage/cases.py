@@ -8,7 +8,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from bot.domain.cases import CHECKLIST
-from storage.db import Database
+from storage.db import Reader, fetch_all, fetch_one, next_in_sequence
 from storage.outbox import iso
 
 
@@ -37,32 +37,10 @@ class Tick:
     at: datetime | None
 
 
-Reader = aiosqlite.Connection | Database
-
-
-async def _one(conn: Reader, sql: str, params: tuple) -> aiosqlite.Row | None:
-    if isinstance(conn, Database):
-        return await conn.fetchone(sql, params)
-    async with conn.execute(sql, params) as cur:
-        return await cur.fetchone()
-
-
-async def _all(conn: Reader, sql: str, params: tuple) -> list[aiosqlite.Row]:
-    if isinstance(conn, Database):
-        return await conn.fetchall(sql, params)
-    async with conn.execute(sql, params) as cur:
-        return list(await cur.fetchall())
-
-
 async def next_ref(conn: aiosqlite.Connection, code: str, day: date) -> str:
     """``XF-BL-20201026-01``: the town's code, BL (病例), the local date, a per-day sequence."""
     stamp = day.strftime("%Y%m%d")
-    cur = await conn.execute(
-        """INSERT INTO counters (scope, value) VALUES (?, 1)
-           ON CONFLICT(scope) DO UPDATE SET value = value + 1 RETURNING value""",
-        (f"case:{stamp}",),
-    )
-    (value,) = await cur.fetchone()
+    value = await next_in_sequence(conn, f"case:{stamp}")
     return f"{code}-BL-{stamp}-{value:02d}"
 
 
@@ -87,7 +65,7 @@ async def create(
 
 
 async def get(conn: Reader, case_id: int) -> aiosqlite.Row | None:
-    return await _one(
+    return await fetch_one(
         conn,
         """SELECT c.*, r.ref AS report_ref FROM cases c LEFT JOIN reports r ON r.id = c.report_id
            WHERE c.id = ?""",
@@ -96,11 +74,11 @@ async def get(conn: Reader, case_id: int) -> aiosqlite.Row | None:
 
 
 async def by_draft(conn: Reader, token: str) -> aiosqlite.Row | None:
-    return await _one(conn, "SELECT * FROM cases WHERE draft_token = ?", (token,))
+    return await fetch_one(conn, "SELECT * FROM cases WHERE draft_token = ?", (token,))
 
 
 async def checklist(conn: Reader, case_id: int) -> list[Tick]:
-    rows = await _all(
+    rows = await fetch_all(
         conn,
         """SELECT item, ticked_by, ticked_name, ticked_at FROM case_checklist
            WHERE case_id = ? ORDER BY position""",
@@ -138,7 +116,7 @@ async def mark_reported(conn: aiosqlite.Connection, case_id: int, number: str, u
 
 async def overdue_open(conn: Reader, now: datetime, limit: int = 200) -> list[aiosqlite.Row]:
     """Open cases past their deadline, oldest deadline first."""
-    return await _all(
+    return await fetch_all(
         conn,
         "SELECT * FROM cases WHERE state = 'open' AND deadline_at <= ? ORDER BY deadline_at, id"
         " LIMIT ?",
@@ -146,24 +124,13 @@ async def overdue_open(conn: Reader, now: datetime, limit: int = 200) -> list[ai
     )
 
 
-async def ack(conn: aiosqlite.Connection, subject: str, user_id: int, name: str,
-              now: datetime) -> bool:  # fmt: skip
-    """Record an acknowledgement; False when this person had already acknowledged."""
-    cur = await conn.execute(
-        """INSERT INTO acks (subject, user_id, name, at) VALUES (?, ?, ?, ?)
-           ON CONFLICT(subject, user_id) DO NOTHING""",
-        (subject, user_id, name, iso(now)),
-    )
-    return cur.rowcount > 0
-
-
 async def acks(conn: Reader, subject: str) -> list[aiosqlite.Row]:
-    return await _all(conn, "SELECT * FROM acks WHERE subject = ? ORDER BY at, id", (subject,))
+    return await fetch_all(conn, "SELECT * FROM acks WHERE subject = ? ORDER BY at, id", (subject,))
 
 
 async def local_staff(conn: aiosqlite.Connection, grid_id: str, village_id: str) -> list[int]:
     """Active workers of the grid and admins of its village: told of a case in their area."""
-    rows = await _all(
+    rows = await fetch_all(
         conn,
         """SELECT DISTINCT user_id FROM staff WHERE active = 1
              AND ((role = 'worker' AND scope = ?) OR (role = 'village_admin' AND scope = ?))
@@ -175,7 +142,7 @@ async def local_staff(conn: aiosqlite.Connection, grid_id: str, village_id: str)
 
 async def sent_message_id(conn: Reader, dedup_key: str) -> tuple[int, int] | None:
     """(chat id, message id) of a delivered outbox message, by its dedup key."""
-    row = await _one(
+    row = await fetch_one(
         conn,
         """SELECT chat_id, message_id FROM outbox
            WHERE dedup_key = ? AND state = 'sent' AND message_id IS NOT NULL""",

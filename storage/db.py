@@ -92,6 +92,42 @@ class Database:
         await self.conn.close()
 
 
+# --- shared by the repositories ------------------------------------------------------------
+
+# A read may run on the Database (outside a transaction) or on the connection of a write
+# transaction under way (to see its own writes): the repositories accept either.
+Reader = aiosqlite.Connection | Database
+
+
+async def fetch_one(conn: Reader, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
+    """The first row of a query, on the Database or inside a write transaction."""
+    if isinstance(conn, Database):
+        return await conn.fetchone(sql, params)
+    async with conn.execute(sql, params) as cur:
+        return await cur.fetchone()
+
+
+async def fetch_all(conn: Reader, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
+    """All rows of a query, on the Database or inside a write transaction."""
+    if isinstance(conn, Database):
+        return await conn.fetchall(sql, params)
+    async with conn.execute(sql, params) as cur:
+        return list(await cur.fetchall())
+
+
+async def next_in_sequence(conn: aiosqlite.Connection, scope: str) -> int:
+    """1, 2, 3, ... per ``scope`` (a row of ``counters``): the sequence part of the reference
+    numbers of reports, tips and cases. Inside the write transaction that uses the number, so
+    a rolled-back action does not use one up."""
+    cur = await conn.execute(
+        """INSERT INTO counters (scope, value) VALUES (?, 1)
+           ON CONFLICT(scope) DO UPDATE SET value = value + 1 RETURNING value""",
+        (scope,),
+    )
+    (value,) = await cur.fetchone()
+    return value
+
+
 def _statements(sql: str) -> list[str]:
     """Split a migration into statements (``executescript`` would commit on its own)."""
     statements, buffer = [], ""

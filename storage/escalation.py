@@ -11,7 +11,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, fetch_one
 from storage.outbox import iso
 
 
@@ -55,10 +55,7 @@ def _item(row: aiosqlite.Row) -> Item:
 async def get(conn: aiosqlite.Connection | Database, subject: str) -> Item | None:
     """``conn``: the caller's write transaction, or the Database for a read."""
     sql, params = "SELECT * FROM escalations WHERE subject = ?", (subject,)
-    if isinstance(conn, Database):
-        row = await conn.fetchone(sql, params)
-    else:
-        row = next(iter(await conn.execute_fetchall(sql, params)), None)
+    row = await fetch_one(conn, sql, params)
     return _item(row) if row else None
 
 

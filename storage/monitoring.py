@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, fetch_all, fetch_one
 from storage.outbox import iso
 
 Conn = aiosqlite.Connection | Database
@@ -95,40 +95,29 @@ def _checkin(row: aiosqlite.Row) -> Checkin:
     )
 
 
-async def _all(conn: Conn, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
-    if isinstance(conn, Database):
-        return await conn.fetchall(sql, params)
-    async with conn.execute(sql, params) as cur:
-        return list(await cur.fetchall())
-
-
-async def _one(conn: Conn, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
-    rows = await _all(conn, sql, params)
-    return rows[0] if rows else None
-
-
 # --- monitoring -------------------------------------------------------------------------
 
 
 async def get(conn: Conn, monitoring_id: int) -> Monitoring | None:
-    row = await _one(conn, f"{_SELECT} WHERE m.id = ?", (monitoring_id,))
+    row = await fetch_one(conn, f"{_SELECT} WHERE m.id = ?", (monitoring_id,))
     return _monitoring(row) if row else None
 
 
 async def of_report(conn: Conn, report_id: int) -> list[Monitoring]:
-    rows = await _all(conn, f"{_SELECT} WHERE m.report_id = ? ORDER BY m.person_idx",
-                      (report_id,))  # fmt: skip
+    rows = await fetch_all(conn, f"{_SELECT} WHERE m.report_id = ? ORDER BY m.person_idx",
+                              (report_id,))  # fmt: skip
     return [_monitoring(r) for r in rows]
 
 
 async def by_ref(conn: Conn, ref: str) -> list[Monitoring]:
-    rows = await _all(conn, f"{_SELECT} WHERE r.ref = ? ORDER BY m.person_idx", (ref,))
+    rows = await fetch_all(conn, f"{_SELECT} WHERE r.ref = ? ORDER BY m.person_idx", (ref,))
     return [_monitoring(r) for r in rows]
 
 
 async def active_for_chat(conn: Conn, chat_id: int) -> list[Monitoring]:
-    rows = await _all(conn, f"{_SELECT} WHERE m.chat_id = ? AND m.state = 'active' ORDER BY m.id",
-                      (chat_id,))  # fmt: skip
+    rows = await fetch_all(
+        conn, f"{_SELECT} WHERE m.chat_id = ? AND m.state = 'active' ORDER BY m.id", (chat_id,)
+    )
     return [_monitoring(r) for r in rows]
 
 
@@ -136,7 +125,7 @@ async def active_in_grids(conn: Conn, grids: tuple[str, ...], limit: int = 50) -
     if not grids:
         return []
     marks = ", ".join("?" * len(grids))
-    rows = await _all(
+    rows = await fetch_all(
         conn,
         f"""{_SELECT} WHERE m.grid_id IN ({marks}) AND m.state = 'active'
             ORDER BY m.missed_in_row DESC, m.end_date, m.id LIMIT ?""",
@@ -202,7 +191,7 @@ async def set_state(
 
 async def refresh_missed_in_row(conn: aiosqlite.Connection, monitoring_id: int) -> int:
     """Consecutive missed check-ins at the newest end (slots still open do not break it)."""
-    rows = await _all(
+    rows = await fetch_all(
         conn,
         """SELECT state FROM checkins WHERE monitoring_id = ? AND state != 'prompted'
            ORDER BY slot_at DESC LIMIT 100""",
@@ -254,8 +243,8 @@ async def open_slot(
 
 
 async def checkin(conn: Conn, monitoring_id: int, slot_at: datetime) -> Checkin | None:
-    row = await _one(conn, "SELECT * FROM checkins WHERE monitoring_id = ? AND slot_at = ?",
-                     (monitoring_id, iso(slot_at)))  # fmt: skip
+    row = await fetch_one(conn, "SELECT * FROM checkins WHERE monitoring_id = ? AND slot_at = ?",
+                             (monitoring_id, iso(slot_at)))  # fmt: skip
     return _checkin(row) if row else None
 
 
@@ -293,7 +282,7 @@ async def mark_missed(conn: aiosqlite.Connection, monitoring_id: int, slot_at: d
 
 
 async def checkins_of(conn: Conn, monitoring_id: int, limit: int = 6) -> list[Checkin]:
-    rows = await _all(
+    rows = await fetch_all(
         conn,
         "SELECT * FROM checkins WHERE monitoring_id = ? ORDER BY slot_at DESC LIMIT ?",
         (monitoring_id, limit),
@@ -309,11 +298,11 @@ async def grid_counts(
     if not grids:
         return counts
     marks = ", ".join("?" * len(grids))
-    for row in await _all(conn, f"""SELECT grid_id, COUNT(*) AS n FROM monitoring
+    for row in await fetch_all(conn, f"""SELECT grid_id, COUNT(*) AS n FROM monitoring
                                     WHERE state = 'active' AND grid_id IN ({marks})
                                     GROUP BY grid_id""", grids):  # fmt: skip
         counts[row["grid_id"]]["active"] = row["n"]
-    for row in await _all(
+    for row in await fetch_all(
         conn,
         f"""SELECT m.grid_id, c.state, COUNT(*) AS n FROM checkins c
             JOIN monitoring m ON m.id = c.monitoring_id
@@ -329,8 +318,8 @@ async def grid_counts(
 
 
 async def samples(conn: Conn, monitoring_id: int) -> dict[date, aiosqlite.Row]:
-    rows = await _all(conn, "SELECT * FROM test_samples WHERE monitoring_id = ?",
-                      (monitoring_id,))  # fmt: skip
+    rows = await fetch_all(conn, "SELECT * FROM test_samples WHERE monitoring_id = ?",
+                              (monitoring_id,))  # fmt: skip
     return {date.fromisoformat(r["test_date"]): r for r in rows}
 
 

@@ -9,27 +9,18 @@ from datetime import date, datetime
 import aiosqlite
 
 from bot.domain.records import PersonRecord, ReportRecord, StoredReport
-from storage.db import Database
+from storage.db import Database, fetch_all, fetch_one, next_in_sequence
 
 
 async def next_ref(conn: aiosqlite.Connection, code: str, day: date) -> str:
     """``XF-20201026-0042``: the town's code, the local date, a per-day sequence."""
     stamp = day.strftime("%Y%m%d")
-    cur = await conn.execute(
-        """INSERT INTO counters (scope, value) VALUES (?, 1)
-           ON CONFLICT(scope) DO UPDATE SET value = value + 1 RETURNING value""",
-        (f"ref:{stamp}",),
-    )
-    (value,) = await cur.fetchone()
+    value = await next_in_sequence(conn, f"ref:{stamp}")
     return f"{code}-{stamp}-{value:04d}"
 
 
 async def by_draft(conn: aiosqlite.Connection | Database, token: str) -> aiosqlite.Row | None:
-    sql = "SELECT * FROM reports WHERE draft_token = ?"
-    if isinstance(conn, Database):
-        return await conn.fetchone(sql, (token,))
-    async with conn.execute(sql, (token,)) as cur:
-        return await cur.fetchone()
+    return await fetch_one(conn, "SELECT * FROM reports WHERE draft_token = ?", (token,))
 
 
 async def find_same_person(
@@ -105,11 +96,7 @@ async def _insert_people(
 
 async def people(conn: aiosqlite.Connection | Database, report_id: int) -> list[PersonRecord]:
     sql = "SELECT name, phone, id_kind, id_number FROM persons WHERE report_id = ? ORDER BY idx"
-    if isinstance(conn, Database):
-        rows = await conn.fetchall(sql, (report_id,))
-    else:
-        async with conn.execute(sql, (report_id,)) as cur:
-            rows = await cur.fetchall()
+    rows = await fetch_all(conn, sql, (report_id,))
     return [PersonRecord(*row) for row in rows]
 
 

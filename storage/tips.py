@@ -17,34 +17,24 @@ from bot.domain.tip import (
     MATCH_DAYS,
     MAX_MATCHES,
     Match,
+    TipContent,
     TipView,
     normalize_address,
 )
-from storage.db import Database
+from storage.db import Database, fetch_all, fetch_one, next_in_sequence
 from storage.outbox import iso
 
 STAFF_COLUMNS = ", ".join(f"t.{name}" for name in TipView.columns())
 
 
-@dataclass(frozen=True)
-class NewTip:
+@dataclass(frozen=True, kw_only=True)
+class NewTip(TipContent):
+    """A tip to store: its content and who sent it (the tipster fields never reach a TipView)."""
+
     draft_token: str
     tipster_user_id: int
     tipster_chat_id: int
     tipster_locale: str
-    kind: str
-    venue_kind: str | None
-    person_name: str | None
-    person_phone: str | None
-    relation: str | None
-    description: str | None
-    village_id: str
-    grid_id: str | None
-    address: str | None
-    latitude: float | None
-    longitude: float | None
-    since: str | None
-    photo_file_id: str | None
 
 
 @dataclass(frozen=True)
@@ -55,37 +45,18 @@ class Tipster:
     locale: str
 
 
-async def _one(conn: aiosqlite.Connection | Database, sql: str, params: tuple) -> aiosqlite.Row:
-    if isinstance(conn, Database):
-        return await conn.fetchone(sql, params)
-    async with conn.execute(sql, params) as cur:
-        return await cur.fetchone()
-
-
-async def _all(conn: aiosqlite.Connection | Database, sql: str, params: tuple) -> list:
-    if isinstance(conn, Database):
-        return await conn.fetchall(sql, params)
-    async with conn.execute(sql, params) as cur:
-        return list(await cur.fetchall())
-
-
 async def next_ref(conn: aiosqlite.Connection, code: str, day: date) -> str:
     """``XF-XS-20201026-0001``: the town's code, XS (线索), the local date, a per-day sequence
     (its own counter scope, apart from the arrival reports')."""
     stamp = day.strftime("%Y%m%d")
-    cur = await conn.execute(
-        """INSERT INTO counters (scope, value) VALUES (?, 1)
-           ON CONFLICT(scope) DO UPDATE SET value = value + 1 RETURNING value""",
-        (f"tipref:{stamp}",),
-    )
-    (value,) = await cur.fetchone()
+    value = await next_in_sequence(conn, f"tipref:{stamp}")
     return f"{code}-XS-{stamp}-{value:04d}"
 
 
 async def count_today(conn: aiosqlite.Connection | Database, user_id: int, since: datetime) -> int:
     """Tips sent by this person since the start of their (local) day: for the daily limit."""
     sql = "SELECT COUNT(*) FROM tips WHERE tipster_user_id = ? AND created_at >= ?"
-    row = await _one(conn, sql, (user_id, iso(since)))
+    row = await fetch_one(conn, sql, (user_id, iso(since)))
     return row[0]
 
 
@@ -115,14 +86,14 @@ async def by_draft(db: Database, token: str) -> TipView | None:
 
 async def view(conn: aiosqlite.Connection | Database, tip_id: int) -> TipView | None:
     """The tip as staff see it (no tipster field)."""
-    row = await _one(conn, f"SELECT {STAFF_COLUMNS} FROM tips t WHERE t.id = ?", (tip_id,))
+    row = await fetch_one(conn, f"SELECT {STAFF_COLUMNS} FROM tips t WHERE t.id = ?", (tip_id,))
     return TipView.from_row(row) if row else None
 
 
 async def tipster(conn: aiosqlite.Connection, tip_id: int) -> Tipster | None:
     """Only for the message that tells the tipster their tip was closed."""
-    row = await _one(conn, "SELECT tipster_chat_id, tipster_locale FROM tips WHERE id = ?",
-                     (tip_id,))  # fmt: skip
+    row = await fetch_one(conn, "SELECT tipster_chat_id, tipster_locale FROM tips WHERE id = ?",
+                             (tip_id,))  # fmt: skip
     return Tipster(row[0], row[1]) if row else None
 
 
@@ -232,7 +203,7 @@ async def match_registrations(
     base = "SELECT DISTINCT r.id, r.ref FROM reports r"
     if phone:
         add(
-            await _all(
+            await fetch_all(
                 conn,
                 f"""{base} JOIN persons p ON p.report_id = r.id
                                  WHERE r.state = 'open' AND p.phone = ?""",
@@ -241,13 +212,13 @@ async def match_registrations(
             "phone",
         )
     if name:
-        add(await _all(conn, f"""{base} JOIN persons p ON p.report_id = r.id
+        add(await fetch_all(conn, f"""{base} JOIN persons p ON p.report_id = r.id
                                  WHERE r.state = 'open' AND p.name = ? AND {place_sql}
                                    AND (r.created_at >= ? OR r.updated_at >= ?)""",
                        (name, place, since, since)), "name")  # fmt: skip
     wanted = normalize_address(address or "")
     if grid_id and len(wanted) >= ADDRESS_MATCH_MIN:
-        rows = await _all(conn, """SELECT id, ref, address FROM reports r
+        rows = await fetch_all(conn, """SELECT id, ref, address FROM reports r
                                    WHERE r.state = 'open' AND r.grid_id = ?
                                    ORDER BY r.id DESC LIMIT 2000""", (grid_id,))  # fmt: skip
         add([r for r in rows if _address_match(wanted, normalize_address(r["address"]))],

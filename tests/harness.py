@@ -42,6 +42,12 @@ class Harness:
         await self.app.shutdown()
         await self.db.close()
 
+    async def restart(self, db_path: Path) -> None:
+        """Start the bot again on the same database after ``stop()`` (a restart), in place: the
+        test keeps its handle, and a fixture that stops this handle stops the new bot."""
+        again = await Harness.start(self.config, db_path, self.clock)
+        self.app, self.db, self.request = again.app, again.db, again.request
+
     @property
     def services(self) -> Services:
         return self.app.bot_data["services"]

@@ -220,8 +220,7 @@ async def test_catch_up_after_downtime_prompts_once_late(harness: Harness, tmp_p
     await h.stop()
     h.clock.advance(seconds=(datetime(2020, 10, 27, 21, 30, tzinfo=SHANGHAI)
                              - h.clock.now()).total_seconds())  # fmt: skip
-    again = await Harness.start(h.config, tmp_path / "paicha.sqlite3", h.clock)
-    h.app, h.db, h.request = again.app, again.db, again.request
+    await h.restart(tmp_path / "paicha.sqlite3")
     await fire_due(h.services)
     await fire_due(h.services)
     await h.drain_outbox()

@@ -177,8 +177,7 @@ async def test_catch_up_after_downtime_sends_once_late(harness: Harness, tmp_pat
     h = harness
     await h.stop()
     h.clock.set(at(28, 9, 30))  # down through four report times
-    again = await Harness.start(h.config, tmp_path / "paicha.sqlite3", h.clock)
-    h.app, h.db, h.request = again.app, again.db, again.request
+    await h.restart(tmp_path / "paicha.sqlite3")
     assert await fire_due(h.services) >= 1
     assert await fire_due(h.services) == 0
     await digest.ensure_next(h.services)
@@ -203,8 +202,7 @@ async def test_never_sent_twice(harness: Harness, tmp_path: Path) -> None:
     await advance_to(h, at(26, 20, 1))
     # A restart right after the report: the next one is already scheduled, once.
     await h.stop()
-    again = await Harness.start(h.config, tmp_path / "paicha.sqlite3", h.clock)
-    h.app, h.db, h.request = again.app, again.db, again.request
+    await h.restart(tmp_path / "paicha.sqlite3")
     await advance_to(h, at(26, 20, 2))
     rows = await h.db.fetchall(
         "SELECT dedup_key FROM timers WHERE kind = 'digest.send' ORDER BY due_at"

@@ -58,8 +58,7 @@ async def test_catch_up_after_restart_fires_once_marked_late(harness: Harness, t
     await _schedule(h, "test.say", 10, payload={"text": "wake"})
     await h.stop()
     h.clock.advance(hours=3)  # the bot was down
-    again = await Harness.start(h.config, tmp_path / "paicha.sqlite3", h.clock)
-    h.app, h.db, h.request = again.app, again.db, again.request  # the fixture stops this one
+    await h.restart(tmp_path / "paicha.sqlite3")  # the fixture stops this one
     assert await firing.fire_due(h.services) == 1
     assert await firing.fire_due(h.services) == 0
     row = await h.db.fetchone("SELECT late, state FROM timers WHERE subject = 'test:1'")

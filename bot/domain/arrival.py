@@ -27,6 +27,7 @@ from bot.domain.parsing import (
 )
 from bot.domain.places import Place, parse_place, parse_places
 from bot.domain.risk import SYMPTOMS, RiskFacts
+from bot.domain.steps import fixed_choices, store_answer
 
 RELATIONS = ("self", "family", "tenant", "guest")
 REGION_KINDS = ("china", "abroad")
@@ -65,23 +66,14 @@ class Step:
         return self.text is not None
 
 
-def _fixed(values: tuple[str, ...]) -> Callable[[Data, Context], tuple[str, ...]]:
-    return lambda data, ctx: values
-
-
-def _store(key: str, parse: Callable[[str], Any]) -> Callable[[str, Data, Context], Any]:
-    def apply(text: str, data: Data, ctx: Context) -> Updates | Invalid:
-        value = parse(text)
-        return value if isinstance(value, Invalid) else {key: value}
-
-    return apply
+def _parse_id(text: str, id_kind: str | None, ctx: Context) -> str | Invalid:
+    """A passport number or (any other kind, and by default) a resident ID number: the same
+    rule for the reporter and each companion."""
+    return parse_passport(text) if id_kind == "passport" else parse_id_number(text, ctx.today)
 
 
 def _id_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
-    if data.get("id_kind") == "passport":
-        value = parse_passport(text)
-    else:
-        value = parse_id_number(text, ctx.today)
+    value = _parse_id(text, data.get("id_kind"), ctx)
     if isinstance(value, Invalid):
         return value
     return {"id_kind": data.get("id_kind") or "id", "id_number": value}
@@ -143,10 +135,7 @@ def _symptom_choices(data: Data, ctx: Context) -> tuple[str, ...]:
 
 def _companion_id_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
     current = dict(data.get("companion") or {})
-    if current.get("id_kind") == "passport":
-        value = parse_passport(text)
-    else:
-        value = parse_id_number(text, ctx.today)
+    value = _parse_id(text, current.get("id_kind"), ctx)
     if isinstance(value, Invalid):
         return value
     current.setdefault("id_kind", "id")
@@ -167,40 +156,40 @@ def _companion_field(key: str, parse: Callable[[str], Any]) -> Callable[..., Upd
 STEPS: dict[str, Step] = {
     step.key: step
     for step in (
-        Step("relation", "relation", choices=_fixed(RELATIONS)),
-        Step("name", "name", text=_store("name", parse_name)),
-        Step("phone", "phone", text=_store("phone", parse_phone), contact=True),
+        Step("relation", "relation", choices=fixed_choices(RELATIONS)),
+        Step("name", "name", text=store_answer("name", parse_name)),
+        Step("phone", "phone", text=store_answer("phone", parse_phone), contact=True),
         Step("id_number", "id_number", choices=_id_choices, text=_id_text),
-        Step("region_kind", "origin", choices=_fixed(REGION_KINDS)),
-        Step("country", "origin", text=_store("country", lambda t: parse_text(t, 40))),
+        Step("region_kind", "origin", choices=fixed_choices(REGION_KINDS)),
+        Step("country", "origin", text=store_answer("country", lambda t: parse_text(t, 40))),
         Step("origin", "origin", text=_origin_text),
-        Step("origin_confirm", "origin", choices=_fixed(YES_NO)),
-        Step("travel", "travel", choices=_fixed(("none",)), text=_travel_text),
-        Step("travel_confirm", "travel", choices=_fixed(YES_NO)),
-        Step("arrival_date", "arrival_date", choices=_fixed(("today", "yesterday")),
+        Step("origin_confirm", "origin", choices=fixed_choices(YES_NO)),
+        Step("travel", "travel", choices=fixed_choices(("none",)), text=_travel_text),
+        Step("travel_confirm", "travel", choices=fixed_choices(YES_NO)),
+        Step("arrival_date", "arrival_date", choices=fixed_choices(("today", "yesterday")),
              text=_date_text("arrival_date")),
-        Step("transport", "transport", choices=_fixed(TRANSPORTS)),
+        Step("transport", "transport", choices=fixed_choices(TRANSPORTS)),
         Step("trip", "transport", text=_trip_text),
         Step("village", "place", choices=_village_choices),
         Step("grid", "place", choices=_grid_choices),
-        Step("address", "place", text=_store("address", parse_address)),
-        Step("category", "category", choices=_fixed(CATEGORIES)),
-        Step("health_code", "health_code", choices=_fixed(HEALTH_CODES)),
-        Step("test", "test", choices=_fixed(YES_NO)),
-        Step("test_date", "test", choices=_fixed(("today", "yesterday")),
+        Step("address", "place", text=store_answer("address", parse_address)),
+        Step("category", "category", choices=fixed_choices(CATEGORIES)),
+        Step("health_code", "health_code", choices=fixed_choices(HEALTH_CODES)),
+        Step("test", "test", choices=fixed_choices(YES_NO)),
+        Step("test_date", "test", choices=fixed_choices(("today", "yesterday")),
              text=_date_text("test_date")),
-        Step("test_result", "test", choices=_fixed(TEST_RESULTS)),
-        Step("test_photo", "test", choices=_fixed(("skip",)), photo=True),
-        Step("temperature", "temperature", choices=_fixed(COMMON_TEMPERATURES),
+        Step("test_result", "test", choices=fixed_choices(TEST_RESULTS)),
+        Step("test_photo", "test", choices=fixed_choices(("skip",)), photo=True),
+        Step("temperature", "temperature", choices=fixed_choices(COMMON_TEMPERATURES),
              text=_temperature_text),
         Step("symptoms", "symptoms", choices=_symptom_choices),
-        Step("companions", "companions", choices=_fixed(YES_NO)),
+        Step("companions", "companions", choices=fixed_choices(YES_NO)),
         Step("companion_name", "companions", text=_companion_field("name", parse_name)),
         Step("companion_id", "companions", choices=_companion_id_choices, text=_companion_id_text),
-        Step("companion_phone", "companions", choices=_fixed(("skip",)),
+        Step("companion_phone", "companions", choices=fixed_choices(("skip",)),
              text=_companion_field("phone", parse_phone)),
-        Step("companion_more", "companions", choices=_fixed(("add", "done"))),
-        Step("summary", "summary", choices=_fixed(("submit", "edit", "cancel"))),
+        Step("companion_more", "companions", choices=fixed_choices(("add", "done"))),
+        Step("summary", "summary", choices=fixed_choices(("submit", "edit", "cancel"))),
         Step("edit", "summary", choices=lambda data, ctx: EDIT_GROUPS),
     )
 }  # fmt: skip

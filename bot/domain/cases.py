@@ -23,6 +23,7 @@ from bot.domain.parsing import (
     parse_phone,
     parse_text,
 )
+from bot.domain.steps import fixed_choices, store_answer
 
 KINDS = ("confirmed", "suspected", "asymptomatic", "pneumonia")
 # 疫点封控前期工作: site sealed off, close-contact list started, transfer arranged, isolation place.
@@ -100,18 +101,6 @@ class Step:
     location: bool = False  # accepts a location pin
 
 
-def _fixed(values: tuple[str, ...]) -> Callable[[Data, Context], tuple[str, ...]]:
-    return lambda data, ctx: values
-
-
-def _store(key: str, parse: Callable[[str], Any]) -> Callable[[str, Data, Context], Any]:
-    def apply(text: str, data: Data, ctx: Context) -> Updates | Invalid:
-        value = parse(text)
-        return value if isinstance(value, Invalid) else {key: value}
-
-    return apply
-
-
 def _person_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
     """A reference number; the handler looks it up (within the reporter's scope)."""
     ref = parse_report_ref(text)
@@ -126,17 +115,17 @@ def _id_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
 STEPS: dict[str, Step] = {
     step.key: step
     for step in (
-        Step("kind", choices=_fixed(KINDS)),
-        Step("person", choices=_fixed(("new",)), text=_person_text),
-        Step("name", text=_store("name", parse_name)),
-        Step("phone", choices=_fixed(("skip",)), text=_store("phone", parse_phone)),
-        Step("id_number", choices=_fixed(("skip",)), text=_id_text),
+        Step("kind", choices=fixed_choices(KINDS)),
+        Step("person", choices=fixed_choices(("new",)), text=_person_text),
+        Step("name", text=store_answer("name", parse_name)),
+        Step("phone", choices=fixed_choices(("skip",)), text=store_answer("phone", parse_phone)),
+        Step("id_number", choices=fixed_choices(("skip",)), text=_id_text),
         Step("village", choices=lambda data, ctx: tuple(ctx.villages)),
         Step("grid", choices=lambda data, ctx: ctx.villages.get(data.get("village") or "", ())),
-        Step("address", text=_store("address", parse_address)),
+        Step("address", text=store_answer("address", parse_address)),
         Step("location", location=True),
-        Step("status", text=_store("status", parse_status)),
-        Step("summary", choices=_fixed(("submit", "cancel"))),
+        Step("status", text=store_answer("status", parse_status)),
+        Step("summary", choices=fixed_choices(("submit", "cancel"))),
     )
 }
 ORDER = tuple(STEPS)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain.callbacks import CALLBACK_LIMIT, CALLBACK_VERSION, callback
 from bot.domain.risk import FEVER_THRESHOLD, SYMPTOMS
 
 MONITORED_KINDS = frozenset(
@@ -107,10 +108,15 @@ def reminder_times(
 #
 # The symptom selection so far travels in the button (a bit mask over SYMPTOMS), so toggling
 # writes nothing and 100k people under monitoring need no draft rows.
+#
+#   v1:mo:<monitoring>:<action>:<arg>                   a worker's buttons on a monitoring card
+#                                                       and on the test-day reminder
 
-PREFIX = "v1:ci:"
+CHECKIN_FLOW = "ci"
+STAFF_FLOW = "mo"
+PREFIX = f"{CALLBACK_VERSION}:{CHECKIN_FLOW}:"
 _CALLBACK = re.compile(
-    r"v1:ci:(?P<mid>[1-9][0-9]{0,11}):(?P<slot>[0-9]{1,11}):"
+    re.escape(PREFIX) + r"(?P<mid>[1-9][0-9]{0,11}):(?P<slot>[0-9]{1,11}):"
     r"(?:t:(?P<tenths>[0-9]{3})|(?P<other>o)|s:(?P<mask>[0-9]{1,2}):(?P<choice>[0-9]|n|d))"
 )
 _MASK_LIMIT = 1 << len(SYMPTOMS)
@@ -131,17 +137,17 @@ class CheckinAction:
         return self.tenths / 10
 
     def encode(self) -> str:
-        head = f"{PREFIX}{self.monitoring_id}:{self.slot_epoch}:"
+        head = (CHECKIN_FLOW, str(self.monitoring_id), str(self.slot_epoch))
         if self.kind == "temperature":
-            return f"{head}t:{self.tenths:03d}"
+            return callback(*head, "t", f"{self.tenths:03d}")
         if self.kind == "other":
-            return f"{head}o"
-        return f"{head}s:{self.mask}:{self.choice}"
+            return callback(*head, "o")
+        return callback(*head, "s", str(self.mask), self.choice)
 
 
 def parse_checkin_callback(data: str | None) -> CheckinAction | None:
     """The action of a check-in button, or None for anything malformed (never raises)."""
-    if not data or len(data) > 64:
+    if not data or len(data) > CALLBACK_LIMIT:
         return None
     match = _CALLBACK.fullmatch(data)
     if match is None:
@@ -158,6 +164,17 @@ def parse_checkin_callback(data: str | None) -> CheckinAction | None:
     if mask >= _MASK_LIMIT or (choice.isdigit() and int(choice) >= len(SYMPTOMS)):
         return None
     return CheckinAction(mid, slot, "symptom", mask=mask, choice=choice)
+
+
+def staff_callback(monitoring_id: int, action: str, arg: str) -> str:
+    """``v1:mo:<monitoring>:<action>:<arg>``: the worker's buttons (extend, shorten, stop, sampled,
+    test result), built in one place for the /monitor card and the test-day reminder alike."""
+    return callback(STAFF_FLOW, str(monitoring_id), action, arg)
+
+
+def sample_callback(monitoring_id: int, test_date: date) -> str:
+    """The "sampled" button of a test day (on the /monitor card and the test-day reminder)."""
+    return staff_callback(monitoring_id, "sample", test_date.strftime("%Y%m%d"))
 
 
 def toggle(mask: int, index: int) -> int:

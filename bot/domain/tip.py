@@ -17,6 +17,7 @@ from typing import Any
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_address, parse_date, parse_name, parse_phone, parse_text
 from bot.domain.roles import Actor, VillageOf, can_verify
+from bot.domain.steps import fixed_choices, store_answer
 
 KINDS = ("unregistered", "symptoms", "gathering", "venue", "other")
 # 酒店、宾馆、民宿、日租房、农家乐 (the plan, point 3)
@@ -89,13 +90,11 @@ def can_check(actor: Actor, village_id: str, grid_id: str | None, village_of: Vi
 # --- the staff's view ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TipView:
-    """A tip as staff see it. Deliberately without any tipster field: build every staff-facing
-    message from this, and the tipster's identity cannot reach a worker or a leader."""
+@dataclass(frozen=True, kw_only=True)
+class TipContent:
+    """What the tip says (never who sent it): the fields shared by the tip as it is stored
+    (storage.tips.NewTip, which adds the tipster) and as staff see it (TipView)."""
 
-    id: int
-    ref: str
     kind: str
     venue_kind: str | None
     person_name: str | None
@@ -109,6 +108,15 @@ class TipView:
     longitude: float | None
     since: str | None
     photo_file_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TipView(TipContent):
+    """A tip as staff see it. Deliberately without any tipster field: build every staff-facing
+    message from this, and the tipster's identity cannot reach a worker or a leader."""
+
+    id: int
+    ref: str
     state: str
     outcome: str | None
     report_id: int | None
@@ -160,18 +168,6 @@ class Step:
     photo: bool = False  # accepts a photo
 
 
-def _store(key: str, parse: Callable[[str], Any]) -> Callable[[str, Data, Context], Any]:
-    def apply(text: str, data: Data, ctx: Context) -> Updates | Invalid:
-        value = parse(text)
-        return value if isinstance(value, Invalid) else {key: value}
-
-    return apply
-
-
-def _fixed(values: tuple[str, ...]) -> Callable[[Data, Context], tuple[str, ...]]:
-    return lambda data, ctx: values
-
-
 def _since_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
     value = parse_date(text, ctx.today, SINCE_MAX_DAYS)
     return value if isinstance(value, Invalid) else {"since": value.isoformat()}
@@ -184,21 +180,22 @@ def _description_choices(data: Data, ctx: Context) -> tuple[str, ...]:
 STEPS: dict[str, Step] = {
     step.key: step
     for step in (
-        Step("kind", choices=_fixed(KINDS)),
-        Step("venue", choices=_fixed(VENUES)),
+        Step("kind", choices=fixed_choices(KINDS)),
+        Step("venue", choices=fixed_choices(VENUES)),
         Step("village", choices=lambda data, ctx: tuple(ctx.villages)),
         Step("grid", choices=lambda data, ctx: (*ctx.villages.get(data.get("village") or "", ()),
                                                 UNKNOWN_GRID)),
-        Step("address", text=_store("address", parse_address), location=True),
-        Step("name", choices=_fixed(("skip",)), text=_store("name", parse_name)),
-        Step("venue_name", choices=_fixed(("skip",)), text=_store("name", parse_description)),
-        Step("phone", choices=_fixed(("skip",)), text=_store("phone", parse_phone)),
-        Step("relation", choices=_fixed(RELATIONS)),
+        Step("address", text=store_answer("address", parse_address), location=True),
+        Step("name", choices=fixed_choices(("skip",)), text=store_answer("name", parse_name)),
+        Step("venue_name", choices=fixed_choices(("skip",)),
+             text=store_answer("name", parse_description)),
+        Step("phone", choices=fixed_choices(("skip",)), text=store_answer("phone", parse_phone)),
+        Step("relation", choices=fixed_choices(RELATIONS)),
         Step("description", choices=_description_choices,
-             text=_store("description", parse_description)),
-        Step("since", choices=_fixed(SINCE), text=_since_text),
-        Step("photo", choices=_fixed(("skip",)), photo=True),
-        Step("summary", choices=_fixed(("submit", "cancel"))),
+             text=store_answer("description", parse_description)),
+        Step("since", choices=fixed_choices(SINCE), text=_since_text),
+        Step("photo", choices=fixed_choices(("skip",)), photo=True),
+        Step("summary", choices=fixed_choices(("submit", "cancel"))),
     )
 }  # fmt: skip
 ORDER = tuple(STEPS)

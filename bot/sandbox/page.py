@@ -60,7 +60,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return data
 
 
-def _int(data: dict[str, Any], name: str, default: Any = ...) -> Any:
+def _number(data: dict[str, Any], name: str, default: Any, convert: type, what: str) -> Any:
+    """A numeric field of the page's request: required unless ``default`` is given; a bool
+    (JSON true/false) is not a number even though Python would convert it."""
     value = data.get(name)
     if value in (None, ""):
         if default is ...:
@@ -69,23 +71,17 @@ def _int(data: dict[str, Any], name: str, default: Any = ...) -> Any:
     try:
         if isinstance(value, bool):
             raise ValueError
-        return int(value)
+        return convert(value)
     except (TypeError, ValueError):
-        raise _fail(f"{name} must be an integer") from None
+        raise _fail(f"{name} must be {what}") from None
+
+
+def _int(data: dict[str, Any], name: str, default: Any = ...) -> Any:
+    return _number(data, name, default, int, "an integer")
 
 
 def _float(data: dict[str, Any], name: str, default: Any = ...) -> Any:
-    value = data.get(name)
-    if value in (None, ""):
-        if default is ...:
-            raise _fail(f"{name} is required")
-        return default
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        return float(value)
-    except (TypeError, ValueError):
-        raise _fail(f"{name} must be a number") from None
+    return _number(data, name, default, float, "a number")
 
 
 def add_page_routes(app: web.Application, state: SandboxState, control: SandboxControl) -> None:
