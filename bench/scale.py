@@ -8,13 +8,19 @@ Real wall-clock time, a real SQLite file, the real OutboxWorker sending through 
 python-telegram-bot ``Bot`` over the in-process Bot API double (bot/recording.py). Each
 figure is printed beside a baseline measured in the same run, and the ratio:
 
-- enqueue_wave_s: ``storage.outbox.enqueue`` of one prompt per person, in transactions of 500
+- enqueue_wave_s: one check-in wave as the bot does it: ``bot.timers.fire_due`` (at the slot's
+  time, until nothing is due) fires one ``checkin.prompt`` timer per person — each writes the
+  prompt (outbox row), its check-in row, the ``checkin.missed`` timer and the next prompt and
+  marks the timer done — against a bare ``executemany`` writing exactly the same rows (read
+  back from the real run) in one transaction on an identically populated file;
+- enqueue_rows_s: ``storage.outbox.enqueue`` of one prompt per person, in transactions of 500
   (a tick's batch), against a bare ``executemany`` INSERT of the same rows;
 - startup_s: open the database, build the application, initialize, post_init and the first
   tick, with the timers and monitoring rows in the file, against the same on an empty file;
 - send rate: the whole wave with the rate raised so that it ends within about a minute, and
   the default 25 msg/s over a 20-second window, against the configured rate;
-- alert_delay_s: a priority-0 alert enqueued when half the wave is sent.
+- alert_delay_s: a priority-0 alert enqueued when half the wave is sent (wave: the real
+  prompts produced by enqueue_wave_s).
 
     python bench/scale.py [--people 100000]      # --people 2000 for a smoke run
 """
@@ -36,11 +42,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app import build_application  # noqa: E402
-from bot.clock import SystemClock  # noqa: E402
+from bot.clock import ManualClock, SystemClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
+from bot.domain import monitoring as dm  # noqa: E402
 from bot.outbox import OutboxWorker  # noqa: E402
 from bot.recording import RecordingRequest  # noqa: E402
 from bot.scheduler import tick  # noqa: E402
+from bot.timers import fire_due  # noqa: E402
 from storage import outbox, timers  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.outbox import PRIORITY_ALERT, PRIORITY_BULK, iso  # noqa: E402
@@ -57,21 +65,21 @@ def rss_mb() -> float:
 
 
 class TimedRequest(RecordingRequest):
-    """The Bot API double, noting when each message was sent and what it said."""
+    """The Bot API double, noting when each message was received and by which chat."""
 
     def __init__(self) -> None:
         super().__init__(record=False)
-        self.sent: list[tuple[float, str]] = []
+        self.sent: list[tuple[float, int]] = []
         self.alert_at: float | None = None
 
     async def do_request(self, url: str, method: str, request_data: Any = None,
                          *args: Any, **kwargs: Any) -> tuple[int, bytes]:  # fmt: skip
         result = await super().do_request(url, method, request_data, *args, **kwargs)
         if url.endswith("/sendMessage") and request_data is not None:
-            text = request_data.json_parameters.get("text", "")
+            params = request_data.json_parameters
             now = time.perf_counter()
-            self.sent.append((now, text))
-            if text.startswith("ALERT") and self.alert_at is None:
+            self.sent.append((now, int(params["chat_id"])))
+            if params.get("text", "").startswith("ALERT") and self.alert_at is None:
                 self.alert_at = now
         return result
 
@@ -85,7 +93,7 @@ def prompt_rows(people: int, now: datetime) -> list[tuple]:
              stamp) for i in range(people)]  # fmt: skip
 
 
-async def enqueue_wave(db: Database, people: int, now: datetime) -> float:
+async def enqueue_rows(db: Database, people: int, now: datetime) -> float:
     started = time.perf_counter()
     for first in range(0, people, BATCH):
         async with db.write() as conn:
@@ -108,12 +116,23 @@ async def bare_insert(db: Database, people: int, now: datetime) -> float:
     return time.perf_counter() - started
 
 
-async def populate(db: Database, people: int, now: datetime) -> bool:
-    """People under monitoring (if migration 006 is there) and their pending check-in timers,
-    due tomorrow morning. Returns whether the monitoring tables were filled."""
+def latest_slot(now: datetime) -> datetime:
+    """The newest check-in slot at or before ``now`` (the wave's time: already due)."""
+    config = load_config(CONFIG)
+    today = now.astimezone(config.tz).date()
+    slots = [slot for day in (today - timedelta(days=1), today)
+             for slot in dm.slots_on(day, config.schedule.checkin, config.tz)]  # fmt: skip
+    return max(slot for slot in slots if slot <= now)
+
+
+async def populate(db: Database, people: int, now: datetime, due: datetime) -> bool:
+    """People under monitoring (if migration 006 is there) and their pending check-in timer
+    for the slot ``due``. Returns whether the monitoring tables were filled."""
     tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master")}
     monitored = "monitoring" in tables
     stamp = iso(now)
+    today = now.astimezone(load_config(CONFIG).tz).date()
+    start, end = (today - timedelta(days=3)).isoformat(), (today + timedelta(days=10)).isoformat()
     if monitored:
         async with db.write() as conn:
             await conn.executemany(
@@ -122,10 +141,10 @@ async def populate(db: Database, people: int, now: datetime) -> bool:
                        risk, alert, measure_kind, measure_start, measure_end, data, created_at,
                        updated_at)
                    VALUES (?, ?, ?, ?, ?, 'zh_CN', 'self', 'xf', 'XF01', '先锋街1号',
-                           '2020-10-25', 'sanfan', 'medium_risk', 0, 'home_monitoring',
-                           '2020-10-25', '2020-11-07', '{}', ?, ?)""",
-                [(i + 1, f"XF-B-{i}", f"bench-{i}", CHAT_BASE + i, CHAT_BASE + i, stamp, stamp)
-                 for i in range(people)],
+                           ?, 'sanfan', 'medium_risk', 0, 'home_monitoring',
+                           ?, ?, '{}', ?, ?)""",
+                [(i + 1, f"XF-B-{i}", f"bench-{i}", CHAT_BASE + i, CHAT_BASE + i, start, start,
+                  end, stamp, stamp) for i in range(people)],
             )  # fmt: skip
             await conn.executemany(
                 "INSERT INTO persons (report_id, idx, name, phone) VALUES (?, 0, '张三', ?)",
@@ -134,18 +153,72 @@ async def populate(db: Database, people: int, now: datetime) -> bool:
             await conn.executemany(
                 """INSERT INTO monitoring (id, report_id, person_idx, chat_id, locale, grid_id,
                        kind, start_date, end_date, created_at, updated_at)
-                   VALUES (?, ?, 0, ?, 'zh_CN', 'XF01', 'home_monitoring', '2020-10-25',
-                           '2020-11-07', ?, ?)""",
-                [(i + 1, i + 1, CHAT_BASE + i, stamp, stamp) for i in range(people)],
+                   VALUES (?, ?, 0, ?, 'zh_CN', 'XF01', 'home_monitoring', ?, ?, ?, ?)""",
+                [(i + 1, i + 1, CHAT_BASE + i, start, end, stamp, stamp)
+                 for i in range(people)],
             )  # fmt: skip
-    due = now + timedelta(days=1)
+    slot = dm.epoch(due)
     for first in range(0, people, BATCH):
         async with db.write() as conn:
             for i in range(first, min(people, first + BATCH)):
                 await timers.schedule(conn, kind="checkin.prompt", subject=f"monitoring:{i + 1}",
-                                      due_at=due, now=now, payload={"gen": 1},
-                                      dedup_key=f"bench.prompt:{i}")  # fmt: skip
+                                      due_at=due, now=now, payload={"gen": 1, "slot": slot},
+                                      dedup_key=f"ci.prompt:{i + 1}:g1:{slot}")  # fmt: skip
     return monitored
+
+
+async def fire_wave(path: Path, slot: datetime) -> tuple[float, int]:
+    """The real wave: fire_due at the slot's time until nothing is due. (seconds, fired)"""
+    db = await Database.open(path)
+    app = build_application(load_config(CONFIG), TOKEN, db, ManualClock(slot),
+                            request=RecordingRequest(record=False), start_outbox=False)  # fmt: skip
+    await app.initialize()
+    services = app.bot_data["services"]
+    fired = 0
+    started = time.perf_counter()
+    while batch := await fire_due(services):
+        fired += batch
+    elapsed = time.perf_counter() - started
+    await app.shutdown()
+    await db.close()
+    return elapsed, fired
+
+
+# What one wave writes, per table: (columns, the rows' selection in the fired file).
+WAVE_TABLES = {
+    "outbox": "SELECT * FROM outbox",
+    "checkins": "SELECT * FROM checkins",
+    "timers": "SELECT * FROM timers WHERE state = 'pending'",  # the timers the wave scheduled
+}
+
+
+async def bare_wave(fired: Path, bare: Path) -> float:
+    """The same rows as the real wave, written by bare executemany on a file populated the
+    same way: the new outbox, checkins and timer rows, and the fired timers marked done."""
+    src = await Database.open(fired)
+    rows = {table: await src.fetchall(sql) for table, sql in WAVE_TABLES.items()}
+    done = [tuple(r) for r in await src.fetchall(
+        "SELECT fired_at, late, id FROM timers WHERE state = 'done'")]  # fmt: skip
+    await src.close()
+    db = await Database.open(bare)
+    inserts = {}
+    for table, found in rows.items():
+        columns = found[0].keys() if found else []
+        inserts[table] = (
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [tuple(r) for r in found],
+        )
+    started = time.perf_counter()
+    async with db.write() as conn:
+        await conn.executemany(
+            "UPDATE timers SET state = 'done', fired_at = ?, late = ? WHERE id = ?", done
+        )
+        for sql, values in inserts.values():
+            if values:
+                await conn.executemany(sql, values)
+    elapsed = time.perf_counter() - started
+    await db.close()
+    return elapsed
 
 
 CONFIG = ROOT / "config.example.toml"
@@ -211,24 +284,24 @@ async def run_worker(
     await task
     await app.shutdown()
     stamps = [t for t, _ in request.sent]
-    texts = [text for _, text in request.sent]
+    chats = [chat for _, chat in request.sent]
     span = (stamps[-1] - stamps[0]) if len(stamps) > 1 else float("nan")
     return {
         "sent": len(stamps),
         "rate": (len(stamps) - 1) / span if len(stamps) > 1 else 0.0,
         "max_window": max_window(stamps),
-        "texts": texts,
+        "chats": chats,
         "alert_delay": (request.alert_at - alert_queued) if alert_queued and request.alert_at
         else float("nan"),
         "span": span,
     }  # fmt: skip
 
 
-def check_delivery(texts: list[str], people: int) -> tuple[int, int]:
-    """(lost, duplicated) prompts of the wave."""
-    prompts = [t for t in texts if t.startswith("prompt ")]
-    seen = {int(t.split(":", 1)[0].split()[1]) for t in prompts}
-    return people - len(seen & set(range(people))), len(prompts) - len(seen)
+def check_delivery(chats: list[int], people: int) -> tuple[int, int]:
+    """(lost, duplicated) prompts of the wave: one per person, each to its own chat."""
+    prompts = [chat - CHAT_BASE for chat in chats if CHAT_BASE <= chat < CHAT_BASE + people]
+    seen = set(prompts)
+    return people - len(seen), len(prompts) - len(seen)
 
 
 # --- main -----------------------------------------------------------------------------------
@@ -240,22 +313,40 @@ async def run(people: int, workdir: Path) -> None:
     base_rss = rss_mb()
     print(f"baseline_rss_mb: {base_rss:.0f}")
 
-    # Enqueue a wave, against a bare executemany (separate files, same rows).
-    db = await Database.open(workdir / "bare.sqlite3")
-    bare = await bare_insert(db, people, now)
-    await db.close()
+    # One check-in wave as the bot fires it, against the same rows by a bare executemany
+    # (two files populated alike). The fired file's outbox is the wave sent below.
+    slot = latest_slot(now)
+    for name in ("wave", "bare_wave"):
+        setup_db = await Database.open(workdir / f"{name}.sqlite3")
+        monitored = await populate(setup_db, people, now, slot)
+        await setup_db.close()
+    wave, fired = await fire_wave(workdir / "wave.sqlite3", slot)
+    bare_w = await bare_wave(workdir / "wave.sqlite3", workdir / "bare_wave.sqlite3")
     db = await Database.open(workdir / "wave.sqlite3")
-    wave = await enqueue_wave(db, people, now)
+    (prompts,) = await db.fetchone("SELECT COUNT(*) FROM outbox")
+    print(f"wave_timers_fired: {fired}")
+    print(f"wave_prompts_enqueued: {prompts}")
     print(f"enqueue_wave_s: {wave:.2f}")
-    print(f"enqueue_bare_executemany_s: {bare:.2f}")
-    print(f"enqueue_wave_ratio: {wave / bare:.1f}")
+    print(f"enqueue_wave_bare_executemany_s: {bare_w:.2f}")
+    print(f"enqueue_wave_ratio: {wave / bare_w:.1f}")
+
+    # The outbox alone: enqueue of one prompt per person, against a bare executemany.
+    rows_db = await Database.open(workdir / "bare.sqlite3")
+    bare = await bare_insert(rows_db, people, now)
+    await rows_db.close()
+    rows_db = await Database.open(workdir / "rows.sqlite3")
+    enqueued = await enqueue_rows(rows_db, people, now)
+    await rows_db.close()
+    print(f"enqueue_rows_s: {enqueued:.2f}")
+    print(f"enqueue_rows_bare_executemany_s: {bare:.2f}")
+    print(f"enqueue_rows_ratio: {enqueued / bare:.1f}")
 
     # Start-up with the load in the file, against an empty file.
     await startup(workdir / "warmup.sqlite3")  # imports, cpca's table: once per process
     empty = await startup(workdir / "empty.sqlite3")
     loaded_db = await Database.open(workdir / "loaded.sqlite3")
     setup_started = time.perf_counter()
-    monitored = await populate(loaded_db, people, now)
+    monitored = await populate(loaded_db, people, now, slot + timedelta(days=1))
     setup = time.perf_counter() - setup_started
     pending = await timers.pending_count(loaded_db)
     await loaded_db.close()
@@ -270,7 +361,7 @@ async def run(people: int, workdir: Path) -> None:
     # The whole wave, the rate raised so that it ends within about a minute.
     fast_rate = float(max(25, math.ceil(people / 50)))
     result = await run_worker(db, fast_rate, seconds=None, alert_after=people // 2)
-    lost, duplicated = check_delivery(result["texts"], people)
+    lost, duplicated = check_delivery(result["chats"], people)
     (not_sent,) = await db.fetchone("SELECT COUNT(*) FROM outbox WHERE state != 'sent'")
     print(f"wave_configured_rate: {fast_rate:.0f}")
     print(f"wave_send_s: {result['span']:.1f}")

@@ -1,8 +1,9 @@
 """The outbox worker: the only sender of pushed messages (DESIGN.md, "Durable outbox").
 
-It claims due rows most-urgent first, sends them one at a time within Telegram's limits and
-records the outcome on the row. Sending one at a time keeps the crash guarantee simple: a
-crash between sending and marking repeats at most the one message in flight.
+It claims due rows most-urgent first in small batches, sends them paced and a few at a time
+within Telegram's limits, and records the outcome on the row as each send completes: a crash
+between sending and marking repeats at most the messages in flight (``concurrency``), each at
+most once.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import math
 import re
 import warnings
 from collections import deque
@@ -29,6 +31,9 @@ from storage.outbox import OutboxRow
 logger = logging.getLogger(__name__)
 
 GROUP_WINDOW = timedelta(seconds=60)
+MAX_BATCH = 100  # rows per claim: an alert waits behind one claimed batch at most
+BATCH_SECONDS = 0.5  # ... and a batch is about half a second of sending at the configured rate
+PACE_SLACK = timedelta(milliseconds=20)  # lost pacing time the worker may make up at once
 MAX_BACKOFF = timedelta(minutes=10)
 MAX_IDLE = 5.0  # seconds: the loop looks for due rows at least this often, even without wake()
 _TAG = re.compile(r"<[^>]*>")
@@ -50,6 +55,27 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 
 
 class OutboxWorker:
+    """Sends due outbox rows, most urgent first, within the configured limits.
+
+    Limits and guarantees:
+
+    - Global rate: sends are paced (one start per ``1/rate_per_second``, so they never go out
+      in bunches) and, in addition, a sliding window counts each send from its start until one
+      window after its *completion*: a new send may start only while fewer than ``rate`` sends
+      are in flight or completed within the last second. The receiver gets a message between
+      our start and our completion, so at most ``rate`` messages arrive in any one-second
+      window at the receiver, however jittery the latency.
+    - Per group chat: at most ``group_per_minute`` starts in any minute; a saturated group's
+      rows are deferred, other chats keep flowing.
+    - Concurrency: at most ``concurrency`` sends in flight. A row is marked as soon as its send
+      completes (marks that complete together are written in one transaction), and a send's
+      slot is not freed until its mark is stored — so a crash between sending and marking
+      repeats at most ``concurrency`` messages, each at most once (``requeue_stale_sending``
+      at the next start). ``concurrency=1`` gives the strict one-message bound.
+    - Priority: rows are claimed in small batches (about half a second of sending, at most
+      ``MAX_BATCH``), so an alert enqueued behind a wave waits for one small batch at most.
+    """
+
     def __init__(
         self,
         db: Database,
@@ -59,26 +85,39 @@ class OutboxWorker:
         rate_per_second: float = 25,
         group_per_minute: int = 20,
         max_attempts: int = 8,
+        concurrency: int = 8,
         on_unreachable: Callable[[int], Awaitable[None]] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if rate_per_second <= 0 or group_per_minute < 1 or max_attempts < 1:
-            raise ValueError("rate_per_second, group_per_minute and max_attempts must be > 0")
+        if rate_per_second <= 0 or group_per_minute < 1 or max_attempts < 1 or concurrency < 1:
+            raise ValueError(
+                "rate_per_second, group_per_minute, max_attempts and concurrency must be > 0"
+            )
         self.db = db
         self.bot = bot
         self.clock = clock
         self.group_per_minute = group_per_minute
         self.max_attempts = max_attempts
+        self.concurrency = concurrency
         self.on_unreachable = on_unreachable
         self._sleep = sleep
-        # Sliding-window log rather than a bucket with burst capacity: a bucket holding N
-        # tokens can let 2N through in one second; this guarantees at most N in ANY
-        # one-second window. Below 1/s: one send per 1/rate seconds.
+        # At most `capacity` sends in any window of `window` (one second; below 1/s, one send
+        # per 1/rate seconds), counted from start to completion + window (see the docstring).
         self._capacity = max(1, int(rate_per_second))
         self._window = timedelta(seconds=self._capacity / rate_per_second)
-        self._recent: deque[datetime] = deque(maxlen=self._capacity)
+        self._interval = self._window / self._capacity  # pacing: 1/rate between starts
+        self._paced: datetime | None = None  # the pacing time of the latest start
+        self._last_start: datetime | None = None  # the clock's reading at the latest start
+        self._in_flight = 0
+        self._completed_at: deque[datetime] = deque()  # completions within the last window
+        self._completed = asyncio.Event()
         self._groups: dict[int, deque[datetime]] = {}
-        self.batch_size = self._capacity  # about one second of sending per claim
+        self.batch_size = max(1, min(MAX_BATCH, math.ceil(rate_per_second * BATCH_SECONDS)))
+        self._permits = asyncio.Semaphore(concurrency)
+        self._pace_lock = asyncio.Lock()  # one taker of send slots at a time
+        self._marks: list[tuple[int, int | None, datetime, asyncio.Future[None]]] = []
+        self._marking = False
+        self._failure: Exception | None = None  # a task's storage failure, for the round
         self._paused_until: datetime | None = None  # flood control is per bot
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -91,7 +130,8 @@ class OutboxWorker:
         self._wake.set()
 
     def stop(self) -> None:
-        """Ask run() to return after the message in flight; claimed unsent rows are released."""
+        """Ask run() to return after the messages in flight; claimed unsent rows are
+        released."""
         self._stop.set()
         self._wake.set()
 
@@ -128,58 +168,140 @@ class OutboxWorker:
     # -- one round -------------------------------------------------------------------------
 
     async def _round(self) -> tuple[int, int]:
-        """Claim one batch and work through it. Returns (claimed, delivered)."""
+        """Claim one batch and work through it, up to ``concurrency`` sends at a time.
+        Returns (claimed, delivered)."""
         self._wake.clear()  # before the claim, so a wake() during the round is not lost
         if not await self._wait_until(self._paused_until):
             return 0, 0
         rows = await outbox.claim(self.db, self.clock.now(), self.batch_size)
-        delivered = 0
-        for index, row in enumerate(rows):
-            if self._stop.is_set() or self._is_paused():
-                # Flood control or shutdown: give the rest back untouched, and re-claim by
-                # priority afterwards (an alert enqueued meanwhile goes first).
-                await outbox.release(self.db, [r.id for r in rows[index:]])
-                break
-            try:
-                delivered += await self._process(row)
-            except Exception:
-                # E.g. the database failed after a send. The rows not yet tried go back now;
-                # this one stays 'sending' (it may have been delivered) until the next start.
-                await outbox.release(self.db, [r.id for r in rows[index + 1 :]])
-                raise
+        tasks: list[asyncio.Task[bool]] = []
+        untried = 0  # rows[untried:] were neither sent nor deferred
+        try:
+            for row in rows:
+                if self._stop.is_set() or self._is_paused() or self._failure is not None:
+                    # Shutdown, flood control or a storage failure: give the rest back
+                    # untouched, re-claimed by priority afterwards.
+                    break
+                await self._permits.acquire()
+                try:
+                    started = await self._start(row)
+                except BaseException:
+                    self._permits.release()
+                    raise
+                if started is None:  # stopped or paused while waiting for a slot
+                    self._permits.release()
+                    break
+                untried += 1
+                if started:
+                    tasks.append(asyncio.create_task(self._deliver(row)))
+                    # Let the send begin before taking the next slot: an answer that is
+                    # already there (flood control, say) is seen before the next start.
+                    await asyncio.sleep(0)
+                else:
+                    self._permits.release()  # deferred (a saturated group)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # cancelled: so are the sends in flight
+                for task in tasks:
+                    task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await outbox.release(self.db, [r.id for r in rows[untried:]])
+            raise
+        delivered = sum(await asyncio.gather(*tasks))
+        await outbox.release(self.db, [r.id for r in rows[untried:]])
+        if self._failure is not None:
+            # E.g. the database failed after a send: that row stays 'sending' (it may have
+            # been delivered) until the next start; the run loop retries shortly.
+            failure, self._failure = self._failure, None
+            raise failure
         return len(rows), delivered
 
-    async def _process(self, row: OutboxRow) -> bool:
-        """Send one row and record the outcome. True if delivered."""
-        for plain in (False, True):
+    async def _start(self, row: OutboxRow) -> bool | None:
+        """Take a send slot for ``row``: True if taken (the send may start now), False if the
+        row was deferred instead (its group is saturated), None if stopped or paused (flood
+        control) while waiting."""
+        async with self._pace_lock:
             defer_to = self._group_deferral(row.chat_id)
             if defer_to is not None:
                 await outbox.defer(self.db, row.id, defer_to)
                 return False
             if not await self._take_slot(row.chat_id):
-                await outbox.release(self.db, [row.id])
-                return False
+                return None
+            return True
+
+    async def _deliver(self, row: OutboxRow) -> bool:
+        """A send task: its permit is released when the row's outcome is stored."""
+        try:
+            return await self._process(row)
+        except Exception as exc:
+            logger.exception("outbox %d: storing the outcome failed", row.id)
+            if self._failure is None:
+                self._failure = exc
+            return False
+        finally:
+            self._permits.release()
+
+    async def _process(self, row: OutboxRow) -> bool:
+        """Send one row (its first slot already taken) and record the outcome. True if
+        delivered."""
+        for plain in (False, True):
+            if plain:
+                started = await self._start(row)
+                if not started:
+                    if started is None:
+                        await outbox.release(self.db, [row.id])
+                    return False
+            error: Exception | None = None
             try:
                 message = await self._send(row, plain)
-            except BadRequest as exc:
-                if not plain and "can't parse entities" in exc.message.lower():
+            except Exception as exc:
+                error = exc
+            finally:
+                self._send_completed()
+            if isinstance(error, BadRequest):
+                if not plain and "can't parse entities" in error.message.lower():
                     # A template mistake must not lose an alert: resend once as plain text.
                     logger.error(
                         "outbox %d: bad HTML (%s); resending as plain text",
                         row.id,
-                        self._scrub(exc.message),
+                        self._scrub(error.message),
                     )
                     continue
-                await self._fail(row, f"BadRequest: {exc.message}")
+                await self._fail(row, f"BadRequest: {error.message}")
                 return False
-            except Exception as exc:
-                await self._on_error(row, exc)
+            if error is not None:
+                await self._on_error(row, error)
                 return False
-            await outbox.mark_sent(
-                self.db, row.id, getattr(message, "message_id", None), self.clock.now()
-            )
+            await self._mark_sent(row.id, getattr(message, "message_id", None))
             return True
         return False  # not reached: the plain pass always returns
+
+    async def _mark_sent(self, row_id: int, message_id: int | None) -> None:
+        """Record a delivery; returns once it is stored. Group commit: the marks of sends that
+        complete while a mark is being written go together in the next transaction."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marks.append((row_id, message_id, self.clock.now(), done))
+        if not self._marking:
+            self._marking = True
+            batch: list[tuple[int, int | None, datetime, asyncio.Future[None]]] = []
+            try:
+                while self._marks:
+                    batch, self._marks = self._marks, []
+                    try:
+                        await outbox.mark_sent_many(self.db, [m[:3] for m in batch])
+                    except Exception as exc:
+                        for *_, future in batch:
+                            future.set_exception(exc)
+                    else:
+                        for *_, future in batch:
+                            future.set_result(None)
+            except BaseException:
+                for *_, future in [*batch, *self._marks]:
+                    future.cancel()
+                self._marks = []
+                raise
+            finally:
+                self._marking = False
+        await done
 
     async def _send(self, row: OutboxRow, plain: bool) -> Any:
         text = plain_text(row.text) if plain else row.text
@@ -277,22 +399,53 @@ class OutboxWorker:
         return sent[0] + GROUP_WINDOW
 
     async def _take_slot(self, chat_id: int) -> bool:
-        """Wait for a global send slot and record the send. False if stopped while waiting."""
+        """Wait for a global send slot and record the start (under ``_pace_lock``). False if
+        stopped, or paused by flood control, while waiting."""
         while True:
+            self._completed.clear()  # before looking, so a completion meanwhile is not lost
             now = self.clock.now()
+            if self._is_paused():
+                return False  # flood control: the round gives its rows back
             ready = now
-            if len(self._recent) == self._capacity:
-                ready = max(ready, self._recent[0] + self._window)
-            if self._paused_until is not None:
-                ready = max(ready, self._paused_until)
+            frozen = now == self._last_start
+            if self._paced is not None and not frozen:
+                ready = max(ready, self._paced + self._interval)
+            cutoff = now - self._window
+            finished = self._completed_at
+            while finished and finished[0] <= cutoff:
+                finished.popleft()
+            busy = self._in_flight + len(finished)
+            if self._in_flight >= self._capacity:
+                # Every slot is in flight: wait for a completion (then its window).
+                if not await self._nap(None, wakeable=False, completed=True):
+                    return False
+                continue
+            if busy >= self._capacity:
+                # Enough completions must leave the window to make room for one more.
+                ready = max(ready, finished[busy - self._capacity] + self._window)
             if ready <= now:
                 break
             if not await self._wait_until(ready):
                 return False
-        self._recent.append(now)
+        # Paced: no catching up on more than PACE_SLACK of lost time (a late wake-up), so
+        # starts never bunch; the window above is the hard limit either way. A clock that has
+        # not moved since the previous start (a stopped test clock; never a real one, whose
+        # readings between two starts differ) cannot pace: then only the window limits.
+        paced = now - PACE_SLACK
+        if self._paced is not None and not frozen:
+            paced = max(paced, self._paced + self._interval)
+        self._paced = min(paced, now) if frozen else paced
+        self._last_start = now
+        self._in_flight += 1
         if chat_id < 0:
             self._groups.setdefault(chat_id, deque()).append(now)
         return True
+
+    def _send_completed(self) -> None:
+        """A send returned (or failed): from now its slot counts one window more."""
+        self._in_flight -= 1
+        self._completed_at.append(self.clock.now())
+        self._completed.set()
 
     def _is_paused(self) -> bool:
         return self._paused_until is not None and self.clock.now() < self._paused_until
@@ -316,15 +469,22 @@ class OutboxWorker:
         if delay > 0:
             await self._nap(delay, wakeable=True)
 
-    async def _nap(self, seconds: float, *, wakeable: bool) -> None:
-        """The injected sleep, cut short by stop() (and by wake() if ``wakeable``)."""
-        events = [self._stop, self._wake] if wakeable else [self._stop]
+    async def _nap(self, seconds: float | None, *, wakeable: bool, completed: bool = False) -> bool:
+        """The injected sleep (none if ``seconds`` is None), cut short by stop(), by wake()
+        if ``wakeable``, by a send's completion if ``completed``. False if stopped."""
+        events = [self._stop]
+        if wakeable:
+            events.append(self._wake)
+        if completed:
+            events.append(self._completed)
         if any(e.is_set() for e in events):
-            return
-        sleeper = asyncio.ensure_future(self._sleep(seconds))
+            return not self._stop.is_set()
         waiters = [asyncio.ensure_future(e.wait()) for e in events]
+        if seconds is not None:
+            waiters.append(asyncio.ensure_future(self._sleep(seconds)))
         try:
-            await asyncio.wait([sleeper, *waiters], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (sleeper, *waiters):
+            for task in waiters:
                 task.cancel()
+        return not self._stop.is_set()
