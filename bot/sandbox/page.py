@@ -12,16 +12,18 @@ formatting from the entities with DOM calls, so nothing anyone typed becomes mar
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import mimetypes
 import re
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from bot import chart
 from bot.sandbox.control import SandboxControl
 from bot.sandbox.markup import is_inline
 from bot.sandbox.scenario import ScenarioError
@@ -82,6 +84,20 @@ def _int(data: dict[str, Any], name: str, default: Any = ...) -> Any:
 
 def _float(data: dict[str, Any], name: str, default: Any = ...) -> Any:
     return _number(data, name, default, float, "a number")
+
+
+@cache
+def _web_font() -> bytes:
+    """The chart font as one TrueType file: browsers do not load font collections (.ttc)."""
+    from fontTools.ttLib import TTCollection, TTFont
+
+    path, _ = chart.cjk_font()
+    buffer = io.BytesIO()
+    if path.suffix.lower() == ".ttc":
+        TTCollection(str(path)).fonts[0].save(buffer)
+    else:
+        TTFont(str(path)).save(buffer)
+    return buffer.getvalue()
 
 
 def add_page_routes(app: web.Application, state: SandboxState, control: SandboxControl) -> None:
@@ -455,9 +471,19 @@ def add_page_routes(app: web.Application, state: SandboxState, control: SandboxC
         return _json({"lines": control.lines, "version": control.log_version,
                       "running": control.drill_running, "name": control.drill_name})  # fmt: skip
 
+    async def cjk_font(request: web.Request) -> web.StreamResponse:
+        """The CJK font the charts use, so Chinese shows on a machine without Chinese fonts."""
+        try:
+            body = await asyncio.to_thread(_web_font)
+        except chart.NoCJKFont:
+            raise web.HTTPNotFound() from None
+        return web.Response(body=body, content_type="font/ttf",
+                            headers={"Cache-Control": "max-age=86400"})  # fmt: skip
+
     r = app.router
     r.add_get("/", index)
     r.add_static("/sandbox/static", STATIC, append_version=False)
+    r.add_get("/sandbox/font", cjk_font)
     r.add_get(f"{API}/world", world)
     r.add_get(f"{API}/changes", changes)
     r.add_get(f"{API}/chats/{{chat_id}}", chat_messages)

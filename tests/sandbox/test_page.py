@@ -99,6 +99,22 @@ async def test_index_and_static_files(page: Page) -> None:
         assert "//cdn" not in await response.text()
 
 
+async def test_the_page_brings_its_own_chinese_font(page: Page) -> None:
+    """A machine without Chinese fonts still shows the page in Chinese: the chart's font is
+    served as one TrueType file (browsers do not load .ttc collections)."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    response = await page.client.get("/sandbox/font")
+    assert response.status == 200 and response.content_type == "font/ttf"
+    font = TTFont(io.BytesIO(await response.read()))
+    cmap = font.getBestCmap()
+    assert all(ord(ch) in cmap for ch in "先锋镇居民网格员领导小组到达登记")
+    css = await (await page.client.get("/sandbox/static/style.css")).text()
+    assert 'url("/sandbox/font")' in css
+
+
 async def test_world_lists_people_chats_and_deep_links(page: Page) -> None:
     world = await page.get("/world")
     keys = [p["key"] for p in world["people"]]
