@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import resource
 import sys
@@ -37,6 +38,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -68,7 +72,7 @@ class TimedRequest(RecordingRequest):
     """The Bot API double, noting when each message was received and by which chat."""
 
     def __init__(self) -> None:
-        super().__init__(record=False)
+        super().__init__(record=False, remember_keyboards=False)
         self.sent: list[tuple[float, int]] = []
         self.alert_at: float | None = None
 
@@ -170,8 +174,10 @@ async def populate(db: Database, people: int, now: datetime, due: datetime) -> b
 async def fire_wave(path: Path, slot: datetime) -> tuple[float, int]:
     """The real wave: fire_due at the slot's time until nothing is due. (seconds, fired)"""
     db = await Database.open(path)
-    app = build_application(load_config(CONFIG), TOKEN, db, ManualClock(slot),
-                            request=RecordingRequest(record=False), start_outbox=False)  # fmt: skip
+    request = RecordingRequest(record=False, remember_keyboards=False)
+    app = build_application(
+        load_config(CONFIG), TOKEN, db, ManualClock(slot), request=request, start_outbox=False
+    )
     await app.initialize()
     services = app.bot_data["services"]
     fired = 0
@@ -184,41 +190,77 @@ async def fire_wave(path: Path, slot: datetime) -> tuple[float, int]:
     return elapsed, fired
 
 
-# What one wave writes, per table: (columns, the rows' selection in the fired file).
+# What one wave writes, per table: the rows of the fired file to copy.
 WAVE_TABLES = {
-    "outbox": "SELECT * FROM outbox",
-    "checkins": "SELECT * FROM checkins",
-    "timers": "SELECT * FROM timers WHERE state = 'pending'",  # the timers the wave scheduled
+    "outbox": "1",
+    "checkins": "1",
+    "timers": "state = 'pending'",  # the timers the wave scheduled (the fired ones are done)
 }
+CHUNK = 5000
 
 
 async def bare_wave(fired: Path, bare: Path) -> float:
-    """The same rows as the real wave, written by bare executemany on a file populated the
-    same way: the new outbox, checkins and timer rows, and the fired timers marked done."""
+    """The same rows as the real wave, written by bare executemany in one transaction on a
+    file populated the same way: the new outbox, checkins and timer rows, and the fired timers
+    marked done. Read in chunks (memory); only the writes and the commit are timed."""
     src = await Database.open(fired)
-    rows = {table: await src.fetchall(sql) for table, sql in WAVE_TABLES.items()}
-    done = [tuple(r) for r in await src.fetchall(
-        "SELECT fired_at, late, id FROM timers WHERE state = 'done'")]  # fmt: skip
-    await src.close()
     db = await Database.open(bare)
-    inserts = {}
-    for table, found in rows.items():
-        columns = found[0].keys() if found else []
-        inserts[table] = (
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [tuple(r) for r in found],
-        )
-    started = time.perf_counter()
+    elapsed = 0.0
+
+    async def chunks(sql: str) -> Any:
+        last = 0
+        while rows := await src.fetchall(sql, (last, CHUNK)):
+            last = rows[-1]["id"]
+            yield rows
+
     async with db.write() as conn:
-        await conn.executemany(
-            "UPDATE timers SET state = 'done', fired_at = ?, late = ? WHERE id = ?", done
-        )
-        for sql, values in inserts.values():
-            if values:
-                await conn.executemany(sql, values)
-    elapsed = time.perf_counter() - started
+        done = "SELECT fired_at, late, id FROM timers WHERE state = 'done' AND id > ? "
+        async for rows in chunks(done + "ORDER BY id LIMIT ?"):
+            started = time.perf_counter()
+            await conn.executemany(
+                "UPDATE timers SET state = 'done', fired_at = ?, late = ? WHERE id = ?",
+                [tuple(r) for r in rows],
+            )
+            elapsed += time.perf_counter() - started
+        for table, where in WAVE_TABLES.items():
+            select = f"SELECT * FROM {table} WHERE {where} AND id > ? ORDER BY id LIMIT ?"
+            async for rows in chunks(select):
+                columns = rows[0].keys()
+                sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
+                       f"VALUES ({', '.join('?' * len(columns))})")  # fmt: skip
+                started = time.perf_counter()
+                await conn.executemany(sql, [tuple(r) for r in rows])
+                elapsed += time.perf_counter() - started
+        started = time.perf_counter()
+    elapsed += time.perf_counter() - started  # the commit
+    await src.close()
     await db.close()
     return elapsed
+
+
+async def send_ceiling(path: Path, limit: int = 5000) -> float:
+    """What this machine can send at all: a bare loop of ``send_message`` over the wave's
+    first rows, through the same bot and double, without the outbox (msg/s)."""
+    db = await Database.open(path)
+    rows = await db.fetchall(
+        "SELECT chat_id, text, reply_markup FROM outbox ORDER BY id LIMIT ?", (limit,)
+    )
+    request = TimedRequest()
+    app = build_application(load_config(CONFIG), TOKEN, db, SystemClock(), request=request,
+                            start_outbox=False)  # fmt: skip
+    await app.initialize()
+    started = time.perf_counter()
+    for row in rows:
+        markup = row["reply_markup"]
+        await app.bot.send_message(
+            row["chat_id"], row["text"], parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup.de_json(json.loads(markup), None) if markup
+            else None, link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    await app.shutdown()
+    await db.close()
+    return len(rows) / elapsed
 
 
 CONFIG = ROOT / "config.example.toml"
@@ -229,7 +271,7 @@ async def startup(path: Path) -> float:
     config = load_config(CONFIG)
     started = time.perf_counter()
     db = await Database.open(path)
-    request = RecordingRequest(record=False)
+    request = RecordingRequest(record=False, remember_keyboards=False)
     app = build_application(config, TOKEN, db, SystemClock(), request=request, start_outbox=False)
     await app.initialize()
     await app.post_init(app)
@@ -358,7 +400,9 @@ async def run(people: int, workdir: Path) -> None:
     print(f"startup_empty_s: {empty:.2f}")
     print(f"startup_ratio: {loaded / empty:.2f}")
 
-    # The whole wave, the rate raised so that it ends within about a minute.
+    # The whole wave, the rate raised so that it ends within about a minute; beside it, what
+    # a bare send loop achieves on this machine (the ceiling of any worker).
+    ceiling = await send_ceiling(workdir / "wave.sqlite3")
     fast_rate = float(max(25, math.ceil(people / 50)))
     result = await run_worker(db, fast_rate, seconds=None, alert_after=people // 2)
     lost, duplicated = check_delivery(result["chats"], people)
@@ -367,6 +411,8 @@ async def run(people: int, workdir: Path) -> None:
     print(f"wave_send_s: {result['span']:.1f}")
     print(f"wave_achieved_rate: {result['rate']:.1f}")
     print(f"send_rate_ratio: {result['rate'] / fast_rate:.3f}")
+    print(f"send_ceiling_bare_loop_msgs_per_s: {ceiling:.0f}")
+    print(f"wave_rate_vs_ceiling: {result['rate'] / ceiling:.3f}")
     print(f"max_window_rate_ratio: {result['max_window'] / fast_rate:.3f}")
     print(f"alert_delay_s: {result['alert_delay']:.2f}")
     print(f"lost: {lost + not_sent}")

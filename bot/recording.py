@@ -43,6 +43,7 @@ class RecordingRequest(BaseRequest):
         default_factory=list
     )
     keyboards: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # newest per chat
+    remember_keyboards: bool = True  # off where 100k chats would only cost memory
     members: dict[int, str] = field(default_factory=dict)  # getChatMember status; default "left"
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     now: Callable[[], int] = field(default=lambda: 1_600_000_000)
@@ -82,7 +83,8 @@ class RecordingRequest(BaseRequest):
         call = Call(name, {k: _decode(v) for k, v in params.items()})
         if self.record:
             self.calls.append(call)
-        self._remember_keyboard(call)
+        if self.remember_keyboards:
+            self._remember_keyboard(call)
         for index, (match, code, description, parameters) in enumerate(self.failures):
             if match(call):
                 del self.failures[index]
