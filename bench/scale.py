@@ -19,6 +19,8 @@ figure is printed beside a baseline measured in the same run, and the ratio:
   tick, with the timers and monitoring rows in the file, against the same on an empty file;
 - send rate: the whole wave with the rate raised so that it ends within about a minute, and
   the default 25 msg/s over a 20-second window, against the configured rate;
+- send_ceiling_bare_loop_msgs_per_s: a bare loop of ``send_message`` over the wave's rows
+  (same bot, same double, no outbox): the most any worker could send on this machine;
 - alert_delay_s: a priority-0 alert enqueued when half the wave is sent (wave: the real
   prompts produced by enqueue_wave_s).
 
@@ -308,6 +310,7 @@ async def run_worker(
     worker = OutboxWorker(db, app.bot, SystemClock(), rate_per_second=rate, group_per_minute=20)
     task = asyncio.create_task(worker.run())
     alert_queued: float | None = None
+    expected = await outbox.pending_count(db) + (alert_after is not None)
     started = time.perf_counter()
     while True:
         await asyncio.sleep(0.05)
@@ -320,7 +323,9 @@ async def run_worker(
             worker.wake()
         if seconds is not None and time.perf_counter() - started >= seconds:
             break
-        if seconds is None and await outbox.pending_count(db) == 0:
+        # Count rows only once the double has received the whole backlog: a COUNT over 100k
+        # rows every 50 ms would occupy the worker's SQLite thread and slow the worker down.
+        if seconds is None and len(request.sent) >= expected and not await outbox.pending_count(db):
             break
     worker.stop()
     await task

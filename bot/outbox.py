@@ -34,6 +34,7 @@ GROUP_WINDOW = timedelta(seconds=60)
 MAX_BATCH = 100  # rows per claim: an alert waits behind one claimed batch at most
 BATCH_SECONDS = 0.5  # ... and a batch is about half a second of sending at the configured rate
 PACE_SLACK = timedelta(milliseconds=20)  # lost pacing time the worker may make up at once
+SHORT_WAIT = 0.01  # seconds: waits this short skip the stop()/wake() machinery
 MAX_BACKOFF = timedelta(minutes=10)
 MAX_IDLE = 5.0  # seconds: the loop looks for due rows at least this often, even without wake()
 _TAG = re.compile(r"<[^>]*>")
@@ -72,6 +73,8 @@ class OutboxWorker:
       slot is not freed until its mark is stored — so a crash between sending and marking
       repeats at most ``concurrency`` messages, each at most once (``requeue_stale_sending``
       at the next start). ``concurrency=1`` gives the strict one-message bound.
+    - Flood control (RetryAfter) pauses every send; the few already in flight when it arrives
+      complete (their outcome is recorded as usual).
     - Priority: rows are claimed in small batches (about half a second of sending, at most
       ``MAX_BATCH``), so an alert enqueued behind a wave waits for one small batch at most.
     """
@@ -115,7 +118,8 @@ class OutboxWorker:
         self.batch_size = max(1, min(MAX_BATCH, math.ceil(rate_per_second * BATCH_SECONDS)))
         self._permits = asyncio.Semaphore(concurrency)
         self._pace_lock = asyncio.Lock()  # one taker of send slots at a time
-        self._marks: list[tuple[int, int | None, datetime, asyncio.Future[None]]] = []
+        self._marks: list[tuple[int, int | None, datetime, int, asyncio.Future[None]]] = []
+        self._blocked: set[int] = set()  # chats of claimed rows that may be unreachable
         self._marking = False
         self._failure: Exception | None = None  # a task's storage failure, for the round
         self._paused_until: datetime | None = None  # flood control is per bot
@@ -177,6 +181,11 @@ class OutboxWorker:
         tasks: list[asyncio.Task[bool]] = []
         untried = 0  # rows[untried:] were neither sent nor deferred
         try:
+            if rows:
+                # Marks for chats known reachable are one statement; a delivery to a chat
+                # marked unreachable must also clear that (see _mark_sent).
+                chats = [r.chat_id for r in rows]
+                self._blocked |= await outbox.unreachable_among(self.db, chats)
             for row in rows:
                 if self._stop.is_set() or self._is_paused() or self._failure is not None:
                     # Shutdown, flood control or a storage failure: give the rest back
@@ -271,27 +280,32 @@ class OutboxWorker:
             if error is not None:
                 await self._on_error(row, error)
                 return False
-            await self._mark_sent(row.id, getattr(message, "message_id", None))
+            await self._mark_sent(row.id, getattr(message, "message_id", None), row.chat_id)
             return True
         return False  # not reached: the plain pass always returns
 
-    async def _mark_sent(self, row_id: int, message_id: int | None) -> None:
+    async def _mark_sent(self, row_id: int, message_id: int | None, chat_id: int) -> None:
         """Record a delivery; returns once it is stored. Group commit: the marks of sends that
-        complete while a mark is being written go together in the next transaction."""
+        complete while a mark is being written go together in the next write."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._marks.append((row_id, message_id, self.clock.now(), done))
+        self._marks.append((row_id, message_id, self.clock.now(), chat_id, done))
         if not self._marking:
             self._marking = True
-            batch: list[tuple[int, int | None, datetime, asyncio.Future[None]]] = []
+            batch: list[tuple[int, int | None, datetime, int, asyncio.Future[None]]] = []
             try:
                 while self._marks:
                     batch, self._marks = self._marks, []
+                    chats = {m[3] for m in batch}
+                    clear = not chats.isdisjoint(self._blocked)
                     try:
-                        await outbox.mark_sent_many(self.db, [m[:3] for m in batch])
+                        await outbox.mark_sent_many(
+                            self.db, [m[:3] for m in batch], clear_unreachable=clear
+                        )
                     except Exception as exc:
                         for *_, future in batch:
                             future.set_exception(exc)
                     else:
+                        self._blocked -= chats
                         for *_, future in batch:
                             future.set_result(None)
             except BaseException:
@@ -368,6 +382,7 @@ class OutboxWorker:
 
     async def _unreachable(self, row: OutboxRow, reason: str) -> None:
         logger.warning("outbox %d: chat %d unreachable: %s", row.id, row.chat_id, reason)
+        self._blocked.add(row.chat_id)
         newly = await outbox.mark_unreachable(
             self.db, row.id, row.chat_id, self.clock.now(), self._scrub(reason)
         )
@@ -456,7 +471,9 @@ class OutboxWorker:
         """Sleep (injected) until ``instant``; False if stop() came first."""
         if instant is not None:
             delay = (instant - self.clock.now()).total_seconds()
-            if delay > 0:
+            if 0 < delay <= SHORT_WAIT:
+                await self._sleep(delay)  # pacing at a high rate: too short to interrupt
+            elif delay > 0:
                 await self._nap(delay, wakeable=False)
         return not self._stop.is_set()
 

@@ -157,13 +157,29 @@ async def mark_sent(db: Database, id: int, message_id: int | None, now: datetime
 
 
 async def mark_sent_many(
-    db: Database, delivered: Sequence[tuple[int, int | None, datetime]]
+    db: Database,
+    delivered: Sequence[tuple[int, int | None, datetime]],
+    *,
+    clear_unreachable: bool = True,
 ) -> None:
-    """``mark_sent`` for several rows (id, message_id, sent_at) in one transaction: the
-    worker's group commit of the sends that completed meanwhile."""
+    """``mark_sent`` for several rows (id, message_id, sent_at) at once: the worker's group
+    commit of the sends that completed meanwhile. ``clear_unreachable=False`` when none of
+    their chats is in ``unreachable`` (the worker knows): then it is one statement, one trip
+    to the SQLite thread."""
     if not delivered:
         return
     ids = [id for id, _, _ in delivered]
+    if not clear_unreachable:
+        whens = " ".join("WHEN ? THEN ?" for _ in delivered)
+        await db.write_one(
+            f"""UPDATE outbox SET state = 'sent', attempts = attempts + 1, error = NULL,
+                    message_id = CASE id {whens} END, sent_at = CASE id {whens} END
+                WHERE id IN ({",".join("?" * len(ids))})""",
+            [v for id, message_id, _ in delivered for v in (id, message_id)]
+            + [v for id, _, at in delivered for v in (id, iso(at))]
+            + ids,
+        )
+        return
     async with db.write() as conn:
         await conn.executemany(
             """UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?,
@@ -268,6 +284,18 @@ async def next_due(db: Database) -> datetime | None:
     """When the earliest pending row falls due (the worker sleeps until then)."""
     row = await db.fetchone("SELECT min(not_before) FROM outbox WHERE state = 'pending'")
     return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+async def unreachable_among(db: Database, chat_ids: Sequence[int]) -> set[int]:
+    """Which of these chats are marked unreachable (one query for a claimed batch)."""
+    chats = sorted(set(chat_ids))
+    if not chats:
+        return set()
+    rows = await db.fetchall(
+        f"SELECT chat_id FROM unreachable WHERE chat_id IN ({','.join('?' * len(chats))})",
+        tuple(chats),
+    )
+    return {r[0] for r in rows}
 
 
 async def is_unreachable(db: Database, chat_id: int) -> bool:

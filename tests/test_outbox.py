@@ -7,7 +7,12 @@ ManualClock and a fake sleep that advances it: nothing here really sleeps.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+import random
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -332,3 +337,192 @@ async def test_run_requeues_stale_sending_and_sends_on_wake(db, clock, bot):
 
 def test_plain_text_strips_tags_and_unescapes():
     assert plain_text('<a href="x">1 &lt; 2</a> <i>ok</i>') == "1 < 2 ok"
+
+
+# -- concurrency, pacing and priority in (virtual) time ------------------------------------
+
+
+class TickingClock(ManualClock):
+    """A manual clock that, like a real one, moves on between two readings (by 1 µs)."""
+
+    def now(self) -> datetime:
+        reading = super().now()
+        self.advance(microseconds=1)
+        return reading
+
+
+class VirtualTime:
+    """Sleeping on the ManualClock for concurrent tasks: sleepers wake in due order, and the
+    clock jumps to the next wake-up only once nothing else can run (no ready task, and no
+    database call under way — SQLite answers in real time while the clock stands still)."""
+
+    def __init__(self, clock: ManualClock, db: Database) -> None:
+        self.clock = clock
+        self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._db_busy = 0
+        self._track(db)
+
+    def _track(self, db: Database) -> None:
+        write, fetchone, fetchall = db.write, db.fetchone, db.fetchall
+
+        @asynccontextmanager
+        async def tracked_write() -> AsyncIterator[Any]:
+            self._db_busy += 1
+            try:
+                async with write() as conn:
+                    yield conn
+            finally:
+                self._db_busy -= 1
+
+        def tracked(call):
+            async def wrapper(*args: Any) -> Any:
+                self._db_busy += 1
+                try:
+                    return await call(*args)
+                finally:
+                    self._db_busy -= 1
+
+            return wrapper
+
+        db.write, db.fetchone, db.fetchall = tracked_write, tracked(fetchone), tracked(fetchall)
+
+    async def sleep(self, seconds: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        due = self.clock.now() + timedelta(seconds=max(0.0, seconds))
+        heapq.heappush(self._sleepers, (due, next(self._order), future))
+        await future
+
+    async def run(self, task: asyncio.Task, limit: float = 7200) -> Any:
+        """Drive virtual time until ``task`` is done; returns its result."""
+        deadline = self.clock.now() + timedelta(seconds=limit)
+        while not task.done():
+            for _ in range(20):
+                await asyncio.sleep(0)
+            while self._sleepers and self._sleepers[0][2].done():  # cancelled sleeps
+                heapq.heappop(self._sleepers)
+            if self._db_busy or not self._sleepers or task.done():
+                await asyncio.sleep(0.001)
+                continue
+            due = self._sleepers[0][0]
+            assert due <= deadline, "virtual time ran past the limit"
+            if due > self.clock.now():
+                self.clock.set(due)
+            while self._sleepers and self._sleepers[0][0] <= self.clock.now():
+                _, _, future = heapq.heappop(self._sleepers)
+                if not future.done():
+                    future.set_result(None)
+        return task.result()
+
+
+@dataclass
+class LatencyBot(FakeBot):
+    """A FakeBot whose calls take a random time (virtual): the message arrives somewhere
+    between the request's start and its answer. Counts the calls in flight."""
+
+    vt: VirtualTime | None = None
+    latency: tuple[float, float] = (0.001, 0.05)
+    rng: random.Random = field(default_factory=lambda: random.Random(4))
+    in_flight: int = 0
+    max_in_flight: int = 0
+
+    async def _call(self, method: str, chat_id: int, text: str | None, **kw: Any) -> FakeMessage:
+        assert self.vt is not None
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            total, share = self.rng.uniform(*self.latency), self.rng.random()
+            await self.vt.sleep(total * share)
+            message = await super()._call(method, chat_id, text, **kw)  # arrives now
+            await self.vt.sleep(total * (1 - share))
+            return message
+        finally:
+            self.in_flight -= 1
+
+
+def virtual_worker(db, **kw: Any) -> tuple[OutboxWorker, LatencyBot, VirtualTime]:
+    """A worker, its LatencyBot and the VirtualTime driving both on a TickingClock."""
+    vt = VirtualTime(kw.pop("clock", None) or TickingClock(T0), db)
+    bot = LatencyBot(vt.clock, vt=vt, latency=kw.pop("latency", (0.001, 0.05)))
+    return OutboxWorker(db, bot, vt.clock, sleep=vt.sleep, **kw), bot, vt
+
+
+async def test_concurrency_bound_is_respected(db, clock):
+    worker, bot, vt = virtual_worker(db, concurrency=3, latency=(0.2, 0.6))
+    await put_many(db, clock, list(range(1, 61)))
+    assert await vt.run(asyncio.create_task(worker.drain())) == 60
+    assert bot.max_in_flight == 3  # reached (40 ms pacing, 200-600 ms latency), never passed
+    assert sorted(c.chat_id for c in bot.sent) == list(range(1, 61))
+
+
+async def test_rate_at_the_receiver_with_jittery_latency(db, clock):
+    """Counted where it matters: when messages arrive. Starts are paced at 1/rate and a send
+    keeps its slot until one second after its answer, so however the latency jitters no
+    one-second window at the receiver holds more than `rate` — and the rate is still nearly
+    reached."""
+    rate, count = 25, 600
+    worker, bot, vt = virtual_worker(db, rate_per_second=rate, concurrency=8)
+    await put_many(db, clock, list(range(1, count + 1)))
+    assert await vt.run(asyncio.create_task(worker.drain(max_rounds=10_000))) == count
+    arrivals = sorted(c.at for c in bot.calls)
+    assert all(
+        arrivals[i + rate] - arrivals[i] >= timedelta(seconds=1) for i in range(count - rate)
+    )
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(arrivals)]
+    assert max(gaps) < 0.2  # paced: no second-long stalls between bursts
+    achieved = (count - 1) / (arrivals[-1] - arrivals[0]).total_seconds()
+    assert 0.95 * rate <= achieved <= rate
+
+
+@pytest.mark.parametrize("rate", [25, 400])
+async def test_alert_behind_a_running_wave_waits_less_than_two_seconds(db, clock, rate):
+    worker, bot, vt = virtual_worker(db, rate_per_second=rate)
+    clock = vt.clock
+    wave = 20 * rate
+    await put_many(db, clock, list(range(1, wave + 1)), priority=9)
+
+    async def scenario() -> tuple[datetime, datetime]:
+        running = asyncio.create_task(worker.run())
+        while len(bot.calls) < wave // 3:
+            await vt.sleep(0.01)
+        queued = clock.now()
+        await put(db, clock, 5000, "fever alert", priority=0)
+        worker.wake()
+        while not any(c.chat_id == 5000 for c in bot.calls):
+            await vt.sleep(0.01)
+        sent = next(c.at for c in bot.calls if c.chat_id == 5000)
+        worker.stop()
+        await running
+        return queued, sent
+
+    queued, sent = await vt.run(asyncio.create_task(scenario()))
+    assert (sent - queued).total_seconds() < 2
+    assert len(bot.calls) < wave  # long before the wave ended
+
+
+async def test_crash_repeats_at_most_the_messages_in_flight(db, clock):
+    worker, bot, vt = virtual_worker(db, concurrency=4, latency=(0.3, 0.9))
+    await put_many(db, clock, list(range(1, 201)))
+
+    async def crash() -> None:
+        running = asyncio.create_task(worker.run())
+        while len(bot.sent) < 40:
+            await vt.sleep(0.01)
+        running.cancel()  # the process dies: nothing after this point runs
+        with pytest.raises(asyncio.CancelledError):
+            await running
+
+    await vt.run(asyncio.create_task(crash()))
+    sending = [s for s in (await states(db)).values() if s == "sending"]
+    assert 0 < len(sending) <= 4  # claimed but unsent rows were given back
+    restarted, _, vt2 = virtual_worker(db, clock=vt.clock)
+    restarted.bot = bot
+    bot.vt = vt2
+    assert await outbox.requeue_stale_sending(db) == len(sending)
+    await vt2.run(asyncio.create_task(restarted.drain()))
+    per_chat = defaultdict(int)
+    for call in bot.sent:
+        per_chat[call.chat_id] += 1
+    assert set(per_chat) == set(range(1, 201))  # nothing lost
+    assert sum(n - 1 for n in per_chat.values()) <= 4  # at most the ones in flight, once
+    assert set((await states(db)).values()) == {"sent"}

@@ -85,3 +85,53 @@ async def test_failing_handler_rolls_back_retries_then_gives_up(harness: Harness
     row = await h.db.fetchone("SELECT state, attempts FROM timers WHERE subject = 'test:1'")
     assert (row["state"], row["attempts"]) == ("failed", firing.MAX_ATTEMPTS)
     assert await outbox.pending_count(h.db) == 0  # the failed attempts left nothing behind
+
+
+async def test_batch_with_a_failing_timer_commits_the_others(harness: Harness) -> None:
+    """One transaction per batch, a savepoint per timer: the broken one is rolled back alone
+    (none of its effects, still pending, one attempt counted); the others fire once."""
+    h = harness
+    for i in range(3):
+        await _schedule(h, "test.say", 0, payload={"text": f"before {i}"})
+    broken = await _schedule(h, "test.broken", 0)
+    for i in range(3):
+        await _schedule(h, "test.say", 0, payload={"text": f"after {i}"})
+    assert await firing.fire_due(h.services) == 6
+    assert await firing.fire_due(h.services) == 0  # the broken one is not due again yet
+    rows = await h.db.fetchall("SELECT text FROM outbox ORDER BY id")
+    assert [r["text"] for r in rows] == [f"{w} {i} late=False" for w in ("before", "after")
+                                         for i in range(3)]  # fmt: skip
+    row = await h.db.fetchone("SELECT state, attempts, due_at FROM timers WHERE id = ?", (broken,))
+    assert (row["state"], row["attempts"]) == ("pending", 1)
+    h.clock.advance(minutes=1)  # the first retry: a minute later
+    assert await firing.fire_due(h.services) == 0
+    row = await h.db.fetchone("SELECT state, attempts FROM timers WHERE id = ?", (broken,))
+    assert (row["state"], row["attempts"]) == ("pending", 2)
+    done = await h.db.fetchone("SELECT COUNT(*) FROM timers WHERE state = 'done'")
+    assert done[0] == 6
+
+
+async def test_a_wave_fires_in_one_transaction_per_batch(harness: Harness, monkeypatch) -> None:
+    h = harness
+    count = 2 * firing.BATCH + 1
+    now = h.clock.now()
+    async with h.db.write() as conn:
+        for i in range(count):
+            await timers.schedule(conn, kind="test.say", subject=f"test:{i}", now=now,
+                                  due_at=now, payload={"text": str(i)})  # fmt: skip
+    transactions = 0
+    write = h.db.write
+
+    def counting_write():
+        nonlocal transactions
+        transactions += 1
+        return write()
+
+    monkeypatch.setattr(h.db, "write", counting_write)
+    assert await firing.fire_due(h.services) == count
+    assert transactions == 3
+    assert await outbox.pending_count(h.db) == count
+    left = await h.db.fetchone(
+        "SELECT COUNT(*) FROM timers WHERE kind = 'test.say' AND state = 'pending'"
+    )
+    assert left[0] == 0
