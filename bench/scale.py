@@ -19,8 +19,9 @@ figure is printed beside a baseline measured in the same run, and the ratio:
   tick, with the timers and monitoring rows in the file, against the same on an empty file;
 - send rate: the whole wave with the rate raised so that it ends within about a minute, and
   the default 25 msg/s over a 20-second window, against the configured rate;
-- send_ceiling_bare_loop_msgs_per_s: a bare loop of ``send_message`` over the wave's rows
-  (same bot, same double, no outbox): the most any worker could send on this machine;
+- send_ceiling_bare_loop_msgs_per_s: a bare loop of the worker's ``send_row`` over the wave's
+  rows (same bot, same double, no outbox): what sending costs without the outbox's pacing,
+  claiming and marking;
 - alert_delay_s: a priority-0 alert enqueued when half the wave is sent (wave: the real
   prompts produced by enqueue_wave_s).
 
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import resource
 import sys
@@ -41,9 +41,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -51,7 +48,7 @@ from bot.app import build_application  # noqa: E402
 from bot.clock import ManualClock, SystemClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.domain import monitoring as dm  # noqa: E402
-from bot.outbox import OutboxWorker  # noqa: E402
+from bot.outbox import OutboxWorker, send_row  # noqa: E402
 from bot.recording import RecordingRequest  # noqa: E402
 from bot.scheduler import tick  # noqa: E402
 from bot.timers import fire_due  # noqa: E402
@@ -241,24 +238,18 @@ async def bare_wave(fired: Path, bare: Path) -> float:
 
 
 async def send_ceiling(path: Path, limit: int = 5000) -> float:
-    """What this machine can send at all: a bare loop of ``send_message`` over the wave's
-    first rows, through the same bot and double, without the outbox (msg/s)."""
+    """What this machine can send at all: a bare loop of the worker's own ``send_row`` over
+    the wave's first rows, through the same bot and double, without the outbox (msg/s)."""
     db = await Database.open(path)
-    rows = await db.fetchall(
-        "SELECT chat_id, text, reply_markup FROM outbox ORDER BY id LIMIT ?", (limit,)
-    )
+    ids = [r[0] for r in await db.fetchall("SELECT id FROM outbox ORDER BY id LIMIT ?", (limit,))]
+    rows = [row for id in ids if (row := await outbox.get(db, id)) is not None]
     request = TimedRequest()
     app = build_application(load_config(CONFIG), TOKEN, db, SystemClock(), request=request,
                             start_outbox=False)  # fmt: skip
     await app.initialize()
     started = time.perf_counter()
     for row in rows:
-        markup = row["reply_markup"]
-        await app.bot.send_message(
-            row["chat_id"], row["text"], parse_mode=ParseMode.HTML,
-            reply_markup=InlineKeyboardMarkup.de_json(json.loads(markup), None) if markup
-            else None, link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )  # fmt: skip
+        await send_row(app.bot, row)
     elapsed = time.perf_counter() - started
     await app.shutdown()
     await db.close()
@@ -341,6 +332,7 @@ async def run_worker(
         "alert_delay": (request.alert_at - alert_queued) if alert_queued and request.alert_at
         else float("nan"),
         "span": span,
+        "stamps": stamps,
     }  # fmt: skip
 
 

@@ -19,9 +19,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock
 from storage import outbox
@@ -38,11 +39,36 @@ SHORT_WAIT = 0.01  # seconds: waits this short skip the stop()/wake() machinery
 MAX_BACKOFF = timedelta(minutes=10)
 MAX_IDLE = 5.0  # seconds: the loop looks for due rows at least this often, even without wake()
 _TAG = re.compile(r"<[^>]*>")
+_NO_PREVIEW = {"is_disabled": True}  # LinkPreviewOptions: the links we send are not news
 
 
 def plain_text(markup: str) -> str:
     """HTML message -> plain text: tags dropped, entities unescaped (the resend fallback)."""
     return html.unescape(_TAG.sub("", markup))
+
+
+async def send_row(bot: Bot, row: OutboxRow, *, plain: bool = False) -> int | None:
+    """Send one outbox row as it is stored; returns the new message's id.
+
+    A text row goes through ``do_api_request`` with its stored keyboard JSON as is: the typed
+    ``send_message`` would parse that JSON into PTB objects, serialise them back, and build a
+    ``Message`` from the answer — at wave rates that costs more than the send itself
+    (bench/scale.py). The request, its errors and their handling are PTB's either way."""
+    text = plain_text(row.text) if plain else row.text
+    parse_mode = None if plain else ParseMode.HTML
+    markup = {"reply_markup": row.reply_markup} if row.reply_markup else None
+    if row.kind == "photo":
+        message = await bot.send_photo(
+            row.chat_id, photo=row.photo, caption=text or None, parse_mode=parse_mode,
+            api_kwargs=markup,
+        )  # fmt: skip
+        return message.message_id
+    params: dict[str, Any] = {"chat_id": row.chat_id, "text": text, **(markup or {})}
+    params["link_preview_options"] = _NO_PREVIEW
+    if parse_mode is not None:
+        params["parse_mode"] = parse_mode
+    result = await bot.do_api_request("sendMessage", api_kwargs=params)
+    return result.get("message_id") if isinstance(result, dict) else None
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -96,6 +122,12 @@ class OutboxWorker:
             raise ValueError(
                 "rate_per_second, group_per_minute, max_attempts and concurrency must be > 0"
             )
+        # send_row uses do_api_request deliberately; PTB's advice to use send_message instead
+        # would be logged once per process. Idempotent, and here rather than at import so it
+        # also holds under test runners that reset warning filters per test.
+        warnings.filterwarnings(
+            "ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning
+        )
         self.db = db
         self.bot = bot
         self.clock = clock
@@ -261,7 +293,7 @@ class OutboxWorker:
                     return False
             error: Exception | None = None
             try:
-                message = await self._send(row, plain)
+                message_id = await send_row(self.bot, row, plain=plain)
             except Exception as exc:
                 error = exc
             finally:
@@ -280,7 +312,7 @@ class OutboxWorker:
             if error is not None:
                 await self._on_error(row, error)
                 return False
-            await self._mark_sent(row.id, getattr(message, "message_id", None), row.chat_id)
+            await self._mark_sent(row.id, message_id, row.chat_id)
             return True
         return False  # not reached: the plain pass always returns
 
@@ -316,26 +348,6 @@ class OutboxWorker:
             finally:
                 self._marking = False
         await done
-
-    async def _send(self, row: OutboxRow, plain: bool) -> Any:
-        text = plain_text(row.text) if plain else row.text
-        parse_mode = None if plain else ParseMode.HTML
-        markup = InlineKeyboardMarkup.de_json(row.reply_markup) if row.reply_markup else None
-        if row.kind == "photo":
-            return await self.bot.send_photo(
-                row.chat_id,
-                photo=row.photo,
-                caption=text or None,
-                parse_mode=parse_mode,
-                reply_markup=markup,
-            )
-        return await self.bot.send_message(
-            row.chat_id,
-            text,
-            parse_mode=parse_mode,
-            reply_markup=markup,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
 
     # -- errors ----------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ class OutboxRow:
     chat_id: int
     kind: str
     text: str
-    reply_markup: dict[str, Any] | None
+    reply_markup: str | None  # as stored: the JSON the Bot API takes, sent without re-encoding
     photo: bytes | None
     priority: int
     state: str
@@ -56,7 +56,7 @@ def _row(r: aiosqlite.Row) -> OutboxRow:
         chat_id=r["chat_id"],
         kind=r["kind"],
         text=r["text"],
-        reply_markup=json.loads(r["reply_markup"]) if r["reply_markup"] else None,
+        reply_markup=r["reply_markup"],
         photo=r["photo"],
         priority=r["priority"],
         state=r["state"],
