@@ -80,6 +80,7 @@ def build_application(
         rate_per_second=config.outbox.rate_per_second,
         group_per_minute=config.outbox.group_per_minute,
         max_attempts=config.outbox.max_attempts,
+        concurrency=config.outbox.concurrency,
         on_unreachable=lambda chat_id: on_unreachable(services, chat_id),
     )
     register(application, services)

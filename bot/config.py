@@ -245,6 +245,9 @@ class OutboxSettings(_Frozen):
     rate_per_second: Annotated[Float, Field(gt=0, le=30)] = 25.0
     group_per_minute: Annotated[Int, Field(ge=1, le=20)] = 20
     max_attempts: Annotated[Int, Field(ge=1, le=100)] = 8
+    # Sends in flight at once. A crash between a send and its mark repeats at most this many
+    # messages, each once; 1 makes that one message, at one round trip per message.
+    concurrency: Annotated[Int, Field(ge=1, le=32)] = 8
 
 
 class Schedule(_Frozen):

@@ -67,6 +67,7 @@ def test_example_sections(config: Config) -> None:
     assert config.regions.file == ROOT / "data" / "regions.toml"
     assert config.outbox.rate_per_second == 25
     assert (config.outbox.group_per_minute, config.outbox.max_attempts) == (20, 8)
+    assert config.outbox.concurrency == 8
     assert config.schedule.digest == (time(8), time(20))
     assert config.schedule.checkin == (time(9), time(20))
 
@@ -236,6 +237,7 @@ CASES: list[tuple[str, Any, str]] = [
     ("outbox.rate_per_second", 31.5, "outbox.rate_per_second: must be at most 30, not 31.5"),
     ("outbox.rate_per_second", float("inf"), "outbox.rate_per_second: must be a finite number"),
     ("outbox.group_per_minute", 21, "outbox.group_per_minute: must be at most 20, not 21"),
+    ("outbox.concurrency", 0, "outbox.concurrency: must be at least 1, not 0"),
     ("schedule.digest", ["08:00", "25:00"], 'schedule.digest[1]: "25:00" is not HH:MM'),
     ("schedule.checkin", ["8:00"], 'schedule.checkin[0]: "8:00" is not HH:MM'),
     ("schedule.digest", [800], "schedule.digest[0]: 800 is not HH:MM"),

@@ -11,24 +11,30 @@ import heapq
 import itertools
 import json
 import random
+import tomllib
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.app import build_application
 from bot.clock import ManualClock
+from bot.config import parse_config
 from bot.outbox import OutboxWorker, plain_text, retry_after_seconds
+from bot.recording import RecordingRequest
 from storage import outbox
 from storage.db import Database
 
 # Constructing RetryAfter reads its own deprecated int form; not our code's warning.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
+ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 GROUP = -1001234
 
@@ -532,3 +538,12 @@ async def test_crash_repeats_at_most_the_messages_in_flight(db, clock):
     assert set(per_chat) == set(range(1, 201))  # nothing lost
     assert sum(n - 1 for n in per_chat.values()) <= 4  # at most the ones in flight, once
     assert set((await states(db)).values()) == {"sent"}
+
+
+async def test_the_configured_outbox_settings_reach_the_worker(db):
+    data = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    data["outbox"] |= {"concurrency": 1, "rate_per_second": 10, "group_per_minute": 5}
+    config = parse_config(data, ROOT)
+    app = build_application(config, "1:T", db, ManualClock(T0), request=RecordingRequest())
+    worker = app.bot_data["services"].outbox
+    assert (worker.concurrency, worker.group_per_minute, worker.batch_size) == (1, 5, 5)
