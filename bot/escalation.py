@@ -30,7 +30,7 @@ from bot.services import Services
 from bot.timers import handles
 from storage import audit, outbox, staff, timers
 from storage import escalation as store
-from storage.escalation import Item
+from storage.escalation import ALERT_STEP, Item
 from storage.outbox import PRIORITY_ALERT
 from storage.timers import Timer
 
@@ -67,11 +67,14 @@ async def start(
     conn: aiosqlite.Connection, services: Services, *, subject: str, kind: str,
     grid_id: str | None, village_id: str, deadline: datetime, ref: str, now: datetime,
     parent: str | None = None, detail: dict[str, Any] | None = None, alerted: bool = False,
+    alert_group: bool = False,
 ) -> bool:  # fmt: skip
     """Open the item's climb in the caller's transaction. ``alerted``: the caller's own alert
     (with an acknowledge button) reached the assignee at ``deadline``, so the ladder's
-    assignee steps at 0 minutes are not repeated. False when the item was already climbing
-    (a replay, or a new version of a report still waiting: its clock is not reset)."""
+    assignee steps at 0 minutes are not repeated. ``alert_group``: the item goes to the
+    leadership group now too, in the minute's batched message (many alerts falling due
+    together are one message). False when the item was already climbing (a replay, or a new
+    version of a report still waiting: its clock is not reset)."""
     gen = await store.open_item(conn, subject=subject, kind=kind, parent=parent, ref=ref,
                                 grid_id=grid_id, village_id=village_id, deadline_at=deadline,
                                 detail=detail or {}, now=now)  # fmt: skip
@@ -88,6 +91,8 @@ async def start(
             await store.advance(conn, subject, gen, first - 1, "assignee")
     if first < len(ladder):
         await _schedule_step(conn, subject, gen, first, ladder[first], deadline, now)
+    if alert_group:
+        await queue_for_group(conn, subject, gen, ALERT_STEP, now)
     return True
 
 
@@ -159,7 +164,8 @@ def item_params(services: Services, item: Item, now: datetime) -> dict[str, Any]
                 village=village.name if village else item.village_id,
                 grid=grid.name if grid else "", deadline=local(services, item.deadline_at),
                 overdue=overdue, slot=local(services, detail.get("slot")),
-                temperature=detail.get("temperature"))  # fmt: skip
+                temperature=detail.get("temperature"),
+                missed=detail.get("missed", 0))  # fmt: skip
 
 
 async def _waiting(conn: aiosqlite.Connection, item: Item) -> bool:
@@ -214,7 +220,7 @@ async def _step(services: Services, conn: aiosqlite.Connection, timer: Timer, no
                          to=rung.to)  # fmt: skip
     for chat in await _chats(conn, services, item, rung.to):
         if chat == leadership:
-            await queue_for_group(conn, item, index, now)
+            await queue_for_group(conn, item.subject, item.gen, index, now)
             continue
         await outbox.enqueue(conn, chat_id=chat, text=text, now=now, priority=PRIORITY_ALERT,
                              reply_markup=ack_markup(services, item.subject), subject=item.subject,
@@ -233,11 +239,11 @@ def minute_slot(now: datetime) -> int:
     return int(now.timestamp()) // 60
 
 
-async def queue_for_group(conn: aiosqlite.Connection, item: Item, step: int,
+async def queue_for_group(conn: aiosqlite.Connection, subject: str, gen: int, step: int,
                           now: datetime) -> None:  # fmt: skip
     """Wait for the minute's one batched group message (``ladder.flush`` at the end of the
     current minute: one timer per slot, by its dedup key)."""
-    await store.enqueue_group(conn, item.subject, item.gen, step, now)
+    await store.enqueue_group(conn, subject, gen, step, now)
     slot = minute_slot(now)
     await timers.schedule(conn, kind=FLUSH, subject=FLUSH_SUBJECT, now=now,
                           due_at=datetime.fromtimestamp((slot + 1) * 60, UTC),
@@ -252,8 +258,9 @@ async def _flush(services: Services, conn: aiosqlite.Connection, timer: Timer, n
     queued = await store.waiting(conn, BATCH_LIMIT)
     live: list[Item] = []
     sent: list[int] = []
-    for queue_id, item in queued:
-        if item.state == "open" and await _waiting(conn, item):
+    for queue_id, step, item in queued:
+        alert = step == ALERT_STEP and item.state == "acked"  # told the group all the same
+        if alert or (item.state == "open" and await _waiting(conn, item)):
             live.append(item)
             sent.append(queue_id)
         elif item.state == "open":

@@ -11,7 +11,8 @@ Timer kinds (handlers below, registered on import):
 - ``checkin.missed``   the slot is still unanswered after ``checkin_reminder_minutes``:
                        remind the person; schedule ``checkin.escalate`` as long again.
 - ``checkin.escalate`` still unanswered: the slot is missed; alert the grid worker(s); the
-                       second consecutive miss also alerts the leadership group (脱离管控?).
+                       second consecutive miss also alerts the leadership group (脱离管控?),
+                       in the minute's one batched group message.
                        The missed slot then climbs the escalation ladder (bot.escalation)
                        until someone acknowledges it or the person checks in again.
 - ``test.remind``      a nucleic-acid test day: the evening before and the morning of, to the
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 import aiosqlite
 
@@ -36,12 +37,12 @@ from bot.domain.callbacks import button, inline_markup
 from bot.domain.masking import mask_name, mask_phone
 from bot.domain.risk import MeasurePlan
 from bot.services import Services
-from bot.timers import handles
+from bot.timers import handles, handles_batch
 from storage import audit, outbox, timers
 from storage import monitoring as store
 from storage.monitoring import Monitoring
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
-from storage.timers import Timer
+from storage.timers import NewTimer, Timer
 
 PLAN_TIMERS = ("checkin.prompt", "monitoring.end", "test.remind")
 
@@ -93,24 +94,21 @@ async def _to_grid(
                              reply_markup=markup if chat > 0 else group_markup)  # fmt: skip
 
 
-async def _to_leaders(
-    services: Services, conn: aiosqlite.Connection, m: Monitoring, macro: str, key: str,
-    now: datetime, **params: Any,
-) -> None:  # fmt: skip
-    text = services.text(_staff_locale(services), "checkin", macro, **params)
-    chat = services.config.leadership.chat_id
-    await outbox.enqueue(conn, chat_id=chat, text=text, now=now, priority=PRIORITY_ALERT,
-                         dedup_key=f"{key}:to:{chat}", subject=m.subject)  # fmt: skip
-
-
 async def _to_person(
     services: Services, conn: aiosqlite.Connection, m: Monitoring, macro: str, key: str,
-    now: datetime, *, priority: int = PRIORITY_NOTIFY, markup: dict | None = None,
-    **params: Any,
+    now: datetime, **message: Any,
 ) -> None:  # fmt: skip
+    await outbox.enqueue(conn, now=now, **_person_message(services, m, macro, key, **message))
+
+
+def _person_message(
+    services: Services, m: Monitoring, macro: str, key: str, *, priority: int = PRIORITY_NOTIFY,
+    markup: dict | None = None, **params: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """A message to the person, in their locale: the arguments of ``outbox.enqueue``."""
     text = services.text(m.locale, "checkin", macro, name=m.name, **params)
-    await outbox.enqueue(conn, chat_id=m.chat_id, text=text, now=now, priority=priority,
-                         dedup_key=key, subject=m.subject, reply_markup=markup)  # fmt: skip
+    return dict(chat_id=m.chat_id, text=text, priority=priority, dedup_key=key,
+                subject=m.subject, reply_markup=markup)  # fmt: skip
 
 
 # --- starting, changing, stopping -------------------------------------------------------
@@ -125,12 +123,13 @@ async def _schedule_plan(services: Services, conn: aiosqlite.Connection, m: Moni
     """The monitoring's next prompt, its end and its test-day reminders (generation ``gen``)."""
     config, tz = services.config, services.config.tz
     times = config.schedule.checkin
+    plan = []
     slot = dm.next_slot(now, m.start_date, m.end_date, times, tz)
     if slot is not None:
-        await _schedule_prompt(conn, m, slot, now)
+        plan.append(_prompt_timer(m, slot))
     end_at = _local(services, m.end_date + timedelta(days=1))
-    await timers.schedule(conn, kind="monitoring.end", subject=m.subject, due_at=end_at, now=now,
-                          payload={"gen": m.gen}, dedup_key=f"mon.end:{m.id}:g{m.gen}")  # fmt: skip
+    plan.append(NewTimer("monitoring.end", m.subject, end_at, {"gen": m.gen},
+                         f"mon.end:{m.id}:g{m.gen}"))  # fmt: skip
     today = dm.local_day(now, tz)
     done = await store.samples(conn, m.id)
     for test_date in m.test_dates:
@@ -142,19 +141,18 @@ async def _schedule_plan(services: Services, conn: aiosqlite.Connection, m: Moni
                 if which == "before" or test_date != today:
                     continue
                 due = now  # the test is today: remind now
-            await timers.schedule(
-                conn, kind="test.remind", subject=m.subject, due_at=due, now=now,
-                payload={"gen": m.gen, "date": test_date.isoformat(), "which": which},
-                dedup_key=f"test.remind:{m.id}:g{m.gen}:{test_date.isoformat()}:{which}",
-            )  # fmt: skip
+            plan.append(NewTimer(
+                "test.remind", m.subject, due,
+                {"gen": m.gen, "date": test_date.isoformat(), "which": which},
+                f"test.remind:{m.id}:g{m.gen}:{test_date.isoformat()}:{which}",
+            ))  # fmt: skip
+    await timers.schedule_many(conn, plan, now)
 
 
-async def _schedule_prompt(conn: aiosqlite.Connection, m: Monitoring, slot: datetime,
-                           now: datetime) -> None:  # fmt: skip
+def _prompt_timer(m: Monitoring, slot: datetime) -> NewTimer:
     stamp = dm.epoch(slot)
-    await timers.schedule(conn, kind="checkin.prompt", subject=m.subject, due_at=slot, now=now,
-                          payload={"gen": m.gen, "slot": stamp},
-                          dedup_key=f"ci.prompt:{m.id}:g{m.gen}:{stamp}")  # fmt: skip
+    return NewTimer("checkin.prompt", m.subject, slot, {"gen": m.gen, "slot": stamp},
+                    f"ci.prompt:{m.id}:g{m.gen}:{stamp}")  # fmt: skip
 
 
 async def restart_monitoring(
@@ -265,31 +263,38 @@ async def change_end(
 # --- timer handlers ---------------------------------------------------------------------
 
 
-async def _current(conn: aiosqlite.Connection, timer: Timer) -> Monitoring | None:
-    """The timer's monitoring if it is still active and of the timer's generation."""
-    mid = int(timer.subject.split(":")[1])
-    m = await store.get(conn, mid)
+def _monitoring_id(timer: Timer) -> int:
+    return int(timer.subject.split(":")[1])
+
+
+def _is_current(m: Monitoring | None, timer: Timer) -> TypeGuard[Monitoring]:
+    """The timer's monitoring is still active and of the timer's generation."""
     if m is None or m.state != "active":
-        return None
-    if "gen" in timer.payload and timer.payload["gen"] != m.gen:
-        return None
-    return m
+        return False
+    return "gen" not in timer.payload or timer.payload["gen"] == m.gen
 
 
-def prompt_markup(m: Monitoring, slot: datetime, locale_text: Any) -> dict:
+async def _current(conn: aiosqlite.Connection, timer: Timer) -> Monitoring | None:
+    m = await store.get(conn, _monitoring_id(timer))
+    return m if _is_current(m, timer) else None
+
+
+def prompt_markup(m: Monitoring, slot: datetime, label: Any) -> dict:
     stamp = dm.epoch(slot)
     temps = [
-        button(locale_text("temp_label", value=v),
+        button(label("temp_label", value=v),
                dm.CheckinAction(m.id, stamp, "temperature", tenths=round(float(v) * 10)).encode())
         for v in dm.CHECKIN_TEMPERATURES
     ]  # fmt: skip
-    other = button(locale_text("other_label"), dm.CheckinAction(m.id, stamp, "other").encode())
+    other = button(label("other_label"), dm.CheckinAction(m.id, stamp, "other").encode())
     return inline_markup([temps[:3], temps[3:], [other]])
 
 
 def _person_markup(services: Services, m: Monitoring, slot: datetime) -> dict:
     """The check-in buttons in the person's own locale: on the prompt and on its reminder."""
-    return prompt_markup(m, slot, lambda n, **p: services.text(m.locale, "checkin", n, **p))
+    return prompt_markup(
+        m, slot, lambda n, **p: services.renderer.label(m.locale, "checkin", n, **p)
+    )
 
 
 def _day_params(m: Monitoring, day: date) -> dict[str, int]:
@@ -297,44 +302,70 @@ def _day_params(m: Monitoring, day: date) -> dict[str, int]:
     return dict(day=dm.day_number(day, m.start_date), total=dm.total_days(m.start_date, m.end_date))
 
 
-@handles("checkin.prompt")
-async def on_prompt(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
-                    late: bool) -> None:  # fmt: skip
-    m = await _current(conn, timer)
-    if m is None:
-        return
-    config, tz = services.config, services.config.tz
-    times = config.schedule.checkin
+@handles_batch("checkin.prompt")
+async def on_prompts(services: Services, conn: aiosqlite.Connection,
+                     fired: list[tuple[Timer, bool]], now: datetime) -> None:  # fmt: skip
+    """Prompt the timers' monitorings (a wave: a run of a batch at once). Each read and
+    write is one statement for all of them; the messages, a row each, go in together."""
+    found = await store.get_many(conn, [_monitoring_id(timer) for timer, _ in fired])
+    prompts: list[tuple[Monitoring, datetime, bool]] = []
+    for timer, late in fired:
+        m = found.get(_monitoring_id(timer))
+        if not _is_current(m, timer):
+            continue
+        slot = _prompt_slot(services, m, timer, now, late)
+        if slot is not None:
+            prompts.append((m, slot, late))
+    opened = await store.open_slots(conn, [(m.id, slot) for m, slot, _ in prompts], now)
+    earliest = await store.first_slots(conn, [m.id for m, _, _ in prompts])
+    prompted = [(m, slot, late) for m, slot, late in prompts if m.id in opened]
+    messages = [_prompt_message(services, m, slot, late=late, first=earliest[m.id] >= slot)
+                for m, slot, late in prompted]  # fmt: skip
+    await outbox.enqueue_many(conn, messages, now)
+    follow_ups = [_missed_timer(services, m, slot, now) for m, slot, _ in prompted]
+    times, tz = services.config.schedule.checkin, services.config.tz
+    for m, slot, _ in prompts:
+        following = dm.next_slot(max(slot, now), m.start_date, m.end_date, times, tz)
+        if following is not None:
+            follow_ups.append(_prompt_timer(m, following))
+    await timers.schedule_many(conn, follow_ups, now)
+
+
+def _prompt_slot(
+    services: Services, m: Monitoring, timer: Timer, now: datetime, late: bool
+) -> datetime | None:
+    """The slot to prompt: the timer's; late (the bot was down), the newest slot due, and
+    none when the period ended meanwhile (``monitoring.end`` follows)."""
     slot = dm.from_epoch(timer.payload["slot"])
-    if late:
-        if dm.local_day(now, tz) > m.end_date:
-            return  # the period ended while the bot was down: monitoring.end follows
-        slot = dm.latest_slot(now, slot, m.end_date, times, tz)
-    if await store.open_slot(conn, m.id, slot, now):
-        day = dm.local_day(slot, tz)
-        first = not await _had_prompt_before(conn, m.id, slot)
-        stamp = dm.epoch(slot)
-        markup = _person_markup(services, m, slot)
-        await _to_person(
-            services, conn, m, "prompt", f"ci.msg:{m.id}:{stamp}", now, markup=markup,
-            **_day_params(m, day), slot=slot.astimezone(tz), late=late, first=first, kind=m.kind,
-            start=m.start_date, end=m.end_date, times=[t.strftime("%H:%M") for t in times],
-        )  # fmt: skip
-        remind_at = max(slot, now) + timedelta(minutes=config.schedule.checkin_reminder_minutes)
-        await timers.schedule(conn, kind="checkin.missed", subject=f"checkin:{m.id}:{stamp}",
-                              due_at=remind_at, now=now, payload={"slot": stamp},
-                              dedup_key=f"ci.missed:{m.id}:{stamp}")  # fmt: skip
-    following = dm.next_slot(max(slot, now), m.start_date, m.end_date, times, tz)
-    if following is not None:
-        await _schedule_prompt(conn, m, following, now)
+    if not late:
+        return slot
+    tz = services.config.tz
+    if dm.local_day(now, tz) > m.end_date:
+        return None
+    return dm.latest_slot(now, slot, m.end_date, services.config.schedule.checkin, tz)
 
 
-async def _had_prompt_before(conn: aiosqlite.Connection, mid: int, slot: datetime) -> bool:
-    async with conn.execute(
-        "SELECT 1 FROM checkins WHERE monitoring_id = ? AND slot_at < ? LIMIT 1",
-        (mid, outbox.iso(slot)),
-    ) as cur:
-        return await cur.fetchone() is not None
+def _prompt_message(services: Services, m: Monitoring, slot: datetime, *, late: bool,
+                    first: bool) -> dict[str, Any]:  # fmt: skip
+    """The slot's prompt; ``first``: no earlier slot of theirs was prompted (the prompt then
+    explains the schedule)."""
+    tz, times = services.config.tz, services.config.schedule.checkin
+    return _person_message(
+        services, m, "prompt", f"ci.msg:{m.id}:{dm.epoch(slot)}",
+        markup=_person_markup(services, m, slot), **_day_params(m, dm.local_day(slot, tz)),
+        slot=slot.astimezone(tz), late=late, first=first, kind=m.kind, start=m.start_date,
+        end=m.end_date, times=[t.strftime("%H:%M") for t in times],
+    )  # fmt: skip
+
+
+def _missed_timer(services: Services, m: Monitoring, slot: datetime, now: datetime) -> NewTimer:
+    """The slot's reminder, should it still be unanswered ``checkin_reminder_minutes`` on."""
+    stamp = dm.epoch(slot)
+    remind_at = max(slot, now) + timedelta(
+        minutes=services.config.schedule.checkin_reminder_minutes
+    )
+    return NewTimer("checkin.missed", f"checkin:{m.id}:{stamp}", remind_at, {"slot": stamp},
+                    f"ci.missed:{m.id}:{stamp}")  # fmt: skip
 
 
 async def _slot_timer(
@@ -384,14 +415,15 @@ async def on_escalate(services: Services, conn: aiosqlite.Connection, timer: Tim
     ack = escalation.ack_markup(services, timer.subject)
     await _to_grid(services, conn, m, "missed_staff", key, now, slot=slot.astimezone(tz),
                    missed=missed, markup=ack, group_markup=ack, **params)  # fmt: skip
-    if missed >= 2:
-        await _to_leaders(services, conn, m, "missed_leaders", key, now,
-                          slot=slot.astimezone(tz), missed=missed, **params)  # fmt: skip
-    # this alert was the assignee's step: the ladder goes on from there
+    # This alert was the assignee's step: the ladder goes on from there. A second miss in a
+    # row (脱离管控?) reaches the leadership group now, in the minute's one batched message:
+    # at a wave's reminder time many fall due together.
     await escalation.start(conn, services, subject=timer.subject, kind="checkin",
                            parent=m.subject, grid_id=m.grid_id, village_id=m.village_id,
                            deadline=now, ref=m.ref, now=now, alerted=True,
-                           detail={"name": params["name"], "slot": outbox.iso(slot)})  # fmt: skip
+                           alert_group=missed >= 2,
+                           detail={"name": params["name"], "slot": outbox.iso(slot),
+                                   "missed": missed})  # fmt: skip
 
 
 @handles("test.remind")

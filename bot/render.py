@@ -6,7 +6,7 @@ macro by macro and a message is rendered as ``renderer.text(locale, "arrival", "
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ class Renderer:
             keep_trailing_newline=False,
         )
         self._module = cache(self._load)
+        self._labels = lru_cache(maxsize=1024)(self.text)
 
     def _load(self, locale: str, module: str) -> Any:
         return self.env.get_template(f"{locale}/{module}.j2").module
@@ -44,6 +45,11 @@ class Renderer:
         """Render one message; surrounding whitespace is trimmed so templates stay readable."""
         macro = getattr(self._module(locale, module), name)
         return str(macro(**params)).strip()
+
+    def label(self, locale: str, module: str, name: str, /, **params: Any) -> str:
+        """``text`` of a short text that many messages repeat (a button's label), rendered
+        once per locale and parameters: a check-in wave shows everyone the same buttons."""
+        return self._labels(locale, module, name, **params)
 
     def messages(self, locale: str, module: str) -> set[str]:
         """Names of the messages a locale defines in a module (for the locale parity test)."""

@@ -70,7 +70,8 @@ class Database:
             try:
                 yield self.conn
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:  # SQLite may have rolled it back already
+                    await self.conn.execute("ROLLBACK")
                 raise
             await self.conn.execute("COMMIT")
 
@@ -101,31 +102,40 @@ Reader = aiosqlite.Connection | Database
 
 async def fetch_one(conn: Reader, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
     """The first row of a query, on the Database or inside a write transaction."""
-    if isinstance(conn, Database):
-        return await conn.fetchone(sql, params)
-    async with conn.execute(sql, params) as cur:
-        return await cur.fetchone()
+    return next(iter(await fetch_all(conn, sql, params)), None)
 
 
 async def fetch_all(conn: Reader, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
-    """All rows of a query, on the Database or inside a write transaction."""
+    """All rows of a query, on the Database or inside a write transaction: one trip to the
+    SQLite thread (a cursor's execute, fetch and close would be three)."""
     if isinstance(conn, Database):
         return await conn.fetchall(sql, params)
-    async with conn.execute(sql, params) as cur:
-        return list(await cur.fetchall())
+    return list(await conn.execute_fetchall(sql, params))
+
+
+def marks(count: int) -> str:
+    """``?, ?, ?``: the placeholders of an ``IN (...)`` list of ``count`` values."""
+    return ", ".join("?" * count)
+
+
+def value_rows(count: int, width: int) -> str:
+    """``(?, ?), (?, ?)``: the placeholders of a multi-row ``VALUES``, ``count`` rows of
+    ``width``. One statement for many rows: one trip to the SQLite thread, and unlike
+    ``executemany`` it can return rows (``RETURNING``). At most 32,766 values in all."""
+    return ", ".join([f"({marks(width)})"] * count)
 
 
 async def next_in_sequence(conn: aiosqlite.Connection, scope: str) -> int:
     """1, 2, 3, ... per ``scope`` (a row of ``counters``): the sequence part of the reference
     numbers of reports, tips and cases. Inside the write transaction that uses the number, so
     a rolled-back action does not use one up."""
-    cur = await conn.execute(
+    row = await fetch_one(
+        conn,
         """INSERT INTO counters (scope, value) VALUES (?, 1)
            ON CONFLICT(scope) DO UPDATE SET value = value + 1 RETURNING value""",
         (scope,),
     )
-    (value,) = await cur.fetchone()
-    return value
+    return row[0]
 
 
 def _statements(sql: str) -> list[str]:

@@ -14,6 +14,10 @@ import aiosqlite
 from storage.db import Database, fetch_one
 from storage.outbox import iso
 
+# The group queue's step of an item's own alert (bot.escalation.start(alert_group=True)),
+# before any step of its ladder (0, 1, ...).
+ALERT_STEP = -1
+
 
 @dataclass(frozen=True)
 class Item:
@@ -103,8 +107,9 @@ async def advance(
 async def close(
     conn: aiosqlite.Connection, subject: str, state: str, now: datetime, by: int | None = None
 ) -> bool:
-    """Acknowledged or handled: the climb stops, and unsent group-batch entries are dropped.
-    False when it was not open."""
+    """Acknowledged or handled: the climb stops, and unsent group-batch entries are dropped —
+    but an acknowledged item's own alert (``ALERT_STEP``) still reaches the group: someone
+    is on it, and the leadership is still told. False when it was not open."""
     cur = await conn.execute(
         """UPDATE escalations SET state = ?, closed_at = ?, closed_by = ?
            WHERE subject = ? AND state = 'open'""",
@@ -112,8 +117,9 @@ async def close(
     )
     if cur.rowcount == 0:
         return False
+    keep = f" AND step != {ALERT_STEP}" if state == "acked" else ""
     await conn.execute(
-        "DELETE FROM escalation_queue WHERE subject = ? AND sent_at IS NULL", (subject,)
+        f"DELETE FROM escalation_queue WHERE subject = ? AND sent_at IS NULL{keep}", (subject,)
     )
     return True
 
@@ -142,15 +148,16 @@ async def enqueue_group(
     return cur.rowcount > 0
 
 
-async def waiting(conn: aiosqlite.Connection, limit: int) -> list[tuple[int, Item]]:
-    """Queued group entries not yet sent, oldest first, with their items: (queue id, item)."""
+async def waiting(conn: aiosqlite.Connection, limit: int) -> list[tuple[int, int, Item]]:
+    """Queued group entries not yet sent, oldest first, with their items: (queue id, step,
+    item)."""
     rows = await conn.execute_fetchall(
-        """SELECT q.id AS queue_id, e.* FROM escalation_queue q
+        """SELECT q.id AS queue_id, q.step AS queue_step, e.* FROM escalation_queue q
            JOIN escalations e ON e.subject = q.subject
            WHERE q.sent_at IS NULL ORDER BY q.id LIMIT ?""",
         (limit,),
     )
-    return [(r["queue_id"], _item(r)) for r in rows]
+    return [(r["queue_id"], r["queue_step"], _item(r)) for r in rows]
 
 
 async def mark_sent(conn: aiosqlite.Connection, queue_ids: list[int], now: datetime) -> None:

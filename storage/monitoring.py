@@ -6,12 +6,13 @@ transaction as the timers and the outbox rows they cause."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import aiosqlite
 
-from storage.db import Database, fetch_all, fetch_one
+from storage.db import Database, fetch_all, fetch_one, marks, value_rows
 from storage.outbox import iso
 
 Conn = aiosqlite.Connection | Database
@@ -103,6 +104,14 @@ async def get(conn: Conn, monitoring_id: int) -> Monitoring | None:
     return _monitoring(row) if row else None
 
 
+async def get_many(conn: Conn, monitoring_ids: Sequence[int]) -> dict[int, Monitoring]:
+    """The monitorings of ``monitoring_ids`` (those that exist), by id: one query."""
+    rows = await fetch_all(
+        conn, f"{_SELECT} WHERE m.id IN ({marks(len(monitoring_ids))})", tuple(monitoring_ids)
+    )
+    return {row["id"]: _monitoring(row) for row in rows}
+
+
 async def of_report(conn: Conn, report_id: int) -> list[Monitoring]:
     rows = await fetch_all(conn, f"{_SELECT} WHERE m.report_id = ? ORDER BY m.person_idx",
                               (report_id,))  # fmt: skip
@@ -124,10 +133,9 @@ async def active_for_chat(conn: Conn, chat_id: int) -> list[Monitoring]:
 async def active_in_grids(conn: Conn, grids: tuple[str, ...], limit: int = 50) -> list[Monitoring]:
     if not grids:
         return []
-    marks = ", ".join("?" * len(grids))
     rows = await fetch_all(
         conn,
-        f"""{_SELECT} WHERE m.grid_id IN ({marks}) AND m.state = 'active'
+        f"""{_SELECT} WHERE m.grid_id IN ({marks(len(grids))}) AND m.state = 'active'
             ORDER BY m.missed_in_row DESC, m.end_date, m.id LIMIT ?""",
         (*grids, limit),
     )
@@ -213,10 +221,9 @@ async def cancel_timers(
     """Cancel the monitoring's pending timers (of ``kinds``; none given: every one, including
     the per-slot reminders, whose subjects are ``checkin:<id>:<slot>``)."""
     if kinds:
-        marks = ", ".join("?" * len(kinds))
         await conn.execute(
             f"""UPDATE timers SET state = 'cancelled' WHERE subject = ? AND state = 'pending'
-                AND kind IN ({marks})""",
+                AND kind IN ({marks(len(kinds))})""",
             (f"monitoring:{monitoring_id}", *kinds),
         )
         return
@@ -230,16 +237,32 @@ async def cancel_timers(
 # --- check-ins --------------------------------------------------------------------------
 
 
-async def open_slot(
-    conn: aiosqlite.Connection, monitoring_id: int, slot_at: datetime, now: datetime
-) -> bool:
-    """Record that the slot's prompt goes out; False when it was prompted already."""
-    async with conn.execute(
-        """INSERT INTO checkins (monitoring_id, slot_at, prompted_at) VALUES (?, ?, ?)
-           ON CONFLICT(monitoring_id, slot_at) DO NOTHING RETURNING id""",
-        (monitoring_id, iso(slot_at), iso(now)),
-    ) as cur:
-        return await cur.fetchone() is not None
+async def open_slots(
+    conn: aiosqlite.Connection, slots: Sequence[tuple[int, datetime]], now: datetime
+) -> set[int]:
+    """Record that the prompts of (monitoring id, slot) go out, one slot per monitoring, in
+    one statement; returns the monitoring ids whose slot was not prompted already."""
+    if not slots:
+        return set()
+    rows = await fetch_all(
+        conn,
+        f"""INSERT INTO checkins (monitoring_id, slot_at, prompted_at)
+            VALUES {value_rows(len(slots), 3)}
+            ON CONFLICT(monitoring_id, slot_at) DO NOTHING RETURNING monitoring_id""",
+        tuple(value for mid, slot in slots for value in (mid, iso(slot), iso(now))),
+    )
+    return {row["monitoring_id"] for row in rows}
+
+
+async def first_slots(conn: Conn, monitoring_ids: Sequence[int]) -> dict[int, datetime]:
+    """The earliest prompted slot of each monitoring (those with one), by id."""
+    rows = await fetch_all(
+        conn,
+        f"""SELECT monitoring_id, MIN(slot_at) AS first FROM checkins
+            WHERE monitoring_id IN ({marks(len(monitoring_ids))}) GROUP BY monitoring_id""",
+        tuple(monitoring_ids),
+    )
+    return {row["monitoring_id"]: datetime.fromisoformat(row["first"]) for row in rows}
 
 
 async def checkin(conn: Conn, monitoring_id: int, slot_at: datetime) -> Checkin | None:
@@ -297,16 +320,16 @@ async def grid_counts(
     counts = {g: {"active": 0, "answered": 0, "missed": 0, "prompted": 0} for g in grids}
     if not grids:
         return counts
-    marks = ", ".join("?" * len(grids))
+    grid_marks = marks(len(grids))
     for row in await fetch_all(conn, f"""SELECT grid_id, COUNT(*) AS n FROM monitoring
-                                    WHERE state = 'active' AND grid_id IN ({marks})
+                                    WHERE state = 'active' AND grid_id IN ({grid_marks})
                                     GROUP BY grid_id""", grids):  # fmt: skip
         counts[row["grid_id"]]["active"] = row["n"]
     for row in await fetch_all(
         conn,
         f"""SELECT m.grid_id, c.state, COUNT(*) AS n FROM checkins c
             JOIN monitoring m ON m.id = c.monitoring_id
-            WHERE m.grid_id IN ({marks}) AND c.slot_at >= ? AND c.slot_at < ?
+            WHERE m.grid_id IN ({grid_marks}) AND c.slot_at >= ? AND c.slot_at < ?
             GROUP BY m.grid_id, c.state""",
         (*grids, iso(since), iso(until)),
     ):
@@ -326,7 +349,8 @@ async def samples(conn: Conn, monitoring_id: int) -> dict[date, aiosqlite.Row]:
 async def record_sample(
     conn: aiosqlite.Connection, monitoring_id: int, test_date: date, by: int, now: datetime
 ) -> bool:
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         """INSERT INTO test_samples (monitoring_id, test_date, sampled_at, sampled_by)
            VALUES (?, ?, ?, ?)
            ON CONFLICT(monitoring_id, test_date) DO UPDATE SET
@@ -334,8 +358,8 @@ async def record_sample(
            WHERE test_samples.sampled_at IS NULL
            RETURNING id""",
         (monitoring_id, test_date.isoformat(), iso(now), by),
-    ) as cur:
-        return await cur.fetchone() is not None
+    )
+    return row is not None
 
 
 async def record_result(

@@ -9,7 +9,7 @@ worker's ``concurrency``, each at most once (``requeue_stale_sending`` at start)
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import aiosqlite
 
 from bot.render import split_message
-from storage.db import Database
+from storage.db import Database, marks, value_rows
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
@@ -80,8 +80,13 @@ def _parts(text: str, photo: bytes | None) -> list[tuple[str, bytes | None]]:
     return parts
 
 
-async def enqueue(
-    conn: aiosqlite.Connection,
+_COLUMNS = """dedup_key, chat_id, kind, text, reply_markup, photo, priority, state, not_before,
+               created_at, subject"""
+_WIDTH = 11  # values per row, in _COLUMNS' order
+_MAX_ROWS = 32766 // _WIDTH  # SQLite's limit on the values of one statement
+
+
+def _rows(
     *,
     chat_id: int,
     text: str,
@@ -91,44 +96,63 @@ async def enqueue(
     dedup_key: str | None = None,
     subject: str | None = None,
     photo: bytes | None = None,
-) -> int | None:
-    """Add a message to the outbox inside the caller's ``db.write()`` transaction.
+) -> list[tuple[Any, ...]]:
+    """One message's outbox rows (see ``enqueue``), in ``_COLUMNS``' order."""
+    if not 0 <= priority <= 9:
+        raise ValueError(f"priority must be 0..9, got {priority}")
+    parts = _parts(text, photo)
+    markup = json.dumps(reply_markup, ensure_ascii=False) if reply_markup else None
+    stamp = iso(now)
+    return [
+        (
+            dedup_key if dedup_key is None or len(parts) == 1 else f"{dedup_key}#{index}",
+            chat_id,
+            "photo" if part_photo is not None else "text",
+            part,
+            markup if index == len(parts) else None,
+            part_photo,
+            priority,
+            "pending",
+            stamp,
+            stamp,
+            subject,
+        )
+        for index, (part, part_photo) in enumerate(parts, start=1)
+    ]
+
+
+def _insert(rows: int) -> str:
+    return f"""INSERT INTO outbox ({_COLUMNS}) VALUES {value_rows(rows, _WIDTH)}
+               ON CONFLICT(dedup_key) DO NOTHING"""
+
+
+async def enqueue(conn: aiosqlite.Connection, **message: Any) -> int | None:
+    """Add a message to the outbox inside the caller's ``db.write()`` transaction: ``chat_id``,
+    ``text``, ``now``; optionally ``priority``, ``reply_markup`` (a dict), ``dedup_key``,
+    ``subject``, ``photo`` (bytes; the text is its caption).
 
     Text over Telegram's limit becomes several rows (dedup keys ``key#1``, ``key#2``...); only
     the last carries the keyboard, so the buttons sit under the whole message. Returns the id
     of the first row, or None if ``dedup_key`` was already enqueued (idempotent replay).
     After the transaction commits, call ``OutboxWorker.wake()``.
     """
-    if not 0 <= priority <= 9:
-        raise ValueError(f"priority must be 0..9, got {priority}")
-    parts = _parts(text, photo)
-    markup = json.dumps(reply_markup, ensure_ascii=False) if reply_markup else None
-    stamp = iso(now)
-    first: int | None = None
-    for index, (part, part_photo) in enumerate(parts, start=1):
-        key = dedup_key if dedup_key is None or len(parts) == 1 else f"{dedup_key}#{index}"
-        inserted = await conn.execute_fetchall(  # one trip to the SQLite thread
-            """INSERT INTO outbox (dedup_key, chat_id, kind, text, reply_markup, photo,
-                                   priority, state, not_before, created_at, subject)
-               VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
-               ON CONFLICT(dedup_key) DO NOTHING
-               RETURNING id""",
-            (
-                key,
-                chat_id,
-                "photo" if part_photo is not None else "text",
-                part,
-                markup if index == len(parts) else None,
-                part_photo,
-                priority,
-                stamp,
-                stamp,
-                subject,
-            ),
-        )
-        if index == 1:
-            first = next(iter(inserted))["id"] if inserted else None
-    return first
+    rows = _rows(**message)
+    inserted = await conn.execute_fetchall(  # one trip to the SQLite thread
+        _insert(len(rows)) + " RETURNING id", [value for row in rows for value in row]
+    )
+    return min((r["id"] for r in inserted), default=None)
+
+
+async def enqueue_many(
+    conn: aiosqlite.Connection, messages: Sequence[Mapping[str, Any]], now: datetime
+) -> None:
+    """``enqueue`` of many messages (each the keyword arguments of ``enqueue`` but ``now``) in
+    a few statements: a wave of check-in prompts is a handful of trips to SQLite's thread,
+    not one per message."""
+    rows = [row for message in messages for row in _rows(now=now, **message)]
+    for first in range(0, len(rows), _MAX_ROWS):
+        chunk = rows[first : first + _MAX_ROWS]
+        await conn.execute_fetchall(_insert(len(chunk)), [v for row in chunk for v in row])
 
 
 async def claim(db: Database, now: datetime, limit: int) -> list[OutboxRow]:
@@ -174,7 +198,7 @@ async def mark_sent_many(
         await db.write_one(
             f"""UPDATE outbox SET state = 'sent', attempts = attempts + 1, error = NULL,
                     message_id = CASE id {whens} END, sent_at = CASE id {whens} END
-                WHERE id IN ({",".join("?" * len(ids))})""",
+                WHERE id IN ({marks(len(ids))})""",
             [v for id, message_id, _ in delivered for v in (id, message_id)]
             + [v for id, _, at in delivered for v in (id, iso(at))]
             + ids,
@@ -189,7 +213,7 @@ async def mark_sent_many(
         )
         await conn.execute(
             f"""DELETE FROM unreachable WHERE chat_id IN
-                (SELECT chat_id FROM outbox WHERE id IN ({",".join("?" * len(ids))}))""",
+                (SELECT chat_id FROM outbox WHERE id IN ({marks(len(ids))}))""",
             ids,
         )
 
@@ -217,12 +241,11 @@ async def release(db: Database, ids: Sequence[int]) -> None:
     """Return claimed but unsent rows to pending as they were (worker stopping or paused)."""
     if not ids:
         return
-    marks = ",".join("?" * len(ids))
-    async with db.write() as conn:
-        await conn.execute(
-            f"UPDATE outbox SET state = 'pending' WHERE state = 'sending' AND id IN ({marks})",
-            tuple(ids),
-        )
+    await db.write_one(
+        f"""UPDATE outbox SET state = 'pending'
+            WHERE state = 'sending' AND id IN ({marks(len(ids))})""",
+        tuple(ids),
+    )
 
 
 async def retarget(db: Database, id: int, new_chat_id: int) -> None:
@@ -292,7 +315,7 @@ async def unreachable_among(db: Database, chat_ids: Sequence[int]) -> set[int]:
     if not chats:
         return set()
     rows = await db.fetchall(
-        f"SELECT chat_id FROM unreachable WHERE chat_id IN ({','.join('?' * len(chats))})",
+        f"SELECT chat_id FROM unreachable WHERE chat_id IN ({marks(len(chats))})",
         tuple(chats),
     )
     return {r[0] for r in rows}

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, marks, value_rows
 from storage.outbox import iso
 
 
@@ -39,6 +39,17 @@ def _timer(row: aiosqlite.Row) -> Timer:
     )
 
 
+@dataclass(frozen=True)
+class NewTimer:
+    """A timer to schedule (``schedule_many``)."""
+
+    kind: str
+    subject: str
+    due_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+    dedup_key: str | None = None  # the same key scheduled twice makes one row
+
+
 async def schedule(
     conn: aiosqlite.Connection,
     *,
@@ -50,20 +61,29 @@ async def schedule(
     dedup_key: str | None = None,
 ) -> int | None:
     """Add a timer; returns its id, or None when ``dedup_key`` was already scheduled."""
-    rows = await conn.execute_fetchall(  # one trip to the SQLite thread
-        """INSERT INTO timers (kind, subject, due_at, payload, dedup_key, created_at)
-           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dedup_key) DO NOTHING RETURNING id""",
-        (
-            kind,
-            subject,
-            iso(due_at),
-            json.dumps(payload or {}, ensure_ascii=False),
-            dedup_key,
-            iso(now),
-        ),
+    ids = await schedule_many(
+        conn, [NewTimer(kind, subject, due_at, payload or {}, dedup_key)], now
     )
-    row = next(iter(rows), None)
-    return row["id"] if row else None
+    return ids[0] if ids else None
+
+
+async def schedule_many(
+    conn: aiosqlite.Connection, new: Sequence[NewTimer], now: datetime
+) -> list[int]:
+    """Add timers in one statement (one trip to the SQLite thread); returns the ids of those
+    added (a ``dedup_key`` already scheduled adds nothing)."""
+    if not new:
+        return []
+    stamp = iso(now)
+    rows = await conn.execute_fetchall(
+        f"""INSERT INTO timers (kind, subject, due_at, payload, dedup_key, created_at)
+            VALUES {value_rows(len(new), 6)}
+            ON CONFLICT(dedup_key) DO NOTHING RETURNING id""",
+        [value for t in new for value in (t.kind, t.subject, iso(t.due_at),
+                                          json.dumps(t.payload, ensure_ascii=False),
+                                          t.dedup_key, stamp)],
+    )  # fmt: skip
+    return [row["id"] for row in rows]
 
 
 async def cancel(
@@ -74,7 +94,7 @@ async def cancel(
     params: list[Any] = [subject]
     kinds = list(kinds or [])
     if kinds:
-        sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+        sql += f" AND kind IN ({marks(len(kinds))})"
         params += kinds
     cur = await conn.execute(sql, params)
     return cur.rowcount
@@ -91,12 +111,21 @@ async def due(db: Database, now: datetime, limit: int) -> list[Timer]:
 
 async def finish(conn: aiosqlite.Connection, timer_id: int, now: datetime, late: bool) -> bool:
     """Mark fired; False when it was no longer pending (cancelled or fired meanwhile)."""
-    cur = await conn.execute(
-        """UPDATE timers SET state = 'done', fired_at = ?, late = ?
-           WHERE id = ? AND state = 'pending'""",
-        (iso(now), int(late), timer_id),
+    return bool(await finish_many(conn, [timer_id], now, {timer_id} if late else set()))
+
+
+async def finish_many(
+    conn: aiosqlite.Connection, timer_ids: Sequence[int], now: datetime, late: set[int]
+) -> set[int]:
+    """Mark fired (``late``: those fired well after due) in one statement; returns the ids
+    that were still pending (the others were cancelled or fired meanwhile)."""
+    # "+state": look the rows up by id, not through the index of every pending timer
+    rows = await conn.execute_fetchall(
+        f"""UPDATE timers SET state = 'done', fired_at = ?, late = id IN ({marks(len(late))})
+            WHERE id IN ({marks(len(timer_ids))}) AND +state = 'pending' RETURNING id""",
+        (iso(now), *late, *timer_ids),
     )
-    return cur.rowcount > 0
+    return {row["id"] for row in rows}
 
 
 async def pending(db: Database, subject: str) -> list[Timer]:

@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 
 from bot.clock import ManualClock
 from bot.timers import fire_due
+from storage import monitoring as store
 from storage import timers
 from tests.conftest import SHANGHAI
 from tests.harness import Harness
+from tests.test_arrival_companions import LI_ID, WANG_ID
 from tests.test_arrival_flow import LEADERS, RESIDENT, WORKER_XF01, answer_to_summary, submit
 
 REF = "XF-20201026-0001"
@@ -114,6 +116,57 @@ async def test_prompts_at_local_times_across_days_with_day_counter(harness: Harn
     assert [r["state"] for r in rows] == ["answered"] * 3 + ["prompted"]
 
 
+async def test_a_family_is_prompted_together(harness: Harness, monkeypatch) -> None:
+    """A report's people share their slots: one run of the wave (one statement opens the
+    three slots), each person with their own prompt, buttons and follow-up timers."""
+    h = harness
+    family = [("李四", LI_ID, None), ("王五", WANG_ID, None)]
+    await answer_to_summary(h, code="yellow", companions=family)
+    await submit(h)
+    await h.drain_outbox()
+    opened: list[int] = []
+    open_slots = store.open_slots
+
+    async def counting(conn, slots, now):
+        opened.append(len(slots))
+        return await open_slots(conn, slots, now)
+
+    monkeypatch.setattr(store, "open_slots", counting)
+    await at(h, 26, 20)
+    assert opened == [3]
+    assert all(name in p for p, name in zip(prompts(h), ("张三", "李四", "王五"), strict=True))
+    assert all("09:00、20:00" in p and "第2/7天" in p for p in prompts(h))  # each one's first
+    markups = [
+        c.params["reply_markup"] for c in h.request.calls if c.params.get("text") in prompts(h)
+    ]
+    slots = [row[0]["callback_data"] for m in markups for row in m["inline_keyboard"][:1]]
+    assert [data.split(":")[2] for data in slots] == ["1", "2", "3"]  # the monitoring ids
+    assert (await pending(h, "checkin.missed"), await pending(h, "checkin.prompt")) == (3, 3)
+    await at(h, 27, 9)
+    assert opened == [3, 3]
+    assert len(prompts(h)) == 6
+    assert not any("09:00、20:00" in p for p in prompts(h)[3:])
+
+
+async def test_second_misses_falling_due_together_are_one_group_message(
+    harness: Harness,
+) -> None:
+    """A family of three misses twice: the worker hears of each, the leadership group gets
+    one message (its 20 a minute are for the whole town)."""
+    h = harness
+    family = [("李四", LI_ID, None), ("王五", WANG_ID, None)]
+    await answer_to_summary(h, code="yellow", companions=family)
+    await submit(h)
+    await h.drain_outbox()
+    group_before = len(h.texts(LEADERS))  # the daily reports come too
+    for day, hour in ((26, 20), (26, 21), (26, 22), (27, 9), (27, 10), (27, 11), (27, 12)):
+        await at(h, day, hour)
+    assert sum("连续2次" in t for t in h.texts(WORKER_XF01)) == 3
+    (batch,) = [t for t in h.texts(LEADERS)[group_before:] if "脱离管控" in t]
+    assert batch.count("可能脱离管控") == 3 and "3 项" in batch
+    assert all(name in batch for name in ("张*", "李*", "王*"))
+
+
 async def test_normal_answer_is_recorded_and_no_reminder_follows(harness: Harness) -> None:
     h = harness
     await monitored(h)
@@ -201,9 +254,13 @@ async def test_missed_reminds_then_worker_then_leadership_on_the_second(harness:
     await at(h, 27, 10)
     await at(h, 27, 11)
     assert "连续2次" in h.texts(WORKER_XF01)[-1]
+    assert not any("脱离管控" in t for t in h.texts(LEADERS))  # the minute's batch: at 11:01
+    (ack,) = [data for label, data in h.buttons(WORKER_XF01) if label == "👌 收到"]
+    await h.press(WORKER_XF01, ack)  # the worker is on it: the group is told all the same
+    await at(h, 27, 11, 1)
     leaders = [t for t in h.texts(LEADERS) if "脱离管控" in t]
-    assert len(leaders) == 1 and "脱离管控" in leaders[0] and REF in leaders[0]
-    assert "张三" not in leaders[0]
+    assert len(leaders) == 1 and "已连续2次未完成健康打卡，可能脱离管控" in leaders[0]
+    assert REF in leaders[0] and "张*" in leaders[0] and "张三" not in leaders[0]
     row = await h.db.fetchone("SELECT missed_in_row FROM monitoring")
     assert row["missed_in_row"] == 2
     # a late answer to the missed 09:00 slot (the reminder's buttons) is recorded against it

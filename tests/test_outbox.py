@@ -174,6 +174,38 @@ async def test_long_text_split_in_order_with_keyboard_on_last_part(db, clock, bo
     assert markups == [None, None, keyboard]
 
 
+async def test_enqueue_many_writes_what_enqueue_would_in_few_statements(
+    db, clock, bot, monkeypatch
+):
+    """Many messages (more than one statement holds), a long one split in parts with the
+    keyboard on the last, and a replayed dedup key that adds nothing."""
+    monkeypatch.setattr(outbox, "_MAX_ROWS", 7)
+    keyboard = {"inline_keyboard": [[{"text": "OK", "callback_data": "v1:ci:1"}]]}
+    messages = [dict(chat_id=100 + i, text=f"m{i}", dedup_key=f"k{i}", priority=9)
+                for i in range(20)]  # fmt: skip
+    messages.append(dict(chat_id=7, text="x" * 3000 + "\n" + "y" * 3000, dedup_key="long",
+                         reply_markup=keyboard, subject="monitoring:1"))  # fmt: skip
+    async with db.write() as conn:
+        await outbox.enqueue_many(conn, messages, clock.now())
+        await outbox.enqueue_many(conn, messages[:3], clock.now())  # a replay
+    rows = await db.fetchall("SELECT * FROM outbox ORDER BY id")
+    assert [r["dedup_key"] for r in rows] == [f"k{i}" for i in range(20)] + ["long#1", "long#2"]
+    assert [r["chat_id"] for r in rows[:3]] == [100, 101, 102]
+    assert {r["priority"] for r in rows[:20]} == {9}
+    assert [r["reply_markup"] for r in rows[20:]] == [None, json.dumps(keyboard)]
+    assert rows[21]["subject"] == "monitoring:1"
+    assert await make_worker(db, bot, clock).drain() == 22
+    long1, long2, *short = bot.calls  # priority 5 before 9
+    assert long2.kwargs["reply_markup"] == keyboard and "reply_markup" not in long1.kwargs
+    assert [c.text for c in short] == [f"m{i}" for i in range(20)]
+
+
+async def test_enqueue_checks_the_priority(db, clock):
+    async with db.write() as conn:
+        with pytest.raises(ValueError):
+            await outbox.enqueue_many(conn, [dict(chat_id=1, text="a", priority=10)], clock.now())
+
+
 async def test_photo_is_sent_with_caption(db, clock, bot):
     await put(db, clock, 3, "<b>QR</b>", photo=b"\x89PNG fake")
     assert await make_worker(db, bot, clock).drain() == 1

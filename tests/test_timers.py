@@ -23,13 +23,28 @@ async def _broken(services, conn, timer, now, late) -> None:
     raise RuntimeError("boom")
 
 
-async def _schedule(h: Harness, kind: str, minutes: float, **extra) -> int | None:
+RUNS: list[list[str]] = []  # the texts of each call of the batch handler below
+
+
+@firing.handles_batch("test.many")
+async def _many(services, conn, fired, now) -> None:
+    RUNS.append([timer.payload["text"] for timer, _ in fired])
+    for timer, late in fired:
+        if timer.payload["text"] == "broken":
+            raise RuntimeError("boom")
+        text = f"{timer.payload['text']} late={late}"
+        await outbox.enqueue(conn, chat_id=CHAT, text=text, now=now)
+
+
+async def _schedule(
+    h: Harness, kind: str, minutes: float, subject: str = "test:1", **extra
+) -> int | None:
     now = h.clock.now()
     async with h.db.write() as conn:
         return await timers.schedule(
             conn,
             kind=kind,
-            subject="test:1",
+            subject=subject,
             now=now,
             due_at=now + timedelta(minutes=minutes),
             **extra,
@@ -135,3 +150,41 @@ async def test_a_wave_fires_in_one_transaction_per_batch(harness: Harness, monke
         "SELECT COUNT(*) FROM timers WHERE kind = 'test.say' AND state = 'pending'"
     )
     assert left[0] == 0
+
+
+async def test_batch_handler_fires_runs_of_its_kind_at_once(harness: Harness) -> None:
+    """Consecutive timers of a batch-handled kind go to their handler together, each with its
+    own late flag; a subject seen already in the run, or another kind, starts a new one."""
+    h = harness
+    RUNS.clear()
+    await _schedule(h, "test.many", -180, "test:1", payload={"text": "a"})  # the bot was down
+    await _schedule(h, "test.many", -1, "test:2", payload={"text": "b"})
+    await _schedule(h, "test.many", -1, "test:1", payload={"text": "c"})  # test:1 again
+    await _schedule(h, "test.say", -1, "test:3", payload={"text": "say"})
+    await _schedule(h, "test.many", -1, "test:4", payload={"text": "d"})
+    assert await firing.fire_due(h.services) == 5
+    assert RUNS == [["a", "b"], ["c"], ["d"]]
+    rows = await h.db.fetchall("SELECT text FROM outbox ORDER BY id")
+    assert [r["text"] for r in rows] == ["a late=True", "b late=False", "c late=False",
+                                         "say late=False", "d late=False"]  # fmt: skip
+    late = await h.db.fetchall("SELECT late FROM timers WHERE state = 'done' ORDER BY id")
+    assert [r["late"] for r in late] == [1, 0, 0, 0, 0]
+    assert await firing.fire_due(h.services) == 0
+
+
+async def test_a_failing_timer_in_a_run_fails_alone(harness: Harness) -> None:
+    """A run that fails is rolled back and fired again one timer at a time: the broken one
+    is rolled back alone (still pending, one attempt counted), the others fire once."""
+    h = harness
+    RUNS.clear()
+    for i, text in enumerate(("a", "broken", "c")):
+        await _schedule(h, "test.many", 0, f"test:{i}", payload={"text": text})
+    assert await firing.fire_due(h.services) == 2
+    assert RUNS == [["a", "broken", "c"], ["a"], ["broken"], ["c"]]
+    rows = await h.db.fetchall("SELECT text FROM outbox ORDER BY id")
+    assert [r["text"] for r in rows] == ["a late=False", "c late=False"]
+    rows = await h.db.fetchall(
+        "SELECT subject, state, attempts FROM timers WHERE kind = 'test.many' ORDER BY id"
+    )
+    assert [tuple(r) for r in rows] == [("test:0", "done", 0), ("test:1", "pending", 1),
+                                        ("test:2", "done", 0)]  # fmt: skip
