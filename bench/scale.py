@@ -332,7 +332,6 @@ async def run_worker(
         "alert_delay": (request.alert_at - alert_queued) if alert_queued and request.alert_at
         else float("nan"),
         "span": span,
-        "stamps": stamps,
     }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from telegram import Bot, BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from bot import digest
+from bot import api, digest
 from bot.clock import Clock
 from bot.config import Config
 from bot.domain.places import parse_place
@@ -53,6 +53,7 @@ def build_application(
 ) -> Application:
     """The bot, ready to ``initialize()``. ``request`` replaces the HTTP client (tests, bench);
     the outbox worker then runs only when ``start_outbox`` (tests drain it by hand)."""
+    api.allow_raw_calls()
     regions = RegionList(config.regions.file)
     regions.load()
     parse_place(config.town.region or "重庆市")  # loads cpca's divisions table now, not mid-report

@@ -22,8 +22,8 @@ from typing import Any
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
-from telegram.warnings import PTBUserWarning
 
+from bot import api
 from bot.clock import Clock
 from storage import outbox
 from storage.db import Database
@@ -48,27 +48,19 @@ def plain_text(markup: str) -> str:
 
 
 async def send_row(bot: Bot, row: OutboxRow, *, plain: bool = False) -> int | None:
-    """Send one outbox row as it is stored; returns the new message's id.
-
-    A text row goes through ``do_api_request`` with its stored keyboard JSON as is: the typed
-    ``send_message`` would parse that JSON into PTB objects, serialise them back, and build a
-    ``Message`` from the answer — at wave rates that costs more than the send itself
-    (bench/scale.py). The request, its errors and their handling are PTB's either way."""
+    """Send one outbox row as it is stored (its keyboard JSON as is: ``bot.api``); returns the
+    new message's id."""
     text = plain_text(row.text) if plain else row.text
-    parse_mode = None if plain else ParseMode.HTML
-    markup = {"reply_markup": row.reply_markup} if row.reply_markup else None
     if row.kind == "photo":
+        markup = {"reply_markup": row.reply_markup} if row.reply_markup else None
         message = await bot.send_photo(
-            row.chat_id, photo=row.photo, caption=text or None, parse_mode=parse_mode,
-            api_kwargs=markup,
+            row.chat_id, photo=row.photo, caption=text or None,
+            parse_mode=None if plain else ParseMode.HTML, api_kwargs=markup,
         )  # fmt: skip
         return message.message_id
-    params: dict[str, Any] = {"chat_id": row.chat_id, "text": text, **(markup or {})}
-    params["link_preview_options"] = _NO_PREVIEW
-    if parse_mode is not None:
-        params["parse_mode"] = parse_mode
-    result = await bot.do_api_request("sendMessage", api_kwargs=params)
-    return result.get("message_id") if isinstance(result, dict) else None
+    return await api.send_text(bot, row.chat_id, text, html=not plain,
+                               reply_markup=row.reply_markup,
+                               link_preview_options=_NO_PREVIEW)  # fmt: skip
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -122,12 +114,6 @@ class OutboxWorker:
             raise ValueError(
                 "rate_per_second, group_per_minute, max_attempts and concurrency must be > 0"
             )
-        # send_row uses do_api_request deliberately; PTB's advice to use send_message instead
-        # would be logged once per process. Idempotent, and here rather than at import so it
-        # also holds under test runners that reset warning filters per test.
-        warnings.filterwarnings(
-            "ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning
-        )
         self.db = db
         self.bot = bot
         self.clock = clock

@@ -29,6 +29,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import api
 from bot.domain import arrival as flow
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_phone
@@ -202,7 +203,7 @@ class ArrivalFlow:
             question=self.question_text(draft.locale, step, draft.data),
             answer=label,
         )
-        await message.edit_text(text, parse_mode=ParseMode.HTML)
+        await api.edit_text(self.s.bot, message.chat_id, message.message_id, text)
 
     async def _stale_callback(self, update: Update, token: str, step: str, value: str) -> None:
         """A button of a finished draft: a double-tapped submit says which report it made."""

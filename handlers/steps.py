@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram import Message, ReplyKeyboardRemove, Update
-from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
+from bot import api
 from bot.domain.invalid import Invalid
 from bot.services import Services
 from handlers.common import callback, callback_pattern, chunk, keyboard, parse_callback, user_locale
@@ -47,7 +47,7 @@ async def send_question(
     if draft is None:
         return
     text, markup = question(draft)
-    await services.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await api.send_text(services.bot, chat_id, text, reply_markup=markup)
 
 
 def reason_text(services: Services, locale: str, invalid: Invalid) -> str:
@@ -60,7 +60,7 @@ def reason_text(services: Services, locale: str, invalid: Invalid) -> str:
 async def re_ask(services: Services, chat_id: int, draft: Draft, reason: str, ask: Ask) -> None:
     """Bad input: the specific reason, then (the flow's ``ask``) the same question again;
     nothing is saved."""
-    await services.bot.send_message(chat_id, reason, parse_mode=ParseMode.HTML)
+    await api.send_text(services.bot, chat_id, reason)
     await ask(chat_id, draft)
 
 
