@@ -505,6 +505,15 @@ class StaffAdmin:
                 )
         if done:
             self.s.wake_outbox()
+            await self._drop_menu(row["user_id"])
         await update.effective_chat.send_message(
             self.s.text(locale, "invite", "revoked", person=person)
         )
+
+    async def _drop_menu(self, user_id: int) -> None:
+        """Someone left with no staff role: their chat's staff command menu goes too, back to
+        the residents' default (best effort: the commands are refused anyway)."""
+        grids, villages = await staff.scopes_of(self.s.db, user_id)
+        if not grids and not villages:
+            with contextlib.suppress(TelegramError):
+                await self.s.bot.delete_my_commands(scope=BotCommandScopeChat(user_id))

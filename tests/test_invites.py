@@ -134,6 +134,8 @@ async def test_revoked_worker_loses_access_at_once(harness: Harness) -> None:
     await h.choose(ADMIN, "撤销 王五")
     await h.choose(ADMIN, "确定撤销")
     assert "已撤销" in h.texts(ADMIN)[-1]
+    (dropped,) = [c for c in h.request.calls if c.method == "deleteMyCommands"]
+    assert dropped.params["scope"] == {"type": "chat", "chat_id": NEWCOMER}
     await h.text(NEWCOMER, "/tasks")
     assert REFUSED in h.texts(NEWCOMER)[-1]
     assert "staff.revoke" in await audit_actions(h, ADMIN)
