@@ -231,6 +231,7 @@ class VisitFlow(StepConversation):
                 "prefilled_village": True,
                 "prefilled_grid": True,
                 "address": row["address"],
+                "prefilled_address": True,
                 "visit_id": row["id"],
             },
         )

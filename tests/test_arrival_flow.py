@@ -33,11 +33,11 @@ async def answer_to_summary(h: Harness, user: int = RESIDENT, lang: str = "zh-ha
                             id_number: str = ID_NUMBER, country: str | None = None,
                             code: str = "green", symptoms: Sequence[str] = (),
                             village: str | None = "先锋社区", grid: str | None = "第1网格",
-                            start: str = "/arrive",
+                            address: str | None = "先锋街12号2单元301", start: str = "/arrive",
                             companions: Sequence[tuple[str, str, str | None]] = (),
                             ) -> None:  # fmt: skip
-    """Answer every question up to the summary card. ``village``/``grid`` None: not asked
-    (a deep link prefilled them); ``country``: arriving from abroad."""
+    """Answer every question up to the summary card. ``village``/``grid``/``address`` None: not
+    asked (a deep link or a door visit prefilled them); ``country``: arriving from abroad."""
     en = lang == "en"
     await h.text(user, start, lang)
     await h.choose(user, "Myself" if en else "本人", lang)
@@ -59,7 +59,8 @@ async def answer_to_summary(h: Harness, user: int = RESIDENT, lang: str = "zh-ha
         await h.choose(user, village, lang)
     if grid is not None:
         await h.choose(user, grid, lang)
-    await h.text(user, "先锋街12号2单元301", lang)
+    if address is not None:
+        await h.text(user, address, lang)
     await press_value(h, user, "sanfan", lang)
     await press_value(h, user, code, lang)
     await press_value(h, user, "no", lang)  # no nucleic-acid test

@@ -80,11 +80,13 @@ async def test_an_arrival_found_at_the_door_is_registered_and_linked(harness: Ha
     await visit(h, arrivals="有，现场登记")
     visit_id = (await h.db.fetchone("SELECT id FROM visits"))["id"]
     await h.choose(WORKER_XF01, "现场登记")
-    # the arrival report, prefilled with the household's village and grid
-    await answer_to_summary(h, WORKER_XF01, village=None, grid=None)
+    # the arrival report, prefilled with the household's village, grid and address
+    await answer_to_summary(h, WORKER_XF01, village=None, grid=None, address=None)
+    assert "先锋街12号2单元301" in h.texts(WORKER_XF01)[-1]  # on the summary card
     await submit(h, WORKER_XF01)
     report = await h.db.fetchone("SELECT * FROM reports")
     assert report["grid_id"] == "XF01" and report["reporter_user_id"] == WORKER_XF01
+    assert report["address"] == "先锋街12号2单元301"
     link = await h.db.fetchone("SELECT * FROM visit_reports")
     assert (link["visit_id"], link["report_id"]) == (visit_id, report["id"])
     await h.text(WORKER_XF01, "/visits")

@@ -219,6 +219,7 @@ def _applies(key: str, data: Data) -> bool:
         "trip": lambda: data.get("transport") not in (None, "other"),
         "village": lambda: not data.get("prefilled_village"),
         "grid": lambda: not data.get("prefilled_grid"),
+        "address": lambda: not data.get("prefilled_address"),
         "test_date": lambda: data.get("test") == "yes",
         "test_result": lambda: data.get("test") == "yes",
         "test_photo": lambda: data.get("test") == "yes",
@@ -252,8 +253,8 @@ def start_edit(group: str, data: Data) -> tuple[str, Data]:
     """Reopen one group of answers from the summary card; returns (first step, new data)."""
     data = {**data, "editing": group}
     if group == "place":
-        data.pop("prefilled_village", None)
-        data.pop("prefilled_grid", None)
+        for flag in ("prefilled_village", "prefilled_grid", "prefilled_address"):
+            data.pop(flag, None)
     if group == "companions":
         data["people"] = []
     first = next(key for key in ORDER if STEPS[key].group == group)
