@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import (
@@ -299,18 +299,7 @@ class StaffAdmin:
 
     async def _revoke_invite(self, update: Update, actor: Actor, locale: str, token: str) -> None:
         invite = await staff.get_invite(self.s.db, token)
-        village = None
-        if invite is not None:
-            village = (
-                invite["scope"]
-                if invite["role"] == ROLE_VILLAGE_ADMIN
-                else self.access.village_of(invite["scope"])
-            )
-        if invite is None or not (
-            actor.is_admin
-            or invite["created_by"] == actor.user_id
-            or roles.can_manage_staff(actor, village)
-        ):
+        if invite is None or not self._may_revoke_invite(actor, invite):
             await self.access.refuse(update, actor, "invite.revoke", f"invite:{token[:8]}")
             return
         await update.callback_query.answer()
@@ -326,9 +315,26 @@ class StaffAdmin:
     # -- /staff ----------------------------------------------------------------------------
 
     def _village_of_row(self, row: Any) -> str | None:
+        """The village of a staff row or an invite (a village admin's scope is one)."""
         if row["role"] == ROLE_VILLAGE_ADMIN:
             return row["scope"]
         return self.access.village_of(row["scope"])
+
+    async def _open_invites(self, actor: Actor) -> list[dict[str, Any]]:
+        """The unused invites this actor may revoke (the same rule as the revoke button)."""
+        return [
+            dict(token=r["token"], role=r["role"], scope=scope_label(self.s, r["role"], r["scope"]),
+                 expires=datetime.fromisoformat(r["expires_at"]).astimezone(self.s.config.tz))
+            for r in await staff.open_invites(self.s.db, self.s.now(), limit=20)
+            if self._may_revoke_invite(actor, r)
+        ]  # fmt: skip
+
+    def _may_revoke_invite(self, actor: Actor, invite: Any) -> bool:
+        return (
+            actor.is_admin
+            or invite["created_by"] == actor.user_id
+            or roles.can_manage_staff(actor, self._village_of_row(invite))
+        )
 
     async def cmd_staff(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         actor = await self.access.actor(update.effective_user)
@@ -369,10 +375,16 @@ class StaffAdmin:
                     ),
                 )
             buttons.append(row)
+        invites = await self._open_invites(actor)
+        buttons += [
+            [(self.s.text(locale, "invite", "btn_revoke_open_invite", **i),
+              callback("inv", "x", i["token"]))]
+            for i in invites
+        ]  # fmt: skip
         async with self.s.db.write() as conn:
             await audit.record(conn, self.s.now(), actor.user_id, "view:staff")
         await update.effective_chat.send_message(
-            self.s.text(locale, "invite", "staff_list", people=people),
+            self.s.text(locale, "invite", "staff_list", people=people, invites=invites),
             parse_mode=ParseMode.HTML,
             reply_markup=keyboard(buttons) if buttons else None,
         )

@@ -153,6 +153,16 @@ async def use_invite(
     return invite
 
 
+async def open_invites(db: Database, now: datetime, limit: int = 50) -> list[aiosqlite.Row]:
+    """Invites that can still be used (not used, revoked nor expired), oldest first."""
+    return await db.fetchall(
+        """SELECT * FROM invites
+           WHERE used_by IS NULL AND revoked_at IS NULL AND expires_at > ?
+           ORDER BY created_at LIMIT ?""",
+        (now.isoformat(), limit),
+    )
+
+
 async def revoke_invite(conn: aiosqlite.Connection, token: str, now: datetime) -> bool:
     cur = await conn.execute(
         """UPDATE invites SET revoked_at = ?

@@ -113,6 +113,25 @@ async def test_a_revoked_invite_cannot_be_used(harness: Harness) -> None:
     assert "无效或已失效" in h.texts(NEWCOMER)[-1]
 
 
+async def test_staff_lists_unused_invites_with_a_revoke_button(harness: Harness) -> None:
+    """/staff shows the links not yet used, each revocable; a village admin sees only those
+    of their village; a used or revoked invite leaves the list."""
+    h = harness
+    payload = await make_link(h)  # XF02, by the admin
+    await make_link(h, VADMIN_XF, "XF01")
+    await h.text(VADMIN_SQ, "/staff")
+    assert "未使用的邀请" not in h.texts(VADMIN_SQ)[-1]  # neither is in 石桥村
+    await h.text(ADMIN, "/staff")
+    listing = h.texts(ADMIN)[-1]
+    assert "未使用的邀请</b>（2个）" in listing and "先锋社区第2网格" in listing
+    assert "前有效" in listing
+    await h.choose(ADMIN, "撤销邀请：网格员 先锋社区 先锋社区第1网格")
+    assert "邀请已撤销" in h.texts(ADMIN)[-1]
+    await bind(h, payload)
+    await h.text(ADMIN, "/staff")
+    assert "未使用的邀请" not in h.texts(ADMIN)[-1]
+
+
 async def test_village_admin_invites_workers_of_their_own_village_only(harness: Harness) -> None:
     h = harness
     payload = await make_link(h, VADMIN_XF, "XF01")
