@@ -39,6 +39,9 @@ def _timer(row: aiosqlite.Row) -> Timer:
     )
 
 
+_MAX_ROWS = 5000  # timers per INSERT: 6 values each, within SQLite's 32,766 per statement
+
+
 @dataclass(frozen=True)
 class NewTimer:
     """A timer to schedule (``schedule_many``)."""
@@ -70,20 +73,22 @@ async def schedule(
 async def schedule_many(
     conn: aiosqlite.Connection, new: Sequence[NewTimer], now: datetime
 ) -> list[int]:
-    """Add timers in one statement (one trip to the SQLite thread); returns the ids of those
-    added (a ``dedup_key`` already scheduled adds nothing)."""
-    if not new:
-        return []
+    """Add timers in one statement (one trip to the SQLite thread; a statement per 5,000 for
+    more); returns the ids of those added (a ``dedup_key`` already scheduled adds nothing)."""
     stamp = iso(now)
-    rows = await conn.execute_fetchall(
-        f"""INSERT INTO timers (kind, subject, due_at, payload, dedup_key, created_at)
-            VALUES {value_rows(len(new), 6)}
-            ON CONFLICT(dedup_key) DO NOTHING RETURNING id""",
-        [value for t in new for value in (t.kind, t.subject, iso(t.due_at),
-                                          json.dumps(t.payload, ensure_ascii=False),
-                                          t.dedup_key, stamp)],
-    )  # fmt: skip
-    return [row["id"] for row in rows]
+    ids: list[int] = []
+    for first in range(0, len(new), _MAX_ROWS):
+        chunk = new[first : first + _MAX_ROWS]
+        rows = await conn.execute_fetchall(
+            f"""INSERT INTO timers (kind, subject, due_at, payload, dedup_key, created_at)
+                VALUES {value_rows(len(chunk), 6)}
+                ON CONFLICT(dedup_key) DO NOTHING RETURNING id""",
+            [value for t in chunk for value in (t.kind, t.subject, iso(t.due_at),
+                                                json.dumps(t.payload, ensure_ascii=False),
+                                                t.dedup_key, stamp)],
+        )  # fmt: skip
+        ids += [row["id"] for row in rows]
+    return ids
 
 
 async def cancel(

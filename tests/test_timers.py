@@ -68,6 +68,17 @@ async def test_dedup_key_schedules_once(harness: Harness) -> None:
     assert len(await timers.pending(harness.db, "test:1")) == 1
 
 
+async def test_schedule_many_in_chunks_skips_known_keys(harness: Harness, monkeypatch) -> None:
+    monkeypatch.setattr(timers, "_MAX_ROWS", 3)
+    h, now = harness, harness.clock.now()
+    new = [timers.NewTimer("test.say", f"test:{i}", now, {"text": str(i)}, f"k{i % 6}")
+           for i in range(8)]  # fmt: skip
+    async with h.db.write() as conn:
+        ids = await timers.schedule_many(conn, new, now)
+    assert len(ids) == len(set(ids)) == 6  # k0 and k1 come twice
+    assert await firing.fire_due(h.services) == 6
+
+
 async def test_catch_up_after_restart_fires_once_marked_late(harness: Harness, tmp_path) -> None:
     h = harness
     await _schedule(h, "test.say", 10, payload={"text": "wake"})
