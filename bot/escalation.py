@@ -10,14 +10,16 @@ each step at its own delay after the item's deadline.
   also re-checks that the item is still waiting (a safety net behind the explicit stops).
 - Every message carries an acknowledge button (``v1:ack:<subject>``): ``acknowledge`` records
   who and when (the ``acks`` table, and the audit log) and stops the climb.
-- The leadership group is never sent one message per item: leadership steps wait in
-  ``escalation_queue`` and one ``ladder.flush`` timer per minute slot sends ONE message listing
-  every item queued in that minute — a wave of items falling due together is one message,
-  well within Telegram's 20 messages a minute per group.
+- No chat is sent one message per item: every step (and a missed check-in's own alert) waits
+  in ``escalation_queue`` for its chat, and one ``ladder.flush`` timer per minute slot sends
+  each chat ONE message — a wave of items falling due together is one list for the
+  leadership group (well within Telegram's 20 messages a minute per group) and one for each
+  worker, not dozens. An entry alone in its chat goes as its own full message.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,7 +32,7 @@ from bot.services import Services
 from bot.timers import handles
 from storage import audit, outbox, staff, timers
 from storage import escalation as store
-from storage.escalation import ALERT_STEP, Item
+from storage.escalation import ALERT_STEP, Item, Queued
 from storage.outbox import PRIORITY_ALERT
 from storage.timers import Timer
 
@@ -67,14 +69,15 @@ async def start(
     conn: aiosqlite.Connection, services: Services, *, subject: str, kind: str,
     grid_id: str | None, village_id: str, deadline: datetime, ref: str, now: datetime,
     parent: str | None = None, detail: dict[str, Any] | None = None, alerted: bool = False,
-    alert_group: bool = False,
+    alerts: Sequence[tuple[int, str]] = (), alert_group: bool = False,
 ) -> bool:  # fmt: skip
     """Open the item's climb in the caller's transaction. ``alerted``: the caller's own alert
     (with an acknowledge button) reached the assignee at ``deadline``, so the ladder's
-    assignee steps at 0 minutes are not repeated. ``alert_group``: the item goes to the
-    leadership group now too, in the minute's batched message (many alerts falling due
-    together are one message). False when the item was already climbing (a replay, or a new
-    version of a report still waiting: its clock is not reset)."""
+    assignee steps at 0 minutes are not repeated; ``alerts``, (chat, text) pairs, are that
+    alert, sent with the minute's other messages to each chat (``queue``);
+    ``alert_group``: the item goes to the leadership group now too, in the minute's batched
+    message. False when the item was already climbing (a replay, or a new version of a
+    report still waiting: its clock is not reset)."""
     gen = await store.open_item(conn, subject=subject, kind=kind, parent=parent, ref=ref,
                                 grid_id=grid_id, village_id=village_id, deadline_at=deadline,
                                 detail=detail or {}, now=now)  # fmt: skip
@@ -91,8 +94,10 @@ async def start(
             await store.advance(conn, subject, gen, first - 1, "assignee")
     if first < len(ladder):
         await _schedule_step(conn, subject, gen, first, ladder[first], deadline, now)
+    for chat, text in alerts:
+        await queue(conn, subject, gen, ALERT_STEP, now, chat, text)
     if alert_group:
-        await queue_for_group(conn, subject, gen, ALERT_STEP, now)
+        await queue(conn, subject, gen, ALERT_STEP, now)
     return True
 
 
@@ -220,11 +225,9 @@ async def _step(services: Services, conn: aiosqlite.Connection, timer: Timer, no
                          to=rung.to)  # fmt: skip
     for chat in await _chats(conn, services, item, rung.to):
         if chat == leadership:
-            await queue_for_group(conn, item.subject, item.gen, index, now)
-            continue
-        await outbox.enqueue(conn, chat_id=chat, text=text, now=now, priority=PRIORITY_ALERT,
-                             reply_markup=ack_markup(services, item.subject), subject=item.subject,
-                             dedup_key=f"esc:{item.subject}:g{gen}:s{index}:to:{chat}")  # fmt: skip
+            await queue(conn, item.subject, gen, index, now)
+        else:
+            await queue(conn, item.subject, gen, index, now, chat, text)
     reached = rung.to if rank(rung.to) >= rank(item.reached) else None
     await store.advance(conn, item.subject, gen, index, reached)
     if index + 1 < len(ladder):
@@ -232,18 +235,20 @@ async def _step(services: Services, conn: aiosqlite.Connection, timer: Timer, no
                              item.deadline_at, now)  # fmt: skip
 
 
-# --- the leadership group's batch ------------------------------------------------------------
+# --- one message per chat a minute --------------------------------------------------------------
 
 
 def minute_slot(now: datetime) -> int:
     return int(now.timestamp()) // 60
 
 
-async def queue_for_group(conn: aiosqlite.Connection, subject: str, gen: int, step: int,
-                          now: datetime) -> None:  # fmt: skip
-    """Wait for the minute's one batched group message (``ladder.flush`` at the end of the
-    current minute: one timer per slot, by its dedup key)."""
-    await store.enqueue_group(conn, subject, gen, step, now)
+async def queue(conn: aiosqlite.Connection, subject: str, gen: int, step: int, now: datetime,
+                chat_id: int = store.GROUP, text: str | None = None) -> None:  # fmt: skip
+    """Wait for the minute's flush (``ladder.flush`` at the end of the current minute: one
+    timer per slot, by its dedup key), which sends each chat ONE message: the leadership group
+    (``store.GROUP``) a list of its items; a staff chat ``text`` when it is the chat's only
+    entry, else a list too."""
+    await store.enqueue(conn, subject, gen, step, now, chat_id, text)
     slot = minute_slot(now)
     await timers.schedule(conn, kind=FLUSH, subject=FLUSH_SUBJECT, now=now,
                           due_at=datetime.fromtimestamp((slot + 1) * 60, UTC),
@@ -253,29 +258,45 @@ async def queue_for_group(conn: aiosqlite.Connection, subject: str, gen: int, st
 @handles(FLUSH)
 async def _flush(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
                  late: bool) -> None:  # fmt: skip
-    """ONE message to the leadership group listing every queued item still waiting, with
-    acknowledge buttons for the first ``BATCH_BUTTONS``."""
+    """ONE message per chat for every queued entry whose item is still waiting (an item's own
+    alert also when it was acknowledged meanwhile: the group is told all the same)."""
     queued = await store.waiting(conn, BATCH_LIMIT)
-    live: list[Item] = []
+    live: dict[int, dict[str, Queued]] = {}
     sent: list[int] = []
-    for queue_id, step, item in queued:
-        alert = step == ALERT_STEP and item.state == "acked"  # told the group all the same
+    for entry in queued:
+        item = entry.item
+        alert = entry.step == ALERT_STEP and item.state == "acked"
         if alert or (item.state == "open" and await _waiting(conn, item)):
-            live.append(item)
-            sent.append(queue_id)
+            live.setdefault(entry.chat_id, {}).setdefault(item.subject, entry)
+            sent.append(entry.id)
         elif item.state == "open":
-            await store.close(conn, item.subject, "handled", now)  # drops its queue entry
+            await store.close(conn, item.subject, "handled", now)  # drops its queue entries
         else:
-            sent.append(queue_id)
+            sent.append(entry.id)
     await store.mark_sent(conn, sent, now)
     if len(queued) == BATCH_LIMIT and await store.waiting_count(conn):
         await timers.schedule(conn, kind=FLUSH, subject=FLUSH_SUBJECT, now=now,
                               due_at=datetime.fromtimestamp((minute_slot(now) + 1) * 60, UTC),
                               payload={"slot": minute_slot(now)},
                               dedup_key=f"{FLUSH}:{minute_slot(now)}:more")  # fmt: skip
-    if not live:
-        return
+    for chat, entries in live.items():
+        await _send_batch(services, conn, chat, list(entries.values()), now, timer.id)
+
+
+async def _send_batch(services: Services, conn: aiosqlite.Connection, chat: int,
+                      entries: list[Queued], now: datetime, flush_id: int) -> None:  # fmt: skip
+    """A chat's one message of the minute: an entry alone as it is; several as a list with
+    acknowledge buttons for the first ``BATCH_BUTTONS``."""
     locale = services.config.bot.default_locale
+    chat_id = services.config.leadership.chat_id if chat == store.GROUP else chat
+    key = f"{FLUSH}:t{flush_id}:to:{chat_id}"
+    first, *rest = entries
+    if chat != store.GROUP and not rest and first.text:
+        await outbox.enqueue(conn, chat_id=chat_id, now=now, text=first.text,
+                             priority=PRIORITY_ALERT, subject=first.item.subject, dedup_key=key,
+                             reply_markup=ack_markup(services, first.item.subject))  # fmt: skip
+        return
+    live = [entry.item for entry in entries]
     items = [item_params(services, item, now) for item in live]
     buttons = [
         [button(services.text(locale, "escalation", "btn_ack_ref", ref=item.ref),
@@ -283,8 +304,9 @@ async def _flush(services: Services, conn: aiosqlite.Connection, timer: Timer, n
         for item in live[:BATCH_BUTTONS]
     ]  # fmt: skip
     more = max(len(items) - BATCH_LINES, 0)
-    text = services.text(locale, "escalation", "batch", items=items[:BATCH_LINES], more=more,
+    macro = "batch" if chat == store.GROUP else "staff_batch"
+    text = services.text(locale, "escalation", macro, items=items[:BATCH_LINES], more=more,
                          at=local(services, now))  # fmt: skip
-    await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now, text=text,
-                         priority=PRIORITY_ALERT, reply_markup=inline_markup(buttons),
-                         subject=FLUSH_SUBJECT, dedup_key=f"{FLUSH}:t{timer.id}:msg")  # fmt: skip
+    await outbox.enqueue(conn, chat_id=chat_id, now=now, text=text, priority=PRIORITY_ALERT,
+                         reply_markup=inline_markup(buttons), subject=FLUSH_SUBJECT,
+                         dedup_key=key)  # fmt: skip

@@ -409,19 +409,21 @@ async def on_escalate(services: Services, conn: aiosqlite.Connection, timer: Tim
     m, slot = found
     await store.mark_missed(conn, m.id, slot)
     missed = await store.refresh_missed_in_row(conn, m.id)
-    tz, stamp = services.config.tz, timer.payload["slot"]
+    tz = services.config.tz
     params = staff_params(services, m, dm.local_day(slot, tz))
-    key = f"ci.escalate:{m.id}:{stamp}"
-    ack = escalation.ack_markup(services, timer.subject)
-    await _to_grid(services, conn, m, "missed_staff", key, now, slot=slot.astimezone(tz),
-                   missed=missed, markup=ack, group_markup=ack, **params)  # fmt: skip
-    # This alert was the assignee's step: the ladder goes on from there. A second miss in a
-    # row (脱离管控?) reaches the leadership group now, in the minute's one batched message:
-    # at a wave's reminder time many fall due together.
+    text = services.text(_staff_locale(services), "checkin", "missed_staff",
+                         slot=slot.astimezone(tz), missed=missed, **params)  # fmt: skip
+    leadership = services.config.leadership.chat_id
+    chats = await grid_chats(services, conn, m.grid_id)
+    # This alert is the assignee's step: the ladder goes on from there. At a wave's reminder
+    # time many fall due together, so each chat gets it with the minute's others (one list,
+    # not dozens of messages); a second miss in a row (脱离管控?) reaches the leadership
+    # group too, in its minute's batch.
     await escalation.start(conn, services, subject=timer.subject, kind="checkin",
                            parent=m.subject, grid_id=m.grid_id, village_id=m.village_id,
                            deadline=now, ref=m.ref, now=now, alerted=True,
-                           alert_group=missed >= 2,
+                           alerts=[(chat, text) for chat in chats if chat != leadership],
+                           alert_group=missed >= 2 or leadership in chats,
                            detail={"name": params["name"], "slot": outbox.iso(slot),
                                    "missed": missed})  # fmt: skip
 

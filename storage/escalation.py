@@ -137,27 +137,42 @@ async def open_subjects(
     return [r["subject"] for r in rows]
 
 
-async def enqueue_group(
-    conn: aiosqlite.Connection, subject: str, gen: int, step: int, now: datetime
-) -> bool:
-    cur = await conn.execute(
-        """INSERT INTO escalation_queue (subject, gen, step, queued_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT(subject, gen, step) DO NOTHING""",
-        (subject, gen, step, iso(now)),
+GROUP = 0  # the queue's chat_id of the leadership group (whatever its id in the config)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An entry waiting for the minute's flush: an item's step (or own alert) for one chat."""
+
+    id: int
+    step: int
+    chat_id: int  # GROUP: the leadership group
+    text: str | None  # a staff chat's message, should it be the chat's only one
+    item: Item
+
+
+async def enqueue(
+    conn: aiosqlite.Connection, subject: str, gen: int, step: int, now: datetime,
+    chat_id: int = GROUP, text: str | None = None,
+) -> None:  # fmt: skip
+    await conn.execute(
+        """INSERT INTO escalation_queue (subject, gen, step, chat_id, text, queued_at)
+           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(subject, gen, step, chat_id) DO NOTHING""",
+        (subject, gen, step, chat_id, text, iso(now)),
     )
-    return cur.rowcount > 0
 
 
-async def waiting(conn: aiosqlite.Connection, limit: int) -> list[tuple[int, int, Item]]:
-    """Queued group entries not yet sent, oldest first, with their items: (queue id, step,
-    item)."""
+async def waiting(conn: aiosqlite.Connection, limit: int) -> list[Queued]:
+    """Queued entries not yet sent, oldest first, with their items."""
     rows = await conn.execute_fetchall(
-        """SELECT q.id AS queue_id, q.step AS queue_step, e.* FROM escalation_queue q
-           JOIN escalations e ON e.subject = q.subject
+        """SELECT q.id AS queue_id, q.step AS queue_step, q.chat_id AS queue_chat,
+                  q.text AS queue_text, e.*
+           FROM escalation_queue q JOIN escalations e ON e.subject = q.subject
            WHERE q.sent_at IS NULL ORDER BY q.id LIMIT ?""",
         (limit,),
     )
-    return [(r["queue_id"], r["queue_step"], _item(r)) for r in rows]
+    return [Queued(r["queue_id"], r["queue_step"], r["queue_chat"], r["queue_text"], _item(r))
+            for r in rows]  # fmt: skip
 
 
 async def mark_sent(conn: aiosqlite.Connection, queue_ids: list[int], now: datetime) -> None:

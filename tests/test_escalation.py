@@ -11,6 +11,9 @@ from bot import escalation
 from bot.clock import ManualClock
 from bot.config import Config, Escalation, EscalationStep
 from bot.timers import fire_due
+from storage import db as db_module
+from storage import escalation as store
+from storage.db import Database
 from tests.harness import Harness
 from tests.staff_helpers import (
     LEADER,
@@ -71,6 +74,7 @@ async def climb_to_village_admin(h: Harness) -> int:
     report_id = await arrival(h)
     await later(h, hours=12)
     await later(h, minutes=60)
+    await later(h, minutes=1)  # the minute's flush
     assert len(escalations_to(h, VADMIN_XF)) == 1
     return report_id
 
@@ -89,7 +93,10 @@ async def test_an_unverified_arrival_climbs_the_ladder_step_by_step(harness: Har
     await later(h, hours=11, minutes=59)
     assert not escalations_to(h, WORKER_XF01)
 
-    # step 1, at the deadline (22:00): the assignee, the grid's worker
+    # step 1, at the deadline (22:00): the assignee, the grid's worker, in the chat's one
+    # message of the minute (22:01)
+    await later(h, minutes=1)
+    assert not escalations_to(h, WORKER_XF01)
     await later(h, minutes=1)
     [step1] = escalations_to(h, WORKER_XF01)
     assert "XF-20201026-0001" in step1 and "张*" in step1 and "请尽快处理" in step1
@@ -145,6 +152,7 @@ async def test_marking_wrong_then_verifying_late(harness: Harness) -> None:
     h = harness
     report_id = await arrival(h)
     await later(h, hours=12)
+    await later(h, minutes=1)
     assert len(escalations_to(h, WORKER_XF01)) == 1
     await open_card(h, report_id)
     await h.choose(WORKER_XF01, "信息有误")
@@ -274,12 +282,13 @@ async def test_a_symptom_tip_climbs_from_two_hours_until_closed(harness: Harness
     assert (row["subject"], row["kind"], row["deadline_at"]) == (
         f"tip:{tip['id']}", "tip", tip["deadline_at"])  # fmt: skip
     marker = "线索逾期未核查"
-    await later(h, minutes=119)
+    await later(h, minutes=120)
     assert not escalations_to(h, WORKER_XF01, marker)
-    await later(h, minutes=1)
+    await later(h, minutes=1)  # the minute's flush
     [first] = escalations_to(h, WORKER_XF01, marker)
     assert "XF-XS-20201026-0001" in first and "张**" in first and "张三丰" not in first
-    await later(h, minutes=60)
+    await later(h, minutes=59)
+    await later(h, minutes=1)
     assert len(escalations_to(h, VADMIN_XF, marker)) == 1
     # the worker closes it: no leadership step
     await press_tip(h, WORKER_XF01, "情况不属实")
@@ -292,9 +301,9 @@ async def test_a_symptom_tip_climbs_from_two_hours_until_closed(harness: Harness
 async def test_an_ordinary_tip_climbs_from_twelve_hours(harness: Harness) -> None:
     h = harness
     await send_tip(h)
-    await later(h, hours=11, minutes=59)
+    await later(h, hours=12)
     assert not escalations_to(h, WORKER_XF01, "线索逾期未核查")
-    await later(h, minutes=1)
+    await later(h, minutes=1)  # the minute's flush
     assert len(escalations_to(h, WORKER_XF01, "线索逾期未核查")) == 1
 
 
@@ -310,6 +319,7 @@ async def test_a_fever_alert_climbs_until_acknowledged(harness: Harness) -> None
     assert ("👌 收到", data) in h.buttons(LEADERS_CHAT)
     marker = "健康监测预警尚未确认"
     await at(h, 26, 21)  # not acknowledged within the ladder's first delay: the village admin
+    await at(h, 26, 21, 1)
     [climbed] = escalations_to(h, VADMIN_XF, marker)
     assert "38.0℃" in climbed and "张*" in climbed and "张三" not in climbed
     await h.press(VADMIN_XF, data)
@@ -323,12 +333,14 @@ async def test_a_missed_checkin_climbs_until_the_person_checks_in(harness: Harne
     mid = await monitored(h)
     await at(h, 26, 20)
     await at(h, 26, 21)
-    await at(h, 26, 22)  # missed: the worker is alerted, with a "收到" button
-    assert "健康打卡未报" in h.texts(WORKER_XF01)[-1]
+    await at(h, 26, 22)  # missed: the worker is alerted, with a "收到" button, in one message
+    await at(h, 26, 22, 1)  # with the arrival still to verify (its deadline was 22:00 too)
+    assert "打卡未报" in h.texts(WORKER_XF01)[-1]
     subject = f"checkin:{mid}:{int(datetime(2020, 10, 26, 12, tzinfo=UTC).timestamp())}"
-    assert ("👌 收到", f"v1:ack:{subject}") in h.buttons(WORKER_XF01)
-    marker = "健康打卡未报，逾期未核实"
+    assert ("👌 收到 XF-20201026-0001", f"v1:ack:{subject}") in h.buttons(WORKER_XF01)
+    marker = "打卡未报"  # a line of the village admin's list (the arrival climbed at 23:00 too)
     await at(h, 26, 23)
+    await at(h, 26, 23, 1)
     assert len(escalations_to(h, VADMIN_XF, marker)) == 1
     await at(h, 27, 9)
     await answer(h, "36.5")  # checked in again: the missed slot's climb is over
@@ -336,3 +348,31 @@ async def test_a_missed_checkin_climbs_until_the_person_checks_in(harness: Harne
     assert row["state"] == "handled"
     await at(h, 27, 12)
     assert not [t for t in h.texts(LEADERS_CHAT) if marker in t]
+
+
+async def test_migration_010_keeps_the_queued_group_entries(tmp_path: Path, monkeypatch) -> None:
+    """A database of the version before staff chats were queued too: its waiting group
+    entries are still there, for the leadership group."""
+    every, stamp = db_module.migrations(), "2020-10-26T14:00:00+00:00"
+    monkeypatch.setattr(db_module, "migrations", lambda: [m for m in every if m[0] <= 9])
+    old = await Database.open(tmp_path / "old.sqlite3")
+    async with old.write() as conn:
+        await conn.execute(
+            """INSERT INTO escalations (subject, kind, ref, village_id, deadline_at, started_at)
+               VALUES ('report:1', 'arrival', 'XF-20201026-0001', 'xf', ?, ?)""",
+            (stamp, stamp),
+        )
+        await conn.execute(
+            """INSERT INTO escalation_queue (subject, gen, step, queued_at)
+               VALUES ('report:1', 1, 2, ?)""",
+            (stamp,),
+        )
+    await old.close()
+    monkeypatch.undo()
+    db = await Database.open(tmp_path / "old.sqlite3")
+    try:
+        [entry] = await store.waiting(db.conn, 10)
+    finally:
+        await db.close()
+    assert (entry.step, entry.chat_id, entry.text) == (2, store.GROUP, None)
+    assert entry.item.ref == "XF-20201026-0001"
