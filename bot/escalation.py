@@ -94,10 +94,8 @@ async def start(
             await store.advance(conn, subject, gen, first - 1, "assignee")
     if first < len(ladder):
         await _schedule_step(conn, subject, gen, first, ladder[first], deadline, now)
-    for chat, text in alerts:
-        await queue(conn, subject, gen, ALERT_STEP, now, chat, text)
-    if alert_group:
-        await queue(conn, subject, gen, ALERT_STEP, now)
+    to = [*alerts, *([(store.GROUP, None)] if alert_group else [])]
+    await queue(conn, subject, gen, ALERT_STEP, now, to)
     return True
 
 
@@ -223,11 +221,9 @@ async def _step(services: Services, conn: aiosqlite.Connection, timer: Timer, no
     locale = services.config.bot.default_locale
     text = services.text(locale, "escalation", "step", i=item_params(services, item, now),
                          to=rung.to)  # fmt: skip
-    for chat in await _chats(conn, services, item, rung.to):
-        if chat == leadership:
-            await queue(conn, item.subject, gen, index, now)
-        else:
-            await queue(conn, item.subject, gen, index, now, chat, text)
+    to = [(store.GROUP, None) if chat == leadership else (chat, text)
+          for chat in await _chats(conn, services, item, rung.to)]  # fmt: skip
+    await queue(conn, item.subject, gen, index, now, to)
     reached = rung.to if rank(rung.to) >= rank(item.reached) else None
     await store.advance(conn, item.subject, gen, index, reached)
     if index + 1 < len(ladder):
@@ -243,16 +239,24 @@ def minute_slot(now: datetime) -> int:
 
 
 async def queue(conn: aiosqlite.Connection, subject: str, gen: int, step: int, now: datetime,
-                chat_id: int = store.GROUP, text: str | None = None) -> None:  # fmt: skip
-    """Wait for the minute's flush (``ladder.flush`` at the end of the current minute: one
-    timer per slot, by its dedup key), which sends each chat ONE message: the leadership group
-    (``store.GROUP``) a list of its items; a staff chat ``text`` when it is the chat's only
-    entry, else a list too."""
-    await store.enqueue(conn, subject, gen, step, now, chat_id, text)
+                to: Sequence[tuple[int, str | None]]) -> None:  # fmt: skip
+    """The item's step for the chats ``to`` — (chat, text) pairs — waits for the minute's
+    flush, which sends each chat ONE message: the leadership group (``store.GROUP``) a list
+    of its items; a staff chat ``text`` when it is the chat's only entry, else a list too."""
+    if not to:
+        return
+    for chat_id, text in to:
+        await store.enqueue(conn, subject, gen, step, now, chat_id, text)
+    await _schedule_flush(conn, now)
+
+
+async def _schedule_flush(conn: aiosqlite.Connection, now: datetime, key: str = "") -> None:
+    """``ladder.flush`` at the end of the current minute: one timer per slot (and ``key``),
+    by its dedup key."""
     slot = minute_slot(now)
     await timers.schedule(conn, kind=FLUSH, subject=FLUSH_SUBJECT, now=now,
                           due_at=datetime.fromtimestamp((slot + 1) * 60, UTC),
-                          payload={"slot": slot}, dedup_key=f"{FLUSH}:{slot}")  # fmt: skip
+                          payload={"slot": slot}, dedup_key=f"{FLUSH}:{slot}{key}")  # fmt: skip
 
 
 @handles(FLUSH)
@@ -263,22 +267,22 @@ async def _flush(services: Services, conn: aiosqlite.Connection, timer: Timer, n
     queued = await store.waiting(conn, BATCH_LIMIT)
     live: dict[int, dict[str, Queued]] = {}
     sent: list[int] = []
+    waiting: dict[str, bool] = {}  # by subject: an item queued for several chats, once
     for entry in queued:
         item = entry.item
+        if item.state == "open" and item.subject not in waiting:
+            waiting[item.subject] = await _waiting(conn, item)
+            if not waiting[item.subject]:
+                await store.close(conn, item.subject, "handled", now)  # drops its entries
         alert = entry.step == ALERT_STEP and item.state == "acked"
-        if alert or (item.state == "open" and await _waiting(conn, item)):
+        if alert or waiting.get(item.subject):
             live.setdefault(entry.chat_id, {}).setdefault(item.subject, entry)
             sent.append(entry.id)
-        elif item.state == "open":
-            await store.close(conn, item.subject, "handled", now)  # drops its queue entries
-        else:
+        elif item.state != "open":
             sent.append(entry.id)
     await store.mark_sent(conn, sent, now)
     if len(queued) == BATCH_LIMIT and await store.waiting_count(conn):
-        await timers.schedule(conn, kind=FLUSH, subject=FLUSH_SUBJECT, now=now,
-                              due_at=datetime.fromtimestamp((minute_slot(now) + 1) * 60, UTC),
-                              payload={"slot": minute_slot(now)},
-                              dedup_key=f"{FLUSH}:{minute_slot(now)}:more")  # fmt: skip
+        await _schedule_flush(conn, now, ":more")
     for chat, entries in live.items():
         await _send_batch(services, conn, chat, list(entries.values()), now, timer.id)
 

@@ -100,15 +100,13 @@ async def _fire_batch(services: Services, batch: list[Timer], now: datetime) -> 
     fail, the transaction is rolled back and the batch fired again one timer at a time, each
     failure then isolated in its timer's savepoint. Returns how many fired."""
     try:
-        return await _fire_runs(services, batch, _runs(batch), now)
+        return await _fire_runs(services, _runs(batch), now)
     except _RunFailed:
         pass  # rolled back: nothing of the batch happened
-    return await _fire_runs(services, batch, [[timer] for timer in batch], now)
+    return await _fire_runs(services, [[timer] for timer in batch], now)
 
 
-async def _fire_runs(
-    services: Services, batch: list[Timer], runs: list[list[Timer]], now: datetime
-) -> int:
+async def _fire_runs(services: Services, runs: list[list[Timer]], now: datetime) -> int:
     """One transaction for the batch's runs (a run of one: in its own savepoint). Returns how
     many fired."""
     fired = 0
@@ -139,7 +137,7 @@ async def _fire_runs(
         # attempt, so one bad timer cannot block the queue; the rest stay due and go on the
         # next pass.
         if not isinstance(exc, _BatchAborted):
-            log.exception("timers: batch of %d rolled back", len(batch))
+            log.exception("timers: batch of %d rolled back", sum(map(len, runs)))
         fired, failed = 0, [current] if current is not None else []
     if failed:
         await _record_failures(services, failed, now)

@@ -347,17 +347,7 @@ class StaffAdmin:
             for r in await staff.active(self.s.db)
             if roles.can_manage_staff(actor, self._village_of_row(r))
         ]
-        people = [
-            dict(
-                id=r["id"],
-                name=r["name"] or "",
-                user_id=r["user_id"],
-                role=r["role"],
-                scope=scope_label(self.s, r["role"], r["scope"]),
-                source=r["source"],
-            )
-            for r in rows
-        ]
+        people = [self._person(r) for r in rows]
         buttons = []
         for p in people:
             row = [

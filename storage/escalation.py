@@ -11,7 +11,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import Database, fetch_one
+from storage.db import Database, fetch_one, marks
 from storage.outbox import iso
 
 # The group queue's step of an item's own alert (bot.escalation.start(alert_group=True)),
@@ -131,7 +131,7 @@ async def open_subjects(
     sql = "SELECT subject FROM escalations WHERE parent = ? AND state = 'open'"
     params: list[Any] = [parent]
     if kinds:
-        sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+        sql += f" AND kind IN ({marks(len(kinds))})"
         params += kinds
     rows = await conn.execute_fetchall(sql + " ORDER BY subject", params)
     return [r["subject"] for r in rows]
@@ -177,9 +177,8 @@ async def waiting(conn: aiosqlite.Connection, limit: int) -> list[Queued]:
 
 async def mark_sent(conn: aiosqlite.Connection, queue_ids: list[int], now: datetime) -> None:
     if queue_ids:
-        marks = ", ".join("?" * len(queue_ids))
         await conn.execute(
-            f"UPDATE escalation_queue SET sent_at = ? WHERE id IN ({marks})",
+            f"UPDATE escalation_queue SET sent_at = ? WHERE id IN ({marks(len(queue_ids))})",
             (iso(now), *queue_ids),
         )
 

@@ -7,13 +7,9 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, marks
 
 PENDING = ("pending", "escalated")  # escalated: the leaders know, the check is still to do
-
-
-def _marks(values: Sequence[str]) -> str:
-    return ",".join("?" * len(values))
 
 
 async def pending(db: Database, grids: Sequence[str], limit: int = 20) -> list[aiosqlite.Row]:
@@ -23,8 +19,8 @@ async def pending(db: Database, grids: Sequence[str], limit: int = 20) -> list[a
     return await db.fetchall(
         f"""SELECT r.*, p.name AS person_name FROM reports r
             JOIN persons p ON p.report_id = r.id AND p.idx = 0
-            WHERE r.state = 'open' AND r.review IN ({_marks(PENDING)})
-              AND r.grid_id IN ({_marks(grids)})
+            WHERE r.state = 'open' AND r.review IN ({marks(len(PENDING))})
+              AND r.grid_id IN ({marks(len(grids))})
             ORDER BY r.created_at, r.id LIMIT ?""",
         (*PENDING, *grids, limit),
     )
@@ -36,8 +32,8 @@ async def counts(db: Database, grids: Sequence[str]) -> dict[str, int]:
         return {}
     rows = await db.fetchall(
         f"""SELECT grid_id, COUNT(*) AS n FROM reports
-            WHERE state = 'open' AND review IN ({_marks(PENDING)})
-              AND grid_id IN ({_marks(grids)}) GROUP BY grid_id""",
+            WHERE state = 'open' AND review IN ({marks(len(PENDING))})
+              AND grid_id IN ({marks(len(grids))}) GROUP BY grid_id""",
         (*PENDING, *grids),
     )
     return {r["grid_id"]: r["n"] for r in rows}
@@ -63,7 +59,7 @@ async def record(
     cur = await conn.execute(
         f"""UPDATE reports SET review = ?, updated_at = ?
             WHERE id = ? AND version = ? AND state = 'open'
-              AND review IN ({_marks(PENDING)})""",
+              AND review IN ({marks(len(PENDING))})""",
         (outcome, now.isoformat(), report_row["id"], report_row["version"], *PENDING),
     )
     if cur.rowcount == 0:

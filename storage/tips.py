@@ -21,7 +21,7 @@ from bot.domain.tip import (
     TipView,
     normalize_address,
 )
-from storage.db import Database, fetch_all, fetch_one, next_in_sequence
+from storage.db import Database, fetch_all, fetch_one, marks, next_in_sequence
 from storage.outbox import iso
 
 STAFF_COLUMNS = ", ".join(f"t.{name}" for name in TipView.columns())
@@ -97,10 +97,6 @@ async def tipster(conn: aiosqlite.Connection, tip_id: int) -> Tipster | None:
     return Tipster(row[0], row[1]) if row else None
 
 
-def _marks(values: Sequence[str]) -> str:
-    return ",".join("?" * len(values))
-
-
 async def open_in(db: Database, grids: Sequence[str], villages: Sequence[str],
                   limit: int = 20) -> list[TipView]:  # fmt: skip
     """Tips not closed in these grids, or (grid unknown) in these villages; the most urgent
@@ -109,8 +105,8 @@ async def open_in(db: Database, grids: Sequence[str], villages: Sequence[str],
         return []
     rows = await db.fetchall(
         f"""SELECT {STAFF_COLUMNS} FROM tips t WHERE t.state != 'closed'
-              AND (t.grid_id IN ({_marks(grids)})
-                   OR (t.grid_id IS NULL AND t.village_id IN ({_marks(villages)})))
+              AND (t.grid_id IN ({marks(len(grids))})
+                   OR (t.grid_id IS NULL AND t.village_id IN ({marks(len(villages))})))
             ORDER BY t.deadline_at, t.id LIMIT ?""",
         (*grids, *villages, limit),
     )

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, marks
 
 
 async def store(
@@ -68,13 +68,12 @@ async def coverage(db: Database, grids: Sequence[str], since: datetime) -> list[
     fevers, arrivals registered on the spot."""
     if not grids:
         return []
-    marks = ",".join("?" * len(grids))
     return await db.fetchall(
         f"""SELECT v.grid_id, COUNT(DISTINCT v.address) AS households, COUNT(*) AS visits,
                    SUM(v.refused) AS refused, SUM(v.fever) AS fever,
                    (SELECT COUNT(*) FROM visit_reports vr JOIN visits w ON w.id = vr.visit_id
                     WHERE w.grid_id = v.grid_id AND w.at >= ?) AS registered
-            FROM visits v WHERE v.grid_id IN ({marks}) AND v.at >= ?
+            FROM visits v WHERE v.grid_id IN ({marks(len(grids))}) AND v.at >= ?
             GROUP BY v.grid_id""",
         (since.isoformat(), *grids, since.isoformat()),
     )
