@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app import build_application  # noqa: E402
-from bot.clock import ManualClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.domain.parsing import id_check_char  # noqa: E402
-from bot.recording import RecordingRequest, UpdateFactory  # noqa: E402
+from bot.runtime.clock import ManualClock  # noqa: E402
+from sandbox.recording import RecordingRequest, UpdateFactory  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 TOKEN = "123456:BENCH"

@@ -8,7 +8,7 @@ Real wall-clock time, a real SQLite file, the real OutboxWorker sending through 
 python-telegram-bot ``Bot`` over the in-process Bot API double (bot/recording.py). Each
 figure is printed beside a baseline measured in the same run, and the ratio:
 
-- enqueue_wave_s: one check-in wave as the bot does it: ``bot.timers.fire_due`` (at the slot's
+- enqueue_wave_s: one check-in wave as the bot does it: ``timers.fire_due`` (at the slot's
   time, until nothing is due) fires one ``checkin.prompt`` timer per person — each writes the
   prompt (outbox row), its check-in row, the ``checkin.missed`` timer and the next prompt and
   marks the timer done — against a bare ``executemany`` writing exactly the same rows (read
@@ -45,13 +45,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app import build_application  # noqa: E402
-from bot.clock import ManualClock, SystemClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.domain import monitoring as dm  # noqa: E402
-from bot.outbox import OutboxWorker, send_row  # noqa: E402
-from bot.recording import RecordingRequest  # noqa: E402
-from bot.scheduler import tick  # noqa: E402
-from bot.timers import fire_due  # noqa: E402
+from bot.runtime.clock import ManualClock, SystemClock  # noqa: E402
+from bot.runtime.outbox import OutboxWorker, send_row  # noqa: E402
+from bot.runtime.scheduler import tick  # noqa: E402
+from bot.runtime.timers import fire_due  # noqa: E402
+from sandbox.recording import RecordingRequest  # noqa: E402
 from storage import outbox, timers  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.outbox import PRIORITY_ALERT, PRIORITY_BULK, iso  # noqa: E402

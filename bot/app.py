@@ -11,29 +11,30 @@ from telegram import Bot, BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from bot import api, digest
-from bot.clock import Clock
+from bot.actions import digest
+from bot.actions.monitoring import on_unreachable
 from bot.config import Config
 from bot.domain.places import parse_place
-from bot.monitoring import on_unreachable
-from bot.outbox import OutboxWorker
-from bot.regions import RegionList
-from bot.render import Renderer
-from bot.scheduler import TICK_SECONDS, tick
-from bot.services import Services
+from bot.runtime import api
+from bot.runtime.clock import Clock
+from bot.runtime.outbox import OutboxWorker
+from bot.runtime.regions import RegionList
+from bot.runtime.render import Renderer
+from bot.runtime.scheduler import TICK_SECONDS, tick
+from bot.runtime.services import Services
 from handlers.access import Access
-from handlers.arrival import ArrivalFlow
+from handlers.arrivals import ArrivalFlow
 from handlers.cases import CaseFlow
-from handlers.checkin import CheckinFlow, MonitorFlow
 from handlers.errors import on_error
 from handlers.escalation import AckDesk
 from handlers.inbox import Inbox, VerifyFlow
 from handlers.leaders import LeadersFlow
+from handlers.monitoring import CheckinFlow, MonitorFlow
 from handlers.router import Router
 from handlers.staff import InviteFlow, StaffAdmin
 from handlers.start import StartFlow
-from handlers.tip import TipDesk, TipFlow
-from handlers.visit import VisitFlow
+from handlers.tips import TipDesk, TipFlow
+from handlers.visits import VisitFlow
 from storage import staff
 from storage.db import Database
 
@@ -144,7 +145,7 @@ async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _post_init(application: Application) -> None:
     services: Services = application.bot_data["services"]
-    await staff.seed_from_config(services.db, services.config, services.now())
+    await staff.seed_from_config(services.db, services.config.listed_staff(), services.now())
     await _set_commands(application, services)
     await digest.ensure_next(services)  # the next daily report is a durable timer
     if application.bot_data["start_outbox"] and services.outbox is not None:

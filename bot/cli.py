@@ -1,4 +1,4 @@
-"""``paicha run | check-config | sandbox``: the console script.
+"""``paicha run | check-config | invite | sandbox``: the console script.
 
 Every failure an operator can cause (bad config, missing token, unreachable API) ends with a
 one-line reason and a non-zero exit, never a traceback."""
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import logging
 import os
 import signal
@@ -15,11 +16,11 @@ import sys
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot import invite_cli
-from bot.clock import Clock, FileClock, SystemClock
 from bot.config import Config, ConfigError, load_config
+from bot.domain import roles
 from bot.domain.regions import RegionsError
-from bot.regions import RegionList
+from bot.runtime.clock import Clock, FileClock, SystemClock
+from bot.runtime.regions import RegionList
 
 TOKEN_VARIABLE = "PAICHA_BOT_TOKEN"
 log = logging.getLogger("paicha")
@@ -113,6 +114,60 @@ def run(path: str, base_url: str | None) -> int:
     return 0
 
 
+def add_invite_parser(sub: argparse._SubParsersAction) -> None:
+    i = sub.add_parser("invite", help="make a single-use invite link for a staff member")
+    i.add_argument("--config", default="config.toml", help="TOML file (default: config.toml)")
+    i.add_argument("--role", choices=roles.STAFF_ROLES, default=roles.ROLE_WORKER)
+    i.add_argument("--grid", help="grid id, for a worker (e.g. XF01)")
+    i.add_argument("--village", help="village id, for a village admin (e.g. xf)")
+    i.add_argument("--hours", type=float, default=72, help="valid for this long (default 72)")
+    i.add_argument("--bot-username", help="the bot's username (default: bot.username in config)")
+
+
+def invite_scope(config: Config, args: argparse.Namespace) -> str:
+    """The invite's scope, or ValueError with the reason."""
+    if args.role == roles.ROLE_WORKER:
+        if not args.grid or config.grid(args.grid) is None:
+            known = ", ".join(g.id for v in config.villages for g in v.grids)
+            raise ValueError(f"--grid: give one of the grids in the config ({known})")
+        return args.grid
+    if not args.village or config.village(args.village) is None:
+        known = ", ".join(v.id for v in config.villages)
+        raise ValueError(f"--village: give one of the villages in the config ({known})")
+    return args.village
+
+
+async def _make_invite(config: Config, role: str, scope: str, hours: float) -> str:
+    from bot.actions.staff import make_invite
+    from bot.runtime.clock import SystemClock
+    from bot.runtime.render import Renderer
+    from bot.runtime.services import Services
+    from storage.db import Database
+
+    db = await Database.open(config.bot.database)
+    try:
+        services = Services(
+            config=config, db=db, clock=SystemClock(), renderer=Renderer(), regions=None
+        )  # type: ignore[arg-type]
+        return await make_invite(services, role, scope, None, hours)
+    finally:
+        await db.close()
+
+
+def invite(config: Config, args: argparse.Namespace) -> str:
+    """The link; ValueError with a one-line reason for the operator."""
+    username = (args.bot_username or config.bot.username).lstrip("@")
+    if not username:
+        raise ValueError(
+            "the bot's username is unknown: pass --bot-username or set bot.username in the config"
+        )
+    if not 0 < args.hours <= 24 * 30:
+        raise ValueError("--hours: between 0 and 720")
+    scope = invite_scope(config, args)
+    token = asyncio.run(_make_invite(config, args.role, scope, args.hours))
+    return roles.invite_link(username, token)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="paicha", description="paicha — community screening bot")
     sub = p.add_subparsers(dest="command", required=True)
@@ -121,13 +176,16 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--base-url", help="Bot API base URL, e.g. http://127.0.0.1:8081/bot")
     c = sub.add_parser("check-config", help="list every problem in a config file")
     c.add_argument("file")
-    invite_cli.add_parser(sub)
-    s = sub.add_parser("sandbox", help="local Bot API, web chat page and the bot, for drills")
-    s.add_argument("--config", default="config.example.toml", help="TOML (default: %(default)s)")
-    s.add_argument("--port", type=int, default=8080, help="web page port (default: %(default)s)")
-    s.add_argument("--dir", default="var/sandbox", help="sandbox files (default: %(default)s)")
-    s.add_argument("--start", help="drill clock start, ISO date-time (default: now)")
+    add_invite_parser(sub)
+    for command in _plugins():
+        command.load()(sub)
     return p
+
+
+def _plugins() -> list[importlib.metadata.EntryPoint]:
+    """Commands other packages add (``paicha sandbox`` comes from the sandbox package): the bot
+    never imports them, they register under the ``paicha.commands`` entry-point group."""
+    return sorted(importlib.metadata.entry_points(group="paicha.commands"), key=lambda e: e.name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,14 +201,12 @@ def main(argv: list[str] | None = None) -> int:
             return check_config(args.file)
         if args.command == "invite":
             try:
-                print(invite_cli.run(load(args.config), args))
+                print(invite(load(args.config), args))
             except ValueError as exc:
                 raise Fatal(str(exc)) from exc
             return 0
-        if args.command == "sandbox":
-            from bot.sandbox.run import run_sandbox
-
-            return run_sandbox(args.config, args.port, args.dir, start=args.start)
+        if hasattr(args, "run_command"):
+            return args.run_command(args)
         return run(args.config, args.base_url)
     except Fatal as exc:
         print(f"paicha: {exc}", file=sys.stderr)

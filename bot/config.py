@@ -272,7 +272,7 @@ LADDER_KINDS = ("arrival", "tip", "checkin", "fever")
 
 
 class Escalation(_Frozen):
-    """The ladder every item with a deadline climbs (bot.escalation), with optional
+    """The ladder every item with a deadline climbs (bot.runtime.escalation), with optional
     per-kind ladders replacing it."""
 
     steps: Ladder = (
@@ -391,6 +391,11 @@ class Config(_Frozen):
                 if grid.id == grid_id:
                     return village, grid
         return None
+
+    def listed_staff(self) -> set[tuple[int, str, str]]:
+        """Workers and village admins named in the file, as (user id, role, scope)."""
+        staff = {(u, "worker", g.id) for v in self.villages for g in v.grids for u in g.workers}
+        return staff | {(u, "village_admin", v.id) for v in self.villages for u in v.admins}
 
     @property
     def tz(self) -> ZoneInfo:

@@ -12,7 +12,7 @@ from telegram import Update, User
 from telegram.error import TelegramError
 
 from bot.domain.roles import Actor
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.common import user_locale
 from storage import audit, staff
 

@@ -1,7 +1,7 @@
 """/case: a worker, village admin or leader reports a discovered case (定人定位定状态), and the
 buttons on the case's messages: "已网络直报" (then the number, asked in private), the lockdown
 checklist (疫点封控前期工作) and "收到". Telegram I/O only; the rules are in bot.domain.cases,
-the transactions and timers in bot.cases."""
+the transactions and timers in bot.actions.cases."""
 
 from __future__ import annotations
 
@@ -21,16 +21,16 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot import cases as service
+from bot.actions import cases as service
 from bot.domain import cases as flow
 from bot.domain.invalid import Invalid
 from bot.domain.roles import Actor, can_see_grid, holds_grid
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.access import Access
 from handlers.common import callback, callback_pattern, chunk, keyboard, parse_callback, user_locale
 from handlers.router import Router
 from handlers.steps import answered_already, re_ask, send_question
-from storage import audit, cases, drafts, reports
+from storage import arrivals, audit, cases, drafts
 from storage.cases import NewCase
 from storage.drafts import Draft
 
@@ -40,7 +40,7 @@ FLOW = "case"  # callback data of the report conversation: v1:case:<token>:<step
 
 
 def _reason(services: Services, locale: str, invalid: Invalid) -> str:
-    module = "case" if invalid.code.startswith("case_") else "errors"
+    module = "cases" if invalid.code.startswith("case_") else "errors"
     return services.text(locale, module, invalid.code, **invalid.params)
 
 
@@ -86,7 +86,7 @@ class CaseFlow:
         new = drafts.new(user.id, chat.id, locale, flow.FIRST_STEP, {}, update.update_id,
                          flow=self.name)  # fmt: skip
         draft = await drafts.put(self.s.db, new, self.s.now())
-        await chat.send_message(self.s.text(locale, "case", "intro"), parse_mode=ParseMode.HTML)
+        await chat.send_message(self.s.text(locale, "cases", "intro"), parse_mode=ParseMode.HTML)
         await self.ask(chat.id, draft)
 
     # -- answers ---------------------------------------------------------------------------
@@ -125,7 +125,7 @@ class CaseFlow:
         row = await self.s.db.fetchone("SELECT * FROM reports WHERE ref = ?", (ref,))
         if row is None or not can_see_grid(actor, row["grid_id"], self.access.village_of):
             return Invalid("case_ref_not_found", {"ref": ref})
-        person = (await reports.people(self.s.db, row["id"]))[0]
+        person = (await arrivals.people(self.s.db, row["id"]))[0]
         async with self.s.db.write() as conn:
             await audit.record(conn, self.s.now(), actor.user_id, "report.view",
                                f"report:{row['id']}", "case")  # fmt: skip
@@ -147,7 +147,7 @@ class CaseFlow:
         if draft is None or draft.token != token or draft.flow != self.name:
             done = await cases.by_draft(self.s.db, token)
             if done is not None:
-                await query.answer(self.s.text(locale, "case", "already_submitted",
+                await query.answer(self.s.text(locale, "cases", "already_submitted",
                                                ref=done["ref"]))  # fmt: skip
             else:
                 await query.answer(self.s.text(locale, "access", "flow_gone"))
@@ -166,7 +166,7 @@ class CaseFlow:
         if query.message is not None:
             label = self.label(draft.locale, step_key, value)
             await query.message.edit_text(self.s.text(
-                draft.locale, "case", "answered", question=self.question_text(draft),
+                draft.locale, "cases", "answered", question=self.question_text(draft),
                 answer=label), parse_mode=ParseMode.HTML)  # fmt: skip
         await self.accept(draft, step_key, result, update.update_id)
 
@@ -186,7 +186,7 @@ class CaseFlow:
                 await drafts.delete(conn, draft.user_id, draft.token)
             if message is not None:
                 await message.edit_reply_markup(None)
-            await self.s.bot.send_message(draft.chat_id, self.s.text(draft.locale, "case",
+            await self.s.bot.send_message(draft.chat_id, self.s.text(draft.locale, "cases",
                                                                    "cancelled"))  # fmt: skip
             return
         missing = flow.missing_for_submit(draft.data, self.context())
@@ -212,7 +212,7 @@ class CaseFlow:
         params = service.card_params(self.s, case, ticks, self.s.now())
         markup = service.staff_markup(self.s, draft.locale, stored.id, ticks)
         await self.s.bot.send_message(
-            draft.chat_id, self.s.text(draft.locale, "case", "receipt", c=params),
+            draft.chat_id, self.s.text(draft.locale, "cases", "receipt", c=params),
             parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup.de_json(markup, None),
         )  # fmt: skip
 
@@ -222,10 +222,10 @@ class CaseFlow:
         await send_question(self.s, chat_id, draft, self.question)
 
     def _skip_label(self, draft: Draft) -> str:
-        return self.s.text(draft.locale, "case", "skip_location")
+        return self.s.text(draft.locale, "cases", "skip_location")
 
     def question_text(self, draft: Draft) -> str:
-        return self.s.text(draft.locale, "case", f"ask_{draft.step}", data=draft.data)
+        return self.s.text(draft.locale, "cases", f"ask_{draft.step}", data=draft.data)
 
     def question(self, draft: Draft) -> tuple[str, Any]:
         step = flow.STEPS[draft.step]
@@ -233,7 +233,7 @@ class CaseFlow:
             return self.summary_text(draft), self.buttons(draft, step)
         text = self.question_text(draft)
         if step.location:
-            pin = KeyboardButton(self.s.text(draft.locale, "case", "send_location"),
+            pin = KeyboardButton(self.s.text(draft.locale, "cases", "send_location"),
                                  request_location=True)  # fmt: skip
             rows = [[pin], [self._skip_label(draft)]]
             return text, ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
@@ -256,13 +256,13 @@ class CaseFlow:
         if step == "grid":
             found = self.s.config.grid(value)
             return found[1].name if found else value
-        return self.s.text(locale, "case", "choice", step=step, value=value)
+        return self.s.text(locale, "cases", "choice", step=step, value=value)
 
     def summary_text(self, draft: Draft) -> str:
         data = draft.data
         village = self.s.config.village(data.get("village") or "")
         found = self.s.config.grid(data.get("grid") or "")
-        return self.s.text(draft.locale, "case", "summary", data=data,
+        return self.s.text(draft.locale, "cases", "summary", data=data,
                            village=village.name if village else "",
                            grid=found[1].name if found else "")  # fmt: skip
 
@@ -310,7 +310,7 @@ class DirectReportFlow:
             return
         locale = await user_locale(self.s, update.effective_user)
         done = await service.tick(self.s, case["id"], item, actor.user_id, _display_name(update))
-        await query.answer(self.s.text(locale, "case", "tick_done" if done else "tick_again",
+        await query.answer(self.s.text(locale, "cases", "tick_done" if done else "tick_again",
                                        item=item))  # fmt: skip
         message = query.message
         if done and message is not None and message.chat.id != self.s.config.leadership.chat_id:
@@ -325,7 +325,7 @@ class DirectReportFlow:
         locale = await user_locale(self.s, update.effective_user)
         outcome = await service.acknowledge(self.s, case["id"], actor.user_id,
                                             _display_name(update))  # fmt: skip
-        await update.callback_query.answer(self.s.text(locale, "case", f"ack_{outcome}"),
+        await update.callback_query.answer(self.s.text(locale, "cases", f"ack_{outcome}"),
                                            show_alert=outcome == "done")  # fmt: skip
 
     async def _ask_number(self, update: Update, actor: Actor, case: Any) -> None:
@@ -333,14 +333,14 @@ class DirectReportFlow:
         user = update.effective_user
         locale = await user_locale(self.s, user)
         if case["state"] != "open":
-            await query.answer(self.s.text(locale, "case", "already_reported", ref=case["ref"],
+            await query.answer(self.s.text(locale, "cases", "already_reported", ref=case["ref"],
                                            number=case["direct_report_no"] or "",
                                            name=case["reported_by_name"] or ""),
                                show_alert=True)  # fmt: skip
             return
         existing = await drafts.get(self.s.db, user.id)
         if existing is not None and existing.flow != self.name:
-            await query.answer(self.s.text(locale, "case", "finish_other_first"), show_alert=True)
+            await query.answer(self.s.text(locale, "cases", "finish_other_first"), show_alert=True)
             return
         new = drafts.new(user.id, user.id, locale, "number", {"case_id": case["id"]},
                          update.update_id, flow=self.name)  # fmt: skip
@@ -351,17 +351,17 @@ class DirectReportFlow:
             async with self.s.db.write() as conn:
                 await drafts.delete(conn, user.id, draft.token)
             bot_name = self.s.bot.username if self.s.bot else ""
-            await query.answer(self.s.text(locale, "case", "start_bot_first", bot=bot_name),
+            await query.answer(self.s.text(locale, "cases", "start_bot_first", bot=bot_name),
                                show_alert=True)  # fmt: skip
             return
-        await query.answer(self.s.text(locale, "case", "number_asked"))
+        await query.answer(self.s.text(locale, "cases", "number_asked"))
 
     async def ask(self, chat_id: int, draft: Draft | None) -> None:
         if draft is None:
             return
         case = await cases.get(self.s.db, draft.data["case_id"])
         await self.s.bot.send_message(
-            chat_id, self.s.text(draft.locale, "case", "ask_number", ref=case["ref"]),
+            chat_id, self.s.text(draft.locale, "cases", "ask_number", ref=case["ref"]),
             parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove(),
         )  # fmt: skip
 
@@ -388,7 +388,7 @@ class DirectReportFlow:
                                                   draft.token)  # fmt: skip
         case = await cases.get(self.s.db, case_id)
         name = "number_recorded" if done else "already_reported"
-        await message.reply_text(self.s.text(draft.locale, "case", name, ref=case["ref"],
+        await message.reply_text(self.s.text(draft.locale, "cases", name, ref=case["ref"],
                                              number=case["direct_report_no"] or "",
                                              name=case["reported_by_name"] or ""),
                                  parse_mode=ParseMode.HTML)  # fmt: skip

@@ -7,8 +7,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 # Callback data is built and parsed in bot.domain.callbacks (bot/ needs it too for the buttons
 # of outbox messages); re-exported here so every flow keeps one import line.
 from bot.domain.callbacks import callback, callback_pattern, parse_callback
-from bot.render import LOCALES, locale_for
-from bot.services import Services
+from bot.runtime.render import LOCALES, locale_for
+from bot.runtime.services import Services
 
 __all__ = [
     "callback",

@@ -1,15 +1,16 @@
-"""The acknowledge button of escalations (``v1:ack:<subject>``, bot.escalation): who may
-press it, and the answer. Telegram I/O only; the transaction is ``bot.escalation.acknowledge``.
-A case's subject (``case:<id>``) goes to the case's own acknowledgement (bot.cases)."""
+"""The acknowledge button of escalations (``v1:ack:<subject>``, bot.runtime.escalation): who may
+press it, and the answer. Telegram I/O only; the transaction: ``escalation.acknowledge``.
+A case's subject (``case:<id>``) goes to the case's own acknowledgement (bot.actions.cases)."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
-from bot import cases, escalation
+from bot.actions import cases
 from bot.domain.roles import can_acknowledge
-from bot.services import Services
+from bot.runtime import escalation
+from bot.runtime.services import Services
 from handlers.access import Access
 from handlers.common import callback_pattern, parse_callback, user_locale
 from storage import escalation as store
@@ -37,7 +38,7 @@ class AckDesk:
         if kind == "case" and rest.isdigit() and actor.is_leader:
             outcome = await cases.acknowledge(self.s, int(rest), actor.user_id,
                                               display_name(update))  # fmt: skip
-            await query.answer(self.s.text(locale, "case", f"ack_{outcome}"),
+            await query.answer(self.s.text(locale, "cases", f"ack_{outcome}"),
                                show_alert=outcome == "done")  # fmt: skip
             return
         item = await store.get(self.s.db, subject) if subject else None

@@ -15,20 +15,21 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot import escalation
+from bot.actions.monitoring import restart_monitoring
 from bot.domain import roles
 from bot.domain.invalid import Invalid
 from bot.domain.masking import mask_id, mask_name, mask_phone
 from bot.domain.parsing import parse_date, parse_text
 from bot.domain.risk import MeasurePlan
 from bot.domain.roles import Actor
-from bot.monitoring import restart_monitoring
-from bot.services import Services
+from bot.runtime import escalation
+from bot.runtime.services import Services
 from handlers.access import Access
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.router import Router
 from handlers.steps import Next, Result, StepConversation
-from storage import audit, drafts, inbox, outbox, reports
+from storage import arrivals as reports
+from storage import audit, drafts, inbox, outbox
 from storage.drafts import Draft
 from storage.outbox import PRIORITY_ALERT
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
-from bot import digest
-from bot.services import Services
+from bot.actions import digest
+from bot.runtime.services import Services
 from handlers.common import user_locale
 
 

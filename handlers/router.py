@@ -7,7 +7,7 @@ from typing import Protocol
 from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.common import user_locale
 from storage import drafts
 from storage.drafts import Draft

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from telegram import (
@@ -20,11 +20,12 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.actions.staff import INVITE_HOURS, make_invite
 from bot.domain import roles
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_name, parse_phone
 from bot.domain.roles import ROLE_VILLAGE_ADMIN, ROLE_WORKER, Actor
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.access import Access
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.router import Router
@@ -32,7 +33,6 @@ from handlers.steps import Next, Result, StepConversation
 from storage import audit, drafts, outbox, staff
 from storage.drafts import Draft
 
-INVITE_HOURS = 72
 STAFF_COMMANDS = ("tasks", "visit", "visits", "monitoring", "case")
 MANAGER_COMMANDS = ("invite", "staff")
 
@@ -43,22 +43,6 @@ def scope_label(services: Services, role: str, scope: str) -> str:
         return f"{found[0].name} {found[1].name}" if found else scope
     village = services.config.village(scope)
     return village.name if village else scope
-
-
-async def make_invite(
-    services: Services, role: str, scope: str, created_by: int | None, hours: float = INVITE_HOURS
-) -> str:
-    """Store a new single-use invite (with its audit row); returns its token."""
-    token = roles.new_invite_token()
-    now = services.now()
-    async with services.db.write() as conn:
-        await staff.create_invite(
-            conn, token, role, scope, created_by, now, now + timedelta(hours=hours)
-        )
-        await audit.record(
-            conn, now, created_by, "invite.create", f"invite:{token[:8]}", f"{role}:{scope}"
-        )
-    return token
 
 
 class InviteFlow(StepConversation):
@@ -105,7 +89,7 @@ class InviteFlow(StepConversation):
         text = self.s.text(draft.locale, "invite", f"ask_{draft.step}", data=draft.data)
         if draft.step == "phone":
             share = KeyboardButton(
-                self.s.text(draft.locale, "arrival", "share_contact"), request_contact=True
+                self.s.text(draft.locale, "arrivals", "share_contact"), request_contact=True
             )
             return text, ReplyKeyboardMarkup(
                 [[share]], resize_keyboard=True, one_time_keyboard=True

@@ -8,16 +8,16 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot import escalation
+from bot.actions.monitoring import stop_monitoring
 from bot.domain.roles import parse_invite_payload
-from bot.monitoring import stop_monitoring
-from bot.render import LOCALES
-from bot.services import Services
-from handlers.arrival import ArrivalFlow
+from bot.runtime import escalation
+from bot.runtime.render import LOCALES
+from bot.runtime.services import Services
+from handlers.arrivals import ArrivalFlow
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.staff import InviteFlow
-from handlers.tip import TipFlow
-from storage import audit, reports, timers
+from handlers.tips import TipFlow
+from storage import arrivals, audit, timers
 
 # The start menu's buttons: v1:menu:<item>, v1:lang:<locale>, v1:my:withdraw:<report id>.
 MENU_FLOWS = ("menu", "lang", "my")
@@ -139,7 +139,7 @@ class StartFlow:
     async def _show_my(self, update: Update) -> None:
         user = update.effective_user
         locale = await user_locale(self.s, user)
-        rows = await reports.of_reporter(self.s.db, user.id)
+        rows = await arrivals.of_reporter(self.s.db, user.id)
         if not rows:
             await update.effective_chat.send_message(self.s.text(locale, "start", "my_none"))
             return
@@ -176,7 +176,7 @@ class StartFlow:
         report_id = int(parts[1])
         now = self.s.now()
         async with self.s.db.write() as conn:
-            done = await reports.withdraw(conn, report_id, user.id, now)
+            done = await arrivals.withdraw(conn, report_id, user.id, now)
             if done:
                 await audit.record(conn, now, user.id, "report.withdraw", f"report:{report_id}")
                 await stop_monitoring(conn, self.s, report_id, now, reason="withdrawn", tell=False)

@@ -12,9 +12,9 @@ from typing import Any
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
-from bot import api
 from bot.domain.invalid import Invalid
-from bot.services import Services
+from bot.runtime import api
+from bot.runtime.services import Services
 from handlers.common import callback, callback_pattern, chunk, keyboard, parse_callback, user_locale
 from handlers.router import Router
 from storage import drafts
@@ -80,7 +80,7 @@ async def answered_already(update: Update, services: Services, draft: Draft, ste
     """A button of an earlier question, or a re-delivered press: answered with a note (True)."""
     if step != draft.step or update.update_id <= draft.last_update_id:
         await update.callback_query.answer(
-            services.text(draft.locale, "arrival", "already_answered")
+            services.text(draft.locale, "arrivals", "already_answered")
         )
         return True
     return False

@@ -14,7 +14,7 @@ import aiosqlite
 from storage.db import Database, fetch_one, marks
 from storage.outbox import iso
 
-# The group queue's step of an item's own alert (bot.escalation.start(alert_group=True)),
+# The group queue's step of an item's own alert (bot.runtime.escalation.start(alert_group=True)),
 # before any step of its ladder (0, 1, ...).
 ALERT_STEP = -1
 

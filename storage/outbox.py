@@ -16,11 +16,9 @@ from typing import Any
 
 import aiosqlite
 
-from bot.render import split_message
+from bot.domain.messages import message_parts
 from storage.db import Database, marks, value_rows
 
-MESSAGE_LIMIT = 4096
-CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
 PRIORITY_ALERT = 0
 PRIORITY_NOTIFY = 5
 PRIORITY_BULK = 9
@@ -68,18 +66,6 @@ def _row(r: aiosqlite.Row) -> OutboxRow:
     )
 
 
-def _parts(text: str, photo: bytes | None) -> list[tuple[str, bytes | None]]:
-    """(text, photo) per row. A photo carries what fits its caption; the rest follows as text."""
-    if photo is None:
-        return [(part, None) for part in split_message(text, MESSAGE_LIMIT)]
-    caption, *rest = split_message(text, CAPTION_LIMIT)
-    parts: list[tuple[str, bytes | None]] = [(caption, photo)]
-    if rest:
-        # split_message joined lines with "\n", so this rebuilds the remainder exactly.
-        parts += [(part, None) for part in split_message("\n".join(rest), MESSAGE_LIMIT)]
-    return parts
-
-
 _COLUMNS = """dedup_key, chat_id, kind, text, reply_markup, photo, priority, state, not_before,
                created_at, subject"""
 _WIDTH = 11  # values per row, in _COLUMNS' order
@@ -100,7 +86,7 @@ def _rows(
     """One message's outbox rows (see ``enqueue``), in ``_COLUMNS``' order."""
     if not 0 <= priority <= 9:
         raise ValueError(f"priority must be 0..9, got {priority}")
-    parts = _parts(text, photo)
+    parts = message_parts(text, photo)
     markup = json.dumps(reply_markup, ensure_ascii=False) if reply_markup else None
     stamp = iso(now)
     return [

@@ -7,15 +7,13 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.config import Config
 from storage.db import Database
 
 
-async def seed_from_config(db: Database, config: Config, now: datetime) -> None:
-    """Config-listed workers and village admins are staff (source 'config'): add the ones not
-    seen before, retire the ones no longer listed. A row revoked by an admin stays revoked."""
-    wanted = {(u, "worker", g.id) for v in config.villages for g in v.grids for u in g.workers}
-    wanted |= {(u, "village_admin", v.id) for v in config.villages for u in v.admins}
+async def seed_from_config(db: Database, wanted: set[tuple[int, str, str]], now: datetime) -> None:
+    """Config-listed staff, as (user id, role, scope), are staff (source 'config'): add the
+    ones not seen before, retire the ones no longer listed. A row revoked by an admin stays
+    revoked."""
     async with db.write() as conn:
         async with conn.execute(
             "SELECT id, user_id, role, scope, active FROM staff WHERE source = 'config'"

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import aiosqlite
 
-from bot.domain.tip import (
+from bot.domain.tips import (
     ADDRESS_MATCH_MIN,
     MATCH_DAYS,
     MAX_MATCHES,

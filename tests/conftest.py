@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import ManualClock
 from bot.config import Config, load_config
+from bot.runtime.clock import ManualClock
 from tests.harness import Harness
 
 ROOT = Path(__file__).resolve().parent.parent

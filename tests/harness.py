@@ -10,10 +10,10 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.clock import ManualClock
 from bot.config import Config
-from bot.recording import Call, RecordingRequest, UpdateFactory
-from bot.services import Services
+from bot.runtime.clock import ManualClock
+from bot.runtime.services import Services
+from sandbox.recording import Call, RecordingRequest, UpdateFactory
 from storage.db import Database
 
 TOKEN = "123456:TEST-token"

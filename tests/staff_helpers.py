@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.domain.records import PersonRecord, ReportRecord
-from storage import reports, visits
+from storage import arrivals, visits
 from tests.harness import Harness
 
 ADMIN = 10001
@@ -52,7 +52,7 @@ async def seed_report(
     )
     now = h.clock.now()
     async with h.db.write() as conn:
-        stored = await reports.store(
+        stored = await arrivals.store(
             conn,
             record,
             town_code="XF",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.clock import ManualClock
 from bot.config import Config
 from bot.domain.parsing import id_check_char
+from bot.runtime.clock import ManualClock
 from tests.harness import Harness
 from tests.test_arrival_flow import (
     RESIDENT,

@@ -7,8 +7,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.clock import ManualClock
 from bot.config import Config
+from bot.runtime.clock import ManualClock
 from tests.harness import Harness
 
 RESIDENT = 424242

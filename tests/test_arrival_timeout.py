@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.clock import ManualClock
 from bot.config import Config
-from bot.scheduler import expire_drafts
+from bot.runtime.clock import ManualClock
+from bot.runtime.scheduler import expire_drafts
 from tests.harness import Harness
 from tests.test_arrival_flow import RESIDENT, count, press_value
 

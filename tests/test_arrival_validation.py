@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.recording import Call
+from sandbox.recording import Call
 from tests.harness import Harness
 from tests.test_arrival_flow import ID_NUMBER, RESIDENT, count, press_value
 

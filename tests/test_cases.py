@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot import timers as firing
 from bot.domain.parsing import id_check_char
+from bot.runtime import timers as firing
 from storage import timers
 from tests.conftest import SHANGHAI
 from tests.harness import Harness

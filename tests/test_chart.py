@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 from matplotlib.ft2font import FT2Font
 
-from bot import chart
-from bot.render import LOCALES, Renderer
+from bot.runtime import chart
+from bot.runtime.render import LOCALES, Renderer
 from storage.stats import VillageCounts
 
 RENDERER = Renderer()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.clock import ManualClock
-from bot.timers import fire_due
+from bot.runtime.clock import ManualClock
+from bot.runtime.timers import fire_due
 from storage import monitoring as store
 from storage import timers
 from tests.conftest import SHANGHAI

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot import digest
+from bot.actions import digest
 from bot.config import Config, parse_config
-from bot.timers import fire_due
+from bot.runtime.timers import fire_due
 from storage import stats
 from storage.db import Database
 from storage.outbox import iso

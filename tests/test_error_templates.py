@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.render import LOCALES, Renderer
+from bot.runtime.render import LOCALES, Renderer
 
 # code -> the params passed with it (see bot/domain/parsing.py, places.py and arrival.py)
 ERROR_CODES: dict[str, dict[str, object]] = {

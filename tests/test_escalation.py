@@ -1,4 +1,4 @@
-"""The escalation ladder (bot.escalation) through PTB's pipeline: an unverified arrival climbs
+"""The escalation ladder (runtime/escalation) through PTB's pipeline: an unverified arrival climbs
 assignee -> village admin -> leadership group at the configured delays; handling or "收到"
 stops it; who may acknowledge; a wave of items makes one group message; a symptom tip's 2 h."""
 
@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot import escalation
-from bot.clock import ManualClock
 from bot.config import Config, Escalation, EscalationStep
-from bot.timers import fire_due
+from bot.runtime import escalation
+from bot.runtime.clock import ManualClock
+from bot.runtime.timers import fire_due
 from storage import db as db_module
 from storage import escalation as store
 from storage.db import Database

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from bot import invite_cli
-from bot.render import LOCALES, Renderer
+from bot import cli
+from bot.runtime.render import LOCALES, Renderer
 from tests.harness import Harness
 from tests.staff_helpers import (
     ADMIN,
@@ -182,7 +182,7 @@ async def test_config_staff_are_seeded_once_and_revocations_survive_restart(
     rows = await h.db.fetchall("SELECT * FROM staff WHERE source = 'config' AND active = 1")
     assert (30001, "worker", "XF01") in {(r["user_id"], r["role"], r["scope"]) for r in rows}
     await h.db.write_one("UPDATE staff SET active = 0 WHERE user_id = 30001")
-    await staff.seed_from_config(h.db, h.config, h.clock.now())
+    await staff.seed_from_config(h.db, h.config.listed_staff(), h.clock.now())
     assert await staff.scopes_of(h.db, 30001) == (frozenset(), frozenset())
 
 
@@ -193,15 +193,15 @@ def test_cli_prints_a_link(harness: Harness, tmp_path, monkeypatch) -> None:
     args = argparse.Namespace(
         role="worker", grid="XF01", village=None, hours=72, bot_username="paicha_bot"
     )
-    link = invite_cli.run(config, args)
+    link = cli.invite(config, args)
     assert LINK.fullmatch(link)
     with pytest.raises(ValueError, match="--grid"):
-        invite_cli.run(config, argparse.Namespace(**{**vars(args), "grid": "ZZ99"}))
+        cli.invite(config, argparse.Namespace(**{**vars(args), "grid": "ZZ99"}))
     with pytest.raises(ValueError, match="username"):
-        invite_cli.run(config, argparse.Namespace(**{**vars(args), "bot_username": None}))
+        cli.invite(config, argparse.Namespace(**{**vars(args), "bot_username": None}))
 
 
-@pytest.mark.parametrize("module", ["access", "invite", "inbox", "visit"])
+@pytest.mark.parametrize("module", ["access", "invite", "inbox", "visits"])
 def test_both_locales_define_the_same_messages(module: str) -> None:
     renderer = Renderer()
     zh, en = (renderer.messages(locale, module) for locale in LOCALES)

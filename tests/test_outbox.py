@@ -24,10 +24,10 @@ import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.app import build_application
-from bot.clock import ManualClock
 from bot.config import parse_config
-from bot.outbox import OutboxWorker, plain_text, retry_after_seconds
-from bot.recording import RecordingRequest
+from bot.runtime.clock import ManualClock
+from bot.runtime.outbox import OutboxWorker, plain_text, retry_after_seconds
+from sandbox.recording import RecordingRequest
 from storage import outbox
 from storage.db import Database
 

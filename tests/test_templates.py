@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.render import DEFAULT_LOCALE, LOCALES, Renderer
+from bot.runtime.render import DEFAULT_LOCALE, LOCALES, Renderer
 
 RENDERER = Renderer()
 MODULES = sorted(RENDERER.modules(DEFAULT_LOCALE))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import timers as firing
+from bot.runtime import timers as firing
 from storage import outbox, timers
 from tests.harness import Harness
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, timedelta
 
-from bot.timers import fire_due
+from bot.runtime.timers import fire_due
 from tests.harness import Harness
 from tests.staff_helpers import (
     LEADERS_CHAT,
@@ -382,7 +382,7 @@ async def test_english(harness: Harness) -> None:
 
 async def test_the_daily_report_counts_tips(harness: Harness) -> None:
     """bot/digest.py reads the tips table: received, handled, overdue."""
-    from bot.digest import grid_villages
+    from bot.actions.digest import grid_villages
     from storage import stats
 
     h = harness

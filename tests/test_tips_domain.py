@@ -10,11 +10,11 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain import tip as flow
+from bot.domain import tips as flow
 from bot.domain.invalid import Invalid
 from bot.domain.records import PersonRecord, ReportRecord
 from bot.domain.roles import Actor
-from storage import reports, tips
+from storage import arrivals, tips
 from storage.db import Database
 
 CTX = flow.Context(today=date(2020, 10, 26), villages={"xf": ("XF01", "XF02"), "sq": ("SQ01",)})
@@ -171,7 +171,7 @@ def _report(name: str, phone: str, grid: str, address: str, token: str) -> Repor
 
 async def _store(db: Database, record: ReportRecord, at: datetime) -> str:
     async with db.write() as conn:
-        stored = await reports.store(conn, record, town_code="XF", local_today=at.date(),
+        stored = await arrivals.store(conn, record, town_code="XF", local_today=at.date(),
                                      lookback_since=at, now=at)  # fmt: skip
     return stored.ref
 

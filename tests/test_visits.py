@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.invalid import Invalid
-from bot.domain.visit import has_fever, parse_people, parse_temperatures
+from bot.domain.visits import has_fever, parse_people, parse_temperatures
 from tests.harness import Harness
 from tests.staff_helpers import LEADERS_CHAT, VADMIN_XF, WORKER_XF01, audit_actions
 from tests.test_arrival_flow import answer_to_summary, submit

@@ -140,7 +140,11 @@ def invite_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={INVITE_PREFIX}{token}"
 
 
-ACK_LEVELS = ("assignee", "village_admin", "leadership")  # bot.escalation's ladder, climbing
+ACK_LEVELS = (
+    "assignee",
+    "village_admin",
+    "leadership",
+)  # bot.runtime.escalation's ladder, climbing
 
 
 def can_acknowledge(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.regions import Region, RegionsError, parse_regions
-from bot.regions import RegionList
+from bot.runtime.regions import RegionList
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -266,7 +266,7 @@ def test_broken_edit_keeps_last_good_and_logs_each_problem(
     good = regions.load()
     broken = GOOD.replace('"medium"', '"mid"').replace('"山东省"', '"山东"')
     _write(path, broken, 1_000_100)
-    with caplog.at_level(logging.ERROR, logger="bot.regions"):
+    with caplog.at_level(logging.ERROR, logger="bot.runtime.regions"):
         assert regions.current() == good
     messages = [r.getMessage() for r in caplog.records]
     assert f'{path}: region[0].risk: must be "high" or "medium", got \'mid\'' in messages
@@ -275,7 +275,7 @@ def test_broken_edit_keeps_last_good_and_logs_each_problem(
     assert all("\n" not in m for m in messages)
 
     caplog.clear()
-    with caplog.at_level(logging.ERROR, logger="bot.regions"):
+    with caplog.at_level(logging.ERROR, logger="bot.runtime.regions"):
         assert regions.current() == good  # the same broken version is reported once
     assert caplog.records == []
 
@@ -289,7 +289,7 @@ def test_deleted_file_keeps_last_good(tmp_path: Path, caplog: pytest.LogCaptureF
     regions = RegionList(path)
     good = regions.load()
     path.unlink()
-    with caplog.at_level(logging.ERROR, logger="bot.regions"):
+    with caplog.at_level(logging.ERROR, logger="bot.runtime.regions"):
         assert regions.current() == good
         assert regions.current() == good
     assert len(caplog.records) == 1

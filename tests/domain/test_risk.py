@@ -23,7 +23,7 @@ from bot.domain.risk import (
     assess,
     plan_measure,
 )
-from bot.render import LOCALES, Renderer
+from bot.runtime.render import LOCALES, Renderer
 
 
 @dataclass(frozen=True)

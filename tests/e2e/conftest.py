@@ -2,7 +2,7 @@
 sandbox Bot API server over HTTP, the way ``paicha sandbox`` runs them.
 
 The ``live`` fixture starts the sandbox server in this test's event loop on an ephemeral
-port (the town of config.example.toml seeded by bot/sandbox/world.py, the web page too),
+port (the town of config.example.toml seeded by sandbox/world.py, the web page too),
 writes a config copy pointing at a temporary SQLite file, that server and a drill clock
 file, launches the bot and waits until it polls. Teardown stops the bot (SIGTERM, then kill)
 and fails the test when the bot's log shows a traceback.
@@ -21,14 +21,14 @@ import pytest
 from aiohttp import web
 
 from bot.config import Config, load_config
-from bot.sandbox.clock import DrillClock
-from bot.sandbox.control import SandboxControl
-from bot.sandbox.page import add_page_routes
-from bot.sandbox.run import SANDBOX_TOKEN, BotProcess, dump_toml, sandbox_config
-from bot.sandbox.scenario import Player
-from bot.sandbox.server import bound_port, make_app, start_server
-from bot.sandbox.state import Message, SandboxState
-from bot.sandbox.world import World
+from sandbox.clock import DrillClock
+from sandbox.control import SandboxControl
+from sandbox.page import add_page_routes
+from sandbox.run import SANDBOX_TOKEN, BotProcess, dump_toml, sandbox_config
+from sandbox.scenario import Player
+from sandbox.server import bound_port, make_app, start_server
+from sandbox.state import Message, SandboxState
+from sandbox.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config.example.toml"

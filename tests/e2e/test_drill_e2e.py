@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from bot.sandbox.scenario import load_scenario
+from sandbox.scenario import load_scenario
 from tests.e2e.conftest import ROOT, Live
 
 

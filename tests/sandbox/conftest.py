@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 from telegram import Bot
 
-from bot.clock import ManualClock
-from bot.sandbox.server import bound_port, start_server
-from bot.sandbox.state import SandboxState
+from bot.runtime.clock import ManualClock
+from sandbox.server import bound_port, start_server
+from sandbox.state import SandboxState
 
 TOKEN = "7000000001:AAHsandboxTestToken_0123456789abcdef"
 RESIDENT = 1001  # has started the bot

@@ -15,12 +15,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import load_config
-from bot.sandbox.clock import DrillClock
-from bot.sandbox.control import SandboxControl
-from bot.sandbox.page import add_page_routes
-from bot.sandbox.scenario import TINY_PNG
-from bot.sandbox.server import make_app
-from bot.sandbox.state import SandboxState
+from sandbox.clock import DrillClock
+from sandbox.control import SandboxControl
+from sandbox.page import add_page_routes
+from sandbox.scenario import TINY_PNG
+from sandbox.server import make_app
+from sandbox.state import SandboxState
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:SANDBOX"

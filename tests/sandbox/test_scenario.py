@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
-from bot.sandbox.clock import DrillClock
-from bot.sandbox.scenario import ScenarioError, load_scenario, parse_scenario
-from bot.sandbox.state import SandboxState
-from bot.sandbox.world import build_world, seed
+from sandbox.clock import DrillClock
+from sandbox.scenario import ScenarioError, load_scenario, parse_scenario
+from sandbox.state import SandboxState
+from sandbox.world import build_world, seed
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2020, 11, 20, 1, 0, tzinfo=UTC)
@@ -147,7 +147,7 @@ def world_state(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 async def test_player_applies_steps_in_order(world_state, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from bot.sandbox.scenario import Player
+    from sandbox.scenario import Player
 
     state, world, clock = world_state
     scenario = parse_scenario(
@@ -198,7 +198,7 @@ async def test_player_applies_steps_in_order(world_state, tmp_path: Path) -> Non
 
 
 async def test_a_wait_in_vain_is_one_failure_line(world_state) -> None:  # type: ignore[no-untyped-def]
-    from bot.sandbox.scenario import Player
+    from sandbox.scenario import Player
 
     state, world, clock = world_state
     scenario = parse_scenario(
@@ -230,7 +230,7 @@ async def test_a_wait_in_vain_is_one_failure_line(world_state) -> None:  # type:
 
 
 async def test_wait_for_reports_what_it_waited_for(world_state) -> None:  # type: ignore[no-untyped-def]
-    from bot.sandbox.scenario import Player
+    from sandbox.scenario import Player
 
     state, world, clock = world_state
     scenario = parse_scenario(
@@ -263,7 +263,7 @@ def test_a_jump_needs_minutes_or_an_instant_with_an_offset() -> None:
 
 
 async def test_a_jump_to_an_instant_moves_forward_only(world_state) -> None:  # type: ignore[no-untyped-def]
-    from bot.sandbox.scenario import Player
+    from sandbox.scenario import Player
 
     state, world, clock = world_state
     scenario = parse_scenario(

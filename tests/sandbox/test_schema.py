@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.schema import default_validator, validate, validate_result
-from bot.sandbox.server import METHODS
+from sandbox.schema import default_validator, validate, validate_result
+from sandbox.server import METHODS
 from tests.sandbox.conftest import GROUP, LEADER, RESIDENT, STRANGER, Sandbox
 
 # Which documented types each declared parameter kind may stand for.

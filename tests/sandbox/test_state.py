@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sandbox.errors import ApiError
-from bot.sandbox.formatting import detect_entities, format_text, parse_html, utf16_len
-from bot.sandbox.schema import validate
-from bot.sandbox.state import SandboxState, image_size
+from sandbox.errors import ApiError
+from sandbox.formatting import detect_entities, format_text, parse_html, utf16_len
+from sandbox.schema import validate
+from sandbox.state import SandboxState, image_size
 from tests.sandbox.conftest import GROUP, LEADER, RESIDENT, STRANGER
 
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import load_config
-from bot.sandbox.clock import DrillClock
-from bot.sandbox.run import dump_toml, sandbox_config
-from bot.sandbox.state import SandboxState
-from bot.sandbox.world import LEADERS_KEY, reset_state, seed
+from sandbox.clock import DrillClock
+from sandbox.run import dump_toml, sandbox_config
+from sandbox.state import SandboxState
+from sandbox.world import LEADERS_KEY, reset_state, seed
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 

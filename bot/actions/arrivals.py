@@ -1,0 +1,112 @@
+"""Turning a finished draft into a stored report: risk, measure, one transaction with its
+notifications."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from bot.actions import tips
+from bot.actions.monitoring import restart_monitoring
+from bot.actions.notify import report_notifications
+from bot.domain import arrivals as flow
+from bot.domain.masking import mask_name
+from bot.domain.records import PersonRecord, ReportRecord, StoredReport
+from bot.domain.risk import Assessment, MeasurePlan, assess, plan_measure
+from bot.runtime import escalation
+from bot.runtime.services import Services
+from storage import arrivals as reports
+from storage import audit, drafts, outbox, visits
+from storage.drafts import Draft
+
+
+def build_record(services: Services, draft: Draft) -> tuple[ReportRecord, Assessment, MeasurePlan]:
+    data = draft.data
+    config = services.config
+    assessment = assess(
+        flow.risk_facts(data),
+        services.regions.current(),
+        config.measures,
+        config.arrival.lookback_days,
+    )
+    arrival = date.fromisoformat(data["arrival_date"])
+    plan = plan_measure(assessment.measure, arrival)
+    main = PersonRecord(data["name"], data["phone"], data.get("id_kind"), data.get("id_number"))
+    companions = tuple(
+        PersonRecord(p["name"], p.get("phone"), p.get("id_kind"), p.get("id_number"))
+        for p in data.get("people") or []
+    )
+    record = ReportRecord(
+        draft_token=draft.token,
+        reporter_user_id=draft.user_id,
+        reporter_chat_id=draft.chat_id,
+        locale=draft.locale,
+        relation=data["relation"],
+        village_id=data["village"],
+        grid_id=data["grid"],
+        address=data["address"],
+        arrival_date=arrival,
+        category=data["category"],
+        risk=assessment.category,
+        alert=assessment.alert,
+        measure_kind=plan.kind,
+        measure_start=plan.start,
+        measure_end=plan.end,
+        data={**data, "reasons": [r.code for r in assessment.reasons]},
+        people=(main, *companions),
+    )
+    return record, assessment, plan
+
+
+async def store_report(
+    services: Services, draft: Draft, record: ReportRecord, assessment: Assessment
+) -> StoredReport | None:
+    """Store the report, its notifications and the audit entry together, and drop the draft.
+    Returns None when the draft was already submitted (a double tap)."""
+    now = services.now()
+    since = now - timedelta(days=services.config.arrival.lookback_days)
+    async with services.db.write() as conn:
+        if not await drafts.delete(conn, draft.user_id, draft.token):
+            return None
+        stored = await reports.store(
+            conn,
+            record,
+            town_code=services.config.town.code,
+            local_today=services.local_today(),
+            lookback_since=since,
+            now=now,
+        )
+        plan = plan_measure(assessment.measure, record.measure_start)
+        await restart_monitoring(conn, services, stored.id, plan, now)  # 居家健康监测 etc.
+        for message in await report_notifications(conn, services, stored, record, assessment):
+            await outbox.enqueue(conn, now=now, **message)
+        if isinstance(draft.data.get("visit_id"), int):  # registered at the door (入户排查)
+            await visits.link_report(conn, draft.data["visit_id"], stored.id, draft.user_id)
+        if isinstance(draft.data.get("tip_id"), int):  # registered on the spot for a tip (线索)
+            await tips.close_in(
+                conn,
+                services,
+                draft.data["tip_id"],
+                "confirmed",
+                draft.user_id,
+                now,
+                report_id=stored.id,
+                how="registered",
+            )
+        # to be verified within arrival_deadline_hours, then up the escalation ladder (a new
+        # version of a report still waiting keeps its clock)
+        await escalation.start(
+            conn,
+            services,
+            subject=f"report:{stored.id}",
+            kind="arrival",
+            grid_id=record.grid_id,
+            village_id=record.village_id,
+            deadline=now + timedelta(hours=services.config.schedule.arrival_deadline_hours),
+            ref=stored.ref,
+            now=now,
+            detail={"name": mask_name(record.main.name)},
+        )
+        action = "report.update" if stored.updated else "report.create"
+        await audit.record(conn, now, record.reporter_user_id, action, f"report:{stored.id}")
+    services.wake_outbox()
+    return stored

@@ -1,0 +1,365 @@
+"""A discovered case: storing it with its alerts and timers in one transaction, what the
+leadership group reads (masked), and the timers of the 2-hour online direct report (网络直报).
+
+Timeline of an open case (minutes after it was reported): alert at 0; reminders at 60, 90 and
+110 unless someone acknowledged ("收到"); at 120 a red overdue escalation, then one batched red
+message per repeat slot (``schedule.case_overdue_repeat_minutes``) listing every case still not
+reported. Only recording the direct report (its number) stops the overdue escalation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import aiosqlite
+from telegram import InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot.domain import cases as domain
+from bot.domain.callbacks import button, callback, inline_markup
+from bot.domain.masking import mask_id, mask_name, mask_phone
+from bot.runtime.services import Services
+from bot.runtime.timers import handles
+from storage import audit, cases, drafts, outbox, timers
+from storage.cases import NewCase, Tick
+from storage.escalation import ack as record_ack  # the one writer of the acks table
+from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
+from storage.timers import Timer
+
+FLOW = "cs"  # callback data of the buttons on case messages: v1:cs:<case id>:<action>[:<item>]
+SWEEP_SUBJECT = "cases:overdue"
+BATCH_BUTTONS = 8  # "已网络直报" buttons on one batched escalation
+
+
+def subject(case_id: int) -> str:
+    return f"case:{case_id}"
+
+
+def alert_key(case_id: int) -> str:
+    return f"case:{case_id}:alert"
+
+
+def _repeat(services: Services) -> int:
+    return services.config.schedule.case_overdue_repeat_minutes
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def _local(services: Services, stamp: str | datetime | None) -> datetime | None:
+    if stamp is None:
+        return None
+    value = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
+    return value.astimezone(services.config.tz)
+
+
+def map_url(latitude: float, longitude: float, label: str) -> str:
+    """A map pin that opens in 高德地图 (amap) from the WGS-84 coordinates Telegram gives."""
+    query = urlencode({"position": f"{longitude},{latitude}", "name": label,
+                       "coordinate": "wgs84", "callnative": 0})  # fmt: skip
+    return f"https://uri.amap.com/marker?{query}"
+
+
+def card_params(services: Services, case: Any, ticks: list[Tick], now: datetime) -> dict:
+    """Everything a case message shows; personal data masked (these are staff and group chats)."""
+    config = services.config
+    village, grid = config.grid(case["grid_id"]) or (None, None)
+    located = case["latitude"] is not None
+    deadline_at = datetime.fromisoformat(case["deadline_at"])
+    return dict(
+        ref=case["ref"], kind=case["kind"], state=case["state"],
+        name=mask_name(case["person_name"]),
+        phone=mask_phone(case["person_phone"]) if case["person_phone"] else "",
+        id_number=mask_id(case["person_id_number"]) if case["person_id_number"] else "",
+        report_ref=case["report_ref"] or "",
+        village=village.name if village else case["village_id"],
+        grid=grid.name if grid else case["grid_id"],
+        address=case["address"], status=case["status"],
+        latitude=case["latitude"], longitude=case["longitude"],
+        map_url=map_url(case["latitude"], case["longitude"], case["ref"]) if located else "",
+        created=_local(services, case["created_at"]), deadline=_local(services, deadline_at),
+        remaining=domain.remaining_minutes(deadline_at, now),
+        report_no=case["direct_report_no"] or "", reported_at=_local(services, case["reported_at"]),
+        reported_by=case["reported_by_name"] or "",
+        ticks=[dict(item=t.item, name=t.name or "", at=_local(services, t.at)) for t in ticks],
+    )  # fmt: skip
+
+
+def _button(label: str, *parts: str) -> dict[str, str]:
+    return button(label, callback(FLOW, *parts))
+
+
+def checklist_rows(services: Services, locale: str, case_id: int, ticks: list[Tick]) -> list:
+    buttons = [
+        _button(services.text(locale, "cases", "btn_item", item=t.item, done=t.at is not None),
+                str(case_id), "t", t.item)
+        for t in ticks
+    ]  # fmt: skip
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def _report_row(services: Services, locale: str, case_id: int,
+                ack: bool = True) -> list[dict[str, str]]:  # fmt: skip
+    """The "已网络直报" button and (not on the overdue escalation, which asks only for the
+    report) "收到": one row shared by the group card, the reminder and the overdue message."""
+    row = [_button(services.text(locale, "cases", "btn_reported"), str(case_id), "r")]
+    if ack:
+        row.append(_button(services.text(locale, "cases", "btn_ack"), str(case_id), "a"))
+    return row
+
+
+def group_markup(services: Services, locale: str, case: Any, ticks: list[Tick]) -> dict:
+    """The leadership group's card: "已网络直报" and "收到" while open, and the checklist."""
+    rows: list[list[dict[str, str]]] = []
+    if case["state"] == "open":
+        rows.append(_report_row(services, locale, case["id"]))
+    rows += checklist_rows(services, locale, case["id"], ticks)
+    return inline_markup(rows)
+
+
+def staff_markup(services: Services, locale: str, case_id: int, ticks: list[Tick]) -> dict:
+    return inline_markup(checklist_rows(services, locale, case_id, ticks))
+
+
+async def load(conn: aiosqlite.Connection | Any, case_id: int) -> tuple[Any, list[Tick]] | None:
+    case = await cases.get(conn, case_id)
+    if case is None:
+        return None
+    return case, await cases.checklist(conn, case_id)
+
+
+def group_card(services: Services, case: Any, ticks: list[Tick], now: datetime) -> str:
+    locale = services.config.bot.default_locale
+    return services.text(locale, "cases", "alert", c=card_params(services, case, ticks, now))
+
+
+# --- storing a new case ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stored:
+    id: int
+    ref: str
+    deadline: datetime
+
+
+async def store(services: Services, case: NewCase, user_id: int) -> Stored | None:
+    """One transaction: the case, its checklist, the group alert, the notices to the area's
+    staff, the reminder and overdue timers, the audit entry; the draft is dropped. None when
+    the draft was already submitted (a double tap)."""
+    now = services.now()
+    deadline_at = domain.deadline(now)
+    locale = services.config.bot.default_locale
+    leadership = services.config.leadership.chat_id
+    async with services.db.write() as conn:
+        if not await drafts.delete(conn, user_id, case.draft_token):
+            return None
+        ref = await cases.next_ref(conn, services.config.town.code, services.local_today())
+        case_id = await cases.create(conn, case, ref=ref, now=now, deadline_at=deadline_at)
+        row, ticks = await load(conn, case_id)
+        params = card_params(services, row, ticks, now)
+        await outbox.enqueue(conn, chat_id=leadership, now=now, priority=PRIORITY_ALERT,
+                             text=services.text(locale, "cases", "alert", c=params),
+                             reply_markup=group_markup(services, locale, row, ticks),
+                             dedup_key=alert_key(case_id), subject=subject(case_id))  # fmt: skip
+        for user in await cases.local_staff(conn, case.grid_id, case.village_id):
+            if user == case.reported_by:
+                continue
+            await outbox.enqueue(conn, chat_id=user, now=now, priority=PRIORITY_ALERT,
+                                 text=services.text(locale, "cases", "staff_notice", c=params),
+                                 reply_markup=staff_markup(services, locale, case_id, ticks),
+                                 dedup_key=f"case:{case_id}:to:{user}",
+                                 subject=subject(case_id))  # fmt: skip
+        for minutes in domain.REMINDERS:
+            await timers.schedule(conn, kind="case.remind", subject=subject(case_id), now=now,
+                                  due_at=now + timedelta(minutes=minutes),
+                                  payload={"minutes": minutes},
+                                  dedup_key=f"case:{case_id}:remind:{minutes}")  # fmt: skip
+        await timers.schedule(conn, kind="case.overdue", subject=subject(case_id), now=now,
+                              due_at=deadline_at, dedup_key=f"case:{case_id}:overdue")  # fmt: skip
+        await audit.record(conn, now, user_id, "case.create", subject(case_id), case.kind)
+    services.wake_outbox()
+    return Stored(case_id, ref, deadline_at)
+
+
+# --- after the case was stored: tick, acknowledge, direct report ----------------------------
+
+
+async def tick(services: Services, case_id: int, item: str, user_id: int, name: str) -> bool:
+    """Tick a checklist item (once); tell the group. False when it was already ticked."""
+    now = services.now()
+    async with services.db.write() as conn:
+        if not await cases.tick(conn, case_id, item, user_id, name, now):
+            return False
+        await audit.record(conn, now, user_id, "case.tick", subject(case_id), item)
+    if not await refresh_group_card(services, case_id):
+        locale = services.config.bot.default_locale
+        async with services.db.write() as conn:
+            case = await cases.get(conn, case_id)
+            await outbox.enqueue(
+                conn, chat_id=services.config.leadership.chat_id, now=now,
+                priority=PRIORITY_NOTIFY, subject=subject(case_id),
+                text=services.text(locale, "cases", "ticked", ref=case["ref"], item=item,
+                                   name=name, at=_local(services, now)),
+                dedup_key=f"case:{case_id}:tick:{item}",
+            )  # fmt: skip
+        services.wake_outbox()
+    return True
+
+
+async def acknowledge(services: Services, case_id: int, user_id: int, name: str) -> str:
+    """Acknowledge ("收到"): record who and when; the reminders stop (not the overdue escalation).
+    Returns 'done', 'again' (this person had acknowledged) or 'closed'."""
+    now = services.now()
+    locale = services.config.bot.default_locale
+    async with services.db.write() as conn:
+        case = await cases.get(conn, case_id)
+        if case is None or case["state"] != "open":
+            return "closed"
+        if not await record_ack(conn, subject(case_id), user_id, name, now):
+            return "again"
+        await timers.cancel(conn, subject(case_id), ["case.remind"])
+        await audit.record(conn, now, user_id, "case.ack", subject(case_id))
+        await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
+                             priority=PRIORITY_NOTIFY, subject=subject(case_id),
+                             text=services.text(locale, "cases", "acked", ref=case["ref"],
+                                                name=name, at=_local(services, now)),
+                             dedup_key=f"case:{case_id}:ack:{user_id}")  # fmt: skip
+    services.wake_outbox()
+    return "done"
+
+
+async def record_direct_report(services: Services, case_id: int, number: str, user_id: int,
+                               name: str, draft_user: int, token: str) -> bool:  # fmt: skip
+    """The online direct report is done: number, who, when; every timer of the case stops and
+    the group is told. False when the case was no longer open (someone recorded it first)."""
+    now = services.now()
+    locale = services.config.bot.default_locale
+    async with services.db.write() as conn:
+        await drafts.delete(conn, draft_user, token)
+        if not await cases.mark_reported(conn, case_id, number, user_id, name, now):
+            return False
+        await timers.cancel(conn, subject(case_id))
+        await audit.record(conn, now, user_id, "case.direct_report", subject(case_id), number)
+        case = await cases.get(conn, case_id)
+        took = int((now - datetime.fromisoformat(case["created_at"])).total_seconds() // 60)
+        await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
+                             priority=PRIORITY_ALERT, subject=subject(case_id),
+                             text=services.text(locale, "cases", "reported", ref=case["ref"],
+                                                number=number, name=name,
+                                                at=_local(services, now), minutes=took,
+                                                late=now > datetime.fromisoformat(
+                                                    case["deadline_at"])),
+                             dedup_key=f"case:{case_id}:reported")  # fmt: skip
+    services.wake_outbox()
+    await refresh_group_card(services, case_id)
+    return True
+
+
+async def refresh_group_card(services: Services, case_id: int) -> bool:
+    """Edit the group's alert to the case's current state (best effort: the alert may not be
+    sent yet, or too old to edit). True when the group's card now shows the change."""
+    found = await cases.sent_message_id(services.db, alert_key(case_id))
+    loaded = await load(services.db, case_id)
+    if found is None or loaded is None or services.bot is None:
+        return False
+    case, ticks = loaded
+    chat_id, message_id = found
+    locale = services.config.bot.default_locale
+    try:
+        await services.bot.edit_message_text(
+            group_card(services, case, ticks, services.now()), chat_id=chat_id,
+            message_id=message_id, parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup.de_json(group_markup(services, locale, case, ticks),
+                                                      None),
+        )  # fmt: skip
+    except TelegramError:
+        return False
+    return True
+
+
+# --- timers --------------------------------------------------------------------------------
+
+
+def _case_id(timer: Timer) -> int:
+    return int(timer.subject.split(":", 1)[1])
+
+
+@handles("case.remind")
+async def _remind(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
+                  late: bool) -> None:  # fmt: skip
+    loaded = await load(conn, _case_id(timer))
+    if loaded is None:
+        return
+    case, ticks = loaded
+    deadline_at = datetime.fromisoformat(case["deadline_at"])
+    if case["state"] != "open" or now >= deadline_at or await cases.acks(conn, timer.subject):
+        return  # handled, acknowledged, or superseded by the overdue escalation
+    locale = services.config.bot.default_locale
+    params = card_params(services, case, ticks, now)
+    await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
+                         priority=PRIORITY_ALERT, subject=timer.subject,
+                         text=services.text(locale, "cases", "reminder", c=params),
+                         reply_markup=inline_markup([_report_row(services, locale, case["id"])]),
+                         dedup_key=f"{timer.dedup_key or timer.id}:msg")  # fmt: skip
+
+
+@handles("case.overdue")
+async def _overdue(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
+                   late: bool) -> None:  # fmt: skip
+    loaded = await load(conn, _case_id(timer))
+    if loaded is None or loaded[0]["state"] != "open":
+        return
+    case, ticks = loaded
+    locale = services.config.bot.default_locale
+    params = card_params(services, case, ticks, now)
+    await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
+                         priority=PRIORITY_ALERT, subject=timer.subject,
+                         text=services.text(locale, "cases", "overdue", c=params),
+                         reply_markup=inline_markup([_report_row(services, locale, case["id"],
+                                                                 ack=False)]),
+                         dedup_key=f"case:{case['id']}:overdue:msg")  # fmt: skip
+    await _schedule_sweep(services, conn, now)
+
+
+async def _schedule_sweep(services: Services, conn: aiosqlite.Connection, now: datetime) -> None:
+    """The next batched escalation, at the start of the next repeat slot (one per slot)."""
+    minutes = _repeat(services)
+    slot = domain.overdue_slot(now, minutes) + 1
+    await timers.schedule(conn, kind="case.overdue_repeat", subject=SWEEP_SUBJECT, now=now,
+                          due_at=domain.slot_start(slot, minutes), payload={"slot": slot},
+                          dedup_key=f"{SWEEP_SUBJECT}:{minutes}:{slot}")  # fmt: skip
+
+
+@handles("case.overdue_repeat")
+async def _overdue_repeat(services: Services, conn: aiosqlite.Connection, timer: Timer,
+                          now: datetime, late: bool) -> None:  # fmt: skip
+    """One red message for every open case past its deadline; again next slot until none."""
+    rows = await cases.overdue_open(conn, now)
+    if not rows:
+        return
+    locale = services.config.bot.default_locale
+    items = []
+    for row in rows:
+        village, grid = services.config.grid(row["grid_id"]) or (None, None)
+        overdue = now - datetime.fromisoformat(row["deadline_at"])
+        items.append(dict(ref=row["ref"], kind=row["kind"],
+                          village=village.name if village else row["village_id"],
+                          grid=grid.name if grid else row["grid_id"],
+                          minutes=int(overdue.total_seconds() // 60)))  # fmt: skip
+    buttons = [
+        [_button(services.text(locale, "cases", "btn_reported_ref", ref=row["ref"]),
+                 str(row["id"]), "r")]
+        for row in rows[:BATCH_BUTTONS]
+    ]  # fmt: skip
+    slot = timer.payload.get("slot") or domain.overdue_slot(now, _repeat(services))
+    await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
+                         priority=PRIORITY_ALERT, subject=SWEEP_SUBJECT,
+                         text=services.text(locale, "cases", "overdue_batch", cases=items,
+                                            at=_local(services, now)),
+                         reply_markup=inline_markup(buttons),
+                         dedup_key=f"{SWEEP_SUBJECT}:{slot}:msg")  # fmt: skip
+    await _schedule_sweep(services, conn, now)

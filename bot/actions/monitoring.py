@@ -1,0 +1,512 @@
+"""Health monitoring (居家健康监测): starting, changing and ending it, and its timers.
+
+Each person under a monitored measure has one ``monitoring`` row and at most one pending
+``checkin.prompt`` timer: a prompt, when it fires, schedules the next one. So 100k people
+under observation are ~100k pending rows, not 28 each.
+
+Timer kinds (handlers below, registered on import):
+
+- ``checkin.prompt``   send the slot's prompt; schedule ``checkin.missed`` and the next prompt.
+                       Late (the bot was down): only the newest slot due is prompted, once.
+- ``checkin.missed``   the slot is still unanswered after ``checkin_reminder_minutes``:
+                       remind the person; schedule ``checkin.escalate`` as long again.
+- ``checkin.escalate`` still unanswered: the slot is missed; alert the grid worker(s); the
+                       second consecutive miss also alerts the leadership group (脱离管控?),
+                       in the minute's one batched group message.
+                       The missed slot then climbs the escalation ladder (bot.runtime.escalation)
+                       until someone acknowledges it or the person checks in again.
+- ``test.remind``      a nucleic-acid test day: the evening before and the morning of, to the
+                       person and the worker(s) (with a "sample taken" button).
+- ``monitoring.end``   midnight after the last day: released; the person and worker(s) told.
+
+Every effect is written on the caller's connection, inside the transaction that marks the
+timer done (or stores the report, or records the worker's action).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeGuard
+
+import aiosqlite
+
+from bot.actions import notify
+from bot.domain import monitoring as dm
+from bot.domain.callbacks import button, inline_markup
+from bot.domain.masking import mask_name, mask_phone
+from bot.domain.risk import MeasurePlan
+from bot.runtime import escalation
+from bot.runtime.services import Services
+from bot.runtime.timers import handles, handles_batch
+from storage import audit, outbox, timers
+from storage import monitoring as store
+from storage.monitoring import Monitoring
+from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
+from storage.timers import NewTimer, Timer
+
+PLAN_TIMERS = ("checkin.prompt", "monitoring.end", "test.remind")
+
+
+# --- recipients and texts ---------------------------------------------------------------
+
+
+async def grid_chats(services: Services, conn: aiosqlite.Connection, grid_id: str) -> list[int]:
+    """The grid's staff chats (``notify.grid_recipients``: the staff table on ``conn``)."""
+    return list(dict.fromkeys(await notify.grid_recipients(conn, services, grid_id)))
+
+
+def _staff_locale(services: Services) -> str:
+    return services.config.bot.default_locale
+
+
+def _places(services: Services, m: Monitoring) -> dict[str, str]:
+    found = services.config.grid(m.grid_id)
+    if found is None:
+        return {"village": m.village_id, "grid": m.grid_id}
+    return {"village": found[0].name, "grid": found[1].name}
+
+
+def staff_params(services: Services, m: Monitoring, day: date | None = None) -> dict[str, Any]:
+    """What staff messages say about a person: masked (they may land in group chats)."""
+    day = day or services.local_today()
+    return dict(
+        ref=m.ref, name=mask_name(m.name), phone=mask_phone(m.phone or ""), kind=m.kind,
+        **_day_params(m, day), start=m.start_date, end=m.end_date, **_places(services, m),
+    )  # fmt: skip
+
+
+async def _to_grid(
+    services: Services, conn: aiosqlite.Connection, m: Monitoring, macro: str, key: str,
+    now: datetime, *, priority: int = PRIORITY_ALERT, leaders: bool = False,
+    markup: dict | None = None, group_markup: dict | None = None, **params: Any,
+) -> None:  # fmt: skip
+    """One staff message to the grid's workers (and the leadership group if ``leaders``);
+    ``markup`` on the private messages, ``group_markup`` on the group's."""
+    locale = _staff_locale(services)
+    text = services.text(locale, "monitoring", macro, **params)
+    chats = await grid_chats(services, conn, m.grid_id)
+    leadership = services.config.leadership.chat_id
+    if (leaders or not chats) and leadership not in chats:
+        chats.append(leadership)  # nobody in the grid: the leadership group sees it
+    for chat in chats:
+        await outbox.enqueue(conn, chat_id=chat, text=text, now=now, priority=priority,
+                             dedup_key=f"{key}:to:{chat}", subject=m.subject,
+                             reply_markup=markup if chat > 0 else group_markup)  # fmt: skip
+
+
+async def _to_person(
+    services: Services, conn: aiosqlite.Connection, m: Monitoring, macro: str, key: str,
+    now: datetime, **message: Any,
+) -> None:  # fmt: skip
+    await outbox.enqueue(conn, now=now, **_person_message(services, m, macro, key, **message))
+
+
+def _person_message(
+    services: Services, m: Monitoring, macro: str, key: str, *, priority: int = PRIORITY_NOTIFY,
+    markup: dict | None = None, **params: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """A message to the person, in their locale: the arguments of ``outbox.enqueue``."""
+    text = services.text(m.locale, "monitoring", macro, name=m.name, **params)
+    return dict(chat_id=m.chat_id, text=text, priority=priority, dedup_key=key,
+                subject=m.subject, reply_markup=markup)  # fmt: skip
+
+
+# --- starting, changing, stopping -------------------------------------------------------
+
+
+def _local(services: Services, day: date, at: time = time(0)) -> datetime:
+    return datetime.combine(day, at, tzinfo=services.config.tz)
+
+
+async def _schedule_plan(services: Services, conn: aiosqlite.Connection, m: Monitoring,
+                         now: datetime) -> None:  # fmt: skip
+    """The monitoring's next prompt, its end and its test-day reminders (generation ``gen``)."""
+    config, tz = services.config, services.config.tz
+    times = config.schedule.checkin
+    plan = []
+    slot = dm.next_slot(now, m.start_date, m.end_date, times, tz)
+    if slot is not None:
+        plan.append(_prompt_timer(m, slot))
+    end_at = _local(services, m.end_date + timedelta(days=1))
+    plan.append(NewTimer("monitoring.end", m.subject, end_at, {"gen": m.gen},
+                         f"mon.end:{m.id}:g{m.gen}"))  # fmt: skip
+    today = dm.local_day(now, tz)
+    done = await store.samples(conn, m.id)
+    for test_date in m.test_dates:
+        if test_date > m.end_date or test_date < today or test_date in done:
+            continue
+        before, on_day = dm.reminder_times(test_date, times, tz)
+        for which, due in (("before", before), ("day", on_day)):
+            if due <= now:
+                if which == "before" or test_date != today:
+                    continue
+                due = now  # the test is today: remind now
+            plan.append(NewTimer(
+                "test.remind", m.subject, due,
+                {"gen": m.gen, "date": test_date.isoformat(), "which": which},
+                f"test.remind:{m.id}:g{m.gen}:{test_date.isoformat()}:{which}",
+            ))  # fmt: skip
+    await timers.schedule_many(conn, plan, now)
+
+
+def _prompt_timer(m: Monitoring, slot: datetime) -> NewTimer:
+    stamp = dm.epoch(slot)
+    return NewTimer("checkin.prompt", m.subject, slot, {"gen": m.gen, "slot": stamp},
+                    f"ci.prompt:{m.id}:g{m.gen}:{stamp}")  # fmt: skip
+
+
+async def restart_monitoring(
+    conn: aiosqlite.Connection, services: Services, report_id: int, plan: MeasurePlan,
+    now: datetime,
+) -> list[int]:  # fmt: skip
+    """(Re)start monitoring of every person of the report under ``plan``, in the caller's
+    transaction: on a new report, a new version of it, or a worker's correction of the
+    measure. People no longer under a monitored measure (or no longer in the report) are
+    stopped. Returns the ids of the active monitorings."""
+    async with conn.execute(
+        """SELECT r.reporter_chat_id, r.locale, r.grid_id, COUNT(p.id) AS people
+           FROM reports r LEFT JOIN persons p ON p.report_id = r.id WHERE r.id = ?
+           GROUP BY r.id""",
+        (report_id,),
+    ) as cur:
+        report = await cur.fetchone()
+    if report is None:
+        return []
+    existing = {m.person_idx: m for m in await store.of_report(conn, report_id)}
+    today = dm.local_day(now, services.config.tz)
+    monitored = dm.is_monitored(plan.kind, dm.total_days(plan.start, plan.end))
+    monitored = monitored and plan.end >= today
+    fields = dict(chat_id=report["reporter_chat_id"], locale=report["locale"],
+                  grid_id=report["grid_id"], kind=plan.kind, start=plan.start, end=plan.end,
+                  test_dates=plan.test_dates, now=now)  # fmt: skip
+    active: list[int] = []
+    for idx in range(report["people"]):
+        old = existing.pop(idx, None)
+        if not monitored:
+            if old is not None:
+                await _stop(services, conn, old, now, reason=None, actor=None, tell=False)
+            continue
+        if old is None:
+            mid = await store.insert(conn, report_id=report_id, person_idx=idx, **fields)
+        else:
+            mid = old.id
+            await store.cancel_timers(conn, mid, PLAN_TIMERS)
+            await store.update_plan(conn, mid, **fields)
+        m = await store.get(conn, mid)
+        assert m is not None
+        await _schedule_plan(services, conn, m, now)
+        active.append(mid)
+    for old in existing.values():  # a companion removed from the report
+        await _stop(services, conn, old, now, reason=None, actor=None, tell=False)
+    return active
+
+
+async def stop_monitoring(
+    conn: aiosqlite.Connection, services: Services, report_id: int, now: datetime, *,
+    reason: str | None = None, actor: int | None = None, tell: bool = True,
+) -> int:  # fmt: skip
+    """Stop every active monitoring of the report (a withdrawn report, a changed measure).
+    Returns how many were stopped."""
+    stopped = 0
+    for m in await store.of_report(conn, report_id):
+        stopped += await _stop(services, conn, m, now, reason=reason, actor=actor, tell=tell)
+    return stopped
+
+
+async def stop_one(conn: aiosqlite.Connection, services: Services, m: Monitoring, now: datetime,
+                   reason: str, actor: int) -> bool:  # fmt: skip
+    return await _stop(services, conn, m, now, reason=reason, actor=actor, tell=True)
+
+
+async def _stop(services: Services, conn: aiosqlite.Connection, m: Monitoring, now: datetime, *,
+                reason: str | None, actor: int | None, tell: bool) -> bool:  # fmt: skip
+    if not await store.set_state(conn, m.id, "stopped", reason, now):
+        return False
+    await store.cancel_timers(conn, m.id)
+    await audit.record(conn, now, actor, "monitoring.stop", m.subject, reason)
+    if tell:
+        key = f"mon.stop:{m.id}:g{m.gen}"
+        await _to_person(services, conn, m, "stopped_person", key, now, reason=reason or "")
+        await _to_grid(services, conn, m, "stopped_staff", key, now, priority=PRIORITY_NOTIFY,
+                       reason=reason or "", **staff_params(services, m))  # fmt: skip
+    return True
+
+
+async def change_end(
+    conn: aiosqlite.Connection, services: Services, m: Monitoring, days: int, now: datetime, *,
+    reason: str | None, actor: int,
+) -> Monitoring | None:  # fmt: skip
+    """Extend (``days`` > 0) or shorten (< 0) an active monitoring; None when not possible
+    (not active, would end before today or before it began, or beyond ``MAX_DAYS``)."""
+    today = dm.local_day(now, services.config.tz)
+    end = m.end_date + timedelta(days=days)
+    if m.state != "active" or end < max(today, m.start_date):
+        return None
+    if dm.total_days(m.start_date, end) > dm.MAX_DAYS:
+        return None
+    await store.cancel_timers(conn, m.id, PLAN_TIMERS)
+    await store.set_end(conn, m.id, end, reason, now)
+    changed = await store.get(conn, m.id)
+    assert changed is not None
+    await _schedule_plan(services, conn, changed, now)
+    # the open slot's prompt was sent already: the chain goes on from the next slot
+    action = "extend" if days > 0 else "shorten"
+    await audit.record(conn, now, actor, f"monitoring.{action}", m.subject,
+                       json.dumps({"days": days, "end": end.isoformat(), "reason": reason},
+                                  ensure_ascii=False))  # fmt: skip
+    key = f"mon.change:{m.id}:g{changed.gen}"
+    await _to_person(services, conn, changed, "changed_person", key, now, action=action,
+                     end=end, reason=reason or "")  # fmt: skip
+    return changed
+
+
+# --- timer handlers ---------------------------------------------------------------------
+
+
+def _monitoring_id(timer: Timer) -> int:
+    return int(timer.subject.split(":")[1])
+
+
+def _is_current(m: Monitoring | None, timer: Timer) -> TypeGuard[Monitoring]:
+    """The timer's monitoring is still active and of the timer's generation."""
+    if m is None or m.state != "active":
+        return False
+    return "gen" not in timer.payload or timer.payload["gen"] == m.gen
+
+
+async def _current(conn: aiosqlite.Connection, timer: Timer) -> Monitoring | None:
+    m = await store.get(conn, _monitoring_id(timer))
+    return m if _is_current(m, timer) else None
+
+
+def prompt_markup(m: Monitoring, slot: datetime, label: Any) -> dict:
+    stamp = dm.epoch(slot)
+    temps = [
+        button(label("temp_label", value=v),
+               dm.CheckinAction(m.id, stamp, "temperature", tenths=round(float(v) * 10)).encode())
+        for v in dm.CHECKIN_TEMPERATURES
+    ]  # fmt: skip
+    other = button(label("other_label"), dm.CheckinAction(m.id, stamp, "other").encode())
+    return inline_markup([temps[:3], temps[3:], [other]])
+
+
+def _person_markup(services: Services, m: Monitoring, slot: datetime) -> dict:
+    """The check-in buttons in the person's own locale: on the prompt and on its reminder."""
+    return prompt_markup(
+        m, slot, lambda n, **p: services.renderer.label(m.locale, "monitoring", n, **p)
+    )
+
+
+def _day_params(m: Monitoring, day: date) -> dict[str, int]:
+    """The day counter ("day 3 of 14") that the person's and the staff's messages show."""
+    return dict(day=dm.day_number(day, m.start_date), total=dm.total_days(m.start_date, m.end_date))
+
+
+@handles_batch("checkin.prompt")
+async def on_prompts(services: Services, conn: aiosqlite.Connection,
+                     fired: list[tuple[Timer, bool]], now: datetime) -> None:  # fmt: skip
+    """Prompt the timers' monitorings (a wave: a run of a batch at once). Each read and
+    write is one statement for all of them; the messages, a row each, go in together."""
+    found = await store.get_many(conn, [_monitoring_id(timer) for timer, _ in fired])
+    prompts: list[tuple[Monitoring, datetime, bool]] = []
+    for timer, late in fired:
+        m = found.get(_monitoring_id(timer))
+        if not _is_current(m, timer):
+            continue
+        slot = _prompt_slot(services, m, timer, now, late)
+        if slot is not None:
+            prompts.append((m, slot, late))
+    opened = await store.open_slots(conn, [(m.id, slot) for m, slot, _ in prompts], now)
+    earliest = await store.first_slots(conn, [m.id for m, _, _ in prompts])
+    prompted = [(m, slot, late) for m, slot, late in prompts if m.id in opened]
+    messages = [_prompt_message(services, m, slot, late=late, first=earliest[m.id] >= slot)
+                for m, slot, late in prompted]  # fmt: skip
+    await outbox.enqueue_many(conn, messages, now)
+    follow_ups = [_missed_timer(services, m, slot, now) for m, slot, _ in prompted]
+    times, tz = services.config.schedule.checkin, services.config.tz
+    for m, slot, _ in prompts:
+        following = dm.next_slot(max(slot, now), m.start_date, m.end_date, times, tz)
+        if following is not None:
+            follow_ups.append(_prompt_timer(m, following))
+    await timers.schedule_many(conn, follow_ups, now)
+
+
+def _prompt_slot(
+    services: Services, m: Monitoring, timer: Timer, now: datetime, late: bool
+) -> datetime | None:
+    """The slot to prompt: the timer's; late (the bot was down), the newest slot due, and
+    none when the period ended meanwhile (``monitoring.end`` follows)."""
+    slot = dm.from_epoch(timer.payload["slot"])
+    if not late:
+        return slot
+    tz = services.config.tz
+    if dm.local_day(now, tz) > m.end_date:
+        return None
+    return dm.latest_slot(now, slot, m.end_date, services.config.schedule.checkin, tz)
+
+
+def _prompt_message(services: Services, m: Monitoring, slot: datetime, *, late: bool,
+                    first: bool) -> dict[str, Any]:  # fmt: skip
+    """The slot's prompt; ``first``: no earlier slot of theirs was prompted (the prompt then
+    explains the schedule)."""
+    tz, times = services.config.tz, services.config.schedule.checkin
+    return _person_message(
+        services, m, "prompt", f"ci.msg:{m.id}:{dm.epoch(slot)}",
+        markup=_person_markup(services, m, slot), **_day_params(m, dm.local_day(slot, tz)),
+        slot=slot.astimezone(tz), late=late, first=first, kind=m.kind, start=m.start_date,
+        end=m.end_date, times=[t.strftime("%H:%M") for t in times],
+    )  # fmt: skip
+
+
+def _missed_timer(services: Services, m: Monitoring, slot: datetime, now: datetime) -> NewTimer:
+    """The slot's reminder, should it still be unanswered ``checkin_reminder_minutes`` on."""
+    stamp = dm.epoch(slot)
+    remind_at = max(slot, now) + timedelta(
+        minutes=services.config.schedule.checkin_reminder_minutes
+    )
+    return NewTimer("checkin.missed", f"checkin:{m.id}:{stamp}", remind_at, {"slot": stamp},
+                    f"ci.missed:{m.id}:{stamp}")  # fmt: skip
+
+
+async def _slot_timer(
+    conn: aiosqlite.Connection, timer: Timer
+) -> tuple[Monitoring, datetime] | None:
+    _, mid, stamp = timer.subject.split(":")
+    m = await store.get(conn, int(mid))
+    if m is None or m.state != "active":
+        return None
+    slot = dm.from_epoch(int(stamp))
+    c = await store.checkin(conn, m.id, slot)
+    if c is None or c.state != "prompted":
+        return None  # answered meanwhile
+    return m, slot
+
+
+@handles("checkin.missed")
+async def on_missed(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
+                    late: bool) -> None:  # fmt: skip
+    found = await _slot_timer(conn, timer)
+    if found is None:
+        return
+    m, slot = found
+    tz, stamp = services.config.tz, timer.payload["slot"]
+    day = dm.local_day(slot, tz)
+    await _to_person(services, conn, m, "reminder", f"ci.remind:{m.id}:{stamp}", now,
+                     markup=_person_markup(services, m, slot), **_day_params(m, day),
+                     slot=slot.astimezone(tz))  # fmt: skip
+    due = now + timedelta(minutes=services.config.schedule.checkin_reminder_minutes)
+    await timers.schedule(conn, kind="checkin.escalate", subject=timer.subject, due_at=due,
+                          now=now, payload={"slot": stamp},
+                          dedup_key=f"ci.escalate:{m.id}:{stamp}")  # fmt: skip
+
+
+@handles("checkin.escalate")
+async def on_escalate(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
+                      late: bool) -> None:  # fmt: skip
+    found = await _slot_timer(conn, timer)
+    if found is None:
+        return
+    m, slot = found
+    await store.mark_missed(conn, m.id, slot)
+    missed = await store.refresh_missed_in_row(conn, m.id)
+    tz = services.config.tz
+    params = staff_params(services, m, dm.local_day(slot, tz))
+    text = services.text(_staff_locale(services), "monitoring", "missed_staff",
+                         slot=slot.astimezone(tz), missed=missed, **params)  # fmt: skip
+    leadership = services.config.leadership.chat_id
+    chats = await grid_chats(services, conn, m.grid_id)
+    # This alert is the assignee's step: the ladder goes on from there. At a wave's reminder
+    # time many fall due together, so each chat gets it with the minute's others (one list,
+    # not dozens of messages); a second miss in a row (脱离管控?) reaches the leadership
+    # group too, in its minute's batch.
+    await escalation.start(conn, services, subject=timer.subject, kind="checkin",
+                           parent=m.subject, grid_id=m.grid_id, village_id=m.village_id,
+                           deadline=now, ref=m.ref, now=now, alerted=True,
+                           alerts=[(chat, text) for chat in chats if chat != leadership],
+                           alert_group=missed >= 2 or leadership in chats,
+                           detail={"name": params["name"], "slot": outbox.iso(slot),
+                                   "missed": missed})  # fmt: skip
+
+
+@handles("test.remind")
+async def on_test_remind(services: Services, conn: aiosqlite.Connection, timer: Timer,
+                         now: datetime, late: bool) -> None:  # fmt: skip
+    m = await _current(conn, timer)
+    if m is None:
+        return
+    test_date = date.fromisoformat(timer.payload["date"])
+    which = timer.payload["which"]
+    if test_date in await store.samples(conn, m.id) or test_date > m.end_date:
+        return
+    on_day = which == "day"
+    key = f"test.remind:{m.id}:{test_date.isoformat()}:{which}"
+    await _to_person(services, conn, m, "test_person", key, now, test_date=test_date,
+                     on_day=on_day)  # fmt: skip
+    markup = sample_markup(services, m, test_date) if on_day else None
+    await _to_grid(services, conn, m, "test_staff", key, now, priority=PRIORITY_NOTIFY,
+                   markup=markup, test_date=test_date, on_day=on_day,
+                   **staff_params(services, m, test_date))  # fmt: skip
+
+
+def sample_markup(services: Services, m: Monitoring, test_date: date) -> dict:
+    label = services.text(_staff_locale(services), "monitoring", "btn_sampled", test_date=test_date)
+    return inline_markup([[button(label, dm.sample_callback(m.id, test_date))]])
+
+
+@handles("monitoring.end")
+async def on_end(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
+                 late: bool) -> None:  # fmt: skip
+    m = await _current(conn, timer)
+    if m is None or not await store.set_state(conn, m.id, "released", None, now):
+        return
+    await store.cancel_timers(conn, m.id)
+    await audit.record(conn, now, None, "monitoring.release", m.subject)
+    key = f"mon.end:{m.id}:g{m.gen}"
+    await _to_person(services, conn, m, "released_person", key, now, start=m.start_date,
+                     end=m.end_date, kind=m.kind)  # fmt: skip
+    await _to_grid(services, conn, m, "released_staff", key, now, priority=PRIORITY_NOTIFY,
+                   **staff_params(services, m, m.end_date))  # fmt: skip
+
+
+# --- answers and the unreachable --------------------------------------------------------
+
+
+async def checkin_alert(
+    services: Services, conn: aiosqlite.Connection, m: Monitoring, slot: datetime,
+    temperature: float, symptoms: list[str] | None, now: datetime, stage: str,
+) -> None:  # fmt: skip
+    """A fever (``stage`` "fever", as soon as the temperature is in) or symptoms (``stage``
+    "symptoms", once chosen): the grid's workers and the leadership group at once, with a
+    "收到" button; not acknowledged, it climbs the escalation ladder (``fever:<check-in id>``,
+    one per check-in) until acknowledged or a sample is recorded."""
+    tz = services.config.tz
+    params = staff_params(services, m, dm.local_day(slot, tz))
+    checkin = await store.checkin(conn, m.id, slot)
+    ack = escalation.ack_markup(services, f"fever:{checkin.id}") if checkin else None
+    await _to_grid(services, conn, m, "alert", f"ci.alert:{m.id}:{dm.epoch(slot)}:{stage}", now,
+                   leaders=True, temperature=temperature, fever=dm.is_fever(temperature),
+                   symptoms=symptoms or [], slot=slot.astimezone(tz), markup=ack,
+                   group_markup=ack, **params)  # fmt: skip
+    if checkin is not None:
+        await escalation.start(conn, services, subject=f"fever:{checkin.id}", kind="fever",
+                               parent=m.subject, grid_id=m.grid_id,
+                               village_id=m.village_id, deadline=now, ref=m.ref,
+                               now=now, alerted=True,
+                               detail={"name": params["name"], "slot": outbox.iso(slot),
+                                       "temperature": temperature})  # fmt: skip
+
+
+async def on_unreachable(services: Services, chat_id: int) -> None:
+    """The outbox found ``chat_id`` blocked the bot: for people under monitoring there, their
+    grid's workers are alerted (an unreachable person under observation is an escalation)."""
+    now = services.now()
+    async with services.db.write() as conn:
+        people = await store.active_for_chat(conn, chat_id)
+        for m in people:
+            await audit.record(conn, now, None, "monitoring.unreachable", m.subject)
+            await _to_grid(services, conn, m, "unreachable_staff",
+                           f"mon.unreachable:{m.id}:{outbox.iso(now)}", now,
+                           **staff_params(services, m))  # fmt: skip
+    if people:
+        services.wake_outbox()

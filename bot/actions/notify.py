@@ -1,0 +1,90 @@
+"""Who is told about a stored report, and what they read (always masked personal data:
+these messages land in staff chats and the leadership group)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.masking import mask_id, mask_name, mask_phone
+from bot.domain.records import ReportRecord, StoredReport
+from bot.domain.risk import Assessment
+from bot.runtime.services import Services
+from storage import staff
+from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
+
+
+async def grid_recipients(
+    conn: aiosqlite.Connection, services: Services, grid_id: str
+) -> list[int]:
+    """The grid's active workers (staff table: config-listed and invited); where it has none,
+    the village admins; else the leadership group, so that no report goes unseen."""
+    found = services.config.grid(grid_id)
+    if found is None:
+        return [services.config.leadership.chat_id]
+    village, grid = found
+    return await staff.recipients(conn, grid.id, village.id) or [services.config.leadership.chat_id]
+
+
+def reason_texts(services: Services, locale: str, assessment: Assessment) -> list[str]:
+    return [services.text(locale, "risk", r.code, **dict(r.params)) for r in assessment.reasons]
+
+
+async def report_notifications(
+    conn: aiosqlite.Connection,
+    services: Services,
+    stored: StoredReport,
+    record: ReportRecord,
+    assessment: Assessment,
+) -> list[dict[str, Any]]:
+    """Outbox rows (keyword arguments of ``storage.outbox.enqueue``) for one stored report;
+    ``conn``: the transaction storing it."""
+    locale = services.config.bot.default_locale
+    village, grid = services.config.grid(record.grid_id) or (None, None)
+    main = record.main
+    params = dict(
+        ref=stored.ref,
+        updated=stored.updated,
+        alert=assessment.alert,
+        village=village.name if village else record.village_id,
+        grid=grid.name if grid else record.grid_id,
+        name=mask_name(main.name),
+        phone=mask_phone(main.phone or ""),
+        id_number=mask_id(main.id_number or ""),
+        people=len(record.people),
+        arrival=record.arrival_date,
+        category=record.category,
+        risk=services.text(locale, "risk", "category", code=assessment.category),
+        measure=services.text(locale, "risk", "measure_kind", kind=record.measure_kind),
+        reasons=reason_texts(services, locale, assessment),
+    )
+    subject = f"report:{stored.id}"
+    key = f"{subject}:v{stored.version}"
+    priority = PRIORITY_ALERT if assessment.alert else PRIORITY_NOTIFY
+    leadership = services.config.leadership.chat_id
+    recipients = await grid_recipients(conn, services, record.grid_id)
+    notice = services.text(locale, "staff", "report_notice", **params)
+    rows = [
+        dict(
+            chat_id=chat,
+            text=notice,
+            priority=priority,
+            subject=subject,
+            dedup_key=f"{key}:to:{chat}",
+        )
+        for chat in recipients
+        if chat != leadership
+    ]
+    if assessment.alert or leadership in recipients:
+        name = "report_alert" if assessment.alert else "report_notice"
+        rows.append(
+            dict(
+                chat_id=leadership,
+                text=services.text(locale, "staff", name, **params),
+                priority=priority,
+                subject=subject,
+                dedup_key=f"{key}:to:{leadership}",
+            )
+        )
+    return rows

@@ -1,0 +1,316 @@
+"""The escalation ladder: every item with a deadline — an unverified arrival, an open tip, a
+missed check-in, a health alert — climbs the configured ladder (``[escalation]``): a reminder
+to the assignee (the grid's workers), then the village admins, then the leadership group,
+each step at its own delay after the item's deadline.
+
+- ``start`` (inside the transaction that stores the item) opens the item's ``escalations`` row
+  and schedules its first ``ladder.step`` timer; each step schedules the next, so an item has
+  at most one pending timer.
+- Handling the item calls ``stop`` (or ``stop_parent``) in the handling transaction; each step
+  also re-checks that the item is still waiting (a safety net behind the explicit stops).
+- Every message carries an acknowledge button (``v1:ack:<subject>``): ``acknowledge`` records
+  who and when (the ``acks`` table, and the audit log) and stops the climb.
+- No chat is sent one message per item: every step (and a missed check-in's own alert) waits
+  in ``escalation_queue`` for its chat, and one ``ladder.flush`` timer per minute slot sends
+  each chat ONE message — a wave of items falling due together is one list for the
+  leadership group (well within Telegram's 20 messages a minute per group) and one for each
+  worker, not dozens. An entry alone in its chat goes as its own full message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from bot.actions.notify import grid_recipients
+from bot.config import EscalationStep
+from bot.domain.callbacks import button, callback, inline_markup
+from bot.runtime.services import Services
+from bot.runtime.timers import handles
+from storage import audit, outbox, staff, timers
+from storage import escalation as store
+from storage.escalation import ALERT_STEP, Item, Queued
+from storage.outbox import PRIORITY_ALERT
+from storage.timers import Timer
+
+STEP = "ladder.step"
+FLUSH = "ladder.flush"
+FLUSH_SUBJECT = "escalation:flush"
+FLOW = "ack"  # callback data of the acknowledge button: v1:ack:<subject>
+LEVELS = ("assignee", "village_admin", "leadership")  # in climbing order
+BATCH_BUTTONS = 8  # acknowledge buttons on one batched group message
+BATCH_LINES = 40  # items listed in one batched group message; the rest are counted
+BATCH_LIMIT = 500  # queued items taken by one flush; any more go in the next minute's
+
+
+def rank(level: str | None) -> int:
+    """assignee 0, village admin 1, leadership 2 (None: nothing sent yet, as the assignee)."""
+    return LEVELS.index(level) if level in LEVELS else 0
+
+
+def ack_data(subject: str) -> str:
+    """``v1:ack:<subject>`` (the subject may itself hold colons: the handler joins them back)."""
+    return callback(FLOW, subject)
+
+
+def ack_markup(services: Services, subject: str, locale: str | None = None) -> dict[str, Any]:
+    """The "收到" button of an item's messages."""
+    label = services.text(locale or services.config.bot.default_locale, "escalation", "btn_ack")
+    return inline_markup([[button(label, ack_data(subject))]])
+
+
+# --- starting and stopping ---------------------------------------------------------------
+
+
+async def start(
+    conn: aiosqlite.Connection, services: Services, *, subject: str, kind: str,
+    grid_id: str | None, village_id: str, deadline: datetime, ref: str, now: datetime,
+    parent: str | None = None, detail: dict[str, Any] | None = None, alerted: bool = False,
+    alerts: Sequence[tuple[int, str]] = (), alert_group: bool = False,
+) -> bool:  # fmt: skip
+    """Open the item's climb in the caller's transaction. ``alerted``: the caller's own alert
+    (with an acknowledge button) reached the assignee at ``deadline``, so the ladder's
+    assignee steps at 0 minutes are not repeated; ``alerts``, (chat, text) pairs, are that
+    alert, sent with the minute's other messages to each chat (``queue``);
+    ``alert_group``: the item goes to the leadership group now too, in the minute's batched
+    message. False when the item was already climbing (a replay, or a new version of a
+    report still waiting: its clock is not reset)."""
+    gen = await store.open_item(conn, subject=subject, kind=kind, parent=parent, ref=ref,
+                                grid_id=grid_id, village_id=village_id, deadline_at=deadline,
+                                detail=detail or {}, now=now)  # fmt: skip
+    if gen is None:
+        return False
+    await timers.cancel(conn, subject, [STEP])  # a restarted climb: the old one's timer
+    ladder = services.config.escalation.ladder(kind)
+    first = 0
+    if alerted:
+        while first < len(ladder) and ladder[first].to == "assignee" \
+                and ladder[first].after_minutes == 0:  # fmt: skip
+            first += 1
+        if first:
+            await store.advance(conn, subject, gen, first - 1, "assignee")
+    if first < len(ladder):
+        await _schedule_step(conn, subject, gen, first, ladder[first], deadline, now)
+    to = [*alerts, *([(store.GROUP, None)] if alert_group else [])]
+    await queue(conn, subject, gen, ALERT_STEP, now, to)
+    return True
+
+
+async def stop(conn: aiosqlite.Connection, subject: str, now: datetime) -> bool:
+    """The item was handled: its climb stops (in the handling transaction). False when it
+    was not climbing."""
+    await timers.cancel(conn, subject, [STEP])
+    return await store.close(conn, subject, "handled", now)
+
+
+async def stop_parent(conn: aiosqlite.Connection, parent: str, now: datetime,
+                      kinds: tuple[str, ...] | None = None) -> int:  # fmt: skip
+    """Stop every open item of ``parent`` (e.g. ``monitoring:3``'s missed check-ins)."""
+    stopped = 0
+    for subject in await store.open_subjects(conn, parent, kinds):
+        stopped += await stop(conn, subject, now)
+    return stopped
+
+
+async def _schedule_step(
+    conn: aiosqlite.Connection, subject: str, gen: int, index: int, rung: EscalationStep,
+    deadline: datetime, now: datetime,
+) -> None:  # fmt: skip
+    due = max(deadline + timedelta(minutes=rung.after_minutes), now)
+    await timers.schedule(conn, kind=STEP, subject=subject, due_at=due, now=now,
+                          payload={"gen": gen, "step": index},
+                          dedup_key=f"ladder:{subject}:g{gen}:s{index}")  # fmt: skip
+
+
+# --- acknowledging -----------------------------------------------------------------------
+
+
+async def acknowledge(services: Services, subject: str, user_id: int,
+                      name: str) -> tuple[str, Item | None]:  # fmt: skip
+    """ "收到": record who and when, stop the climb, audit. Returns ('done' | 'again' |
+    'closed', the item as it was): 'again' when someone acknowledged it already (this
+    person's acknowledgement is recorded too), 'closed' when it was handled."""
+    now = services.now()
+    async with services.db.write() as conn:
+        item = await store.get(conn, subject)
+        if item is None or item.state == "handled":
+            return "closed", item
+        await store.ack(conn, subject, user_id, name, now)
+        if item.state != "open" or not await store.close(conn, subject, "acked", now, user_id):
+            return "again", item
+        await timers.cancel(conn, subject, [STEP])
+        await audit.record(conn, now, user_id, "escalation.ack", subject, item.reached)
+    return "done", item
+
+
+# --- the steps ---------------------------------------------------------------------------
+
+
+def local(services: Services, instant: datetime | str | None) -> datetime | None:
+    if instant is None:
+        return None
+    value = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
+    return value.astimezone(services.config.tz)
+
+
+def item_params(services: Services, item: Item, now: datetime) -> dict[str, Any]:
+    """What an escalation message says about an item (masked: it may land in the group)."""
+    village, grid = services.config.grid(item.grid_id or "") or (None, None)
+    if village is None:
+        village = services.config.village(item.village_id)
+    overdue = max(int((now - item.deadline_at).total_seconds() // 60), 0)
+    detail = item.detail
+    return dict(kind=item.kind, ref=item.ref, name=detail.get("name", ""),
+                village=village.name if village else item.village_id,
+                grid=grid.name if grid else "", deadline=local(services, item.deadline_at),
+                overdue=overdue, slot=local(services, detail.get("slot")),
+                temperature=detail.get("temperature"),
+                missed=detail.get("missed", 0))  # fmt: skip
+
+
+async def _waiting(conn: aiosqlite.Connection, item: Item) -> bool:
+    """Is the item still unhandled? (Explicit stops are the rule; this is the safety net.)"""
+    kind, _, rest = item.subject.partition(":")
+    if item.kind == "arrival" and kind == "report":
+        return await store.report_waiting(conn, int(rest))
+    if item.kind == "tip" and kind == "tip":
+        return await store.tip_waiting(conn, int(rest))
+    if item.kind == "checkin" and kind == "checkin":
+        mid, _, stamp = rest.partition(":")
+        slot = datetime.fromtimestamp(int(stamp), UTC)
+        return await store.checkin_waiting(conn, int(mid), slot)
+    if item.kind == "fever" and item.parent and item.parent.startswith("monitoring:"):
+        return await store.monitoring_active(conn, int(item.parent.split(":")[1]))
+    return True
+
+
+async def _chats(conn: aiosqlite.Connection, services: Services, item: Item,
+                 to: str) -> list[int]:  # fmt: skip
+    """The chats of a ladder level; where it has nobody, the leadership group."""
+    leadership = services.config.leadership.chat_id
+    if to == "assignee":
+        if item.grid_id:
+            found = await grid_recipients(conn, services, item.grid_id)
+        else:  # a tip whose grid is unknown: its village's admins
+            found = await staff.recipients(conn, "", item.village_id)
+    elif to == "village_admin":
+        found = await store.village_admins(conn, item.village_id)
+    else:
+        found = []
+    return list(dict.fromkeys(found)) or [leadership]
+
+
+@handles(STEP)
+async def _step(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
+                late: bool) -> None:  # fmt: skip
+    item = await store.get(conn, timer.subject)
+    gen, index = timer.payload["gen"], timer.payload["step"]
+    if item is None or item.state != "open" or item.gen != gen or item.step > index:
+        return  # handled, acknowledged, restarted, or a replay
+    if not await _waiting(conn, item):
+        await store.close(conn, item.subject, "handled", now)
+        return
+    ladder = services.config.escalation.ladder(item.kind)
+    if index >= len(ladder):
+        return  # the ladder was shortened in the config meanwhile
+    rung = ladder[index]
+    leadership = services.config.leadership.chat_id
+    locale = services.config.bot.default_locale
+    text = services.text(locale, "escalation", "step", i=item_params(services, item, now),
+                         to=rung.to)  # fmt: skip
+    to = [(store.GROUP, None) if chat == leadership else (chat, text)
+          for chat in await _chats(conn, services, item, rung.to)]  # fmt: skip
+    await queue(conn, item.subject, gen, index, now, to)
+    reached = rung.to if rank(rung.to) >= rank(item.reached) else None
+    await store.advance(conn, item.subject, gen, index, reached)
+    if index + 1 < len(ladder):
+        await _schedule_step(conn, item.subject, gen, index + 1, ladder[index + 1],
+                             item.deadline_at, now)  # fmt: skip
+
+
+# --- one message per chat a minute --------------------------------------------------------------
+
+
+def minute_slot(now: datetime) -> int:
+    return int(now.timestamp()) // 60
+
+
+async def queue(conn: aiosqlite.Connection, subject: str, gen: int, step: int, now: datetime,
+                to: Sequence[tuple[int, str | None]]) -> None:  # fmt: skip
+    """The item's step for the chats ``to`` — (chat, text) pairs — waits for the minute's
+    flush, which sends each chat ONE message: the leadership group (``store.GROUP``) a list
+    of its items; a staff chat ``text`` when it is the chat's only entry, else a list too."""
+    if not to:
+        return
+    for chat_id, text in to:
+        await store.enqueue(conn, subject, gen, step, now, chat_id, text)
+    await _schedule_flush(conn, now)
+
+
+async def _schedule_flush(conn: aiosqlite.Connection, now: datetime, key: str = "") -> None:
+    """``ladder.flush`` at the end of the current minute: one timer per slot (and ``key``),
+    by its dedup key."""
+    slot = minute_slot(now)
+    await timers.schedule(conn, kind=FLUSH, subject=FLUSH_SUBJECT, now=now,
+                          due_at=datetime.fromtimestamp((slot + 1) * 60, UTC),
+                          payload={"slot": slot}, dedup_key=f"{FLUSH}:{slot}{key}")  # fmt: skip
+
+
+@handles(FLUSH)
+async def _flush(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
+                 late: bool) -> None:  # fmt: skip
+    """ONE message per chat for every queued entry whose item is still waiting (an item's own
+    alert also when it was acknowledged meanwhile: the group is told all the same)."""
+    queued = await store.waiting(conn, BATCH_LIMIT)
+    live: dict[int, dict[str, Queued]] = {}
+    sent: list[int] = []
+    waiting: dict[str, bool] = {}  # by subject: an item queued for several chats, once
+    for entry in queued:
+        item = entry.item
+        if item.state == "open" and item.subject not in waiting:
+            waiting[item.subject] = await _waiting(conn, item)
+            if not waiting[item.subject]:
+                await store.close(conn, item.subject, "handled", now)  # drops its entries
+        alert = entry.step == ALERT_STEP and item.state == "acked"
+        if alert or waiting.get(item.subject):
+            live.setdefault(entry.chat_id, {}).setdefault(item.subject, entry)
+            sent.append(entry.id)
+        elif item.state != "open":
+            sent.append(entry.id)
+    await store.mark_sent(conn, sent, now)
+    if len(queued) == BATCH_LIMIT and await store.waiting_count(conn):
+        await _schedule_flush(conn, now, ":more")
+    for chat, entries in live.items():
+        await _send_batch(services, conn, chat, list(entries.values()), now, timer.id)
+
+
+async def _send_batch(services: Services, conn: aiosqlite.Connection, chat: int,
+                      entries: list[Queued], now: datetime, flush_id: int) -> None:  # fmt: skip
+    """A chat's one message of the minute: an entry alone as it is; several as a list with
+    acknowledge buttons for the first ``BATCH_BUTTONS``."""
+    locale = services.config.bot.default_locale
+    chat_id = services.config.leadership.chat_id if chat == store.GROUP else chat
+    key = f"{FLUSH}:t{flush_id}:to:{chat_id}"
+    first, *rest = entries
+    if chat != store.GROUP and not rest and first.text:
+        await outbox.enqueue(conn, chat_id=chat_id, now=now, text=first.text,
+                             priority=PRIORITY_ALERT, subject=first.item.subject, dedup_key=key,
+                             reply_markup=ack_markup(services, first.item.subject))  # fmt: skip
+        return
+    live = [entry.item for entry in entries]
+    items = [item_params(services, item, now) for item in live]
+    buttons = [
+        [button(services.text(locale, "escalation", "btn_ack_ref", ref=item.ref),
+                ack_data(item.subject))]
+        for item in live[:BATCH_BUTTONS]
+    ]  # fmt: skip
+    more = max(len(items) - BATCH_LINES, 0)
+    macro = "batch" if chat == store.GROUP else "staff_batch"
+    text = services.text(locale, "escalation", macro, items=items[:BATCH_LINES], more=more,
+                         at=local(services, now))  # fmt: skip
+    await outbox.enqueue(conn, chat_id=chat_id, now=now, text=text, priority=PRIORITY_ALERT,
+                         reply_markup=inline_markup(buttons), subject=FLUSH_SUBJECT,
+                         dedup_key=key)  # fmt: skip
