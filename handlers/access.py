@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from telegram import Update, User
 from telegram.error import TelegramError
 
+from bot.actions import access, staff
 from bot.domain.roles import Actor
 from bot.runtime.services import Services
 from handlers.common import user_locale
-from storage import audit, staff
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,14 @@ class Access:
 
     async def actor(self, user: User) -> Actor:
         config = self.s.config
-        grids, villages = await staff.scopes_of(self.s.db, user.id)
+        held = await staff.scopes(self.s, user.id)
         is_admin = user.id in config.leadership.admins
         return Actor(
             user_id=user.id,
             is_admin=is_admin,
             is_leader=is_admin or await self._is_leader(user.id),
-            worker_grids=grids,
-            admin_villages=villages,
+            worker_grids=held.grids,
+            admin_villages=held.villages,
         )
 
     async def _is_leader(self, user_id: int) -> bool:
@@ -67,10 +67,7 @@ class Access:
         self, update: Update, actor: Actor, what: str, subject: str | None = None
     ) -> None:
         """The same refusal whether or not the record exists, and an audit row."""
-        async with self.s.db.write() as conn:
-            await audit.record(
-                conn, self.s.now(), actor.user_id, f"denied:{what}", subject, actor.role
-            )
+        await access.deny(self.s, actor, what, subject)
         locale = await user_locale(self.s, update.effective_user)
         text = self.s.text(locale, "access", "refused")
         if update.callback_query is not None:

@@ -20,7 +20,8 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.actions.staff import INVITE_HOURS, make_invite
+from bot.actions import staff
+from bot.actions.staff import INVITE_HOURS
 from bot.domain import roles
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_name, parse_phone
@@ -30,7 +31,6 @@ from handlers.access import Access
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.router import Router
 from handlers.steps import Next, Result, StepConversation
-from storage import audit, drafts, outbox, staff
 from storage.drafts import Draft
 
 STAFF_COMMANDS = ("tasks", "visit", "visits", "monitoring", "case")
@@ -64,29 +64,29 @@ class InviteFlow(StepConversation):
 
     async def begin(self, update: Update, token: str) -> None:
         locale = await user_locale(self.s, update.effective_user)
-        invite = await staff.usable_invite(self.s.db, token, self.s.now())
+        invite = await staff.usable_invite(self.s, token)
         if invite is None:
             await self._invalid(update, locale, token)
             return
         scope = scope_label(self.s, invite["role"], invite["scope"])
         await update.effective_chat.send_message(
-            self.s.text(locale, "invite", "intro", role=invite["role"], scope=scope),
+            self.s.text(locale, "staff", "intro", role=invite["role"], scope=scope),
             parse_mode=ParseMode.HTML,
         )
         await self.start(update, "name", {"token": token})
 
     async def _invalid(self, update: Update, locale: str, token: str) -> None:
         """Unknown, used, expired or revoked: one message that does not say which."""
-        async with self.s.db.write() as conn:
-            await audit.record(
-                conn, self.s.now(), update.effective_user.id, "denied:invite", f"invite:{token[:8]}"
-            )
+        await staff.refuse_invite(self.s, update.effective_user.id, token)
+        await self._say_invalid(update, locale)
+
+    async def _say_invalid(self, update: Update, locale: str) -> None:
         await update.effective_chat.send_message(
-            self.s.text(locale, "invite", "invalid"), reply_markup=ReplyKeyboardRemove()
+            self.s.text(locale, "staff", "invalid"), reply_markup=ReplyKeyboardRemove()
         )
 
     def question(self, draft: Draft) -> tuple[str, Any]:
-        text = self.s.text(draft.locale, "invite", f"ask_{draft.step}", data=draft.data)
+        text = self.s.text(draft.locale, "staff", f"ask_{draft.step}", data=draft.data)
         if draft.step == "phone":
             share = KeyboardButton(
                 self.s.text(draft.locale, "arrivals", "share_contact"), request_contact=True
@@ -98,8 +98,8 @@ class InviteFlow(StepConversation):
             return text, self.buttons(
                 draft,
                 [
-                    (self.s.text(draft.locale, "invite", "btn_confirm"), "yes"),
-                    (self.s.text(draft.locale, "invite", "btn_cancel"), "no"),
+                    (self.s.text(draft.locale, "staff", "btn_confirm"), "yes"),
+                    (self.s.text(draft.locale, "staff", "btn_cancel"), "no"),
                 ],
             )
         return text, ReplyKeyboardRemove()
@@ -130,34 +130,21 @@ class InviteFlow(StepConversation):
         if not draft.data.get("confirmed"):
             if await self.drop(draft):
                 await chat.send_message(
-                    self.s.text(draft.locale, "invite", "cancelled"),
+                    self.s.text(draft.locale, "staff", "cancelled"),
                     reply_markup=ReplyKeyboardRemove(),
                 )
             return
-        now = self.s.now()
-        user_id = draft.user_id
-        async with self.s.db.write() as conn:
-            if not await drafts.delete(conn, user_id, draft.token):
-                return  # a double tap: bound already
-            invite = await staff.use_invite(
-                conn, draft.data["token"], user_id, draft.data["name"], draft.data["phone"], now
-            )
-            if invite is not None:
-                await audit.record(
-                    conn,
-                    now,
-                    user_id,
-                    "staff.bind",
-                    f"user:{user_id}",
-                    f"{invite['role']}:{invite['scope']}",
-                )
-        if invite is None:
-            await self._invalid(update, draft.locale, draft.data["token"])
+        bound = await staff.bind(self.s, draft.user_id, draft.token, draft.data)
+        if bound is False:
+            return  # a double tap: bound already
+        if bound is None:
+            await self._say_invalid(update, draft.locale)
             return
-        grids, villages = await staff.scopes_of(self.s.db, user_id)
+        held = await staff.scopes(self.s, draft.user_id)
+        grids, villages = held.grids, held.villages
         text = self.s.text(
             draft.locale,
-            "invite",
+            "staff",
             "welcome",
             name=draft.data["name"],
             grids=[scope_label(self.s, ROLE_WORKER, g) for g in sorted(grids)],
@@ -203,11 +190,11 @@ class StaffAdmin:
         locale = await user_locale(self.s, update.effective_user)
         if roles.can_invite(actor, ROLE_VILLAGE_ADMIN, None):
             rows = [
-                [(self.s.text(locale, "invite", "role_name", role=r), callback("inv", "r", r))]
+                [(self.s.text(locale, "staff", "role_name", role=r), callback("inv", "r", r))]
                 for r in roles.STAFF_ROLES
             ]
             await update.effective_chat.send_message(
-                self.s.text(locale, "invite", "choose_role"), reply_markup=keyboard(rows)
+                self.s.text(locale, "staff", "choose_role"), reply_markup=keyboard(rows)
             )
             return
         await self._choose_village(update, actor, locale, ROLE_WORKER)
@@ -218,7 +205,7 @@ class StaffAdmin:
             for v in self._villages(actor, role)
         ]
         await update.effective_chat.send_message(
-            self.s.text(locale, "invite", "choose_village", role=role), reply_markup=keyboard(rows)
+            self.s.text(locale, "staff", "choose_village", role=role), reply_markup=keyboard(rows)
         )
 
     async def on_invite(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -239,7 +226,7 @@ class StaffAdmin:
                 [(g.name, callback("inv", "g", g.id))] for g in self.s.config.village(village).grids
             ]
             await update.effective_chat.send_message(
-                self.s.text(locale, "invite", "choose_grid"), reply_markup=keyboard(rows)
+                self.s.text(locale, "staff", "choose_grid"), reply_markup=keyboard(rows)
             )
         elif (
             kind == "g"
@@ -263,11 +250,11 @@ class StaffAdmin:
         role: str,
         scope: str,
     ) -> None:
-        token = await make_invite(self.s, role, scope, actor.user_id)
+        token = await staff.make_invite(self.s, role, scope, actor.user_id)
         link = roles.invite_link(context.bot.username, token)
         text = self.s.text(
             locale,
-            "invite",
+            "staff",
             "link",
             link=link,
             role=role,
@@ -275,25 +262,21 @@ class StaffAdmin:
             scope=scope_label(self.s, role, scope),
         )
         buttons = keyboard(
-            [[(self.s.text(locale, "invite", "btn_revoke_invite"), callback("inv", "x", token))]]
+            [[(self.s.text(locale, "staff", "btn_revoke_invite"), callback("inv", "x", token))]]
         )
         await update.effective_chat.send_message(
             text, parse_mode=ParseMode.HTML, reply_markup=buttons
         )
 
     async def _revoke_invite(self, update: Update, actor: Actor, locale: str, token: str) -> None:
-        invite = await staff.get_invite(self.s.db, token)
+        invite = await staff.invite(self.s, token)
         if invite is None or not self._may_revoke_invite(actor, invite):
             await self.access.refuse(update, actor, "invite.revoke", f"invite:{token[:8]}")
             return
         await update.callback_query.answer()
-        now = self.s.now()
-        async with self.s.db.write() as conn:
-            done = await staff.revoke_invite(conn, token, now)
-            if done:
-                await audit.record(conn, now, actor.user_id, "invite.revoke", f"invite:{token[:8]}")
+        done = await staff.revoke_invite(self.s, actor.user_id, token)
         await update.effective_chat.send_message(
-            self.s.text(locale, "invite", "invite_revoked" if done else "invite_not_revoked")
+            self.s.text(locale, "staff", "invite_revoked" if done else "invite_not_revoked")
         )
 
     # -- /staff ----------------------------------------------------------------------------
@@ -304,12 +287,12 @@ class StaffAdmin:
             return row["scope"]
         return self.access.village_of(row["scope"])
 
-    async def _open_invites(self, actor: Actor) -> list[dict[str, Any]]:
+    def _open_invites(self, actor: Actor, invites: list[Any]) -> list[dict[str, Any]]:
         """The unused invites this actor may revoke (the same rule as the revoke button)."""
         return [
             dict(token=r["token"], role=r["role"], scope=scope_label(self.s, r["role"], r["scope"]),
                  expires=datetime.fromisoformat(r["expires_at"]).astimezone(self.s.config.tz))
-            for r in await staff.open_invites(self.s.db, self.s.now(), limit=20)
+            for r in invites
             if self._may_revoke_invite(actor, r)
         ]  # fmt: skip
 
@@ -326,17 +309,14 @@ class StaffAdmin:
             await self.access.refuse(update, actor, "staff")
             return
         locale = await user_locale(self.s, update.effective_user)
-        rows = [
-            r
-            for r in await staff.active(self.s.db)
-            if roles.can_manage_staff(actor, self._village_of_row(r))
-        ]
+        roster = await staff.roster(self.s, actor.user_id)
+        rows = [r for r in roster.members if roles.can_manage_staff(actor, self._village_of_row(r))]
         people = [self._person(r) for r in rows]
         buttons = []
         for p in people:
             row = [
                 (
-                    self.s.text(locale, "invite", "btn_revoke", **p),
+                    self.s.text(locale, "staff", "btn_revoke", **p),
                     callback("st", "r", str(p["id"])),
                 )
             ]
@@ -344,21 +324,19 @@ class StaffAdmin:
                 row.insert(
                     0,
                     (
-                        self.s.text(locale, "invite", "btn_move", **p),
+                        self.s.text(locale, "staff", "btn_move", **p),
                         callback("st", "m", str(p["id"])),
                     ),
                 )
             buttons.append(row)
-        invites = await self._open_invites(actor)
+        invites = self._open_invites(actor, roster.invites)
         buttons += [
-            [(self.s.text(locale, "invite", "btn_revoke_open_invite", **i),
+            [(self.s.text(locale, "staff", "btn_revoke_open_invite", **i),
               callback("inv", "x", i["token"]))]
             for i in invites
         ]  # fmt: skip
-        async with self.s.db.write() as conn:
-            await audit.record(conn, self.s.now(), actor.user_id, "view:staff")
         await update.effective_chat.send_message(
-            self.s.text(locale, "invite", "staff_list", people=people, invites=invites),
+            self.s.text(locale, "staff", "staff_list", people=people, invites=invites),
             parse_mode=ParseMode.HTML,
             reply_markup=keyboard(buttons) if buttons else None,
         )
@@ -369,7 +347,7 @@ class StaffAdmin:
         locale = await user_locale(self.s, update.effective_user)
         row = None
         if len(parts) >= 2 and parts[1].isascii() and parts[1].isdigit():
-            row = await staff.get(self.s.db, int(parts[1]))
+            row = await staff.member(self.s, int(parts[1]))
         allowed = (
             row is not None
             and row["active"]
@@ -415,28 +393,17 @@ class StaffAdmin:
             if g.id != row["scope"]
         ]
         await update.effective_chat.send_message(
-            self.s.text(locale, "invite", "choose_move", **self._person(row)),
+            self.s.text(locale, "staff", "choose_move", **self._person(row)),
             reply_markup=keyboard(rows),
         )
 
     async def _move(self, update: Update, actor: Actor, locale: str, row: Any, grid: str) -> None:
-        now = self.s.now()
-        async with self.s.db.write() as conn:
-            done = await staff.move(conn, row["id"], grid)
-            if done:
-                await audit.record(
-                    conn,
-                    now,
-                    actor.user_id,
-                    "staff.move",
-                    f"staff:{row['id']}",
-                    f"{row['scope']}->{grid}",
-                )
+        done = await staff.move(self.s, actor.user_id, row, grid)
         person = self._person(row)
         await update.effective_chat.send_message(
             self.s.text(
                 locale,
-                "invite",
+                "staff",
                 "moved" if done else "not_moved",
                 person=person,
                 grid=scope_label(self.s, ROLE_WORKER, grid),
@@ -452,54 +419,32 @@ class StaffAdmin:
                 [
                     [
                         (
-                            self.s.text(locale, "invite", "btn_revoke_confirm"),
+                            self.s.text(locale, "staff", "btn_revoke_confirm"),
                             callback("st", "R", str(row["id"])),
                         )
                     ]
                 ]
             )
             await update.effective_chat.send_message(
-                self.s.text(locale, "invite", "revoke_confirm", person=person), reply_markup=buttons
+                self.s.text(locale, "staff", "revoke_confirm", person=person), reply_markup=buttons
             )
             return
-        now = self.s.now()
-        async with self.s.db.write() as conn:
-            done = await staff.revoke(conn, row["id"], actor.user_id, now)
-            if done:
-                await audit.record(
-                    conn,
-                    now,
-                    actor.user_id,
-                    "staff.revoke",
-                    f"staff:{row['id']}",
-                    f"{row['role']}:{row['scope']}",
-                )
-                notice = self.s.text(
-                    self.s.config.bot.default_locale,
-                    "invite",
-                    "you_are_revoked",
-                    role=row["role"],
-                    scope=person["scope"],
-                )
-                await outbox.enqueue(
-                    conn,
-                    chat_id=row["user_id"],
-                    text=notice,
-                    now=now,
-                    dedup_key=f"staff-revoked:{row['id']}",
-                    subject=f"staff:{row['id']}",
-                )
-        if done:
-            self.s.wake_outbox()
+        notice = self.s.text(
+            self.s.config.bot.default_locale,
+            "staff",
+            "you_are_revoked",
+            role=row["role"],
+            scope=person["scope"],
+        )
+        left = await staff.revoke(self.s, actor.user_id, row, notice)
+        if left is not None and not left.any:
             await self._drop_menu(row["user_id"])
         await update.effective_chat.send_message(
-            self.s.text(locale, "invite", "revoked", person=person)
+            self.s.text(locale, "staff", "revoked", person=person)
         )
 
     async def _drop_menu(self, user_id: int) -> None:
         """Someone left with no staff role: their chat's staff command menu goes too, back to
         the residents' default (best effort: the commands are refused anyway)."""
-        grids, villages = await staff.scopes_of(self.s.db, user_id)
-        if not grids and not villages:
-            with contextlib.suppress(TelegramError):
-                await self.s.bot.delete_my_commands(scope=BotCommandScopeChat(user_id))
+        with contextlib.suppress(TelegramError):
+            await self.s.bot.delete_my_commands(scope=BotCommandScopeChat(user_id))

@@ -201,7 +201,7 @@ def test_cli_prints_a_link(harness: Harness, tmp_path, monkeypatch) -> None:
         cli.invite(config, argparse.Namespace(**{**vars(args), "bot_username": None}))
 
 
-@pytest.mark.parametrize("module", ["access", "invite", "inbox", "visits"])
+@pytest.mark.parametrize("module", ["access", "staff", "inbox", "visits"])
 def test_both_locales_define_the_same_messages(module: str) -> None:
     renderer = Renderer()
     zh, en = (renderer.messages(locale, module) for locale in LOCALES)

@@ -64,7 +64,7 @@ async def report_notifications(
     priority = PRIORITY_ALERT if assessment.alert else PRIORITY_NOTIFY
     leadership = services.config.leadership.chat_id
     recipients = await grid_recipients(conn, services, record.grid_id)
-    notice = services.text(locale, "staff", "report_notice", **params)
+    notice = services.text(locale, "notify", "report_notice", **params)
     rows = [
         dict(
             chat_id=chat,
@@ -81,7 +81,7 @@ async def report_notifications(
         rows.append(
             dict(
                 chat_id=leadership,
-                text=services.text(locale, "staff", name, **params),
+                text=services.text(locale, "notify", name, **params),
                 priority=priority,
                 subject=subject,
                 dedup_key=f"{key}:to:{leadership}",

@@ -1,14 +1,40 @@
-"""Staff actions: invites made, bound and revoked; each one transaction with its audit row."""
+"""Staff actions: invites made, bound and revoked, workers moved and revoked, the roster
+viewed. Each is one transaction with its audit row (and its outbox row where someone is told).
+Who may do what is decided by the caller with bot.domain.roles."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from bot.domain import roles
 from bot.runtime.services import Services
-from storage import audit, staff
+from storage import audit, drafts, outbox, staff
 
 INVITE_HOURS = 72
+Row = Any  # a staff or invite row: mapping access by column name
+
+
+@dataclass(frozen=True)
+class Scopes:
+    grids: frozenset[str]  # held as a worker
+    villages: frozenset[str]  # held as a village admin
+
+    @property
+    def any(self) -> bool:
+        return bool(self.grids or self.villages)
+
+
+@dataclass(frozen=True)
+class Roster:
+    members: list[Row]
+    invites: list[Row]  # unused and unexpired
+
+
+async def scopes(services: Services, user_id: int) -> Scopes:
+    """Read on every call, so a revoked worker loses access at once."""
+    return Scopes(*await staff.scopes_of(services.db, user_id))
 
 
 async def make_invite(
@@ -25,3 +51,94 @@ async def make_invite(
             conn, now, created_by, "invite.create", f"invite:{token[:8]}", f"{role}:{scope}"
         )
     return token
+
+
+async def usable_invite(services: Services, token: str) -> Row | None:
+    return await staff.usable_invite(services.db, token, services.now())
+
+
+async def invite(services: Services, token: str) -> Row | None:
+    """An invite whatever its state (for the revoke button's permission check)."""
+    return await staff.get_invite(services.db, token)
+
+
+async def refuse_invite(services: Services, user_id: int, token: str) -> None:
+    """An unknown, used, expired or revoked invite was opened: audited, never explained."""
+    async with services.db.write() as conn:
+        await audit.record(conn, services.now(), user_id, "denied:invite", f"invite:{token[:8]}")
+
+
+async def bind(
+    services: Services, user_id: int, draft_token: str, answers: dict[str, Any]
+) -> Row | bool | None:
+    """The invite conversation's end: the draft closes and the invite binds its user, together.
+    Returns the invite bound; None when it could not be used (then audited as refused); False
+    when the draft had ended already (a double tap: bound before)."""
+    now = services.now()
+    async with services.db.write() as conn:
+        if not await drafts.delete(conn, user_id, draft_token):
+            return False
+        bound = await staff.use_invite(
+            conn, answers["token"], user_id, answers["name"], answers["phone"], now
+        )
+        what = f"{bound['role']}:{bound['scope']}" if bound else None
+        action, subject = (
+            ("staff.bind", f"user:{user_id}")
+            if bound
+            else ("denied:invite", f"invite:{answers['token'][:8]}")
+        )
+        await audit.record(conn, now, user_id, action, subject, what)
+    return bound
+
+
+async def revoke_invite(services: Services, actor_id: int, token: str) -> bool:
+    now = services.now()
+    async with services.db.write() as conn:
+        done = await staff.revoke_invite(conn, token, now)
+        if done:
+            await audit.record(conn, now, actor_id, "invite.revoke", f"invite:{token[:8]}")
+    return done
+
+
+async def roster(services: Services, actor_id: int) -> Roster:
+    """Active staff and open invites, the view audited (``view:staff``); the caller keeps the
+    rows the actor may manage."""
+    members = await staff.active(services.db)
+    invites = await staff.open_invites(services.db, services.now(), limit=20)
+    async with services.db.write() as conn:
+        await audit.record(conn, services.now(), actor_id, "view:staff")
+    return Roster(members, invites)
+
+
+async def member(services: Services, staff_id: int) -> Row | None:
+    return await staff.get(services.db, staff_id)
+
+
+async def move(services: Services, actor_id: int, row: Row, grid: str) -> bool:
+    now = services.now()
+    async with services.db.write() as conn:
+        done = await staff.move(conn, row["id"], grid)
+        if done:
+            await audit.record(
+                conn, now, actor_id, "staff.move", f"staff:{row['id']}", f"{row['scope']}->{grid}"
+            )
+    return done
+
+
+async def revoke(services: Services, actor_id: int, row: Row, notice: str) -> Scopes | None:
+    """Revoke a staff role and tell its holder (``notice``), together. Returns the roles the
+    person still holds, or None when nothing was revoked (revoked meanwhile)."""
+    now = services.now()
+    async with services.db.write() as conn:
+        if not await staff.revoke(conn, row["id"], actor_id, now):
+            return None
+        await audit.record(
+            conn, now, actor_id, "staff.revoke", f"staff:{row['id']}",
+            f"{row['role']}:{row['scope']}",
+        )  # fmt: skip
+        await outbox.enqueue(
+            conn, chat_id=row["user_id"], text=notice, now=now,
+            dedup_key=f"staff-revoked:{row['id']}", subject=f"staff:{row['id']}",
+        )  # fmt: skip
+    services.wake_outbox()
+    return await scopes(services, row["user_id"])
