@@ -138,6 +138,20 @@ async def next_in_sequence(conn: aiosqlite.Connection, scope: str) -> int:
     return row[0]
 
 
+async def counter(conn: aiosqlite.Connection, scope: str) -> int | None:
+    """A ``counters`` row's value; None when it was never set."""
+    row = await fetch_one(conn, "SELECT value FROM counters WHERE scope = ?", (scope,))
+    return row[0] if row else None
+
+
+async def set_counter(conn: aiosqlite.Connection, scope: str, value: int) -> None:
+    await conn.execute(
+        """INSERT INTO counters (scope, value) VALUES (?, ?)
+           ON CONFLICT(scope) DO UPDATE SET value = excluded.value""",
+        (scope, value),
+    )
+
+
 def _statements(sql: str) -> list[str]:
     """Split a migration into statements (``executescript`` would commit on its own)."""
     statements, buffer = [], ""

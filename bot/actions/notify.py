@@ -1,5 +1,5 @@
-"""Who is told about a stored report, and what they read (always masked personal data:
-these messages land in staff chats and the leadership group)."""
+"""Who is told about a stored report, and what they read (pushed notices: the renderer masks
+their personal data, see bot.domain.masking.Audience)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 import aiosqlite
 
-from bot.domain.masking import mask_id, mask_name, mask_phone
 from bot.domain.records import ReportRecord, StoredReport
 from bot.domain.risk import Assessment
 from bot.runtime.services import Services
@@ -49,9 +48,9 @@ async def report_notifications(
         alert=assessment.alert,
         village=village.name if village else record.village_id,
         grid=grid.name if grid else record.grid_id,
-        name=mask_name(main.name),
-        phone=mask_phone(main.phone or ""),
-        id_number=mask_id(main.id_number or ""),
+        name=main.name,
+        phone=main.phone,
+        id_number=main.id_number,
         people=len(record.people),
         arrival=record.arrival_date,
         category=record.category,

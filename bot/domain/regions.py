@@ -18,7 +18,8 @@ PROVINCE_SUFFIXES = ("省", "市", "自治区", "特别行政区")
 CITY_SUFFIXES = ("市", "地区", "州", "盟")
 # A county-level unit: 区, 县, 市, 旗 (also 自治县, 自治旗, 林区, 特区).
 DISTRICT_SUFFIXES = ("区", "县", "市", "旗")
-# cpca's placeholders in the city column: never a city a resident's place carries.
+# The code list's placeholders in the city column (a municipality's 市辖区, a province's
+# directly administered counties): never a city a resident's place carries.
 PLACEHOLDER_CITIES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 REGION_KEYS = ("province", "city", "district", "risk", "from", "until")
 _NAME_LIMIT = 40

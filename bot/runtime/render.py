@@ -6,15 +6,22 @@ macro by macro and a message is rendered as ``renderer.text(locale, "arrivals", 
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from contextvars import ContextVar
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+from bot.domain.masking import MASKS, Audience, shown
+from bot.runtime import assets
+
+TEMPLATES = assets.templates()  # the checkout's templates/, or the wheel's copy
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
+# Who the message being rendered is for: the personal-data filters read it, so a template
+# never decides masking and a caller that says nothing gets masked data.
+_AUDIENCE: ContextVar[Audience] = ContextVar("audience", default=Audience.BROADCAST)
 
 
 def locale_for(language_code: str | None) -> str:
@@ -34,16 +41,33 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
+        # {{ phone|phone }}, {{ p.id_number|id }}, {{ name|name }}: shown as the audience may
+        self.env.filters.update(
+            {kind: partial(_personal, kind) for kind in MASKS}  # type: ignore[arg-type]
+        )
         self._module = cache(self._load)
         self._labels = lru_cache(maxsize=1024)(self.text)
 
     def _load(self, locale: str, module: str) -> Any:
         return self.env.get_template(f"{locale}/{module}.j2").module
 
-    def text(self, locale: str, module: str, name: str, /, **params: Any) -> str:
-        """Render one message; surrounding whitespace is trimmed so templates stay readable."""
+    def text(
+        self,
+        locale: str,
+        module: str,
+        name: str,
+        /,
+        audience: Audience = Audience.BROADCAST,
+        **params: Any,
+    ) -> str:
+        """Render one message for ``audience``; surrounding whitespace is trimmed so templates
+        stay readable."""
         macro = getattr(self._module(locale, module), name)
-        return str(macro(**params)).strip()
+        token = _AUDIENCE.set(audience)
+        try:
+            return str(macro(**params)).strip()
+        finally:
+            _AUDIENCE.reset(token)
 
     def label(self, locale: str, module: str, name: str, /, **params: Any) -> str:
         """``text`` of a short text that many messages repeat (a button's label), rendered
@@ -57,3 +81,7 @@ class Renderer:
 
     def modules(self, locale: str) -> set[str]:
         return {p.stem for p in (TEMPLATES / locale).glob("*.j2")}
+
+
+def _personal(kind: str, value: str | None) -> str:
+    return shown(kind, value, _AUDIENCE.get())

@@ -1,4 +1,6 @@
-"""Places resolved with cpca: a few examples, and light properties (cpca is slow-ish)."""
+"""Places resolved against the code list: examples, and properties of the matcher.
+
+The known-answer table of several hundred strings is in test_places_table.py."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.invalid import Invalid
-from bot.domain.places import Place, parse_place, parse_places, place_within
+from bot.domain.places import Place, _index, _place, parse_place, parse_places, place_within
 
 WUHAN_JIANGHAN = Place("湖北省", "武汉市", "江汉区")
 WUHAN = Place("湖北省", "武汉市", None)
@@ -34,6 +36,41 @@ def test_parse_place(text: str, expected: Place) -> None:
 @pytest.mark.parametrize("text", ["", "先锋镇", "hello", "   "])
 def test_parse_place_unknown(text: str) -> None:
     assert parse_place(text) == Invalid("place_unknown")
+
+
+@pytest.mark.parametrize("text", ["白沙镇", "中山路", "解放路", "长安街"])
+def test_short_form_before_town_or_street_is_not_the_county(text: str) -> None:
+    # 白沙镇 is a town of Jiangjin, not 海南 白沙黎族自治县.
+    assert parse_place(text) == Invalid("place_unknown")
+
+
+def test_town_after_a_place_keeps_the_place() -> None:
+    assert parse_place("重庆江津白沙镇") == JIANGJIN
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("朝阳区", Invalid("place_unknown")),  # Beijing's or Changchun's: ask, don't guess
+        ("北京朝阳", Place("北京市", None, "朝阳区")),
+        ("长春朝阳区", Place("吉林省", "长春市", "朝阳区")),
+        ("朝阳", Place("辽宁省", "朝阳市", None)),  # a short name means the highest unit
+    ],
+)
+def test_shared_names(text: str, expected: Place | Invalid) -> None:
+    assert parse_place(text) == expected
+
+
+def test_former_names_find_the_unit_now() -> None:
+    assert parse_place("郫县") == Place("四川省", "成都市", "郫都区")
+    assert parse_place("重庆开县") == Place("重庆市", None, "开州区")
+    assert parse_place("山东莱芜") == Place("山东省", "济南市", "莱芜区")
+
+
+def test_every_unit_is_found_by_its_label() -> None:
+    names = _index().names
+    places = [_place(code, names) for code in names]
+    assert [place for place in places if parse_place(place.label()) != place] == []
 
 
 def test_parse_place_too_long() -> None:
@@ -101,6 +138,20 @@ def test_place_within(
 def test_parsers_never_raise(text: str) -> None:
     assert isinstance(parse_place(text), Place | Invalid)
     assert isinstance(parse_places(text), list | Invalid)
+
+
+_NAME_CHARACTERS = sorted({ch for name in _index().aliases for ch in name})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*_NAME_CHARACTERS, " ", "镇", "路"]), max_size=60))
+def test_matcher_never_raises_and_answers_a_real_unit(text: str) -> None:
+    """Text made of place-name characters hits many names at once; the answer is either no
+    place or a unit of the list, which its own label finds again."""
+    place = parse_place(text)
+    assert isinstance(place, Place | Invalid)
+    if isinstance(place, Place):
+        assert parse_place(place.label()) == place
 
 
 @settings(max_examples=30, deadline=None)
