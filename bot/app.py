@@ -11,20 +11,23 @@ from telegram import Bot, BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from bot.actions import digest
+from bot.actions import cases, digest, monitoring, tips
 from bot.actions.monitoring import on_unreachable
 from bot.config import Config
+from bot.domain.escalation import CASE
 from bot.domain.places import parse_place
-from bot.runtime import api
+from bot.domain.timers import KINDS, Kind
+from bot.runtime import api, escalation
 from bot.runtime.clock import Clock
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.regions import RegionList
 from bot.runtime.render import Renderer
 from bot.runtime.scheduler import TICK_SECONDS, tick
 from bot.runtime.services import Services
+from bot.runtime.timers import Handlers
 from handlers.access import Access
-from handlers.arrivals import ArrivalFlow
-from handlers.cases import CaseFlow
+from handlers.arrivals import ArrivalCommands, ArrivalFlow
+from handlers.cases import CaseCommands
 from handlers.errors import on_error
 from handlers.escalation import AckDesk
 from handlers.inbox import Inbox, VerifyFlow
@@ -33,7 +36,7 @@ from handlers.monitoring import CheckinFlow, MonitorFlow
 from handlers.router import Router
 from handlers.staff import InviteFlow, StaffAdmin
 from handlers.start import StartFlow
-from handlers.tips import TipDesk, TipFlow
+from handlers.tips import TipCommands, TipDesk, TipFlow
 from handlers.visits import VisitFlow
 from storage import staff
 from storage.db import Database
@@ -41,6 +44,24 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 COMMANDS = ("arrive", "tip", "my", "cancel", "language", "start")
+
+# Every timer kind (bot.domain.timers) and what fires it: build_application refuses to start
+# the bot when a declared kind is missing here, so no stored timer waits for nothing.
+LADDER = escalation.Ladder({CASE: cases.LADDER})
+TIMERS = Handlers(
+    single={
+        Kind.LADDER_STEP: LADDER.step,
+        Kind.LADDER_FLUSH: escalation.flush,
+        Kind.LADDER_REPEAT: LADDER.repeat,
+        Kind.CHECKIN_MISSED: monitoring.on_missed,
+        Kind.CHECKIN_ESCALATE: monitoring.on_escalate,
+        Kind.TEST_REMIND: monitoring.on_test_remind,
+        Kind.MONITORING_END: monitoring.on_end,
+        Kind.DIGEST: digest.on_due,
+        Kind.TIP_DEADLINE: tips.on_deadline,
+    },
+    batch={Kind.CHECKIN_PROMPT: monitoring.on_prompts},
+)
 
 
 def build_application(
@@ -53,12 +74,15 @@ def build_application(
     start_outbox: bool = True,
 ) -> Application:
     """The bot, ready to ``initialize()``. ``request`` replaces the HTTP client (tests, bench);
-    the outbox worker then runs only when ``start_outbox`` (tests drain it by hand)."""
+    the outbox worker then runs only when ``start_outbox`` (tests drain it by hand). Raises
+    ``MissingHandlers`` when a timer kind has no handler in ``TIMERS``."""
+    TIMERS.check(KINDS)
     api.allow_raw_calls()
     regions = RegionList(config.regions.file)
     regions.load()
     parse_place(config.town.region or "重庆市")  # loads cpca's divisions table now, not mid-report
-    services = Services(config=config, db=db, clock=clock, renderer=Renderer(), regions=regions)
+    services = Services(config=config, db=db, clock=clock, renderer=Renderer(), regions=regions,
+                        timers=TIMERS)  # fmt: skip
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -98,13 +122,13 @@ def _outbox_bot(app: Application, token: str, config: Config, request: BaseReque
 
 
 def register(application: Application, services: Services) -> None:
-    router = Router(services)
     access = Access(services)
-    arrival = ArrivalFlow(services, router)
+    router = Router(services, access)  # the conversation runtime: every flow registers with it
+    arrival = ArrivalFlow(services, router.engine)
     invite = InviteFlow(services, router, COMMANDS)
     verify = VerifyFlow(services, router, access)
     visit = VisitFlow(services, router, access, arrival)
-    tip, tip_desk = TipFlow(services, router), TipDesk(services, router, access, arrival)
+    tip, tip_desk = TipFlow(services, router.engine), TipDesk(services, router, access, arrival)
     start = StartFlow(services, arrival, invite, tip)
     inbox = Inbox(services, access, verify)
     inbox.sections.append(tip_desk.tasks_section)
@@ -112,16 +136,16 @@ def register(application: Application, services: Services) -> None:
     application.add_handlers(
         [
             *start.handlers(),
-            *arrival.handlers(),
+            *ArrivalCommands(arrival).handlers(),
             *invite.handlers(),
             *StaffAdmin(services, access).handlers(),
             *verify.handlers(),
             *inbox.handlers(),
             *visit.handlers(),
-            *tip.handlers(),
+            *TipCommands(tip).handlers(),
             *tip_desk.handlers(),
             *LeadersFlow(services).handlers(),
-            *CaseFlow(services, router, access).handlers(),
+            *CaseCommands(services, router, access).handlers(),
             *AckDesk(services, access).handlers(),
             *checkin.handlers(),
             *monitor.handlers(),

@@ -21,6 +21,7 @@ from bot.domain import roles
 from bot.domain.regions import RegionsError
 from bot.runtime.clock import Clock, FileClock, SystemClock
 from bot.runtime.regions import RegionList
+from bot.runtime.timers import MissingHandlers
 
 TOKEN_VARIABLE = "PAICHA_BOT_TOKEN"
 log = logging.getLogger("paicha")
@@ -103,6 +104,8 @@ def run(path: str, base_url: str | None) -> int:
         raise Fatal(f"{TOKEN_VARIABLE} is not set: export the bot token from BotFather")
     try:
         asyncio.run(serve(config, token))
+    except MissingHandlers as exc:
+        raise Fatal(str(exc)) from exc
     except InvalidToken as exc:
         raise Fatal(f"the Bot API refused the token in {TOKEN_VARIABLE}") from exc
     except NetworkError as exc:

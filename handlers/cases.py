@@ -6,14 +6,10 @@ the transactions and timers in bot.actions.cases."""
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 from telegram import (
     InlineKeyboardMarkup,
-    KeyboardButton,
-    Message,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
@@ -24,14 +20,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot.actions import cases as service
 from bot.domain import cases as flow
 from bot.domain.invalid import Invalid
-from bot.domain.roles import Actor, can_see_grid, holds_grid
+from bot.domain.roles import Actor, holds_grid
+from bot.flows.cases import CaseFlow
 from bot.runtime.services import Services
 from handlers.access import Access
-from handlers.common import callback, callback_pattern, chunk, keyboard, parse_callback, user_locale
+from handlers.common import callback_pattern, parse_callback, user_locale
 from handlers.router import Router
-from handlers.steps import answered_already, re_ask, send_question
-from storage import arrivals, audit, cases, drafts
-from storage.cases import NewCase
+from storage import cases, drafts
 from storage.drafts import Draft
 
 log = logging.getLogger(__name__)
@@ -49,222 +44,21 @@ def _display_name(update: Update) -> str:
     return user.full_name or str(user.id)
 
 
-class CaseFlow:
-    """The /case report conversation (draft flow "case")."""
-
-    name = "case"
+class CaseCommands:
+    """/case opens the report flow (bot/flows/cases.py); the case messages' buttons."""
 
     def __init__(self, services: Services, router: Router, access: Access) -> None:
-        self.s = services
-        self.router = router
-        self.access = access
-        router.register(self)
-        self._villages = {v.id: tuple(g.id for g in v.grids) for v in services.config.villages}
+        self.flow = CaseFlow(services, router.engine)
         self.number = DirectReportFlow(services, router, access)
 
     def handlers(self) -> list[BaseHandler]:
         return [
             CommandHandler("case", self.cmd_case, filters=filters.ChatType.PRIVATE),
-            CallbackQueryHandler(self.on_callback, pattern=callback_pattern(FLOW)),
             CallbackQueryHandler(self.number.on_action, pattern=callback_pattern(service.FLOW)),
         ]
 
-    def context(self) -> flow.Context:
-        return flow.Context(villages=self._villages)
-
-    # -- start -----------------------------------------------------------------------------
-
     async def cmd_case(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        actor = await self.access.actor(update.effective_user)
-        if not actor.is_staff:
-            await self.access.refuse(update, actor, "case.report")
-            return
-        user, chat = update.effective_user, update.effective_chat
-        if await self.router.resume_open(chat.id, user.id):
-            return
-        locale = await user_locale(self.s, user)
-        new = drafts.new(user.id, chat.id, locale, flow.FIRST_STEP, {}, update.update_id,
-                         flow=self.name)  # fmt: skip
-        draft = await drafts.put(self.s.db, new, self.s.now())
-        await chat.send_message(self.s.text(locale, "cases", "intro"), parse_mode=ParseMode.HTML)
-        await self.ask(chat.id, draft)
-
-    # -- answers ---------------------------------------------------------------------------
-
-    async def on_answer(self, update: Update, draft: Draft) -> None:
-        if update.edited_message is not None:
-            return  # an edited earlier message is not the answer to this question
-        message = update.effective_message
-        step = flow.STEPS[draft.step]
-        result = await self._read(update, step, message, draft)
-        if isinstance(result, Invalid):
-            await self.refuse(draft, result)
-            return
-        await self.accept(draft, step.key, result, update.update_id)
-
-    async def _read(self, update: Update, step: flow.Step, message: Message,
-                    draft: Draft) -> dict | Invalid:  # fmt: skip
-        if step.location:
-            if message.location is not None:
-                return flow.location_answer(message.location.latitude,
-                                            message.location.longitude)  # fmt: skip
-            if message.text is not None and message.text.strip() == self._skip_label(draft):
-                return flow.skip_location()
-            return Invalid("case_expect_location")
-        if message.text is None or step.text is None:
-            return Invalid("expect_text" if step.text else "expect_choice")
-        result = step.text(message.text, draft.data, self.context())
-        if isinstance(result, dict) and "lookup" in result:
-            return await self._lookup(update, result["lookup"])
-        return result
-
-    async def _lookup(self, update: Update, ref: str) -> dict | Invalid:
-        """The person of an arrival report, if the reporter may see it. A report out of their
-        scope gets the same answer as a missing one: its existence is not revealed."""
-        actor = await self.access.actor(update.effective_user)
-        row = await self.s.db.fetchone("SELECT * FROM reports WHERE ref = ?", (ref,))
-        if row is None or not can_see_grid(actor, row["grid_id"], self.access.village_of):
-            return Invalid("case_ref_not_found", {"ref": ref})
-        person = (await arrivals.people(self.s.db, row["id"]))[0]
-        async with self.s.db.write() as conn:
-            await audit.record(conn, self.s.now(), actor.user_id, "report.view",
-                               f"report:{row['id']}", "case")  # fmt: skip
-        return {"report_id": row["id"], "report_ref": row["ref"], "name": person.name,
-                "phone": person.phone, "id_number": person.id_number,
-                "village": row["village_id"], "grid": row["grid_id"],
-                "address": row["address"]}  # fmt: skip
-
-    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        parts = parse_callback(query.data, FLOW)
-        user = update.effective_user
-        draft = await drafts.get(self.s.db, user.id)
-        if not parts or len(parts) != 3:
-            await query.answer()
-            return
-        token, step_key, value = parts
-        locale = draft.locale if draft else await user_locale(self.s, user)
-        if draft is None or draft.token != token or draft.flow != self.name:
-            done = await cases.by_draft(self.s.db, token)
-            if done is not None:
-                await query.answer(self.s.text(locale, "cases", "already_submitted",
-                                               ref=done["ref"]))  # fmt: skip
-            else:
-                await query.answer(self.s.text(locale, "access", "flow_gone"))
-            return
-        if await answered_already(update, self.s, draft, step_key):
-            return
-        await query.answer()
-        if step_key == "summary":
-            await self.on_summary(update, draft, value)
-            return
-        step = flow.STEPS[step_key]
-        result = flow.apply_choice(step, value, draft.data, self.context())
-        if isinstance(result, Invalid):
-            await self.refuse(draft, result)
-            return
-        if query.message is not None:
-            label = self.label(draft.locale, step_key, value)
-            await query.message.edit_text(self.s.text(
-                draft.locale, "cases", "answered", question=self.question_text(draft),
-                answer=label), parse_mode=ParseMode.HTML)  # fmt: skip
-        await self.accept(draft, step_key, result, update.update_id)
-
-    async def accept(self, draft: Draft, step_key: str, updates: dict, update_id: int) -> None:
-        data = {**draft.data, **updates}
-        following = flow.next_step(step_key, data)
-        changed = replace(draft, step=following, data=data, last_update_id=update_id)
-        await self.ask(draft.chat_id, await drafts.put(self.s.db, changed, self.s.now()))
-
-    async def refuse(self, draft: Draft, invalid: Invalid) -> None:
-        await re_ask(self.s, draft.chat_id, draft, _reason(self.s, draft.locale, invalid), self.ask)
-
-    async def on_summary(self, update: Update, draft: Draft, value: str) -> None:
-        message = update.callback_query.message
-        if value == "cancel":
-            async with self.s.db.write() as conn:
-                await drafts.delete(conn, draft.user_id, draft.token)
-            if message is not None:
-                await message.edit_reply_markup(None)
-            await self.s.bot.send_message(draft.chat_id, self.s.text(draft.locale, "cases",
-                                                                   "cancelled"))  # fmt: skip
-            return
-        missing = flow.missing_for_submit(draft.data, self.context())
-        if missing:
-            changed = replace(draft, step=missing, last_update_id=update.update_id)
-            await self.refuse(await drafts.put(self.s.db, changed, self.s.now()),
-                              Invalid("incomplete"))  # fmt: skip
-            return
-        data = draft.data
-        stored = await service.store(self.s, NewCase(
-            draft_token=draft.token, kind=data["kind"], report_id=data.get("report_id"),
-            person_name=data["name"], person_phone=data.get("phone"),
-            person_id_number=data.get("id_number"), village_id=data["village"],
-            grid_id=data["grid"], address=data["address"], latitude=data.get("latitude"),
-            longitude=data.get("longitude"), status=data["status"], reported_by=draft.user_id,
-        ), draft.user_id)  # fmt: skip
-        if stored is None:
-            return  # a double tap: the first one answered
-        if message is not None:
-            await message.edit_reply_markup(None)
-        loaded = await service.load(self.s.db, stored.id)
-        case, ticks = loaded
-        params = service.card_params(self.s, case, ticks, self.s.now())
-        markup = service.staff_markup(self.s, draft.locale, stored.id, ticks)
-        await self.s.bot.send_message(
-            draft.chat_id, self.s.text(draft.locale, "cases", "receipt", c=params),
-            parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup.de_json(markup, None),
-        )  # fmt: skip
-
-    # -- asking ----------------------------------------------------------------------------
-
-    async def ask(self, chat_id: int, draft: Draft | None) -> None:
-        await send_question(self.s, chat_id, draft, self.question)
-
-    def _skip_label(self, draft: Draft) -> str:
-        return self.s.text(draft.locale, "cases", "skip_location")
-
-    def question_text(self, draft: Draft) -> str:
-        return self.s.text(draft.locale, "cases", f"ask_{draft.step}", data=draft.data)
-
-    def question(self, draft: Draft) -> tuple[str, Any]:
-        step = flow.STEPS[draft.step]
-        if draft.step == "summary":
-            return self.summary_text(draft), self.buttons(draft, step)
-        text = self.question_text(draft)
-        if step.location:
-            pin = KeyboardButton(self.s.text(draft.locale, "cases", "send_location"),
-                                 request_location=True)  # fmt: skip
-            rows = [[pin], [self._skip_label(draft)]]
-            return text, ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
-        return text, self.buttons(draft, step)
-
-    def buttons(self, draft: Draft, step: flow.Step) -> Any:
-        if step.choices is None:
-            return ReplyKeyboardRemove()
-        values = list(step.choices(draft.data, self.context()))
-        per_row = 2 if draft.step in ("kind", "summary") else 1
-        rows = [[(self.label(draft.locale, draft.step, v), callback(FLOW, draft.token,
-                                                                     draft.step, v))
-                 for v in row] for row in chunk(values, per_row)]  # fmt: skip
-        return keyboard(rows)
-
-    def label(self, locale: str, step: str, value: str) -> str:
-        if step == "village":
-            village = self.s.config.village(value)
-            return village.name if village else value
-        if step == "grid":
-            found = self.s.config.grid(value)
-            return found[1].name if found else value
-        return self.s.text(locale, "cases", "choice", step=step, value=value)
-
-    def summary_text(self, draft: Draft) -> str:
-        data = draft.data
-        village = self.s.config.village(data.get("village") or "")
-        found = self.s.config.grid(data.get("grid") or "")
-        return self.s.text(draft.locale, "cases", "summary", data=data,
-                           village=village.name if village else "",
-                           grid=found[1].name if found else "")  # fmt: skip
+        await self.flow.start(update, self.flow.first_step, {})
 
 
 class DirectReportFlow:

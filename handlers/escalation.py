@@ -1,6 +1,7 @@
 """The acknowledge button of escalations (``v1:ack:<subject>``, bot.runtime.escalation): who may
 press it, and the answer. Telegram I/O only; the transaction: ``escalation.acknowledge``.
-A case's subject (``case:<id>``) goes to the case's own acknowledgement (bot.actions.cases)."""
+A case (its ladder's kind) is acknowledged by bot.actions.cases: the same climb stopped, plus
+the case's note to the group and its own answers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from bot.actions import cases
+from bot.domain.escalation import CASE
 from bot.domain.roles import can_acknowledge
 from bot.runtime import escalation
 from bot.runtime.services import Services
@@ -34,16 +36,16 @@ class AckDesk:
         subject = ":".join(parse_callback(query.data, escalation.FLOW) or [])
         actor = await self.access.actor(update.effective_user)
         locale = await user_locale(self.s, update.effective_user)
-        kind, _, rest = subject.partition(":")
-        if kind == "case" and rest.isdigit() and actor.is_leader:
-            outcome = await cases.acknowledge(self.s, int(rest), actor.user_id,
+        item = await store.get(self.s.db, subject) if subject else None
+        if item is not None and item.kind == CASE and actor.is_leader:
+            outcome = await cases.acknowledge(self.s, int(subject.split(":")[1]), actor.user_id,
                                               display_name(update))  # fmt: skip
             await query.answer(self.s.text(locale, "cases", f"ack_{outcome}"),
                                show_alert=outcome == "done")  # fmt: skip
             return
-        item = await store.get(self.s.db, subject) if subject else None
-        if item is None or not can_acknowledge(actor, item.reached, item.grid_id, item.village_id,
-                                               self.access.village_of):  # fmt: skip
+        if item is None or item.kind == CASE or not can_acknowledge(
+                actor, item.reached, item.grid_id, item.village_id,
+                self.access.village_of):  # fmt: skip
             await self.access.refuse(update, actor, "escalation.ack", subject or None)
             return
         outcome, _ = await escalation.acknowledge(self.s, subject, actor.user_id,

@@ -5,51 +5,37 @@ or escalated to the leadership group."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-import aiosqlite
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.actions.monitoring import restart_monitoring
+from bot.actions import inbox, verification
+from bot.actions.inbox import Report
+from bot.actions.verification import CHECKS
 from bot.domain import roles
 from bot.domain.invalid import Invalid
-from bot.domain.masking import mask_id, mask_name, mask_phone
 from bot.domain.parsing import parse_date, parse_text
-from bot.domain.risk import MeasurePlan
 from bot.domain.roles import Actor
-from bot.runtime import escalation
 from bot.runtime.services import Services
 from handlers.access import Access
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.router import Router
 from handlers.steps import Next, Result, StepConversation
-from storage import arrivals as reports
-from storage import audit, drafts, inbox, outbox
 from storage.drafts import Draft
-from storage.outbox import PRIORITY_ALERT
 
-CHECKS = {"both": (True, True), "code": (True, False), "none": (False, False)}
 MEASURES = ("keep", "home_monitoring", "home_observation", "centralized_isolation")
 NOTE_LIMIT = 300
 
 
-def place_names(services: Services, grid_id: str) -> tuple[str, str]:
-    found = services.config.grid(grid_id)
-    return (found[0].name, found[1].name) if found else ("", grid_id)
-
-
-def measure_days(services: Services, kind: str, row: Any) -> int:
-    """The configured duration of a measure kind; else the report's own duration."""
-    for measure in services.config.measures.values():
-        if measure.kind == kind:
-            return measure.days
-    start, end = date.fromisoformat(row["measure_start"]), date.fromisoformat(row["measure_end"])
-    return (end - start).days + 1
+async def already_reviewed(services: Services, update: Update, locale: str, ref: str) -> None:
+    """Someone was quicker, or the reporter withdrew or updated the report: nothing was done."""
+    await update.effective_chat.send_message(
+        services.text(locale, "inbox", "already_reviewed", ref=ref)
+    )
 
 
 class VerifyFlow(StepConversation):
@@ -116,99 +102,31 @@ class VerifyFlow(StepConversation):
     async def finish(self, update: Update, draft: Draft) -> None:
         data = draft.data
         actor = await self.access.actor(update.effective_user)
-        row = await inbox.report(self.s.db, data["report_id"])
-        if row is None or not roles.can_verify(actor, row["grid_id"], self.access.village_of):
+        report = await inbox.report(self.s, data["report_id"])
+        if report is None or not roles.can_verify(actor, report.grid_id, self.access.village_of):
             await self.drop(draft)
             await self.access.refuse(update, actor, "verify", f"report:{data['report_id']}")
             return
-        now = self.s.now()
         outcome = data["outcome"]
-        measure = None
-        if outcome == "verified":
-            start = date.fromisoformat(data["start"])
-            kind = data["measure"]
-            # the last day of the measure, inclusive: 14 days from 26 Oct end on 8 Nov
-            last = start + timedelta(days=max(measure_days(self.s, kind, row) - 1, 0))
-            measure = (kind, start, last)
-        async with self.s.db.write() as conn:
-            if not await drafts.delete(conn, draft.user_id, draft.token):
-                return  # a double tap
-            done = row["version"] == data["version"] and await inbox.record(
-                conn,
-                row,
-                actor.user_id,
-                outcome,
-                now,
-                checks=CHECKS.get(data.get("checks"), (None, None)),
-                measure=measure,
-                note=data.get("note"),
-            )
-            if done:
-                await audit.record(
-                    conn,
-                    now,
-                    actor.user_id,
-                    f"report.{outcome}",
-                    f"report:{row['id']}",
-                    data.get("note"),
-                )
-                await escalation.stop(conn, f"report:{row['id']}", now)
-                await self._tell_reporter(conn, row, outcome, measure, data.get("note"))
-                if measure is not None:  # monitoring follows the measure the worker confirmed
-                    await restart_monitoring(conn, self.s, row["id"], self._plan(measure), now)
-        if not done:
-            await update.effective_chat.send_message(
-                self.s.text(draft.locale, "inbox", "already_reviewed", ref=row["ref"])
-            )
+        act = verification.verify if outcome == "verified" else verification.mark_wrong
+        review = await act(self.s, actor, report, draft.token, data)
+        if review is None:
+            return  # a double tap
+        if not review.done:
+            await already_reviewed(self.s, update, draft.locale, report.ref)
             return
-        self.s.wake_outbox()
+        plan = review.plan
         await update.effective_chat.send_message(
             self.s.text(
                 draft.locale,
                 "inbox",
                 f"done_{outcome}",
-                ref=row["ref"],
-                measure=measure[0] if measure else None,
-                start=measure[1] if measure else None,
-                end=measure[2] if measure else None,
+                ref=report.ref,
+                measure=plan.kind if plan else None,
+                start=plan.start if plan else None,
+                end=plan.end if plan else None,
             ),
             parse_mode=ParseMode.HTML,
-        )
-
-    def _plan(self, measure: tuple[str, date, date]) -> MeasurePlan:
-        """The confirmed measure as a plan; test days as configured for that kind of measure."""
-        kind, start, last = measure
-        days = (last - start).days + 1
-        configured = next((m for m in self.s.config.measures.values() if m.kind == kind), None)
-        tests = configured.test_days if configured else ()
-        dates = tuple(start + timedelta(days=n - 1) for n in tests if 1 <= n <= days)
-        return MeasurePlan(kind, start, last, dates)
-
-    async def _tell_reporter(
-        self,
-        conn: aiosqlite.Connection,
-        row: Any,
-        outcome: str,
-        measure: tuple[str, date, date] | None,
-        note: str | None,
-    ) -> None:
-        text = self.s.text(
-            row["locale"],
-            "inbox",
-            f"reporter_{outcome}",
-            ref=row["ref"],
-            note=note,
-            measure=measure[0] if measure else None,
-            start=measure[1] if measure else None,
-            end=measure[2] if measure else None,
-        )
-        await outbox.enqueue(
-            conn,
-            chat_id=row["reporter_chat_id"],
-            text=text,
-            now=self.s.now(),
-            subject=f"report:{row['id']}",
-            dedup_key=f"report:{row['id']}:v{row['version']}:{outcome}",
         )
 
 
@@ -235,40 +153,24 @@ class Inbox:
             return
         locale = await user_locale(self.s, update.effective_user)
         grids = roles.inbox_grids(actor, self.access.grids_of, self.access.all_grids)
-        counts = await inbox.counts(self.s.db, grids)
-        rows = await inbox.pending(self.s.db, grids)
-        items = [
-            dict(
-                ref=r["ref"],
-                name=r["person_name"],
-                grid=place_names(self.s, r["grid_id"])[1],
-                arrival=date.fromisoformat(r["arrival_date"]),
-                alert=bool(r["alert"]),
-                review=r["review"],
-            )
-            for r in rows
-        ]
-        per_grid = [
-            dict(grid=" ".join(place_names(self.s, g)), count=counts[g])
-            for g in grids
-            if counts.get(g)
-        ]
+        tasks = await inbox.tasks(self.s, actor, grids)
         buttons = [
-            [(self.s.text(locale, "inbox", "btn_open", **item), callback("tk", "o", str(r["id"])))]
-            for item, r in zip(items, rows, strict=True)
+            [
+                (
+                    self.s.text(locale, "inbox", "btn_open", **task.params),
+                    callback("tk", "o", str(task.report_id)),
+                )
+            ]
+            for task in tasks.items
         ]
-        async with self.s.db.write() as conn:
-            await audit.record(
-                conn,
-                self.s.now(),
-                actor.user_id,
-                "view:tasks",
-                None,
-                ",".join(grids) if not actor.is_admin else "*",
-            )
         await update.effective_chat.send_message(
             self.s.text(
-                locale, "inbox", "tasks", total=sum(counts.values()), grids=per_grid, items=items
+                locale,
+                "inbox",
+                "tasks",
+                total=tasks.total,
+                grids=tasks.grids,
+                items=[task.params for task in tasks.items],
             ),
             parse_mode=ParseMode.HTML,
             reply_markup=keyboard(buttons) if buttons else None,
@@ -280,17 +182,17 @@ class Inbox:
         query = update.callback_query
         parts = parse_callback(query.data, "tk") or []
         actor = await self.access.actor(update.effective_user)
-        row = None
+        report = None
         if len(parts) == 2 and parts[1].isascii() and parts[1].isdigit():
-            row = await inbox.report(self.s.db, int(parts[1]))
+            report = await inbox.report(self.s, int(parts[1]))
         action = parts[0] if parts else ""
         subject = f"report:{parts[1]}" if len(parts) == 2 else None
         village_of = self.access.village_of
-        allowed = row is not None and (
-            roles.can_see_grid(actor, row["grid_id"], village_of)
+        allowed = report is not None and (
+            roles.can_see_grid(actor, report.grid_id, village_of)
             if action == "o"
             else action in ("ok", "bad", "esc")
-            and roles.can_verify(actor, row["grid_id"], village_of)
+            and roles.can_verify(actor, report.grid_id, village_of)
         )
         if not allowed:
             await self.access.refuse(update, actor, f"report.{action or '?'}", subject)
@@ -298,135 +200,45 @@ class Inbox:
         await query.answer()
         locale = await user_locale(self.s, update.effective_user)
         if action == "o":
-            await self._card(update, actor, locale, row)
+            await self._card(update, actor, locale, report)
             return
-        if (
-            row["state"] != "open"
-            or row["review"] not in inbox.PENDING
-            or (action == "esc" and row["review"] == "escalated")
-        ):
-            await update.effective_chat.send_message(
-                self.s.text(locale, "inbox", "already_reviewed", ref=row["ref"])
-            )
+        if not report.awaiting_review or (action == "esc" and report.review == "escalated"):
+            await already_reviewed(self.s, update, locale, report.ref)
             return
         if action == "esc":
-            await self._escalate(update, actor, locale, row)
+            if await verification.escalate(self.s, actor, report):
+                await update.effective_chat.send_message(
+                    self.s.text(locale, "inbox", "done_escalated", ref=report.ref)
+                )
+            else:
+                await already_reviewed(self.s, update, locale, report.ref)
             return
         step, outcome = ("checks", "verified") if action == "ok" else ("correction", "wrong")
         await self.verify.start(
             update,
             step,
             {
-                "report_id": row["id"],
-                "version": row["version"],
-                "ref": row["ref"],
+                "report_id": report.id,
+                "version": report.version,
+                "ref": report.ref,
                 "outcome": outcome,
-                "suggested": row["measure_kind"],
+                "suggested": report.measure_kind,
             },
         )
 
-    async def _card(self, update: Update, actor: Actor, locale: str, row: Any) -> None:
-        people = await reports.people(self.s.db, row["id"])
-        data = json.loads(row["data"])
-        village, grid = place_names(self.s, row["grid_id"])
-        async with self.s.db.write() as conn:
-            await audit.record(
-                conn, self.s.now(), actor.user_id, f"view:report:{row['id']}", f"report:{row['id']}"
-            )
-        text = self.s.text(
-            locale,
-            "inbox",
-            "card",
-            ref=row["ref"],
-            village=village,
-            grid=grid,
-            address=row["address"],
-            people=people,
-            data=data,
-            arrival=date.fromisoformat(row["arrival_date"]),
-            risk=row["risk"],
-            measure=row["measure_kind"],
-            start=date.fromisoformat(row["measure_start"]),
-            end=date.fromisoformat(row["measure_end"]),
-            review=row["review"],
-            state=row["state"],
-        )
+    async def _card(self, update: Update, actor: Actor, locale: str, report: Report) -> None:
+        text = self.s.text(locale, "inbox", "card", **await inbox.view_card(self.s, actor, report))
         markup = None
-        if (
-            roles.can_verify(actor, row["grid_id"], self.access.village_of)
-            and row["state"] == "open"
-            and row["review"] in inbox.PENDING
+        if report.awaiting_review and roles.can_verify(
+            actor, report.grid_id, self.access.village_of
         ):
+            report_id = str(report.id)
             markup = keyboard(
                 [
-                    [
-                        (
-                            self.s.text(locale, "inbox", "btn_verify"),
-                            callback("tk", "ok", str(row["id"])),
-                        )
-                    ],
-                    [
-                        (
-                            self.s.text(locale, "inbox", "btn_wrong"),
-                            callback("tk", "bad", str(row["id"])),
-                        )
-                    ],
-                    [
-                        (
-                            self.s.text(locale, "inbox", "btn_escalate"),
-                            callback("tk", "esc", str(row["id"])),
-                        )
-                    ],
+                    [(self.s.text(locale, "inbox", f"btn_{name}"), callback("tk", code, report_id))]
+                    for name, code in (("verify", "ok"), ("wrong", "bad"), ("escalate", "esc"))
                 ]
             )
         await update.effective_chat.send_message(
             text, parse_mode=ParseMode.HTML, reply_markup=markup
-        )
-
-    async def _escalate(self, update: Update, actor: Actor, locale: str, row: Any) -> None:
-        now = self.s.now()
-        people = await reports.people(self.s.db, row["id"])
-        main = people[0]
-        village, grid = place_names(self.s, row["grid_id"])
-        group_locale = self.s.config.bot.default_locale
-        alert = self.s.text(
-            group_locale,
-            "inbox",
-            "escalation",
-            ref=row["ref"],
-            village=village,
-            grid=grid,
-            name=mask_name(main.name),
-            phone=mask_phone(main.phone or ""),
-            id_number=mask_id(main.id_number or ""),
-            people=len(people),
-            arrival=date.fromisoformat(row["arrival_date"]),
-            risk=row["risk"],
-            measure=row["measure_kind"],
-        )
-        leadership = self.s.config.leadership.chat_id
-        async with self.s.db.write() as conn:
-            done = await inbox.record(conn, row, actor.user_id, "escalated", now)
-            if done:
-                await audit.record(
-                    conn, now, actor.user_id, "report.escalated", f"report:{row['id']}"
-                )
-                await escalation.stop(conn, f"report:{row['id']}", now)
-                await outbox.enqueue(
-                    conn,
-                    chat_id=leadership,
-                    text=alert,
-                    now=now,
-                    priority=PRIORITY_ALERT,
-                    subject=f"report:{row['id']}",
-                    dedup_key=f"report:{row['id']}:v{row['version']}:escalated",
-                )
-        if not done:
-            await update.effective_chat.send_message(
-                self.s.text(locale, "inbox", "already_reviewed", ref=row["ref"])
-            )
-            return
-        self.s.wake_outbox()
-        await update.effective_chat.send_message(
-            self.s.text(locale, "inbox", "done_escalated", ref=row["ref"])
         )

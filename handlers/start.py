@@ -17,7 +17,7 @@ from handlers.arrivals import ArrivalFlow
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.staff import InviteFlow
 from handlers.tips import TipFlow
-from storage import arrivals, audit, timers
+from storage import arrivals, audit, drafts, timers, users
 
 # The start menu's buttons: v1:menu:<item>, v1:lang:<locale>, v1:my:withdraw:<report id>.
 MENU_FLOWS = ("menu", "lang", "my")
@@ -68,11 +68,7 @@ class StartFlow:
         )
 
     async def _remember(self, update: Update) -> None:
-        async with self.s.db.write() as conn:
-            await conn.execute(
-                "INSERT INTO users (user_id, first_seen) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                (update.effective_user.id, self.s.now().isoformat()),
-            )
+        await users.remember(self.s.db, update.effective_user.id, self.s.now())
 
     def menu(self, locale: str):
         return keyboard(
@@ -121,14 +117,8 @@ class StartFlow:
             return
         user = update.effective_user
         async with self.s.db.write() as conn:
-            await conn.execute(
-                """INSERT INTO users (user_id, locale, first_seen) VALUES (?, ?, ?)
-                   ON CONFLICT(user_id) DO UPDATE SET locale = excluded.locale""",
-                (user.id, parts[0], self.s.now().isoformat()),
-            )
-            await conn.execute(
-                "UPDATE drafts SET locale = ? WHERE user_id = ?", (parts[0], user.id)
-            )
+            await users.set_locale(conn, user.id, parts[0], self.s.now())
+            await drafts.set_locale(conn, user.id, parts[0])
         await update.effective_chat.send_message(
             self.s.text(parts[0], "start", "language_set"), reply_markup=self.menu(parts[0])
         )
@@ -187,7 +177,7 @@ class StartFlow:
                 self.s.text(locale, "start", "withdraw_failed")
             )
             return
-        row = await self.s.db.fetchone("SELECT ref FROM reports WHERE id = ?", (report_id,))
+        row = await arrivals.by_id(self.s.db, report_id)
         await update.effective_chat.send_message(
             self.s.text(locale, "start", "withdrawn", ref=row["ref"])
         )

@@ -4,27 +4,25 @@ spot with the arrival report, prefilled with the household and linked to the vis
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.actions import visits
+from bot.actions.places import grid_label, grid_names
 from bot.domain import roles
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_address, parse_text
-from bot.domain.visits import has_fever, parse_people, parse_temperatures
+from bot.domain.visits import parse_people, parse_temperatures
 from bot.runtime.services import Services
 from handlers.access import Access
 from handlers.arrivals import ArrivalFlow
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
-from handlers.inbox import place_names
 from handlers.router import Router
 from handlers.steps import Next, Result, StepConversation
-from storage import audit, drafts, outbox, visits
 from storage.drafts import Draft
-from storage.outbox import PRIORITY_ALERT
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
@@ -70,10 +68,10 @@ class VisitFlow(StepConversation):
 
     def question(self, draft: Draft) -> tuple[str, Any]:
         locale, step, data = draft.locale, draft.step, draft.data
-        grid = " ".join(place_names(self.s, data["grid"])) if data.get("grid") else ""
+        grid = grid_label(self.s, data["grid"]) if data.get("grid") else ""
         text = self.s.text(locale, "visits", f"ask_{step}", grid=grid)
         if step == "grid":
-            choices = [(" ".join(place_names(self.s, g)), g) for g in data["grids"]]
+            choices = [(grid_label(self.s, g), g) for g in data["grids"]]
             return text, self.buttons(draft, choices, per_row=1)
         values = {
             "refused": ("no", "yes"),
@@ -129,77 +127,27 @@ class VisitFlow(StepConversation):
             await self.drop(draft)
             await self.access.refuse(update, actor, "visit", f"grid:{grid}")
             return
-        now = self.s.now()
-        temperatures = data.get("temperatures") or []
-        fever = has_fever(temperatures)
-        refused, arrivals = bool(data.get("refused")), bool(data.get("arrivals"))
-        village, grid_name = place_names(self.s, grid)
-        async with self.s.db.write() as conn:
-            if not await drafts.delete(conn, draft.user_id, draft.token):
-                return  # a double tap
-            visit_id = await visits.store(
-                conn,
-                draft_token=draft.token,
-                grid_id=grid,
-                address=data["address"],
-                worker=actor.user_id,
-                now=now,
-                refused=refused,
-                people=data.get("people"),
-                temperatures=temperatures,
-                fever=fever,
-                arrivals=arrivals,
-                note=data.get("note"),
-            )
-            if visit_id is None:
-                return
-            await audit.record(conn, now, actor.user_id, "visit.create", f"visit:{visit_id}", grid)
-            if fever:
-                alert = self.s.text(
-                    self.s.config.bot.default_locale,
-                    "visits",
-                    "fever_alert",
-                    visit=visit_id,
-                    village=village,
-                    grid=grid_name,
-                    temperatures=[t for t in temperatures if t >= 37.3],
-                )
-                await outbox.enqueue(
-                    conn,
-                    chat_id=self.s.config.leadership.chat_id,
-                    text=alert,
-                    now=now,
-                    priority=PRIORITY_ALERT,
-                    subject=f"visit:{visit_id}",
-                    dedup_key=f"visit:{visit_id}:fever",
-                )
-        if fever:
-            self.s.wake_outbox()
+        visit = await visits.record(self.s, actor, draft.token, data)
+        if visit is None:
+            return  # a double tap
         markup = None
-        if arrivals:
-            markup = keyboard(
-                [
-                    [
-                        (
-                            self.s.text(draft.locale, "visits", "btn_register"),
-                            callback("vr", str(visit_id)),
-                        )
-                    ]
-                ]
-            )
+        if visit.arrivals:
+            label = self.s.text(draft.locale, "visits", "btn_register")
+            markup = keyboard([[(label, callback("vr", str(visit.id)))]])
+        village, grid_name = grid_names(self.s, visit.grid_id)
         text = self.s.text(
             draft.locale,
             "visits",
             "saved",
-            visit=visit_id,
+            visit=visit.id,
             village=village,
             grid=grid_name,
-            address=data["address"],
-            refused=refused,
-            people=data.get("people"),
-            temperatures=temperatures,
-            fever=fever,
-            arrivals=arrivals,
+            address=visit.address,
+            refused=visit.refused,
+            people=visit.people,
+            temperatures=visit.temperatures,
+            fever=visit.fever,
+            arrivals=visit.arrivals,
         )
         await update.effective_chat.send_message(
             text, parse_mode=ParseMode.HTML, reply_markup=markup
@@ -209,30 +157,29 @@ class VisitFlow(StepConversation):
         """Register an arrival found at the door: the arrival report, prefilled, linked."""
         parts = parse_callback(update.callback_query.data, "vr") or []
         actor = await self.access.actor(update.effective_user)
-        row = None
+        visit = None
         if len(parts) == 1 and parts[0].isascii() and parts[0].isdigit():
-            row = await visits.get(self.s.db, int(parts[0]))
+            visit = await visits.get(self.s, int(parts[0]))
         if (
-            row is None
-            or row["worker"] != actor.user_id
-            or not roles.can_visit(actor, row["grid_id"], self.access.village_of)
+            visit is None
+            or visit.worker != actor.user_id
+            or not roles.can_visit(actor, visit.grid_id, self.access.village_of)
         ):
             await self.access.refuse(
                 update, actor, "visit.register", f"visit:{parts[0]}" if parts else None
             )
             return
         await update.callback_query.answer()
-        village = self.access.village_of(row["grid_id"])
         await self.arrival.begin(
             update,
             {
-                "village": village,
-                "grid": row["grid_id"],
+                "village": self.access.village_of(visit.grid_id),
+                "grid": visit.grid_id,
                 "prefilled_village": True,
                 "prefilled_grid": True,
-                "address": row["address"],
+                "address": visit.address,
                 "prefilled_address": True,
-                "visit_id": row["id"],
+                "visit_id": visit.id,
             },
         )
 
@@ -251,42 +198,15 @@ class VisitFlow(StepConversation):
             if arg.isascii() and arg.isdigit() and 1 <= int(arg) <= MAX_DAYS
             else DEFAULT_DAYS
         )
-        since = self.s.now() - timedelta(days=days)
-        found = {r["grid_id"]: r for r in await visits.coverage(self.s.db, grids, since)}
-        rows = [
-            dict(
-                grid=" ".join(place_names(self.s, g)),
-                households=r["households"],
-                visits=r["visits"],
-                refused=r["refused"] or 0,
-                fever=r["fever"] or 0,
-                registered=r["registered"],
-            )
-            if (r := found.get(g))
-            else dict(
-                grid=" ".join(place_names(self.s, g)),
-                households=0,
-                visits=0,
-                refused=0,
-                fever=0,
-                registered=0,
-            )
-            for g in grids
-        ]
-        total = {
-            k: sum(r[k] for r in rows)
-            for k in ("households", "visits", "refused", "fever", "registered")
-        }
-        async with self.s.db.write() as conn:
-            await audit.record(conn, self.s.now(), actor.user_id, "view:visits", None, str(days))
+        coverage = await visits.coverage(self.s, actor, grids, days)
         await update.effective_chat.send_message(
             self.s.text(
                 locale,
                 "visits",
                 "coverage",
                 days=days,
-                rows=rows,
-                total=total,
+                rows=coverage.rows,
+                total=coverage.total,
                 bad_arg=bool(arg) and days != (int(arg) if arg.isascii() and arg.isdigit() else -1),
             ),
             parse_mode=ParseMode.HTML,

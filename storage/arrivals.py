@@ -146,3 +146,11 @@ async def withdraw(conn: aiosqlite.Connection, report_id: int, user_id: int, now
         (now.isoformat(), report_id, user_id),
     )
     return cur.rowcount > 0
+
+
+async def by_ref(db: Database, ref: str) -> aiosqlite.Row | None:
+    return await db.fetchone("SELECT * FROM reports WHERE ref = ?", (ref,))
+
+
+async def by_id(db: Database, report_id: int) -> aiosqlite.Row | None:
+    return await db.fetchone("SELECT * FROM reports WHERE id = ?", (report_id,))

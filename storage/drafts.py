@@ -144,3 +144,14 @@ async def stale(db: Database, before: datetime, limit: int = 500) -> list[Draft]
         (before.isoformat(), limit),
     )
     return [_row(row) for row in rows]
+
+
+async def drop(db: Database, user_id: int, token: str) -> bool:
+    """Delete the user's draft if it is still the one with ``token`` (False: it ended)."""
+    return await db.write_one("DELETE FROM drafts WHERE user_id = ? AND token = ?",
+                              (user_id, token)) > 0  # fmt: skip
+
+
+async def set_locale(conn: aiosqlite.Connection, user_id: int, locale: str) -> None:
+    """An open draft follows the user's new /language."""
+    await conn.execute("UPDATE drafts SET locale = ? WHERE user_id = ?", (locale, user_id))

@@ -90,15 +90,26 @@ async def open_item(
     return row["gen"] if row else None
 
 
+async def past_step(conn: aiosqlite.Connection, kind: str, step: int, limit: int) -> list[Item]:
+    """The items of a kind, open or acknowledged, that have passed ``step`` of their ladder
+    (those a repeating step tells again), oldest deadline first."""
+    rows = await conn.execute_fetchall(
+        """SELECT * FROM escalations WHERE kind = ? AND step > ? AND state IN ('open', 'acked')
+           ORDER BY deadline_at, started_at LIMIT ?""",
+        (kind, step, limit),
+    )
+    return [_item(r) for r in rows]
+
+
 async def advance(
     conn: aiosqlite.Connection, subject: str, gen: int, step: int, reached: str | None
 ) -> bool:
     """Step ``step`` was sent (or skipped): the next one is ``step + 1``; ``reached`` the
     highest level told (None: unchanged). False when the item is no longer open at that
-    generation, or is past that step (handled, acknowledged, restarted, or a replay)."""
+    generation, or is past that step (handled, restarted, or a replay)."""
     cur = await conn.execute(
         """UPDATE escalations SET step = ?, reached = coalesce(?, reached)
-           WHERE subject = ? AND gen = ? AND step <= ? AND state = 'open'""",
+           WHERE subject = ? AND gen = ? AND step <= ? AND state != 'handled'""",
         (step + 1, reached, subject, gen, step),
     )
     return cur.rowcount > 0
@@ -109,13 +120,20 @@ async def close(
 ) -> bool:
     """Acknowledged or handled: the climb stops, and unsent group-batch entries are dropped —
     but an acknowledged item's own alert (``ALERT_STEP``) still reaches the group: someone
-    is on it, and the leadership is still told. False when it was not open."""
+    is on it, and the leadership is still told. False when it was not open (an acknowledged
+    item handled now becomes 'handled', keeping who acknowledged it)."""
     cur = await conn.execute(
         """UPDATE escalations SET state = ?, closed_at = ?, closed_by = ?
            WHERE subject = ? AND state = 'open'""",
         (state, iso(now), by, subject),
     )
     if cur.rowcount == 0:
+        if state == "handled":  # acknowledged before (its queue cleared then): now done too
+            await conn.execute(
+                """UPDATE escalations SET state = 'handled', closed_at = ?
+                   WHERE subject = ? AND state = 'acked'""",
+                (iso(now), subject),
+            )
         return False
     keep = f" AND step != {ALERT_STEP}" if state == "acked" else ""
     await conn.execute(
@@ -239,6 +257,14 @@ async def checkin_waiting(
              AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.monitoring_id = m.id
                              AND c.slot_at > ? AND c.temperature IS NOT NULL)""",
         (monitoring_id, iso(slot_at), iso(slot_at)),
+    )
+    return bool(rows)
+
+
+async def case_waiting(conn: aiosqlite.Connection, case_id: int) -> bool:
+    """The case's direct report (网络直报) is not recorded yet."""
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM cases WHERE id = ? AND state = 'open'", (case_id,)
     )
     return bool(rows)
 

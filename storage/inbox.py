@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 import aiosqlite
 
+from bot.domain.risk import MeasurePlan
 from storage.db import Database, marks
 
 PENDING = ("pending", "escalated")  # escalated: the leaders know, the check is still to do
@@ -45,13 +46,14 @@ async def report(db: Database, report_id: int) -> aiosqlite.Row | None:
 
 async def record(
     conn: aiosqlite.Connection,
-    report_row: aiosqlite.Row,
+    report_id: int,
+    version: int,
     worker: int,
     outcome: str,
     now: datetime,
     *,
     checks: tuple[bool | None, bool | None] = (None, None),
-    measure: tuple[str, date, date] | None = None,
+    measure: MeasurePlan | None = None,
     note: str | None = None,
 ) -> bool:
     """Store one verification and move the report's review state, if the report is still the
@@ -60,16 +62,15 @@ async def record(
         f"""UPDATE reports SET review = ?, updated_at = ?
             WHERE id = ? AND version = ? AND state = 'open'
               AND review IN ({marks(len(PENDING))})""",
-        (outcome, now.isoformat(), report_row["id"], report_row["version"], *PENDING),
+        (outcome, now.isoformat(), report_id, version, *PENDING),
     )
     if cur.rowcount == 0:
         return False
     if measure is not None:
-        kind, start, end = measure
         await conn.execute(
             """UPDATE reports SET measure_kind = ?, measure_start = ?, measure_end = ?
                WHERE id = ?""",
-            (kind, start.isoformat(), end.isoformat(), report_row["id"]),
+            (measure.kind, measure.start.isoformat(), measure.end.isoformat(), report_id),
         )
     code, test = checks
     await conn.execute(
@@ -77,14 +78,14 @@ async def record(
                test_checked, measure_kind, measure_start, note, at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
-            report_row["id"],
-            report_row["version"],
+            report_id,
+            version,
             worker,
             outcome,
             None if code is None else int(code),
             None if test is None else int(test),
-            measure[0] if measure else None,
-            measure[1].isoformat() if measure else None,
+            measure.kind if measure else None,
+            measure.start.isoformat() if measure else None,
             note,
             now.isoformat(),
         ),

@@ -96,7 +96,30 @@ def _checkin(row: aiosqlite.Row) -> Checkin:
     )
 
 
+@dataclass(frozen=True)
+class ReportOutline:
+    """What a report's monitorings are made from: who reported it, where, for how many."""
+
+    chat_id: int  # the reporter's: the check-ins go there
+    locale: str
+    grid_id: str
+    people: int
+
+
 # --- monitoring -------------------------------------------------------------------------
+
+
+async def report_outline(conn: Conn, report_id: int) -> ReportOutline | None:
+    row = await fetch_one(
+        conn,
+        """SELECT r.reporter_chat_id, r.locale, r.grid_id, COUNT(p.id) AS people
+           FROM reports r LEFT JOIN persons p ON p.report_id = r.id WHERE r.id = ?
+           GROUP BY r.id""",
+        (report_id,),
+    )
+    if row is None:
+        return None
+    return ReportOutline(row["reporter_chat_id"], row["locale"], row["grid_id"], row["people"])
 
 
 async def get(conn: Conn, monitoring_id: int) -> Monitoring | None:

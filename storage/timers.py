@@ -12,6 +12,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain import timers as kinds
 from storage.db import Database, marks, value_rows
 from storage.outbox import iso
 
@@ -44,13 +45,17 @@ _MAX_ROWS = 5000  # timers per INSERT: 6 values each, within SQLite's 32,766 per
 
 @dataclass(frozen=True)
 class NewTimer:
-    """A timer to schedule (``schedule_many``)."""
+    """A timer to schedule (``schedule_many``): only of a kind declared in bot.domain.timers
+    (ValueError otherwise), so every stored timer has a handler."""
 
     kind: str
     subject: str
     due_at: datetime
     payload: dict[str, Any] = field(default_factory=dict)
     dedup_key: str | None = None  # the same key scheduled twice makes one row
+
+    def __post_init__(self) -> None:
+        kinds.check(self.kind)
 
 
 async def schedule(
@@ -89,6 +94,11 @@ async def schedule_many(
         )  # fmt: skip
         ids += [row["id"] for row in rows]
     return ids
+
+
+async def scheduled(db: Database, dedup_key: str) -> bool:
+    """Whether a timer with this key exists, in whatever state (one indexed read)."""
+    return await db.fetchone("SELECT 1 FROM timers WHERE dedup_key = ?", (dedup_key,)) is not None
 
 
 async def cancel(

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.config import Config
+from bot.flows.engine import expire_drafts
 from bot.runtime.clock import ManualClock
-from bot.runtime.scheduler import expire_drafts
 from tests.harness import Harness
 from tests.test_arrival_flow import RESIDENT, count, press_value
 

@@ -4,13 +4,21 @@ repeated, stopped by the online direct report (网络直报); the lockdown check
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from bot.config import Config
 from bot.domain.parsing import id_check_char
 from bot.runtime import timers as firing
-from storage import timers
+from bot.runtime.clock import ManualClock
+from storage import cases, timers
+from storage import db as db_module
+from storage.cases import NewCase
+from storage.db import Database
+from storage.outbox import iso
 from tests.conftest import SHANGHAI
 from tests.harness import Harness
 
@@ -343,3 +351,64 @@ async def test_english_alert_renders(harness: Harness, locale: str) -> None:
     await h.text(WORKER, "at the fever clinic")
     await h.choose(WORKER, "Report now")
     assert "Reported as XF-BL-20201026-01" in h.texts(WORKER)[-1]
+
+
+async def test_reminders_stored_before_the_one_ladder_still_fire(
+    config: Config, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database of the version whose cases had their own timers ('case.remind' at 60, 90,
+    110 minutes, 'case.overdue' at 120): migration 011 puts the open case on the ladder, and
+    the group sees the same reminders, red escalation and repeat as before."""
+    path, now = tmp_path / "paicha.sqlite3", clock.now()
+    every = db_module.migrations()
+    monkeypatch.setattr(db_module, "migrations", lambda: [m for m in every if m[0] <= 10])
+    old = await Database.open(path)
+    new = NewCase("t", "suspected", None, "张三丰", "13812345678", None, "xf", "XF01",
+                  "幸福小区3栋2单元501", None, None, "已居家隔离", WORKER)  # fmt: skip
+    async with old.write() as conn:
+        case_id = await cases.create(conn, new, ref="XF-BL-20201026-01", now=now,
+                                     deadline_at=now + timedelta(hours=2))  # fmt: skip
+        for kind, minutes in [("case.remind", m) for m in (60, 90, 110)] + [("case.overdue", 120)]:
+            await conn.execute(
+                """INSERT INTO timers (kind, subject, due_at, payload, dedup_key, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                (kind, f"case:{case_id}", iso(now + timedelta(minutes=minutes)),
+                 json.dumps({"minutes": minutes}), f"case:{case_id}:{kind}:{minutes}", iso(now)),
+            )  # fmt: skip
+    await old.close()
+    monkeypatch.undo()
+    h = await Harness.start(config, path, clock)
+    try:
+        old_kinds = await h.db.fetchone(
+            "SELECT COUNT(*) AS n FROM timers WHERE state = 'pending' AND kind LIKE 'case.%'"
+        )
+        assert old_kinds["n"] == 0
+        for minutes, left in ((60, "剩余 1小时"), (90, "剩余 30分钟"), (110, "剩余 10分钟")):
+            await advance_to(h, minutes)
+            assert "提醒" in group_texts(h)[-1] and left in group_texts(h)[-1]
+        await advance_to(h, 120)
+        assert group_texts(h)[-1].startswith("🔴 <b>超时")
+        await advance_to(h, 135)
+        assert "🔴🔴" in group_texts(h)[-1] and "1 起" in group_texts(h)[-1]
+        assert len(group_texts(h)) == 5
+    finally:
+        await h.stop()
+
+
+async def test_a_ladder_acknowledge_button_on_a_case_is_the_cases_own(harness: Harness) -> None:
+    """The ladder's "收到" (v1:ack:case:<id>) and the card's (v1:cs:<id>:a) are one
+    acknowledgement: leaders only, the reminders stop, the overdue escalation still comes."""
+    h = harness
+    await report_case(h)
+    case_id = (await h.db.fetchone("SELECT id FROM cases"))["id"]
+    await h.press(WORKER, f"v1:ack:case:{case_id}")
+    assert await h.db.fetchone("SELECT 1 FROM audit WHERE action = 'denied:escalation.ack'")
+    await h.press(LEADER, f"v1:ack:case:{case_id}")
+    assert "提醒停止" in answers(h)[-1]
+    await h.press(LEADER, f"v1:cs:{case_id}:a")
+    assert answers(h)[-1] == "您已经点过“收到”了。"
+    count = len(group_texts(h)) + 1  # the note that the leader acknowledged
+    await advance_to(h, 110)
+    assert len(group_texts(h)) == count
+    await advance_to(h, 120)
+    assert group_texts(h)[-1].startswith("🔴")

@@ -3,8 +3,13 @@ handler with backoff and set it aside after repeated failures."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
+from bot import app
+from bot.domain import timers as kinds
 from bot.runtime import timers as firing
 from storage import outbox, timers
 from tests.harness import Harness
@@ -12,12 +17,10 @@ from tests.harness import Harness
 CHAT = 555
 
 
-@firing.handles("test.say")
 async def _say(services, conn, timer, now, late) -> None:
     await outbox.enqueue(conn, chat_id=CHAT, text=f"{timer.payload['text']} late={late}", now=now)
 
 
-@firing.handles("test.broken")
 async def _broken(services, conn, timer, now, late) -> None:
     await outbox.enqueue(conn, chat_id=CHAT, text="never", now=now)
     raise RuntimeError("boom")
@@ -26,7 +29,6 @@ async def _broken(services, conn, timer, now, late) -> None:
 RUNS: list[list[str]] = []  # the texts of each call of the batch handler below
 
 
-@firing.handles_batch("test.many")
 async def _many(services, conn, fired, now) -> None:
     RUNS.append([timer.payload["text"] for timer, _ in fired])
     for timer, late in fired:
@@ -34,6 +36,16 @@ async def _many(services, conn, fired, now) -> None:
             raise RuntimeError("boom")
         text = f"{timer.payload['text']} late={late}"
         await outbox.enqueue(conn, chat_id=CHAT, text=text, now=now)
+
+
+@pytest.fixture(autouse=True)
+def test_kinds(monkeypatch) -> None:
+    """This module's kinds declared and registered as the app's own are (before the harness
+    builds the app, and again on a restart)."""
+    monkeypatch.setattr(kinds, "KINDS", kinds.KINDS | {"test.say", "test.broken", "test.many"})
+    single = {**app.TIMERS.single, "test.say": _say, "test.broken": _broken}
+    batch = {**app.TIMERS.batch, "test.many": _many}
+    monkeypatch.setattr(app, "TIMERS", replace(app.TIMERS, single=single, batch=batch))
 
 
 async def _schedule(
@@ -199,3 +211,28 @@ async def test_a_failing_timer_in_a_run_fails_alone(harness: Harness) -> None:
     )
     assert [tuple(r) for r in rows] == [("test:0", "done", 0), ("test:1", "pending", 1),
                                         ("test:2", "done", 0)]  # fmt: skip
+
+
+async def test_an_unknown_kind_is_not_marked_done_but_fails_loudly(harness: Harness,
+                                                                    caplog) -> None:  # fmt: skip
+    """A due timer no handler knows (a kind from a newer or older version) is never dropped
+    silently: an error is logged, it stays pending for retries, then is set aside."""
+    h = harness
+    await _schedule(h, "test.say", 0, payload={"text": "x"})
+    async with h.db.write() as conn:
+        await conn.execute("UPDATE timers SET kind = 'gone.kind' WHERE subject = 'test:1'")
+    for _ in range(firing.MAX_ATTEMPTS):
+        assert await firing.fire_due(h.services) == 0
+        h.clock.advance(hours=2)
+    assert "no handler for its kind" in caplog.text
+    row = await h.db.fetchone(
+        "SELECT state, attempts, fired_at FROM timers WHERE subject = 'test:1'"
+    )
+    assert (row["state"], row["attempts"], row["fired_at"]) == ("failed", firing.MAX_ATTEMPTS, None)
+
+
+async def test_an_undeclared_kind_cannot_be_scheduled(harness: Harness) -> None:
+    with pytest.raises(ValueError, match="not declared"):
+        timers.NewTimer("case.remind", "case:1", harness.clock.now())
+    with pytest.raises(ValueError, match="not declared"):
+        await _schedule(harness, "nobody.handles", 1)

@@ -110,3 +110,14 @@ async def store_report(
         await audit.record(conn, now, record.reporter_user_id, action, f"report:{stored.id}")
     services.wake_outbox()
     return stored
+
+
+async def person_for(
+    services: Services, report_id: int, actor_id: int, purpose: str
+) -> PersonRecord:
+    """The main person of a report, shown to staff for ``purpose``: the viewing is audited."""
+    person = (await reports.people(services.db, report_id))[0]
+    async with services.db.write() as conn:
+        await audit.record(conn, services.now(), actor_id, "report.view", f"report:{report_id}",
+                           purpose)  # fmt: skip
+    return person

@@ -1,15 +1,17 @@
-"""A discovered case: storing it with its alerts and timers in one transaction, what the
-leadership group reads (masked), and the timers of the 2-hour online direct report (网络直报).
+"""A discovered case: storing it with its alerts and its climb of the escalation ladder in one
+transaction, what the leadership group reads (masked), and how the case ladder's messages are
+worded (``LADDER``, wired in bot/app.py).
 
-Timeline of an open case (minutes after it was reported): alert at 0; reminders at 60, 90 and
-110 unless someone acknowledged ("收到"); at 120 a red overdue escalation, then one batched red
-message per repeat slot (``schedule.case_overdue_repeat_minutes``) listing every case still not
-reported. Only recording the direct report (its number) stops the overdue escalation."""
+Timeline of an open case (minutes after it was reported; bot.domain.escalation.case_ladder):
+alert at 0; reminders at 60, 90 and 110 unless someone acknowledged ("收到"); at 120 a red
+overdue escalation, then one batched red message per repeat slot
+(``schedule.case_overdue_repeat_minutes``) listing every case still not reported. Only
+recording the direct report (its number) stops the overdue escalation."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,17 +22,16 @@ from telegram.error import TelegramError
 
 from bot.domain import cases as domain
 from bot.domain.callbacks import button, callback, inline_markup
-from bot.domain.masking import mask_id, mask_name, mask_phone
+from bot.domain.escalation import CASE, Rung
+from bot.runtime import escalation
 from bot.runtime.services import Services
-from bot.runtime.timers import handles
-from storage import audit, cases, drafts, outbox, timers
+from storage import audit, cases, drafts, outbox
+from storage import escalation as ladder_store
 from storage.cases import NewCase, Tick
-from storage.escalation import ack as record_ack  # the one writer of the acks table
+from storage.escalation import Item
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
-from storage.timers import Timer
 
 FLOW = "cs"  # callback data of the buttons on case messages: v1:cs:<case id>:<action>[:<item>]
-SWEEP_SUBJECT = "cases:overdue"
 BATCH_BUTTONS = 8  # "已网络直报" buttons on one batched escalation
 
 
@@ -40,10 +41,6 @@ def subject(case_id: int) -> str:
 
 def alert_key(case_id: int) -> str:
     return f"case:{case_id}:alert"
-
-
-def _repeat(services: Services) -> int:
-    return services.config.schedule.case_overdue_repeat_minutes
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -64,16 +61,14 @@ def map_url(latitude: float, longitude: float, label: str) -> str:
 
 
 def card_params(services: Services, case: Any, ticks: list[Tick], now: datetime) -> dict:
-    """Everything a case message shows; personal data masked (these are staff and group chats)."""
+    """Everything a case message shows (staff and group chats: the renderer masks it)."""
     config = services.config
     village, grid = config.grid(case["grid_id"]) or (None, None)
     located = case["latitude"] is not None
     deadline_at = datetime.fromisoformat(case["deadline_at"])
     return dict(
         ref=case["ref"], kind=case["kind"], state=case["state"],
-        name=mask_name(case["person_name"]),
-        phone=mask_phone(case["person_phone"]) if case["person_phone"] else "",
-        id_number=mask_id(case["person_id_number"]) if case["person_id_number"] else "",
+        name=case["person_name"], phone=case["person_phone"], id_number=case["person_id_number"],
         report_ref=case["report_ref"] or "",
         village=village.name if village else case["village_id"],
         grid=grid.name if grid else case["grid_id"],
@@ -148,8 +143,8 @@ class Stored:
 
 async def store(services: Services, case: NewCase, user_id: int) -> Stored | None:
     """One transaction: the case, its checklist, the group alert, the notices to the area's
-    staff, the reminder and overdue timers, the audit entry; the draft is dropped. None when
-    the draft was already submitted (a double tap)."""
+    staff, the start of its climb of the case ladder, the audit entry; the draft is dropped.
+    None when the draft was already submitted (a double tap)."""
     now = services.now()
     deadline_at = domain.deadline(now)
     locale = services.config.bot.default_locale
@@ -173,13 +168,9 @@ async def store(services: Services, case: NewCase, user_id: int) -> Stored | Non
                                  reply_markup=staff_markup(services, locale, case_id, ticks),
                                  dedup_key=f"case:{case_id}:to:{user}",
                                  subject=subject(case_id))  # fmt: skip
-        for minutes in domain.REMINDERS:
-            await timers.schedule(conn, kind="case.remind", subject=subject(case_id), now=now,
-                                  due_at=now + timedelta(minutes=minutes),
-                                  payload={"minutes": minutes},
-                                  dedup_key=f"case:{case_id}:remind:{minutes}")  # fmt: skip
-        await timers.schedule(conn, kind="case.overdue", subject=subject(case_id), now=now,
-                              due_at=deadline_at, dedup_key=f"case:{case_id}:overdue")  # fmt: skip
+        await escalation.start(conn, services, subject=subject(case_id), kind=CASE,
+                               grid_id=case.grid_id, village_id=case.village_id,
+                               deadline=deadline_at, ref=ref, now=now)  # fmt: skip
         await audit.record(conn, now, user_id, "case.create", subject(case_id), case.kind)
     services.wake_outbox()
     return Stored(case_id, ref, deadline_at)
@@ -211,17 +202,19 @@ async def tick(services: Services, case_id: int, item: str, user_id: int, name: 
 
 
 async def acknowledge(services: Services, case_id: int, user_id: int, name: str) -> str:
-    """Acknowledge ("收到"): record who and when; the reminders stop (not the overdue escalation).
-    Returns 'done', 'again' (this person had acknowledged) or 'closed'."""
+    """Acknowledge ("收到"): record who and when; the ladder's reminders stop (not the overdue
+    escalation, a rung after "收到"). Returns 'done', 'again' (this person had acknowledged)
+    or 'closed'."""
     now = services.now()
     locale = services.config.bot.default_locale
     async with services.db.write() as conn:
         case = await cases.get(conn, case_id)
-        if case is None or case["state"] != "open":
+        item = await ladder_store.get(conn, subject(case_id))
+        if case is None or case["state"] != "open" or item is None:
             return "closed"
-        if not await record_ack(conn, subject(case_id), user_id, name, now):
+        if not await ladder_store.ack(conn, subject(case_id), user_id, name, now):
             return "again"
-        await timers.cancel(conn, subject(case_id), ["case.remind"])
+        await escalation.acknowledged(conn, services, item, user_id, now)
         await audit.record(conn, now, user_id, "case.ack", subject(case_id))
         await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
                              priority=PRIORITY_NOTIFY, subject=subject(case_id),
@@ -234,15 +227,15 @@ async def acknowledge(services: Services, case_id: int, user_id: int, name: str)
 
 async def record_direct_report(services: Services, case_id: int, number: str, user_id: int,
                                name: str, draft_user: int, token: str) -> bool:  # fmt: skip
-    """The online direct report is done: number, who, when; every timer of the case stops and
-    the group is told. False when the case was no longer open (someone recorded it first)."""
+    """The online direct report is done: number, who, when; the case's climb stops and the
+    group is told. False when the case was no longer open (someone recorded it first)."""
     now = services.now()
     locale = services.config.bot.default_locale
     async with services.db.write() as conn:
         await drafts.delete(conn, draft_user, token)
         if not await cases.mark_reported(conn, case_id, number, user_id, name, now):
             return False
-        await timers.cancel(conn, subject(case_id))
+        await escalation.stop(conn, subject(case_id), now)
         await audit.record(conn, now, user_id, "case.direct_report", subject(case_id), number)
         case = await cases.get(conn, case_id)
         took = int((now - datetime.fromisoformat(case["created_at"])).total_seconds() // 60)
@@ -281,85 +274,57 @@ async def refresh_group_card(services: Services, case_id: int) -> bool:
     return True
 
 
-# --- timers --------------------------------------------------------------------------------
+# --- the case ladder's messages ------------------------------------------------------------
 
 
-def _case_id(timer: Timer) -> int:
-    return int(timer.subject.split(":", 1)[1])
+def _case_id(item: Item) -> int:
+    return int(item.subject.split(":", 1)[1])
 
 
-@handles("case.remind")
-async def _remind(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
-                  late: bool) -> None:  # fmt: skip
-    loaded = await load(conn, _case_id(timer))
-    if loaded is None:
-        return
-    case, ticks = loaded
-    deadline_at = datetime.fromisoformat(case["deadline_at"])
-    if case["state"] != "open" or now >= deadline_at or await cases.acks(conn, timer.subject):
-        return  # handled, acknowledged, or superseded by the overdue escalation
-    locale = services.config.bot.default_locale
-    params = card_params(services, case, ticks, now)
-    await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
-                         priority=PRIORITY_ALERT, subject=timer.subject,
-                         text=services.text(locale, "cases", "reminder", c=params),
-                         reply_markup=inline_markup([_report_row(services, locale, case["id"])]),
-                         dedup_key=f"{timer.dedup_key or timer.id}:msg")  # fmt: skip
-
-
-@handles("case.overdue")
-async def _overdue(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
-                   late: bool) -> None:  # fmt: skip
-    loaded = await load(conn, _case_id(timer))
-    if loaded is None or loaded[0]["state"] != "open":
-        return
+async def _send_step(services: Services, conn: aiosqlite.Connection, item: Item, rung: Rung,
+                     now: datetime) -> None:  # fmt: skip
+    """A rung before the deadline: a reminder ("收到" stops the next); at it: the red overdue
+    escalation, asking only for the direct report."""
+    loaded = await load(conn, _case_id(item))
+    reminder = rung.after_minutes < 0
+    if loaded is None or (reminder and now >= item.deadline_at):
+        return  # a reminder fired late: the overdue escalation follows at once
     case, ticks = loaded
     locale = services.config.bot.default_locale
     params = card_params(services, case, ticks, now)
+    row = _report_row(services, locale, case["id"], ack=reminder)
+    key = f"{item.subject}:g{item.gen}:{rung.after_minutes}:msg"
     await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
-                         priority=PRIORITY_ALERT, subject=timer.subject,
-                         text=services.text(locale, "cases", "overdue", c=params),
-                         reply_markup=inline_markup([_report_row(services, locale, case["id"],
-                                                                 ack=False)]),
-                         dedup_key=f"case:{case['id']}:overdue:msg")  # fmt: skip
-    await _schedule_sweep(services, conn, now)
+                         priority=PRIORITY_ALERT, subject=item.subject,
+                         text=services.text(locale, "cases", "reminder" if reminder else "overdue",
+                                            c=params),
+                         reply_markup=inline_markup([row]),
+                         dedup_key=key)  # fmt: skip
 
 
-async def _schedule_sweep(services: Services, conn: aiosqlite.Connection, now: datetime) -> None:
-    """The next batched escalation, at the start of the next repeat slot (one per slot)."""
-    minutes = _repeat(services)
-    slot = domain.overdue_slot(now, minutes) + 1
-    await timers.schedule(conn, kind="case.overdue_repeat", subject=SWEEP_SUBJECT, now=now,
-                          due_at=domain.slot_start(slot, minutes), payload={"slot": slot},
-                          dedup_key=f"{SWEEP_SUBJECT}:{minutes}:{slot}")  # fmt: skip
-
-
-@handles("case.overdue_repeat")
-async def _overdue_repeat(services: Services, conn: aiosqlite.Connection, timer: Timer,
-                          now: datetime, late: bool) -> None:  # fmt: skip
-    """One red message for every open case past its deadline; again next slot until none."""
-    rows = await cases.overdue_open(conn, now)
-    if not rows:
-        return
+async def _send_repeat(services: Services, conn: aiosqlite.Connection, items: list[Item],
+                       now: datetime, key: str) -> None:  # fmt: skip
+    """One red message for every case still not reported past its deadline."""
     locale = services.config.bot.default_locale
-    items = []
+    rows = [row for item in items if (row := await cases.get(conn, _case_id(item)))]
+    listed = []
     for row in rows:
         village, grid = services.config.grid(row["grid_id"]) or (None, None)
         overdue = now - datetime.fromisoformat(row["deadline_at"])
-        items.append(dict(ref=row["ref"], kind=row["kind"],
-                          village=village.name if village else row["village_id"],
-                          grid=grid.name if grid else row["grid_id"],
-                          minutes=int(overdue.total_seconds() // 60)))  # fmt: skip
+        listed.append(dict(ref=row["ref"], kind=row["kind"],
+                           village=village.name if village else row["village_id"],
+                           grid=grid.name if grid else row["grid_id"],
+                           minutes=int(overdue.total_seconds() // 60)))  # fmt: skip
     buttons = [
         [_button(services.text(locale, "cases", "btn_reported_ref", ref=row["ref"]),
                  str(row["id"]), "r")]
         for row in rows[:BATCH_BUTTONS]
     ]  # fmt: skip
-    slot = timer.payload.get("slot") or domain.overdue_slot(now, _repeat(services))
     await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
-                         priority=PRIORITY_ALERT, subject=SWEEP_SUBJECT,
-                         text=services.text(locale, "cases", "overdue_batch", cases=items,
+                         priority=PRIORITY_ALERT, subject=f"ladder:repeat:{CASE}",
+                         text=services.text(locale, "cases", "overdue_batch", cases=listed,
                                             at=_local(services, now)),
-                         reply_markup=inline_markup(buttons),
-                         dedup_key=f"{SWEEP_SUBJECT}:{slot}:msg")  # fmt: skip
-    await _schedule_sweep(services, conn, now)
+                         reply_markup=inline_markup(buttons), dedup_key=key)  # fmt: skip
+
+
+LADDER = escalation.OwnMessages(step=_send_step, repeat=_send_repeat)

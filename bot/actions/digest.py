@@ -30,17 +30,16 @@ import aiosqlite
 
 from bot.domain.arrivals import CATEGORIES
 from bot.domain.risk import RISK_CATEGORIES
+from bot.domain.timers import Kind
 from bot.runtime import chart
 from bot.runtime.services import Services
-from bot.runtime.timers import handles
-from storage import outbox, stats, timers
+from storage import db, outbox, stats, timers
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
 from storage.stats import VillageCounts
 from storage.timers import Timer
 
 log = logging.getLogger(__name__)
 
-KIND = "digest.send"
 SUBJECT = "digest"
 LAST_END = "digest:last_end"  # counters row: unix time of the end of the last digest window
 CHART_DAYS = 14
@@ -87,7 +86,7 @@ async def _schedule(services: Services, conn: aiosqlite.Connection, now: datetim
     slot = next_slot(services, now)
     key = slot_key(services, slot)
     new = await timers.schedule(
-        conn, kind=KIND, subject=SUBJECT, due_at=slot, now=now, dedup_key=key
+        conn, kind=Kind.DIGEST, subject=SUBJECT, due_at=slot, now=now, dedup_key=key
     )
     return new is not None
 
@@ -97,27 +96,22 @@ async def ensure_next(services: Services) -> bool:
     it is (the usual case), so it is cheap enough for every tick."""
     now = services.now()
     key = slot_key(services, next_slot(services, now))
-    if await services.db.fetchone("SELECT 1 FROM timers WHERE dedup_key = ?", (key,)):
+    if await timers.scheduled(services.db, key):
         return False
     async with services.db.write() as conn:
         return await _schedule(services, conn, now)
 
 
 async def _last_end(conn: aiosqlite.Connection) -> datetime | None:
-    rows = await conn.execute_fetchall("SELECT value FROM counters WHERE scope = ?", (LAST_END,))
-    return datetime.fromtimestamp(rows[0][0], UTC) if rows else None
+    stamp = await db.counter(conn, LAST_END)
+    return None if stamp is None else datetime.fromtimestamp(stamp, UTC)
 
 
 async def _set_last_end(conn: aiosqlite.Connection, until: datetime) -> None:
-    await conn.execute(
-        """INSERT INTO counters (scope, value) VALUES (?, ?)
-           ON CONFLICT(scope) DO UPDATE SET value = excluded.value""",
-        (LAST_END, int(until.timestamp())),
-    )
+    await db.set_counter(conn, LAST_END, int(until.timestamp()))
 
 
-@handles(KIND)
-async def _fire(
+async def on_due(
     services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime, late: bool
 ) -> None:
     until = now if late else timer.due_at

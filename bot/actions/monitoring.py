@@ -20,12 +20,14 @@ Timer kinds (handlers below, registered on import):
 - ``monitoring.end``   midnight after the last day: released; the person and worker(s) told.
 
 Every effect is written on the caller's connection, inside the transaction that marks the
-timer done (or stores the report, or records the worker's action).
+timer done (or stores the report). The actions at the end (a person's check-in answer, a
+worker's /monitor and /monitoring) are each one transaction of their own.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeGuard
 
@@ -34,14 +36,15 @@ import aiosqlite
 from bot.actions import notify
 from bot.domain import monitoring as dm
 from bot.domain.callbacks import button, inline_markup
-from bot.domain.masking import mask_name, mask_phone
 from bot.domain.risk import MeasurePlan
+from bot.domain.roles import Actor
+from bot.domain.timers import Kind
 from bot.runtime import escalation
 from bot.runtime.services import Services
-from bot.runtime.timers import handles, handles_batch
-from storage import audit, outbox, timers
+from storage import audit, drafts, outbox, timers
 from storage import monitoring as store
-from storage.monitoring import Monitoring
+from storage.drafts import Draft
+from storage.monitoring import Checkin, Monitoring
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
 from storage.timers import NewTimer, Timer
 
@@ -60,7 +63,7 @@ def _staff_locale(services: Services) -> str:
     return services.config.bot.default_locale
 
 
-def _places(services: Services, m: Monitoring) -> dict[str, str]:
+def place_names(services: Services, m: Monitoring) -> dict[str, str]:
     found = services.config.grid(m.grid_id)
     if found is None:
         return {"village": m.village_id, "grid": m.grid_id}
@@ -68,11 +71,11 @@ def _places(services: Services, m: Monitoring) -> dict[str, str]:
 
 
 def staff_params(services: Services, m: Monitoring, day: date | None = None) -> dict[str, Any]:
-    """What staff messages say about a person: masked (they may land in group chats)."""
+    """What staff messages say about a person (pushed notices: the renderer masks them)."""
     day = day or services.local_today()
     return dict(
-        ref=m.ref, name=mask_name(m.name), phone=mask_phone(m.phone or ""), kind=m.kind,
-        **_day_params(m, day), start=m.start_date, end=m.end_date, **_places(services, m),
+        ref=m.ref, name=m.name, phone=m.phone, kind=m.kind,
+        **_day_params(m, day), start=m.start_date, end=m.end_date, **place_names(services, m),
     )  # fmt: skip
 
 
@@ -129,7 +132,7 @@ async def _schedule_plan(services: Services, conn: aiosqlite.Connection, m: Moni
     if slot is not None:
         plan.append(_prompt_timer(m, slot))
     end_at = _local(services, m.end_date + timedelta(days=1))
-    plan.append(NewTimer("monitoring.end", m.subject, end_at, {"gen": m.gen},
+    plan.append(NewTimer(Kind.MONITORING_END, m.subject, end_at, {"gen": m.gen},
                          f"mon.end:{m.id}:g{m.gen}"))  # fmt: skip
     today = dm.local_day(now, tz)
     done = await store.samples(conn, m.id)
@@ -143,7 +146,7 @@ async def _schedule_plan(services: Services, conn: aiosqlite.Connection, m: Moni
                     continue
                 due = now  # the test is today: remind now
             plan.append(NewTimer(
-                "test.remind", m.subject, due,
+                Kind.TEST_REMIND, m.subject, due,
                 {"gen": m.gen, "date": test_date.isoformat(), "which": which},
                 f"test.remind:{m.id}:g{m.gen}:{test_date.isoformat()}:{which}",
             ))  # fmt: skip
@@ -152,7 +155,7 @@ async def _schedule_plan(services: Services, conn: aiosqlite.Connection, m: Moni
 
 def _prompt_timer(m: Monitoring, slot: datetime) -> NewTimer:
     stamp = dm.epoch(slot)
-    return NewTimer("checkin.prompt", m.subject, slot, {"gen": m.gen, "slot": stamp},
+    return NewTimer(Kind.CHECKIN_PROMPT, m.subject, slot, {"gen": m.gen, "slot": stamp},
                     f"ci.prompt:{m.id}:g{m.gen}:{stamp}")  # fmt: skip
 
 
@@ -164,24 +167,18 @@ async def restart_monitoring(
     transaction: on a new report, a new version of it, or a worker's correction of the
     measure. People no longer under a monitored measure (or no longer in the report) are
     stopped. Returns the ids of the active monitorings."""
-    async with conn.execute(
-        """SELECT r.reporter_chat_id, r.locale, r.grid_id, COUNT(p.id) AS people
-           FROM reports r LEFT JOIN persons p ON p.report_id = r.id WHERE r.id = ?
-           GROUP BY r.id""",
-        (report_id,),
-    ) as cur:
-        report = await cur.fetchone()
+    report = await store.report_outline(conn, report_id)
     if report is None:
         return []
     existing = {m.person_idx: m for m in await store.of_report(conn, report_id)}
     today = dm.local_day(now, services.config.tz)
     monitored = dm.is_monitored(plan.kind, dm.total_days(plan.start, plan.end))
     monitored = monitored and plan.end >= today
-    fields = dict(chat_id=report["reporter_chat_id"], locale=report["locale"],
-                  grid_id=report["grid_id"], kind=plan.kind, start=plan.start, end=plan.end,
-                  test_dates=plan.test_dates, now=now)  # fmt: skip
+    fields = dict(chat_id=report.chat_id, locale=report.locale, grid_id=report.grid_id,
+                  kind=plan.kind, start=plan.start, end=plan.end, test_dates=plan.test_dates,
+                  now=now)  # fmt: skip
     active: list[int] = []
-    for idx in range(report["people"]):
+    for idx in range(report.people):
         old = existing.pop(idx, None)
         if not monitored:
             if old is not None:
@@ -212,11 +209,6 @@ async def stop_monitoring(
     for m in await store.of_report(conn, report_id):
         stopped += await _stop(services, conn, m, now, reason=reason, actor=actor, tell=tell)
     return stopped
-
-
-async def stop_one(conn: aiosqlite.Connection, services: Services, m: Monitoring, now: datetime,
-                   reason: str, actor: int) -> bool:  # fmt: skip
-    return await _stop(services, conn, m, now, reason=reason, actor=actor, tell=True)
 
 
 async def _stop(services: Services, conn: aiosqlite.Connection, m: Monitoring, now: datetime, *,
@@ -303,7 +295,6 @@ def _day_params(m: Monitoring, day: date) -> dict[str, int]:
     return dict(day=dm.day_number(day, m.start_date), total=dm.total_days(m.start_date, m.end_date))
 
 
-@handles_batch("checkin.prompt")
 async def on_prompts(services: Services, conn: aiosqlite.Connection,
                      fired: list[tuple[Timer, bool]], now: datetime) -> None:  # fmt: skip
     """Prompt the timers' monitorings (a wave: a run of a batch at once). Each read and
@@ -365,7 +356,7 @@ def _missed_timer(services: Services, m: Monitoring, slot: datetime, now: dateti
     remind_at = max(slot, now) + timedelta(
         minutes=services.config.schedule.checkin_reminder_minutes
     )
-    return NewTimer("checkin.missed", f"checkin:{m.id}:{stamp}", remind_at, {"slot": stamp},
+    return NewTimer(Kind.CHECKIN_MISSED, f"checkin:{m.id}:{stamp}", remind_at, {"slot": stamp},
                     f"ci.missed:{m.id}:{stamp}")  # fmt: skip
 
 
@@ -383,7 +374,6 @@ async def _slot_timer(
     return m, slot
 
 
-@handles("checkin.missed")
 async def on_missed(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
                     late: bool) -> None:  # fmt: skip
     found = await _slot_timer(conn, timer)
@@ -396,12 +386,11 @@ async def on_missed(services: Services, conn: aiosqlite.Connection, timer: Timer
                      markup=_person_markup(services, m, slot), **_day_params(m, day),
                      slot=slot.astimezone(tz))  # fmt: skip
     due = now + timedelta(minutes=services.config.schedule.checkin_reminder_minutes)
-    await timers.schedule(conn, kind="checkin.escalate", subject=timer.subject, due_at=due,
+    await timers.schedule(conn, kind=Kind.CHECKIN_ESCALATE, subject=timer.subject, due_at=due,
                           now=now, payload={"slot": stamp},
                           dedup_key=f"ci.escalate:{m.id}:{stamp}")  # fmt: skip
 
 
-@handles("checkin.escalate")
 async def on_escalate(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
                       late: bool) -> None:  # fmt: skip
     found = await _slot_timer(conn, timer)
@@ -429,7 +418,6 @@ async def on_escalate(services: Services, conn: aiosqlite.Connection, timer: Tim
                                    "missed": missed})  # fmt: skip
 
 
-@handles("test.remind")
 async def on_test_remind(services: Services, conn: aiosqlite.Connection, timer: Timer,
                          now: datetime, late: bool) -> None:  # fmt: skip
     m = await _current(conn, timer)
@@ -454,7 +442,6 @@ def sample_markup(services: Services, m: Monitoring, test_date: date) -> dict:
     return inline_markup([[button(label, dm.sample_callback(m.id, test_date))]])
 
 
-@handles("monitoring.end")
 async def on_end(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
                  late: bool) -> None:  # fmt: skip
     m = await _current(conn, timer)
@@ -510,3 +497,222 @@ async def on_unreachable(services: Services, chat_id: int) -> None:
                            **staff_params(services, m))  # fmt: skip
     if people:
         services.wake_outbox()
+
+
+# --- the person's answers and the worker's commands (handlers.monitoring) --------------
+#
+# One function per thing a person or a worker does, each one transaction with its timers,
+# outbox rows and audit row. Who may act is decided by the caller (bot.domain.roles).
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A check-in slot as its person answers it."""
+
+    monitoring: Monitoring
+    checkin: Checkin | None  # None: never prompted (an outdated or forged button)
+
+
+@dataclass(frozen=True)
+class SampleDay:
+    """A test day of the plan, as the worker's card shows it."""
+
+    date: date
+    sampled: bool
+    result: str | None  # None: no result yet
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a worker's card of one monitoring shows."""
+
+    monitoring: Monitoring
+    checkins: list[Checkin]  # the newest first
+    tests: list[SampleDay]  # the plan's test days, in order
+
+
+@dataclass(frozen=True)
+class Overview:
+    """/monitoring: today's check-ins per grid and the people most in need of a look."""
+
+    counts: dict[str, dict[str, int]]  # grid -> active, answered, missed, prompted
+    people: list[Monitoring]  # the most check-ins missed in a row first
+
+
+async def get(services: Services, monitoring_id: int) -> Monitoring | None:
+    return await store.get(services.db, monitoring_id)
+
+
+async def by_ref(services: Services, ref: str) -> list[Monitoring]:
+    """The monitorings of the report numbered ``ref``, one per person."""
+    return await store.by_ref(services.db, ref)
+
+
+async def person_slot(
+    services: Services, monitoring_id: int, user_id: int, slot: datetime
+) -> Slot | None:
+    """The slot of the user's own monitoring; None when the monitoring is not theirs."""
+    m = await store.get(services.db, monitoring_id)
+    if m is None or m.chat_id != user_id:
+        return None
+    return Slot(m, await store.checkin(services.db, m.id, slot))
+
+
+async def record_temperature(
+    services: Services, monitoring_id: int, slot: datetime, value: float,
+    draft: Draft | None = None,
+) -> bool:  # fmt: skip
+    """The slot's temperature: the slot's reminders and the missed check-ins' escalations
+    end, a fever alerts at once. ``draft``: the typed answer's, ended with it. False when
+    the slot had a temperature already."""
+    now = services.now()
+    async with services.db.write() as conn:
+        await _end_draft(conn, draft)
+        m = await store.get(conn, monitoring_id)
+        if m is None or not await store.record_temperature(conn, m.id, slot, value, now):
+            return False
+        await store.refresh_missed_in_row(conn, m.id)
+        await timers.cancel(conn, f"checkin:{m.id}:{dm.epoch(slot)}")
+        await escalation.stop_parent(conn, m.subject, now, kinds=("checkin",))
+        if dm.is_fever(value):
+            await checkin_alert(services, conn, m, slot, value, None, now, "fever")
+    services.wake_outbox()
+    return True
+
+
+async def record_symptoms(
+    services: Services, monitoring_id: int, slot: datetime, codes: list[str]
+) -> bool:
+    """The slot's symptoms (none: ``codes`` empty); any symptom alerts at once. False when
+    the slot has no temperature yet or had its symptoms already."""
+    now = services.now()
+    async with services.db.write() as conn:
+        m = await store.get(conn, monitoring_id)
+        checkin = await store.checkin(conn, monitoring_id, slot)
+        if m is None or checkin is None or checkin.temperature is None:
+            return False
+        if not await store.record_symptoms(conn, m.id, slot, codes):
+            return False
+        if codes:
+            await checkin_alert(services, conn, m, slot, checkin.temperature, codes, now,
+                                "symptoms")  # fmt: skip
+    services.wake_outbox()
+    return True
+
+
+async def view(services: Services, actor: Actor, found: list[Monitoring]) -> list[Card]:
+    """/monitor <ref>: the cards of one report's people (``by_ref``), the view audited."""
+    async with services.db.write() as conn:
+        await audit.record(conn, services.now(), actor.user_id, "monitoring.view",
+                           f"report:{found[0].report_id}")  # fmt: skip
+        return [await _card(conn, m) for m in found]
+
+
+async def _card(conn: store.Conn, m: Monitoring) -> Card:
+    done = await store.samples(conn, m.id)
+    tests = [_test_day(d, done.get(d)) for d in m.test_dates]
+    return Card(m, await store.checkins_of(conn, m.id), tests)
+
+
+def _test_day(day: date, sample: aiosqlite.Row | None) -> SampleDay:
+    if sample is None:
+        return SampleDay(day, sampled=False, result=None)
+    return SampleDay(day, sampled=bool(sample["sampled_at"]), result=sample["result"])
+
+
+async def record_test(
+    services: Services, actor: Actor, monitoring_id: int, test_date: date, result: str | None
+) -> Card | None:
+    """A sample taken on a test day (``result`` None: the health alerts' escalations are
+    over) or the sample's result; the fresh card, or None when there was nothing to record."""
+    now = services.now()
+    async with services.db.write() as conn:
+        m = await store.get(conn, monitoring_id)
+        if m is None:
+            return None
+        if result is None:
+            done = await store.record_sample(conn, m.id, test_date, actor.user_id, now)
+        else:
+            done = await store.record_result(conn, m.id, test_date, result, actor.user_id, now)
+        if not done:
+            return None
+        if result is None:
+            await escalation.stop_parent(conn, m.subject, now, kinds=("fever",))
+        what, detail = ("sample", "") if result is None else (f"r{result[:3]}", f":{result}")
+        await audit.record(conn, now, actor.user_id, f"monitoring.{what}", m.subject,
+                           test_date.isoformat() + detail)  # fmt: skip
+        return await _card(conn, m)
+
+
+async def change(
+    services: Services, actor: Actor, monitoring_id: int, days: int, reason: str | None = None,
+    draft: Draft | None = None,
+) -> Monitoring | None:  # fmt: skip
+    """Extend (``days`` > 0) or shorten the monitoring (``change_end``); ``draft``: the
+    typed reason's, ended with it. None when not possible."""
+    async with services.db.write() as conn:
+        await _end_draft(conn, draft)
+        m = await store.get(conn, monitoring_id)
+        if m is None:
+            return None
+        changed = await change_end(conn, services, m, days, services.now(), reason=reason,
+                                   actor=actor.user_id)  # fmt: skip
+    if changed is not None:
+        services.wake_outbox()
+    return changed
+
+
+async def stop(
+    services: Services, actor: Actor, monitoring_id: int, reason: str, draft: Draft | None = None
+) -> bool:
+    """End the monitoring early (the person and the grid told); ``draft``: the typed
+    reason's, ended with it. False when it was not active."""
+    async with services.db.write() as conn:
+        await _end_draft(conn, draft)
+        m = await store.get(conn, monitoring_id)
+        if m is None:
+            return False
+        stopped = await _stop(services, conn, m, services.now(), reason=reason,
+                              actor=actor.user_id, tell=True)  # fmt: skip
+    if stopped:
+        services.wake_outbox()
+    return stopped
+
+
+async def overview(services: Services, grids: tuple[str, ...]) -> Overview:
+    """/monitoring over ``grids``: today's check-ins (the town's day) and at most 30 people."""
+    start = _local(services, services.local_today())
+    counts = await store.grid_counts(services.db, grids, start, start + timedelta(days=1))
+    return Overview(counts, await store.active_in_grids(services.db, grids, limit=30))
+
+
+# A typed answer (a temperature, a worker's reason) is a draft of flow "checkin" or
+# "monitor": these keep it until the two flows run on the conversation engine.
+
+
+async def open_answer(
+    services: Services, flow: str, user_id: int, chat_id: int, locale: str, step: str,
+    data: dict[str, Any], update_id: int,
+) -> Draft | None:  # fmt: skip
+    """Open the typed answer's draft (replacing one of the same flow); None when another
+    conversation is open: that one is finished first."""
+    open_draft = await drafts.get(services.db, user_id)
+    if open_draft is not None and open_draft.flow != flow:
+        return None
+    draft = drafts.new(user_id, chat_id, locale, step, data, update_id, flow=flow)
+    return await drafts.put(services.db, draft, services.now())
+
+
+async def keep_answer(services: Services, draft: Draft, update_id: int) -> None:
+    """A refused answer: the draft stays open, and the update counts as answered."""
+    await drafts.put(services.db, replace(draft, last_update_id=update_id), services.now())
+
+
+async def drop_answer(services: Services, draft: Draft) -> None:
+    async with services.db.write() as conn:
+        await _end_draft(conn, draft)
+
+
+async def _end_draft(conn: aiosqlite.Connection, draft: Draft | None) -> None:
+    if draft is not None:
+        await drafts.delete(conn, draft.user_id, draft.token)

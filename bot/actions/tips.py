@@ -21,14 +21,12 @@ from bot.domain.masking import mask_name, mask_phone
 from bot.domain.tips import Match, TipView
 from bot.runtime import escalation
 from bot.runtime.services import Services
-from bot.runtime.timers import handles
 from storage import audit, drafts, outbox, staff, timers, tips
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
 from storage.timers import Timer
 from storage.tips import NewTip
 
 FLOW = "tp"  # the tip card's buttons: v1:tp:<action>:<tip id>[:<report id>]
-DEADLINE = "tip.deadline"  # before the escalation ladder: timers stored then still fire
 
 
 def subject(tip_id: int) -> str:
@@ -262,8 +260,7 @@ async def _tell_tipster(conn: aiosqlite.Connection, services: Services, tip_id: 
 # --- the deadline before the escalation ladder ---------------------------------------------
 
 
-@handles(DEADLINE)
-async def _deadline(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
+async def on_deadline(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
                     late: bool) -> None:  # fmt: skip
     """A ``tip.deadline`` timer stored before the ladder replaced it (new tips climb the
     ladder): not closed in time, the grid's staff again, and the village admins."""

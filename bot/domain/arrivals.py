@@ -27,7 +27,7 @@ from bot.domain.parsing import (
 )
 from bot.domain.places import Place, parse_place, parse_places
 from bot.domain.risk import SYMPTOMS, RiskFacts
-from bot.domain.steps import fixed_choices, store_answer
+from bot.domain.steps import Step, fixed_choices, store_answer
 
 RELATIONS = ("self", "family", "tenant", "guest")
 REGION_KINDS = ("china", "abroad")
@@ -51,19 +51,6 @@ class Context:
     max_days_back: int
     max_companions: int
     villages: Mapping[str, tuple[str, ...]]  # village id -> its grid ids, in config order
-
-
-@dataclass(frozen=True)
-class Step:
-    key: str
-    group: str  # what "change a field" on the summary card edits together
-    choices: Callable[[Data, Context], tuple[str, ...]] | None = None
-    text: Callable[[str, Data, Context], Updates | Invalid] | None = None
-    contact: bool = False  # accepts a shared contact
-    photo: bool = False  # accepts a photo
-
-    def accepts_text(self) -> bool:
-        return self.text is not None
 
 
 def _parse_id(text: str, id_kind: str | None, ctx: Context) -> str | Invalid:
@@ -156,40 +143,42 @@ def _companion_field(key: str, parse: Callable[[str], Any]) -> Callable[..., Upd
 STEPS: dict[str, Step] = {
     step.key: step
     for step in (
-        Step("relation", "relation", choices=fixed_choices(RELATIONS)),
+        Step("relation", "relation", choices=fixed_choices(RELATIONS), per_row=2),
         Step("name", "name", text=store_answer("name", parse_name)),
         Step("phone", "phone", text=store_answer("phone", parse_phone), contact=True),
-        Step("id_number", "id_number", choices=_id_choices, text=_id_text),
-        Step("region_kind", "origin", choices=fixed_choices(REGION_KINDS)),
+        Step("id_number", "id_number", choices=_id_choices, text=_id_text, per_row=2),
+        Step("region_kind", "origin", choices=fixed_choices(REGION_KINDS), per_row=2),
         Step("country", "origin", text=store_answer("country", lambda t: parse_text(t, 40))),
         Step("origin", "origin", text=_origin_text),
-        Step("origin_confirm", "origin", choices=fixed_choices(YES_NO)),
-        Step("travel", "travel", choices=fixed_choices(("none",)), text=_travel_text),
-        Step("travel_confirm", "travel", choices=fixed_choices(YES_NO)),
+        Step("origin_confirm", "origin", choices=fixed_choices(YES_NO), per_row=2),
+        Step("travel", "travel", choices=fixed_choices(("none",)), text=_travel_text, per_row=2),
+        Step("travel_confirm", "travel", choices=fixed_choices(YES_NO), per_row=2),
         Step("arrival_date", "arrival_date", choices=fixed_choices(("today", "yesterday")),
-             text=_date_text("arrival_date")),
-        Step("transport", "transport", choices=fixed_choices(TRANSPORTS)),
+             text=_date_text("arrival_date"), per_row=2),
+        Step("transport", "transport", choices=fixed_choices(TRANSPORTS), per_row=2),
         Step("trip", "transport", text=_trip_text),
         Step("village", "place", choices=_village_choices),
         Step("grid", "place", choices=_grid_choices),
         Step("address", "place", text=store_answer("address", parse_address)),
         Step("category", "category", choices=fixed_choices(CATEGORIES)),
-        Step("health_code", "health_code", choices=fixed_choices(HEALTH_CODES)),
-        Step("test", "test", choices=fixed_choices(YES_NO)),
+        Step("health_code", "health_code", choices=fixed_choices(HEALTH_CODES), per_row=3),
+        Step("test", "test", choices=fixed_choices(YES_NO), per_row=2),
         Step("test_date", "test", choices=fixed_choices(("today", "yesterday")),
-             text=_date_text("test_date")),
-        Step("test_result", "test", choices=fixed_choices(TEST_RESULTS)),
-        Step("test_photo", "test", choices=fixed_choices(("skip",)), photo=True),
+             text=_date_text("test_date"), per_row=2),
+        Step("test_result", "test", choices=fixed_choices(TEST_RESULTS), per_row=2),
+        Step("test_photo", "test", choices=fixed_choices(("skip",)), photo="test_photo",
+             per_row=2),
         Step("temperature", "temperature", choices=fixed_choices(COMMON_TEMPERATURES),
-             text=_temperature_text),
-        Step("symptoms", "symptoms", choices=_symptom_choices),
-        Step("companions", "companions", choices=fixed_choices(YES_NO)),
+             text=_temperature_text, per_row=4),
+        Step("symptoms", "symptoms", choices=_symptom_choices, per_row=2),
+        Step("companions", "companions", choices=fixed_choices(YES_NO), per_row=2),
         Step("companion_name", "companions", text=_companion_field("name", parse_name)),
-        Step("companion_id", "companions", choices=_companion_id_choices, text=_companion_id_text),
+        Step("companion_id", "companions", choices=_companion_id_choices,
+             text=_companion_id_text, per_row=2),
         Step("companion_phone", "companions", choices=fixed_choices(("skip",)),
-             text=_companion_field("phone", parse_phone)),
-        Step("companion_more", "companions", choices=fixed_choices(("add", "done"))),
-        Step("summary", "summary", choices=fixed_choices(("submit", "edit", "cancel"))),
+             text=_companion_field("phone", parse_phone), per_row=2),
+        Step("companion_more", "companions", choices=fixed_choices(("add", "done")), per_row=2),
+        Step("summary", "summary", choices=fixed_choices(("submit", "edit", "cancel")), per_row=2),
         Step("edit", "summary", choices=lambda data, ctx: EDIT_GROUPS),
     )
 }  # fmt: skip

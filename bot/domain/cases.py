@@ -9,7 +9,7 @@ within 2 hours; the preliminary lockdown of the epidemic point started at once.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from bot.domain.parsing import (
     parse_phone,
     parse_text,
 )
-from bot.domain.steps import fixed_choices, store_answer
+from bot.domain.steps import Lookup, Step, fixed_choices, store_answer
 
 KINDS = ("confirmed", "suspected", "asymptomatic", "pneumonia")
 # 疫点封控前期工作: site sealed off, close-contact list started, transfer arranged, isolation place.
@@ -93,18 +93,10 @@ class Context:
     villages: Mapping[str, tuple[str, ...]]  # village id -> its grid ids, in config order
 
 
-@dataclass(frozen=True)
-class Step:
-    key: str
-    choices: Callable[[Data, Context], tuple[str, ...]] | None = None
-    text: Callable[[str, Data, Context], Updates | Invalid] | None = None
-    location: bool = False  # accepts a location pin
-
-
-def _person_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
-    """A reference number; the handler looks it up (within the reporter's scope)."""
+def _person_text(text: str, data: Data, ctx: Context) -> Lookup | Invalid:
+    """A reference number; the flow looks it up (within the reporter's scope)."""
     ref = parse_report_ref(text)
-    return ref if isinstance(ref, Invalid) else {"lookup": ref}
+    return ref if isinstance(ref, Invalid) else Lookup("report", ref)
 
 
 def _id_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
@@ -112,10 +104,20 @@ def _id_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
     return value if isinstance(value, Invalid) else {"id_number": value}
 
 
+def location_answer(latitude: float, longitude: float) -> Updates | Invalid:
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return Invalid("case_location_invalid")
+    return {"latitude": round(latitude, 6), "longitude": round(longitude, 6), "located": True}
+
+
+def skip_location() -> Updates:
+    return {"latitude": None, "longitude": None, "located": True}
+
+
 STEPS: dict[str, Step] = {
     step.key: step
     for step in (
-        Step("kind", choices=fixed_choices(KINDS)),
+        Step("kind", choices=fixed_choices(KINDS), per_row=2),
         Step("person", choices=fixed_choices(("new",)), text=_person_text),
         Step("name", text=store_answer("name", parse_name)),
         Step("phone", choices=fixed_choices(("skip",)), text=store_answer("phone", parse_phone)),
@@ -123,9 +125,9 @@ STEPS: dict[str, Step] = {
         Step("village", choices=lambda data, ctx: tuple(ctx.villages)),
         Step("grid", choices=lambda data, ctx: ctx.villages.get(data.get("village") or "", ())),
         Step("address", text=store_answer("address", parse_address)),
-        Step("location", location=True),
+        Step("location", choices=fixed_choices(("skip",)), location=location_answer),
         Step("status", text=store_answer("status", parse_status)),
-        Step("summary", choices=fixed_choices(("submit", "cancel"))),
+        Step("summary", choices=fixed_choices(("submit", "cancel")), per_row=2),
     )
 }
 ORDER = tuple(STEPS)
@@ -143,6 +145,12 @@ def next_step(current: str, data: Data) -> str:
     return "summary"
 
 
+def advance(step_key: str, updates: Updates, data: Data) -> tuple[str, Data]:
+    """Merge an accepted answer and work out the next question."""
+    merged = {**data, **updates}
+    return next_step(step_key, merged), merged
+
+
 def apply_choice(step: Step, value: str, data: Data, ctx: Context) -> Updates | Invalid:
     """A pressed button: its value must be one this step offers right now."""
     if step.choices is None or value not in step.choices(data, ctx):
@@ -151,19 +159,11 @@ def apply_choice(step: Step, value: str, data: Data, ctx: Context) -> Updates | 
         return {"report_id": None, "report_ref": None}
     if step.key in ("phone", "id_number"):
         return {step.key: None}
+    if step.key == "location":
+        return skip_location()
     if step.key == "village":
         return {"village": value, "grid": None}
     return {step.key: value}
-
-
-def location_answer(latitude: float, longitude: float) -> Updates | Invalid:
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        return Invalid("case_location_invalid")
-    return {"latitude": round(latitude, 6), "longitude": round(longitude, 6), "located": True}
-
-
-def skip_location() -> Updates:
-    return {"latitude": None, "longitude": None, "located": True}
 
 
 def missing_for_submit(data: Data, ctx: Context) -> str | None:

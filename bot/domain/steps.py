@@ -1,14 +1,15 @@
-"""Building blocks of the step tables (STEPS) of the arrival, case and tip conversations.
+"""The one ``Step`` of every conversation's step table, and its building blocks.
 
-Each flow's domain module declares its questions as ``Step`` rows whose ``choices`` and ``text``
-are small functions of (answer, answers so far, the flow's Context). The two most common
-shapes, a fixed set of buttons and "parse the text into one answer", were written once per
-flow; they are here once. Pure: no telegram, no SQL.
+A flow declares its questions as ``Step`` rows whose ``choices`` and ``text`` are small
+functions of (answer, answers so far, the flow's Context). The conversation runtime
+(bot/flows/engine.py) reads a step to know what it accepts and how to show it. Pure: no
+telegram, no SQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.invalid import Invalid
@@ -17,14 +18,60 @@ Data = dict[str, Any]  # the answers so far
 Updates = dict[str, Any]  # the answers one step adds
 
 
-def fixed_choices(values: tuple[str, ...]) -> Callable[[Data, Any], tuple[str, ...]]:
+@dataclass(frozen=True)
+class Lookup:
+    """A parser's request for what only I/O can answer (a report found by its reference).
+
+    The flow resolves it (in its scope, audited) into updates or an Invalid."""
+
+    what: str
+    value: Any
+
+
+Parsed = Updates | Invalid | Lookup
+Choices = Callable[[Data, Any], tuple[str, ...]]
+TextParser = Callable[[str, Data, Any], Parsed]
+LocationParser = Callable[[float, float], Updates | Invalid]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question. ``choices`` are its buttons; ``text`` parses a typed answer (a shared
+    contact's phone number too, when ``contact``); ``photo`` names the answer a photo is
+    stored under; ``location`` parses a location pin. A step that asks for a contact or a
+    location shows a reply keyboard (its choices as text buttons); others inline buttons,
+    ``per_row`` a row. ``group`` is what "change a field" on the summary card edits together."""
+
+    key: str
+    group: str = ""
+    choices: Choices | None = None
+    text: TextParser | None = None
+    contact: bool = False
+    photo: str = ""
+    location: LocationParser | None = None
+    per_row: int = 1
+
+    def values(self, data: Data, ctx: Any) -> tuple[str, ...]:
+        return self.choices(data, ctx) if self.choices is not None else ()
+
+    def accepts_text(self) -> bool:
+        return self.text is not None
+
+    def expects(self) -> str:
+        """The reason code for an answer of a kind this step does not take."""
+        if self.photo:
+            return "expect_photo"
+        if self.location is not None:
+            return "expect_location"
+        return "expect_text" if self.text is not None else "expect_choice"
+
+
+def fixed_choices(values: tuple[str, ...]) -> Choices:
     """The ``choices`` of a step whose buttons do not depend on earlier answers."""
     return lambda data, ctx: values
 
 
-def store_answer(
-    key: str, parse: Callable[[str], Any]
-) -> Callable[[str, Data, Any], Updates | Invalid]:
+def store_answer(key: str, parse: Callable[[str], Any]) -> TextParser:
     """The ``text`` of a step that parses the typed text into one answer under ``key``
     (or refuses it with the parser's Invalid)."""
 

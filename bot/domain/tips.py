@@ -17,7 +17,7 @@ from typing import Any
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_address, parse_date, parse_name, parse_phone, parse_text
 from bot.domain.roles import Actor, VillageOf, can_verify
-from bot.domain.steps import fixed_choices, store_answer
+from bot.domain.steps import Step, fixed_choices, store_answer
 
 KINDS = ("unregistered", "symptoms", "gathering", "venue", "other")
 # 酒店、宾馆、民宿、日租房、农家乐 (the plan, point 3)
@@ -159,15 +159,6 @@ class Context:
     villages: Mapping[str, tuple[str, ...]]  # village id -> its grid ids, in config order
 
 
-@dataclass(frozen=True)
-class Step:
-    key: str
-    choices: Callable[[Data, Context], tuple[str, ...]] = lambda data, ctx: ()
-    text: Callable[[str, Data, Context], Updates | Invalid] | None = None
-    location: bool = False  # accepts a location pin
-    photo: bool = False  # accepts a photo
-
-
 def _since_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
     value = parse_date(text, ctx.today, SINCE_MAX_DAYS)
     return value if isinstance(value, Invalid) else {"since": value.isoformat()}
@@ -175,6 +166,10 @@ def _since_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
 
 def _description_choices(data: Data, ctx: Context) -> tuple[str, ...]:
     return () if description_required(data) else ("skip",)
+
+
+def location_answer(latitude: float, longitude: float) -> Updates:
+    return {"latitude": latitude, "longitude": longitude}
 
 
 STEPS: dict[str, Step] = {
@@ -185,17 +180,17 @@ STEPS: dict[str, Step] = {
         Step("village", choices=lambda data, ctx: tuple(ctx.villages)),
         Step("grid", choices=lambda data, ctx: (*ctx.villages.get(data.get("village") or "", ()),
                                                 UNKNOWN_GRID)),
-        Step("address", text=store_answer("address", parse_address), location=True),
+        Step("address", text=store_answer("address", parse_address), location=location_answer),
         Step("name", choices=fixed_choices(("skip",)), text=store_answer("name", parse_name)),
         Step("venue_name", choices=fixed_choices(("skip",)),
              text=store_answer("name", parse_description)),
         Step("phone", choices=fixed_choices(("skip",)), text=store_answer("phone", parse_phone)),
-        Step("relation", choices=fixed_choices(RELATIONS)),
+        Step("relation", choices=fixed_choices(RELATIONS), per_row=2),
         Step("description", choices=_description_choices,
              text=store_answer("description", parse_description)),
-        Step("since", choices=fixed_choices(SINCE), text=_since_text),
-        Step("photo", choices=fixed_choices(("skip",)), photo=True),
-        Step("summary", choices=fixed_choices(("submit", "cancel"))),
+        Step("since", choices=fixed_choices(SINCE), text=_since_text, per_row=2),
+        Step("photo", choices=fixed_choices(("skip",)), photo="photo_file_id"),
+        Step("summary", choices=fixed_choices(("submit", "cancel")), per_row=2),
     )
 }  # fmt: skip
 ORDER = tuple(STEPS)
@@ -234,7 +229,7 @@ _SKIPPED = {"name": "name", "venue_name": "name", "phone": "phone",
 
 def apply_choice(step: Step, value: str, data: Data, ctx: Context) -> Updates | Invalid:
     """A pressed button: its value must be one this step offers right now."""
-    if value not in step.choices(data, ctx):
+    if value not in step.values(data, ctx):
         return Invalid("choice_stale")
     if value == "skip" and step.key in _SKIPPED:
         return {_SKIPPED[step.key]: None}
@@ -250,10 +245,6 @@ def apply_choice(step: Step, value: str, data: Data, ctx: Context) -> Updates | 
     if step.key == "venue":
         return {"venue_kind": value}
     return {step.key: value}
-
-
-def location_answer(latitude: float, longitude: float) -> Updates:
-    return {"latitude": latitude, "longitude": longitude}
 
 
 def advance(step: str, updates: Updates, data: Data) -> tuple[str, Data]:

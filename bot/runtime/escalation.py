@@ -15,35 +15,49 @@ each step at its own delay after the item's deadline.
   each chat ONE message — a wave of items falling due together is one list for the
   leadership group (well within Telegram's 20 messages a minute per group) and one for each
   worker, not dozens. An entry alone in its chat goes as its own full message.
+- A kind may word its own steps (``OwnMessages``, wired in bot/app.py): a case's reminders and
+  red overdue escalation go to the group at once, and its repeating rung (``Rung.repeat_minutes``)
+  lists every case still overdue in one ``ladder.repeat`` message per slot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiosqlite
 
 from bot.actions.notify import grid_recipients
-from bot.config import EscalationStep
+from bot.domain import escalation as rules
 from bot.domain.callbacks import button, callback, inline_markup
+from bot.domain.escalation import Rung
+from bot.domain.timers import Kind
 from bot.runtime.services import Services
-from bot.runtime.timers import handles
 from storage import audit, outbox, staff, timers
 from storage import escalation as store
 from storage.escalation import ALERT_STEP, Item, Queued
 from storage.outbox import PRIORITY_ALERT
 from storage.timers import Timer
 
-STEP = "ladder.step"
-FLUSH = "ladder.flush"
+STEP = Kind.LADDER_STEP
+FLUSH = Kind.LADDER_FLUSH
+REPEAT = Kind.LADDER_REPEAT
 FLUSH_SUBJECT = "escalation:flush"
 FLOW = "ack"  # callback data of the acknowledge button: v1:ack:<subject>
 LEVELS = ("assignee", "village_admin", "leadership")  # in climbing order
 BATCH_BUTTONS = 8  # acknowledge buttons on one batched group message
 BATCH_LINES = 40  # items listed in one batched group message; the rest are counted
 BATCH_LIMIT = 500  # queued items taken by one flush; any more go in the next minute's
+REPEAT_LIMIT = 200  # items told again by one repeat
+
+
+def ladder(services: Services, kind: str) -> tuple[Rung, ...]:
+    """The ladder of an item kind: a case's from its 2-hour rules, the others configured."""
+    if kind == rules.CASE:
+        return rules.case_ladder(services.config.schedule.case_overdue_repeat_minutes)
+    return tuple(Rung(s.to, s.after_minutes) for s in services.config.escalation.ladder(kind))
 
 
 def rank(level: str | None) -> int:
@@ -84,16 +98,16 @@ async def start(
     if gen is None:
         return False
     await timers.cancel(conn, subject, [STEP])  # a restarted climb: the old one's timer
-    ladder = services.config.escalation.ladder(kind)
+    rungs = ladder(services, kind)
     first = 0
     if alerted:
-        while first < len(ladder) and ladder[first].to == "assignee" \
-                and ladder[first].after_minutes == 0:  # fmt: skip
+        while first < len(rungs) and rungs[first].to == "assignee" \
+                and rungs[first].after_minutes == 0:  # fmt: skip
             first += 1
         if first:
             await store.advance(conn, subject, gen, first - 1, "assignee")
-    if first < len(ladder):
-        await _schedule_step(conn, subject, gen, first, ladder[first], deadline, now)
+    if first < len(rungs):
+        await _schedule_step(conn, subject, gen, first, rungs[first], deadline, now)
     to = [*alerts, *([(store.GROUP, None)] if alert_group else [])]
     await queue(conn, subject, gen, ALERT_STEP, now, to)
     return True
@@ -116,13 +130,13 @@ async def stop_parent(conn: aiosqlite.Connection, parent: str, now: datetime,
 
 
 async def _schedule_step(
-    conn: aiosqlite.Connection, subject: str, gen: int, index: int, rung: EscalationStep,
-    deadline: datetime, now: datetime,
+    conn: aiosqlite.Connection, subject: str, gen: int, index: int, rung: Rung,
+    deadline: datetime, now: datetime, key: str = "",
 ) -> None:  # fmt: skip
     due = max(deadline + timedelta(minutes=rung.after_minutes), now)
     await timers.schedule(conn, kind=STEP, subject=subject, due_at=due, now=now,
                           payload={"gen": gen, "step": index},
-                          dedup_key=f"ladder:{subject}:g{gen}:s{index}")  # fmt: skip
+                          dedup_key=f"ladder:{subject}:g{gen}:s{index}{key}")  # fmt: skip
 
 
 # --- acknowledging -----------------------------------------------------------------------
@@ -139,11 +153,26 @@ async def acknowledge(services: Services, subject: str, user_id: int,
         if item is None or item.state == "handled":
             return "closed", item
         await store.ack(conn, subject, user_id, name, now)
-        if item.state != "open" or not await store.close(conn, subject, "acked", now, user_id):
+        if not await acknowledged(conn, services, item, user_id, now):
             return "again", item
-        await timers.cancel(conn, subject, [STEP])
         await audit.record(conn, now, user_id, "escalation.ack", subject, item.reached)
     return "done", item
+
+
+async def acknowledged(conn: aiosqlite.Connection, services: Services, item: Item, user_id: int,
+                       now: datetime) -> bool:  # fmt: skip
+    """The first "收到" of an item (who pressed it is the caller's ``store.ack``): its climb
+    stops, up to its first rung still due after an acknowledgement (a case's overdue
+    escalation). False when it was acknowledged (or handled) already."""
+    if item.state != "open" or not await store.close(conn, item.subject, "acked", now, user_id):
+        return False
+    await timers.cancel(conn, item.subject, [STEP])
+    rungs = ladder(services, item.kind)
+    after = next((i for i in range(item.step, len(rungs)) if rungs[i].after_ack), None)
+    if after is not None:  # a new row: the cancelled one may hold the step's plain key
+        await _schedule_step(conn, item.subject, item.gen, after, rungs[after],
+                             item.deadline_at, now, ":ack")  # fmt: skip
+    return True
 
 
 # --- the steps ---------------------------------------------------------------------------
@@ -182,6 +211,8 @@ async def _waiting(conn: aiosqlite.Connection, item: Item) -> bool:
         mid, _, stamp = rest.partition(":")
         slot = datetime.fromtimestamp(int(stamp), UTC)
         return await store.checkin_waiting(conn, int(mid), slot)
+    if item.kind == rules.CASE and kind == "case":
+        return await store.case_waiting(conn, int(rest))
     if item.kind == "fever" and item.parent and item.parent.startswith("monitoring:"):
         return await store.monitoring_active(conn, int(item.parent.split(":")[1]))
     return True
@@ -203,32 +234,96 @@ async def _chats(conn: aiosqlite.Connection, services: Services, item: Item,
     return list(dict.fromkeys(found)) or [leadership]
 
 
-@handles(STEP)
-async def _step(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
-                late: bool) -> None:  # fmt: skip
-    item = await store.get(conn, timer.subject)
-    gen, index = timer.payload["gen"], timer.payload["step"]
-    if item is None or item.state != "open" or item.gen != gen or item.step > index:
-        return  # handled, acknowledged, restarted, or a replay
-    if not await _waiting(conn, item):
-        await store.close(conn, item.subject, "handled", now)
-        return
-    ladder = services.config.escalation.ladder(item.kind)
-    if index >= len(ladder):
-        return  # the ladder was shortened in the config meanwhile
-    rung = ladder[index]
+StepSender = Callable[[Services, aiosqlite.Connection, Item, Rung, datetime], Awaitable[None]]
+RepeatSender = Callable[[Services, aiosqlite.Connection, list[Item], datetime, str],
+                        Awaitable[None]]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OwnMessages:
+    """How a kind words its own ladder messages (a case's), instead of the queued step:
+    ``step`` sends one rung for an item; ``repeat`` tells a repeating rung's items again, all
+    in one message (its outbox dedup key given)."""
+
+    step: StepSender
+    repeat: RepeatSender
+
+
+class Ladder:
+    """The ladder's timer handlers (``step``, ``repeat``; the flush is ``flush``), given the
+    kinds that word their own messages."""
+
+    def __init__(self, own: Mapping[str, OwnMessages]) -> None:
+        self.own = dict(own)
+
+    async def step(self, services: Services, conn: aiosqlite.Connection, timer: Timer,
+                   now: datetime, late: bool) -> None:  # fmt: skip
+        item = await store.get(conn, timer.subject)
+        gen, index = timer.payload["gen"], timer.payload["step"]
+        if item is None or item.state == "handled" or item.gen != gen or item.step > index:
+            return  # handled, restarted, or a replay
+        rungs = ladder(services, item.kind)
+        if index >= len(rungs) or (item.state == "acked" and not rungs[index].after_ack):
+            return  # the ladder was shortened in the config meanwhile, or acknowledged
+        if not await _waiting(conn, item):
+            await store.close(conn, item.subject, "handled", now)
+            return
+        rung = rungs[index]
+        own = self.own.get(item.kind)
+        if own is not None:
+            await own.step(services, conn, item, rung, now)
+        else:
+            await _queue_step(services, conn, item, index, rung, now)
+        reached = rung.to if rank(rung.to) >= rank(item.reached) else None
+        await store.advance(conn, item.subject, gen, index, reached)
+        if index + 1 < len(rungs):
+            await _schedule_step(conn, item.subject, gen, index + 1, rungs[index + 1],
+                                 item.deadline_at, now)  # fmt: skip
+        if rung.repeat_minutes:
+            await _schedule_repeat(conn, item.kind, index, rung.repeat_minutes, now)
+
+    async def repeat(self, services: Services, conn: aiosqlite.Connection, timer: Timer,
+                     now: datetime, late: bool) -> None:  # fmt: skip
+        """One message for every item of the kind past the repeating rung and still waiting;
+        again next slot while there are any."""
+        kind, index = timer.payload["kind"], timer.payload["step"]
+        rungs = ladder(services, kind)
+        if index >= len(rungs) or not rungs[index].repeat_minutes:
+            return  # the ladder changed meanwhile
+        rung = rungs[index]
+        items = []
+        for item in await store.past_step(conn, kind, index, REPEAT_LIMIT):
+            if item.state == "acked" and not rung.after_ack:
+                continue
+            if await _waiting(conn, item):
+                items.append(item)
+            else:
+                await store.close(conn, item.subject, "handled", now)
+        if items:
+            await self.own[kind].repeat(services, conn, items, now, f"{timer.dedup_key}:msg")
+            await _schedule_repeat(conn, kind, index, rung.repeat_minutes, now)
+
+
+async def _queue_step(services: Services, conn: aiosqlite.Connection, item: Item, index: int,
+                      rung: Rung, now: datetime) -> None:  # fmt: skip
+    """A rung's message to each chat of its level, waiting for the minute's flush."""
     leadership = services.config.leadership.chat_id
     locale = services.config.bot.default_locale
     text = services.text(locale, "escalation", "step", i=item_params(services, item, now),
                          to=rung.to)  # fmt: skip
     to = [(store.GROUP, None) if chat == leadership else (chat, text)
           for chat in await _chats(conn, services, item, rung.to)]  # fmt: skip
-    await queue(conn, item.subject, gen, index, now, to)
-    reached = rung.to if rank(rung.to) >= rank(item.reached) else None
-    await store.advance(conn, item.subject, gen, index, reached)
-    if index + 1 < len(ladder):
-        await _schedule_step(conn, item.subject, gen, index + 1, ladder[index + 1],
-                             item.deadline_at, now)  # fmt: skip
+    await queue(conn, item.subject, item.gen, index, now, to)
+
+
+async def _schedule_repeat(conn: aiosqlite.Connection, kind: str, index: int, minutes: int,
+                           now: datetime) -> None:  # fmt: skip
+    """The kind's next repeat, at the start of the next slot: one timer per slot, however
+    many items reach the rung."""
+    due = rules.next_repeat(now, minutes)
+    await timers.schedule(conn, kind=REPEAT, subject=f"ladder:repeat:{kind}", due_at=due,
+                          now=now, payload={"kind": kind, "step": index},
+                          dedup_key=f"{REPEAT}:{kind}:{index}:{int(due.timestamp())}")  # fmt: skip
 
 
 # --- one message per chat a minute --------------------------------------------------------------
@@ -259,8 +354,7 @@ async def _schedule_flush(conn: aiosqlite.Connection, now: datetime, key: str = 
                           payload={"slot": slot}, dedup_key=f"{FLUSH}:{slot}{key}")  # fmt: skip
 
 
-@handles(FLUSH)
-async def _flush(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
+async def flush(services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime,
                  late: bool) -> None:  # fmt: skip
     """ONE message per chat for every queued entry whose item is still waiting (an item's own
     alert also when it was acknowledged meanwhile: the group is told all the same)."""
@@ -274,7 +368,7 @@ async def _flush(services: Services, conn: aiosqlite.Connection, timer: Timer, n
             waiting[item.subject] = await _waiting(conn, item)
             if not waiting[item.subject]:
                 await store.close(conn, item.subject, "handled", now)  # drops its entries
-        alert = entry.step == ALERT_STEP and item.state == "acked"
+        alert = entry.step == ALERT_STEP and item.closed_by is not None  # acknowledged
         if alert or waiting.get(item.subject):
             live.setdefault(entry.chat_id, {}).setdefault(item.subject, entry)
             sent.append(entry.id)

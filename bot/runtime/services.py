@@ -8,10 +8,12 @@ from datetime import date, datetime
 from telegram import Bot
 
 from bot.config import Config
+from bot.domain.masking import Audience
 from bot.runtime.clock import Clock
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.regions import RegionList
 from bot.runtime.render import Renderer
+from bot.runtime.timers import Handlers
 from storage.db import Database
 
 
@@ -24,6 +26,7 @@ class Services:
     regions: RegionList
     outbox: OutboxWorker | None = field(default=None)
     bot: Bot | None = field(default=None)  # the application's bot, set when it is built
+    timers: Handlers = field(default_factory=Handlers)  # every timer kind's, from bot/app.py
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -38,5 +41,13 @@ class Services:
         if self.outbox is not None:
             self.outbox.wake()
 
-    def text(self, locale: str, module: str, name: str, /, **params: object) -> str:
-        return self.renderer.text(locale, module, name, **params)
+    def text(
+        self,
+        locale: str,
+        module: str,
+        name: str,
+        /,
+        audience: Audience = Audience.BROADCAST,
+        **params: object,
+    ) -> str:
+        return self.renderer.text(locale, module, name, audience, **params)

@@ -1,4 +1,6 @@
-"""Firing durable timers: each kind has one handler, registered by the flow that schedules it.
+"""Firing durable timers: each kind has one handler, all given in bot/app.py (``Handlers``,
+held by ``Services.timers``). A due timer of a kind without one is not marked done: it fails
+loudly, is retried and finally set aside (state 'failed'), never silently dropped.
 
 Due timers fire in batches: one write transaction per batch (up to ``BATCH`` timers), each
 timer inside its own SAVEPOINT. A handler writes its effects (outbox rows, follow-up timers,
@@ -8,7 +10,7 @@ message. A handler that raises is rolled back to its savepoint alone — the oth
 still commit — and its failed attempt is recorded after the batch (retry with backoff, set
 aside after ``MAX_ATTEMPTS``).
 
-A kind with a batch handler (``handles_batch``: the check-in prompts of a wave) fires a run of
+A kind with a batch handler (``Handlers.batch``: the check-in prompts of a wave) fires a run of
 consecutive timers of that kind at once: one statement marks them all, and the handler writes
 their effects in a few statements instead of a dozen per timer. Should anything in a run fail,
 the whole batch is rolled back and fired again one timer at a time, as above, so a failure
@@ -17,22 +19,25 @@ still costs only its own timer."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from bot.runtime.services import Services
 from storage import timers
 from storage.timers import Timer
 
+if TYPE_CHECKING:  # Services holds the Handlers
+    from bot.runtime.services import Services
+
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Services, aiosqlite.Connection, Timer, datetime, bool], Awaitable[None]]
+Handler = Callable[["Services", aiosqlite.Connection, Timer, datetime, bool], Awaitable[None]]
 # Fires several timers of one kind, each of its own subject: (timer, late) pairs.
 BatchHandler = Callable[
-    [Services, aiosqlite.Connection, list[tuple[Timer, bool]], datetime], Awaitable[None]
+    ["Services", aiosqlite.Connection, list[tuple[Timer, bool]], datetime], Awaitable[None]
 ]
 
 # How far past due a timer may fire before it counts as late (the bot was down, not just
@@ -45,42 +50,36 @@ BATCH = 200
 MAX_BATCHES = 50  # per fire_due() call (one tick): 10,000 timers, then the next tick goes on
 MAX_ATTEMPTS = 5
 
-_HANDLERS: dict[str, Handler] = {}
-_BATCH_HANDLERS: dict[str, BatchHandler] = {}
+
+class MissingHandlers(Exception):
+    """A timer kind that can be scheduled has no handler: the bot must not start."""
 
 
-def handles(kind: str) -> Callable[[Handler], Handler]:
-    """Register the handler of a timer kind: ``@handles("checkin.missed")``."""
+@dataclass(frozen=True)
+class Handlers:
+    """The handler of every timer kind, given in bot/app.py: ``single`` fire one timer, a
+    ``batch`` handler fires a run of timers of its kind at once (a lone one as a run of one)."""
 
-    def register(handler: Handler) -> Handler:
-        _register(_HANDLERS, kind, handler)
-        return handler
+    single: Mapping[str, Handler] = field(default_factory=dict)
+    batch: Mapping[str, BatchHandler] = field(default_factory=dict)
 
-    return register
+    def __post_init__(self) -> None:
+        both = sorted(set(self.single) & set(self.batch))
+        if both:
+            raise ValueError(f"timer kinds with two handlers: {', '.join(both)}")
 
-
-def handles_batch(kind: str) -> Callable[[BatchHandler], BatchHandler]:
-    """Register the batch handler of a timer kind: ``@handles_batch("checkin.prompt")``. It
-    fires a lone timer too, as a batch of one."""
-
-    def register(handler: BatchHandler) -> BatchHandler:
-        _register(_BATCH_HANDLERS, kind, handler)
-        return handler
-
-    return register
-
-
-def _register(registry: dict[str, Any], kind: str, handler: Any) -> None:
-    """One handler per kind, single or batch (the same one again: a module imported twice)."""
-    known = _HANDLERS.get(kind) or _BATCH_HANDLERS.get(kind)
-    if known is not None and known is not handler:
-        raise ValueError(f"timer kind {kind!r} registered twice")
-    registry[kind] = handler
+    def check(self, kinds: Iterable[str]) -> None:
+        """Raise ``MissingHandlers`` naming every kind of ``kinds`` without a handler."""
+        missing = sorted(k for k in kinds if k not in self.single and k not in self.batch)
+        if missing:
+            raise MissingHandlers(f"timer kinds with no handler: {', '.join(missing)} "
+                                  "(register them in bot/app.py)")  # fmt: skip
 
 
 async def fire_due(services: Services, max_batches: int = MAX_BATCHES) -> int:
-    """Fire every timer due now, oldest first, ``BATCH`` per transaction; returns how many
-    fired."""
+    """Fire every timer due now, oldest first, ``BATCH`` per transaction, including those the
+    fired ones scheduled for now (a ladder's steps overdue after downtime, each scheduling
+    the next); returns how many fired."""
     fired = 0
     for _ in range(max_batches):
         now = services.now()
@@ -88,8 +87,6 @@ async def fire_due(services: Services, max_batches: int = MAX_BATCHES) -> int:
         if not batch:
             break
         fired += await _fire_batch(services, batch, now)
-        if len(batch) < BATCH:
-            break
     if fired:
         services.wake_outbox()
     return fired
@@ -100,7 +97,7 @@ async def _fire_batch(services: Services, batch: list[Timer], now: datetime) -> 
     fail, the transaction is rolled back and the batch fired again one timer at a time, each
     failure then isolated in its timer's savepoint. Returns how many fired."""
     try:
-        return await _fire_runs(services, _runs(batch), now)
+        return await _fire_runs(services, _runs(batch, services.timers.batch), now)
     except _RunFailed:
         pass  # rolled back: nothing of the batch happened
     return await _fire_runs(services, [[timer] for timer in batch], now)
@@ -159,7 +156,7 @@ def _late(timer: Timer, now: datetime) -> bool:
     return now - timer.due_at > LATE_AFTER
 
 
-def _runs(batch: list[Timer]) -> list[list[Timer]]:
+def _runs(batch: list[Timer], batched: Mapping[str, BatchHandler]) -> list[list[Timer]]:
     """The batch in order, cut into runs: consecutive timers of one batch-handled kind, each
     of a different subject (so none of them sees another's effects); every other timer on
     its own."""
@@ -167,7 +164,7 @@ def _runs(batch: list[Timer]) -> list[list[Timer]]:
     subjects: set[str] = set()
     for timer in batch:
         run = runs[-1] if runs else None
-        if (run and timer.kind in _BATCH_HANDLERS and timer.kind == run[0].kind
+        if (run and timer.kind in batched and timer.kind == run[0].kind
                 and timer.subject not in subjects):  # fmt: skip
             run.append(timer)
         else:
@@ -187,7 +184,7 @@ async def _fire_run(
         done = await timers.finish_many(conn, [timer.id for timer in run], now, late)
         fired = [(timer, timer.id in late) for timer in run if timer.id in done]
         if fired:
-            await _BATCH_HANDLERS[run[0].kind](services, conn, fired, now)
+            await services.timers.batch[run[0].kind](services, conn, fired, now)
     except Exception as exc:
         log.warning("timers: a run of %d %s failed (%r); firing them one at a time",
                     len(run), run[0].kind, exc)  # fmt: skip
@@ -201,6 +198,10 @@ async def _fire_one(
     """Fire one timer inside its savepoint: ``_FIRED``; ``_SKIPPED`` when it was no longer
     pending (cancelled, or fired meanwhile); ``_FAILED`` when its handler raised (its
     savepoint rolled back: none of its effects, and the timer still pending)."""
+    if timer.kind not in services.timers.single and timer.kind not in services.timers.batch:
+        # Kept pending (retried, then set aside as 'failed'): an upgrade may bring its handler.
+        log.error("timer %d (%s %s): no handler for its kind", timer.id, timer.kind, timer.subject)
+        return _FAILED
     late = _late(timer, now)
     name = f"t{timer.id}"
     await conn.execute(f"SAVEPOINT {name}")
@@ -223,12 +224,11 @@ async def _fire_one(
 async def _handle(
     services: Services, conn: aiosqlite.Connection, timer: Timer, now: datetime, late: bool
 ) -> None:
-    if timer.kind in _BATCH_HANDLERS:
-        await _BATCH_HANDLERS[timer.kind](services, conn, [(timer, late)], now)
-    elif timer.kind in _HANDLERS:
-        await _HANDLERS[timer.kind](services, conn, timer, now, late)
+    batch = services.timers.batch.get(timer.kind)
+    if batch is not None:
+        await batch(services, conn, [(timer, late)], now)
     else:
-        log.error("timer %d: no handler for kind %r; marked done", timer.id, timer.kind)
+        await services.timers.single[timer.kind](services, conn, timer, now, late)
 
 
 async def _record_failures(services: Services, failed: list[Timer], now: datetime) -> None:

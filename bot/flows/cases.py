@@ -1,0 +1,105 @@
+"""/case: a worker, village admin or leader reports a discovered case (定人定位定状态), as a
+flow: the steps of bot.domain.cases, the questions of templates/*/cases.j2, the case stored
+by bot.actions.cases (which starts its 2-hour direct-report clock)."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+
+from bot.actions import cases as service
+from bot.actions.arrivals import person_for
+from bot.domain import cases as domain
+from bot.domain.invalid import Invalid
+from bot.domain.roles import Actor, can_see_grid
+from bot.domain.steps import Data, Lookup, Step, Updates
+from bot.flows.engine import Engine
+from bot.flows.table import TableFlow
+from bot.runtime.services import Services
+from storage import arrivals
+from storage import cases as store
+from storage.cases import NewCase
+from storage.drafts import Draft
+
+
+class CaseFlow(TableFlow):
+    name = "case"
+    prefix = "case"  # v1:case:<token>:<step>:<value>
+    module = "cases"
+    permission = "case.report"
+    steps = domain.STEPS
+    first_step = domain.FIRST_STEP
+
+    def __init__(self, services: Services, engine: Engine) -> None:
+        super().__init__(services, engine)
+        villages = {v.id: tuple(g.id for g in v.grids) for v in services.config.villages}
+        self._context = domain.Context(villages=villages)
+
+    def may_start(self, actor: Actor) -> bool:
+        return actor.is_staff
+
+    def context(self) -> domain.Context:
+        return self._context
+
+    def choose(self, step: Step, value: str, data: Data) -> Updates | Invalid:
+        return domain.apply_choice(step, value, data, self._context)
+
+    def advance(self, step: str, updates: Updates, data: Data) -> tuple[str, Data]:
+        return domain.advance(step, updates, data)
+
+    def missing(self, data: Data) -> tuple[str, Data] | None:
+        step = domain.missing_for_submit(data, self._context)
+        return (step, data) if step else None
+
+    async def resolve(self, update: Update, draft: Draft, lookup: Lookup) -> Updates | Invalid:
+        """The person of an arrival report, if the reporter may see it. A report out of their
+        scope gets the same answer as a missing one: its existence is not revealed."""
+        gate = self.engine.gate
+        actor = await gate.actor(update.effective_user)
+        row = await arrivals.by_ref(self.s.db, lookup.value)
+        if row is None or not can_see_grid(actor, row["grid_id"], gate.village_of):
+            return Invalid("case_ref_not_found", {"ref": lookup.value})
+        person = await person_for(self.s, row["id"], actor.user_id, "case")
+        return {"report_id": row["id"], "report_ref": row["ref"], "name": person.name,
+                "phone": person.phone, "id_number": person.id_number,
+                "village": row["village_id"], "grid": row["grid_id"],
+                "address": row["address"]}  # fmt: skip
+
+    async def made_from(self, token: str) -> str | None:
+        row = await store.by_draft(self.s.db, token)
+        return row["ref"] if row else None
+
+    def intro(self, draft: Draft) -> str:
+        return self.s.text(draft.locale, "cases", "intro")
+
+    def label(self, draft: Draft, step: str, value: str) -> str:
+        if step == "location":
+            return self.s.text(draft.locale, "cases", "skip_location")
+        return super().label(draft, step, value)
+
+    def summary_text(self, draft: Draft) -> str:
+        data = draft.data
+        village = self.s.config.village(data.get("village") or "")
+        found = self.s.config.grid(data.get("grid") or "")
+        return self.s.text(draft.locale, "cases", "summary", data=data,
+                           village=village.name if village else "",
+                           grid=found[1].name if found else "")  # fmt: skip
+
+    async def finish(self, update: Update, draft: Draft) -> None:
+        data = draft.data
+        stored = await service.store(self.s, NewCase(
+            draft_token=draft.token, kind=data["kind"], report_id=data.get("report_id"),
+            person_name=data["name"], person_phone=data.get("phone"),
+            person_id_number=data.get("id_number"), village_id=data["village"],
+            grid_id=data["grid"], address=data["address"], latitude=data.get("latitude"),
+            longitude=data.get("longitude"), status=data["status"], reported_by=draft.user_id,
+        ), draft.user_id)  # fmt: skip
+        if stored is None:
+            return  # a double tap: the first one answered
+        case, ticks = await service.load(self.s.db, stored.id)
+        params = service.card_params(self.s, case, ticks, self.s.now())
+        markup = service.staff_markup(self.s, draft.locale, stored.id, ticks)
+        await self.s.bot.send_message(
+            draft.chat_id, self.s.text(draft.locale, "cases", "receipt", c=params),
+            parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup.de_json(markup, None),
+        )  # fmt: skip

@@ -1,0 +1,140 @@
+"""A flow defined by a step table (bot.domain.steps.Step): what each step accepts, its
+buttons, its parser; the flow's domain module says which step comes next. The questions'
+text comes from the flow's template module: ``ask_<step>``, ``choice``, ``summary``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from telegram import Message, ReplyKeyboardRemove, Update
+
+from bot.domain.callbacks import button, inline_markup
+from bot.domain.invalid import Invalid
+from bot.domain.steps import Data, Lookup, Step, Updates
+from bot.flows.engine import EDIT, SUMMARY, Cancel, Flow, Next, Result, reply_keyboard
+from storage.drafts import Draft
+
+
+class TableFlow(Flow):
+    steps: Mapping[str, Step] = {}
+    first_step = ""
+
+    # -- the flow's rules (its domain module) -----------------------------------------------
+
+    def context(self) -> Any:
+        return None
+
+    def choose(self, step: Step, value: str, data: Data) -> Updates | Invalid:
+        """A pressed button's answer (the domain's apply_choice)."""
+        raise NotImplementedError
+
+    def advance(self, step: str, updates: Updates, data: Data) -> tuple[str, Data]:
+        """Merge an accepted answer and name the next step (the domain's advance)."""
+        raise NotImplementedError
+
+    def missing(self, data: Data) -> tuple[str, Data] | None:
+        """Where a draft that lacks an answer goes back to on submit (else None)."""
+        return None
+
+    def start_edit(self, group: str, data: Data) -> tuple[str, Data]:
+        """The summary card's "change" of one group: its first step."""
+        return next(key for key, step in self.steps.items() if step.group == group), data
+
+    async def resolve(self, update: Update, draft: Draft, lookup: Lookup) -> Updates | Invalid:
+        """An answer only I/O can give (see Lookup)."""
+        raise NotImplementedError
+
+    # -- texts -----------------------------------------------------------------------------
+
+    def question_text(self, draft: Draft) -> str:
+        return self.s.text(draft.locale, self.module, f"ask_{draft.step}", data=draft.data)
+
+    def summary_text(self, draft: Draft) -> str:
+        return self.s.text(draft.locale, self.module, "summary", data=draft.data)
+
+    def label(self, draft: Draft, step: str, value: str) -> str:
+        """A button's label: a village's or grid's name, else the template's ``choice``."""
+        config = self.s.config
+        if step == "village" and (village := config.village(value)):
+            return village.name
+        if step == "grid" and (found := config.grid(value)):
+            return found[1].name
+        return self.s.renderer.label(draft.locale, self.module, "choice", step=step, value=value)
+
+    def question(self, draft: Draft) -> tuple[str, Any]:
+        step = self.steps[draft.step]
+        text = self.summary_text(draft) if draft.step == SUMMARY else self.question_text(draft)
+        return text, self.markup(draft, step)
+
+    def markup(self, draft: Draft, step: Step) -> Any:
+        values = step.values(draft.data, self.context())
+        if step.contact or step.location is not None:  # a reply keyboard: a request, texts
+            kind = "request_contact" if step.contact else "request_location"
+            name = "share_contact" if step.contact else "send_location"
+            request = {"text": self.s.text(draft.locale, self.module, name), kind: True}
+            return reply_keyboard([[request], *([self.label(draft, step.key, v)] for v in values)])
+        if not values:
+            return ReplyKeyboardRemove()
+        buttons = [button(self.label(draft, step.key, v), self.button(draft, v)) for v in values]
+        rows = [buttons[i : i + step.per_row] for i in range(0, len(buttons), step.per_row)]
+        return inline_markup(rows)
+
+    # -- answers ---------------------------------------------------------------------------
+
+    async def on_message(self, update: Update, draft: Draft) -> Result:
+        step = self.steps[draft.step]
+        parsed = self.read(step, update.effective_message, draft)
+        if isinstance(parsed, Lookup):
+            parsed = await self.resolve(update, draft, parsed)
+        return self.next(draft, parsed)
+
+    def read(self, step: Step, message: Message, draft: Draft) -> Updates | Invalid | Lookup:
+        data, ctx = draft.data, self.context()
+        if message.contact and step.contact:
+            return step.text(message.contact.phone_number or "", data, ctx)
+        if message.photo and step.photo:
+            return {step.photo: message.photo[-1].file_id}
+        if message.location and step.location is not None:
+            return step.location(message.location.latitude, message.location.longitude)
+        if message.text is not None and step.location is not None:  # a reply-keyboard choice
+            typed = {self.label(draft, step.key, v): v for v in step.values(data, ctx)}
+            if message.text.strip() in typed:
+                return self.choose(step, typed[message.text.strip()], data)
+        if message.text is not None and step.text is not None:
+            return step.text(message.text, data, ctx)
+        return Invalid(step.expects())
+
+    async def on_button(self, update: Update, draft: Draft, value: str) -> Result:
+        if draft.step == SUMMARY:
+            return self.on_summary(draft, value)
+        step = self.steps[draft.step]
+        if draft.step == EDIT:
+            if value not in step.values(draft.data, self.context()):
+                return Invalid("choice_stale")
+            return Next(*self.start_edit(value, draft.data))
+        return self.next(draft, self.choose(step, value, draft.data))
+
+    def on_summary(self, draft: Draft, value: str) -> Result:
+        if value == "cancel":
+            return Cancel()
+        if value == EDIT and EDIT in self.steps:
+            return Next(EDIT, draft.data)
+        if value != "submit":
+            return Invalid("choice_stale")
+        missing = self.missing(draft.data)
+        if missing is not None:
+            return Next(*missing, reason=Invalid("incomplete"))
+        return Next(None, draft.data)
+
+    def next(self, draft: Draft, updates: Updates | Invalid) -> Next | Invalid:
+        if isinstance(updates, Invalid):
+            return updates
+        return Next(*self.advance(draft.step, updates, draft.data))
+
+    def answered(self, draft: Draft, value: str) -> str | None:
+        """The pressed question, left in the chat with the chosen answer instead of buttons."""
+        return self.s.text(
+            draft.locale, self.module, "answered",
+            question=self.question_text(draft), answer=self.label(draft, draft.step, value),
+        )  # fmt: skip
