@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.app import build_application  # noqa: E402
+from bot.app import TICK_JOBS, build_application  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.domain import monitoring as dm  # noqa: E402
 from bot.runtime.clock import ManualClock, SystemClock  # noqa: E402
@@ -268,7 +268,7 @@ async def startup(path: Path) -> float:
     app = build_application(config, TOKEN, db, SystemClock(), request=request, start_outbox=False)
     await app.initialize()
     await app.post_init(app)
-    await tick(app.bot_data["services"])
+    await tick(app.bot_data["services"], TICK_JOBS)
     elapsed = time.perf_counter() - started
     await app.post_shutdown(app)
     await app.shutdown()

@@ -17,6 +17,10 @@ from bot.config import Config
 from bot.domain.escalation import CASE
 from bot.domain.places import parse_place
 from bot.domain.timers import KINDS, Kind
+from bot.flows.engine import expire_drafts
+from bot.flows.staff import InviteFlow
+from bot.flows.verification import VerifyFlow
+from bot.flows.visits import VisitFlow
 from bot.runtime import api, escalation
 from bot.runtime.clock import Clock
 from bot.runtime.outbox import OutboxWorker
@@ -24,20 +28,20 @@ from bot.runtime.regions import RegionList
 from bot.runtime.render import Renderer
 from bot.runtime.scheduler import TICK_SECONDS, tick
 from bot.runtime.services import Services
-from bot.runtime.timers import Handlers
+from bot.runtime.timers import Handlers, fire_due
 from handlers.access import Access
 from handlers.arrivals import ArrivalCommands, ArrivalFlow
 from handlers.cases import CaseCommands
 from handlers.errors import on_error
 from handlers.escalation import AckDesk
-from handlers.inbox import Inbox, VerifyFlow
+from handlers.inbox import Inbox
 from handlers.leaders import LeadersFlow
 from handlers.monitoring import CheckinFlow, MonitorFlow
 from handlers.router import Router
-from handlers.staff import InviteFlow, StaffAdmin
+from handlers.staff import StaffAdmin
 from handlers.start import StartFlow
 from handlers.tips import TipCommands, TipDesk, TipFlow
-from handlers.visits import VisitFlow
+from handlers.visits import VisitCommands
 from storage import staff
 from storage.db import Database
 
@@ -62,6 +66,9 @@ TIMERS = Handlers(
     },
     batch={Kind.CHECKIN_PROMPT: monitoring.on_prompts},
 )
+# What every scheduler tick does, in order: end stale conversations, fire due timers, make
+# sure the next daily report is scheduled.
+TICK_JOBS = (expire_drafts, fire_due, digest.ensure_next)
 
 
 def build_application(
@@ -125,9 +132,9 @@ def register(application: Application, services: Services) -> None:
     access = Access(services)
     router = Router(services, access)  # the conversation runtime: every flow registers with it
     arrival = ArrivalFlow(services, router.engine)
-    invite = InviteFlow(services, router, COMMANDS)
-    verify = VerifyFlow(services, router, access)
-    visit = VisitFlow(services, router, access, arrival)
+    invite = InviteFlow(services, router.engine, COMMANDS)
+    verify = VerifyFlow(services, router.engine)
+    visit = VisitFlow(services, router.engine)
     tip, tip_desk = TipFlow(services, router.engine), TipDesk(services, router, access, arrival)
     start = StartFlow(services, arrival, invite, tip)
     inbox = Inbox(services, access, verify)
@@ -137,11 +144,9 @@ def register(application: Application, services: Services) -> None:
         [
             *start.handlers(),
             *ArrivalCommands(arrival).handlers(),
-            *invite.handlers(),
             *StaffAdmin(services, access).handlers(),
-            *verify.handlers(),
             *inbox.handlers(),
-            *visit.handlers(),
+            *VisitCommands(services, access, visit, arrival).handlers(),
             *TipCommands(tip).handlers(),
             *tip_desk.handlers(),
             *LeadersFlow(services).handlers(),
@@ -164,7 +169,7 @@ def register(application: Application, services: Services) -> None:
 
 
 async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await tick(context.bot_data["services"])
+    await tick(context.bot_data["services"], TICK_JOBS)
 
 
 async def _post_init(application: Application) -> None:

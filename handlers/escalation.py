@@ -15,7 +15,6 @@ from bot.runtime import escalation
 from bot.runtime.services import Services
 from handlers.access import Access
 from handlers.common import callback_pattern, parse_callback, user_locale
-from storage import escalation as store
 
 
 def display_name(update: Update) -> str:
@@ -36,7 +35,7 @@ class AckDesk:
         subject = ":".join(parse_callback(query.data, escalation.FLOW) or [])
         actor = await self.access.actor(update.effective_user)
         locale = await user_locale(self.s, update.effective_user)
-        item = await store.get(self.s.db, subject) if subject else None
+        item = await escalation.item(self.s, subject) if subject else None
         if item is not None and item.kind == CASE and actor.is_leader:
             outcome = await cases.acknowledge(self.s, int(subject.split(":")[1]), actor.user_id,
                                               display_name(update))  # fmt: skip
@@ -52,7 +51,7 @@ class AckDesk:
                                                        display_name(update))  # fmt: skip
         params = {}
         if outcome == "again":
-            first = await store.first_ack(self.s.db, subject)
+            first = await escalation.first_ack(self.s, subject)
             params = {"name": first[0] if first else "",
                       "at": escalation.local(self.s, first[1]) if first else None}  # fmt: skip
         await query.answer(self.s.text(locale, "escalation", f"ack_{outcome}", **params),

@@ -138,14 +138,3 @@ async def local_staff(conn: aiosqlite.Connection, grid_id: str, village_id: str)
         (grid_id, village_id),
     )
     return [r["user_id"] for r in rows]
-
-
-async def sent_message_id(conn: Reader, dedup_key: str) -> tuple[int, int] | None:
-    """(chat id, message id) of a delivered outbox message, by its dedup key."""
-    row = await fetch_one(
-        conn,
-        """SELECT chat_id, message_id FROM outbox
-           WHERE dedup_key = ? AND state = 'sent' AND message_id IS NOT NULL""",
-        (dedup_key,),
-    )
-    return (row["chat_id"], row["message_id"]) if row else None

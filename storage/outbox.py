@@ -39,6 +39,8 @@ class OutboxRow:
     created_at: datetime
     dedup_key: str | None
     subject: str | None
+    edits: str | None  # the dedup key of the message this row brings up to date
+    fallback: str | None  # sent instead when that message cannot be edited
 
 
 def iso(instant: datetime) -> str:
@@ -63,12 +65,14 @@ def _row(r: aiosqlite.Row) -> OutboxRow:
         created_at=datetime.fromisoformat(r["created_at"]),
         dedup_key=r["dedup_key"],
         subject=r["subject"],
+        edits=r["edits"],
+        fallback=r["fallback"],
     )
 
 
 _COLUMNS = """dedup_key, chat_id, kind, text, reply_markup, photo, priority, state, not_before,
-               created_at, subject"""
-_WIDTH = 11  # values per row, in _COLUMNS' order
+               created_at, subject, edits, fallback"""
+_WIDTH = 13  # values per row, in _COLUMNS' order
 _MAX_ROWS = 32766 // _WIDTH  # SQLite's limit on the values of one statement
 
 
@@ -82,11 +86,15 @@ def _rows(
     dedup_key: str | None = None,
     subject: str | None = None,
     photo: bytes | None = None,
+    edits: str | None = None,
+    fallback: str | None = None,
 ) -> list[tuple[Any, ...]]:
     """One message's outbox rows (see ``enqueue``), in ``_COLUMNS``' order."""
     if not 0 <= priority <= 9:
         raise ValueError(f"priority must be 0..9, got {priority}")
     parts = message_parts(text, photo)
+    if edits is not None and (photo is not None or len(parts) > 1):
+        raise ValueError("an edit replaces one text message: no photo, at most one part")
     markup = json.dumps(reply_markup, ensure_ascii=False) if reply_markup else None
     stamp = iso(now)
     return [
@@ -102,6 +110,8 @@ def _rows(
             stamp,
             stamp,
             subject,
+            edits,
+            fallback,
         )
         for index, (part, part_photo) in enumerate(parts, start=1)
     ]
@@ -127,6 +137,24 @@ async def enqueue(conn: aiosqlite.Connection, **message: Any) -> int | None:
         _insert(len(rows)) + " RETURNING id", [value for row in rows for value in row]
     )
     return min((r["id"] for r in inserted), default=None)
+
+
+async def enqueue_edit(conn: aiosqlite.Connection, *, edits: str, **message: Any) -> int | None:
+    """Bring the message enqueued as ``edits`` (its dedup key) up to date with ``text`` and
+    ``reply_markup``, inside the caller's transaction; where it cannot be edited, ``fallback``
+    (if given) goes out as a new message. An edit still waiting is superseded: only the latest
+    state matters."""
+    await conn.execute("DELETE FROM outbox WHERE edits = ? AND state = 'pending'", (edits,))
+    return await enqueue(conn, edits=edits, **message)
+
+
+async def edit_target(db: Database, dedup_key: str) -> tuple[str, int, int | None] | None:
+    """(state, chat id, message id) of the message an edit row brings up to date; None when
+    no such message was enqueued (or it was split: a split message cannot be edited)."""
+    row = await db.fetchone(
+        "SELECT state, chat_id, message_id FROM outbox WHERE dedup_key = ?", (dedup_key,)
+    )
+    return (row["state"], row["chat_id"], row["message_id"]) if row else None
 
 
 async def enqueue_many(

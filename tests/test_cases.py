@@ -212,6 +212,7 @@ async def test_checklist_ticks_record_who_and_when(harness: Harness) -> None:
     ticked = {r["item"]: (r["ticked_by"], r["ticked_at"]) for r in rows if r["ticked_at"]}
     assert set(ticked) == {"seal", "contacts"}
     assert ticked["seal"][0] == LEADER and ticked["contacts"][0] == WORKER
+    await h.drain_outbox()  # the card is brought up to date through the outbox
     edits = [c.params["text"] for c in h.request.calls if c.method == "editMessageText"
              and int(c.params["chat_id"]) == GROUP]  # fmt: skip
     assert "✅ 现场封控（用户，10:10）" in edits[-1]

@@ -16,9 +16,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiosqlite
-from telegram import InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
 
 from bot.domain import cases as domain
 from bot.domain.callbacks import button, callback, inline_markup
@@ -186,18 +183,18 @@ async def tick(services: Services, case_id: int, item: str, user_id: int, name: 
         if not await cases.tick(conn, case_id, item, user_id, name, now):
             return False
         await audit.record(conn, now, user_id, "case.tick", subject(case_id), item)
-    if not await refresh_group_card(services, case_id):
-        locale = services.config.bot.default_locale
-        async with services.db.write() as conn:
-            case = await cases.get(conn, case_id)
-            await outbox.enqueue(
-                conn, chat_id=services.config.leadership.chat_id, now=now,
-                priority=PRIORITY_NOTIFY, subject=subject(case_id),
-                text=services.text(locale, "cases", "ticked", ref=case["ref"], item=item,
-                                   name=name, at=_local(services, now)),
-                dedup_key=f"case:{case_id}:tick:{item}",
-            )  # fmt: skip
-        services.wake_outbox()
+        case = await cases.get(conn, case_id)
+        status = services.text(
+            services.config.bot.default_locale,
+            "cases",
+            "ticked",
+            ref=case["ref"],
+            item=item,
+            name=name,
+            at=_local(services, now),
+        )
+        await _refresh_group_card(services, conn, case_id, now, fallback=status)  # fmt: skip
+    services.wake_outbox()
     return True
 
 
@@ -247,31 +244,23 @@ async def record_direct_report(services: Services, case_id: int, number: str, us
                                                 late=now > datetime.fromisoformat(
                                                     case["deadline_at"])),
                              dedup_key=f"case:{case_id}:reported")  # fmt: skip
+        await _refresh_group_card(services, conn, case_id, now)
     services.wake_outbox()
-    await refresh_group_card(services, case_id)
     return True
 
 
-async def refresh_group_card(services: Services, case_id: int) -> bool:
-    """Edit the group's alert to the case's current state (best effort: the alert may not be
-    sent yet, or too old to edit). True when the group's card now shows the change."""
-    found = await cases.sent_message_id(services.db, alert_key(case_id))
-    loaded = await load(services.db, case_id)
-    if found is None or loaded is None or services.bot is None:
-        return False
-    case, ticks = loaded
-    chat_id, message_id = found
+async def _refresh_group_card(services: Services, conn: aiosqlite.Connection, case_id: int,
+                              now: datetime, fallback: str | None = None) -> None:  # fmt: skip
+    """The group's alert brought up to the case's current state by the outbox, in the
+    action's transaction; ``fallback`` is posted instead if the alert cannot be edited."""
+    case, ticks = await load(conn, case_id)
     locale = services.config.bot.default_locale
-    try:
-        await services.bot.edit_message_text(
-            group_card(services, case, ticks, services.now()), chat_id=chat_id,
-            message_id=message_id, parse_mode=ParseMode.HTML,
-            reply_markup=InlineKeyboardMarkup.de_json(group_markup(services, locale, case, ticks),
-                                                      None),
-        )  # fmt: skip
-    except TelegramError:
-        return False
-    return True
+    await outbox.enqueue_edit(conn, edits=alert_key(case_id),
+                              chat_id=services.config.leadership.chat_id, now=now,
+                              text=group_card(services, case, ticks, now),
+                              reply_markup=group_markup(services, locale, case, ticks),
+                              priority=PRIORITY_NOTIFY, subject=subject(case_id),
+                              fallback=fallback)  # fmt: skip
 
 
 # --- the case ladder's messages ------------------------------------------------------------

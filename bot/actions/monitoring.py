@@ -33,7 +33,6 @@ from typing import Any, TypeGuard
 
 import aiosqlite
 
-from bot.actions import notify
 from bot.domain import monitoring as dm
 from bot.domain.callbacks import button, inline_markup
 from bot.domain.risk import MeasurePlan
@@ -55,8 +54,8 @@ PLAN_TIMERS = ("checkin.prompt", "monitoring.end", "test.remind")
 
 
 async def grid_chats(services: Services, conn: aiosqlite.Connection, grid_id: str) -> list[int]:
-    """The grid's staff chats (``notify.grid_recipients``: the staff table on ``conn``)."""
-    return list(dict.fromkeys(await notify.grid_recipients(conn, services, grid_id)))
+    """The grid's staff chats (``escalation.grid_recipients``: the staff table on ``conn``)."""
+    return list(dict.fromkeys(await escalation.grid_recipients(conn, services, grid_id)))
 
 
 def _staff_locale(services: Services) -> str:

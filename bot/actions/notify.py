@@ -9,21 +9,9 @@ import aiosqlite
 
 from bot.domain.records import ReportRecord, StoredReport
 from bot.domain.risk import Assessment
+from bot.runtime.escalation import grid_recipients
 from bot.runtime.services import Services
-from storage import staff
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
-
-
-async def grid_recipients(
-    conn: aiosqlite.Connection, services: Services, grid_id: str
-) -> list[int]:
-    """The grid's active workers (staff table: config-listed and invited); where it has none,
-    the village admins; else the leadership group, so that no report goes unseen."""
-    found = services.config.grid(grid_id)
-    if found is None:
-        return [services.config.leadership.chat_id]
-    village, grid = found
-    return await staff.recipients(conn, grid.id, village.id) or [services.config.leadership.chat_id]
 
 
 def reason_texts(services: Services, locale: str, assessment: Assessment) -> list[str]:

@@ -14,12 +14,12 @@ from typing import Any
 import aiosqlite
 
 from bot.actions.cases import map_url
-from bot.actions.notify import grid_recipients
 from bot.domain import tips as domain
 from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.masking import mask_name, mask_phone
 from bot.domain.tips import Match, TipView
 from bot.runtime import escalation
+from bot.runtime.escalation import grid_recipients
 from bot.runtime.services import Services
 from storage import audit, drafts, outbox, staff, timers, tips
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY

@@ -47,7 +47,9 @@ async def send_text(bot: Bot, chat_id: int, text: str, *, html: bool = True,
     return result.get("message_id") if isinstance(result, dict) else None
 
 
-async def edit_text(bot: Bot, chat_id: int, message_id: int, text: str) -> None:
-    """editMessageText in HTML, its keyboard removed."""
+async def edit_text(bot: Bot, chat_id: int, message_id: int, text: str, *, html: bool = True,
+                    reply_markup: str | None = None) -> None:  # fmt: skip
+    """editMessageText; its keyboard removed unless ``reply_markup`` (the stored JSON)."""
     await call(bot, "editMessageText", chat_id=chat_id, message_id=message_id, text=text,
-               parse_mode=ParseMode.HTML)  # fmt: skip
+               parse_mode=ParseMode.HTML if html else None,
+               reply_markup=reply_markup)  # fmt: skip

@@ -29,7 +29,6 @@ from typing import Any
 
 import aiosqlite
 
-from bot.actions.notify import grid_recipients
 from bot.domain import escalation as rules
 from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.escalation import Rung
@@ -51,6 +50,18 @@ BATCH_BUTTONS = 8  # acknowledge buttons on one batched group message
 BATCH_LINES = 40  # items listed in one batched group message; the rest are counted
 BATCH_LIMIT = 500  # queued items taken by one flush; any more go in the next minute's
 REPEAT_LIMIT = 200  # items told again by one repeat
+
+
+async def grid_recipients(
+    conn: aiosqlite.Connection, services: Services, grid_id: str
+) -> list[int]:
+    """The grid's active workers (staff table: config-listed and invited); where it has none,
+    the village admins; else the leadership group, so that no report goes unseen."""
+    found = services.config.grid(grid_id)
+    if found is None:
+        return [services.config.leadership.chat_id]
+    village, grid = found
+    return await staff.recipients(conn, grid.id, village.id) or [services.config.leadership.chat_id]
 
 
 def ladder(services: Services, kind: str) -> tuple[Rung, ...]:
@@ -140,6 +151,16 @@ async def _schedule_step(
 
 
 # --- acknowledging -----------------------------------------------------------------------
+
+
+async def item(services: Services, subject: str) -> Item | None:
+    """The escalation of ``subject`` (a 收到 button's), if there is one."""
+    return await store.get(services.db, subject)
+
+
+async def first_ack(services: Services, subject: str) -> tuple[str, datetime] | None:
+    """Who acknowledged the item first, and when."""
+    return await store.first_ack(services.db, subject)
 
 
 async def acknowledge(services: Services, subject: str, user_id: int,

@@ -16,6 +16,7 @@ import re
 import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,13 @@ MAX_BACKOFF = timedelta(minutes=10)
 MAX_IDLE = 5.0  # seconds: the loop looks for due rows at least this often, even without wake()
 _TAG = re.compile(r"<[^>]*>")
 _NO_PREVIEW = {"is_disabled": True}  # LinkPreviewOptions: the links we send are not news
+
+
+EDIT_WAIT = timedelta(seconds=2)  # an edit waits this long for its message to be delivered
+
+
+class _EditTargetPending(Exception):
+    """The message an edit row brings up to date is not delivered yet."""
 
 
 def plain_text(markup: str) -> str:
@@ -279,7 +287,10 @@ class OutboxWorker:
                     return False
             error: Exception | None = None
             try:
-                message_id = await send_row(self.bot, row, plain=plain)
+                message_id = await self._send(row, plain)
+            except _EditTargetPending:
+                await outbox.defer(self.db, row.id, self.clock.now() + EDIT_WAIT)
+                return False
             except Exception as exc:
                 error = exc
             finally:
@@ -301,6 +312,36 @@ class OutboxWorker:
             await self._mark_sent(row.id, message_id, row.chat_id)
             return True
         return False  # not reached: the plain pass always returns
+
+    async def _send(self, row: OutboxRow, plain: bool) -> int | None:
+        """Send ``row``; an edit row edits its message once that is delivered, and sends its
+        fallback (if any) as a new message when there is nothing it can edit."""
+        if row.edits is None:
+            return await send_row(self.bot, row, plain=plain)
+        target = await outbox.edit_target(self.db, row.edits)
+        if target is not None and target[0] in ("pending", "sending"):
+            raise _EditTargetPending
+        if target is None or target[2] is None:
+            return await self._send_fallback(row, plain)
+        _, chat_id, message_id = target
+        text = plain_text(row.text) if plain else row.text
+        try:
+            await api.edit_text(self.bot, chat_id, message_id, text, html=not plain,
+                                reply_markup=row.reply_markup)  # fmt: skip
+        except BadRequest as exc:
+            reason = exc.message.lower()
+            if "not modified" in reason:
+                return message_id  # it already shows this state
+            if "can't parse entities" in reason:
+                raise
+            return await self._send_fallback(row, plain)  # too old, or deleted
+        return message_id
+
+    async def _send_fallback(self, row: OutboxRow, plain: bool) -> int | None:
+        if row.fallback is None:
+            return None  # a best-effort edit: nothing else to say
+        return await send_row(self.bot, replace(row, text=row.fallback, reply_markup=None),
+                              plain=plain)  # fmt: skip
 
     async def _mark_sent(self, row_id: int, message_id: int | None, chat_id: int) -> None:
         """Record a delivery; returns once it is stored. Group commit: the marks of sends that

@@ -6,11 +6,9 @@ fell due while the bot was down."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 
-from bot.actions import digest
-from bot.flows.engine import expire_drafts
 from bot.runtime.services import Services
-from bot.runtime.timers import fire_due
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +17,12 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 3
 
 
-async def tick(services: Services) -> None:
-    for job in (expire_drafts, fire_due, digest.ensure_next):
+Job = Callable[[Services], Awaitable[object]]
+
+
+async def tick(services: Services, jobs: Sequence[Job]) -> None:
+    """Run each job (bot/app.py lists them); one failing does not keep the others waiting."""
+    for job in jobs:
         try:
             await job(services)
         except Exception:
