@@ -2,7 +2,9 @@
 
 The bot runs unmodified, as its own process (``python -m bot.cli run``), on a copy of the
 config whose database, Bot API address and clock file point into the sandbox folder
-(default ``var/sandbox/``): the production database is never opened.
+(default ``var/sandbox/`` under the current directory): the production database is never
+opened. Without ``--config`` it plays the example town, config.example.toml as packaged
+(bot/runtime/assets.py): no file of the current directory is needed.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, TextIO
 
+import bot
 from bot.config import ConfigError, load_config
+from bot.runtime import assets
 from sandbox.clock import DrillClock
 from sandbox.control import SandboxControl
 from sandbox.page import add_page_routes
@@ -28,7 +32,9 @@ from sandbox.server import make_app, start_server
 from sandbox.state import SandboxState
 
 SANDBOX_TOKEN = "123456:SANDBOX"
-ROOT = Path(__file__).resolve().parents[2]  # the project: where ``bot`` imports from
+# Where ``bot`` was imported from (a checkout, mutants/, site-packages): the bot process
+# imports the same copy.
+SOURCE = Path(bot.__file__).resolve().parents[1]
 STOP_TIMEOUT = 10.0
 
 
@@ -132,15 +138,15 @@ class BotProcess:
             return
         env = dict(os.environ)
         env["PAICHA_BOT_TOKEN"] = self.token
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE), env.get("PYTHONPATH")]))
         env["PYTHONUNBUFFERED"] = "1"
         self._log = self.log_path.open("a", encoding="utf-8")
         self._log.write(f"--- bot started {dt.datetime.now().isoformat(timespec='seconds')}\n")
         self._log.flush()
         self.stopping, self.exit_code = False, None
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", "--config", str(self.config),
-            cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
+            sys.executable, "-m", "bot.cli", "run", "--config", str(self.config.resolve()),
+            cwd=self.config.resolve().parent, env=env, stdin=asyncio.subprocess.DEVNULL,
             stdout=self._log, stderr=self._log,
             start_new_session=True,  # Ctrl-C reaches the sandbox, which stops the bot in order
         )  # fmt: skip
@@ -199,10 +205,10 @@ async def serve_sandbox(
     database = workdir / "paicha-sandbox.sqlite3"
     clock_file = workdir / "clock.json"
     config_copy = workdir / "config.toml"
-    if scenarios_dir is None:
+    if scenarios_dir is None:  # the config's own drills, else the packaged ones
         scenarios_dir = next(
-            (d for d in (config_path.resolve().parent / "scenarios", ROOT / "scenarios")
-             if d.is_dir()), ROOT / "scenarios")  # fmt: skip
+            (d for d in (config_path.resolve().parent / "scenarios", assets.drills())
+             if d.is_dir()), assets.drills())  # fmt: skip
 
     # the access log would print every long poll of the bot and of the page
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
@@ -259,14 +265,15 @@ async def serve_sandbox(
 
 
 def run_sandbox(
-    config_path: str | Path = "config.example.toml",
+    config_path: str | Path | None = None,
     port: int = 8080,
     workdir: str | Path = "var/sandbox",
     *,
     host: str = "127.0.0.1",
     start: str | None = None,
 ) -> int:
-    """The ``paicha sandbox`` command; returns the exit status."""
+    """The ``paicha sandbox`` command; returns the exit status. No config: the packaged
+    example (config.example.toml, its demo regions and drills)."""
     begin = None
     if start:
         try:
@@ -277,7 +284,11 @@ def run_sandbox(
     try:
         return asyncio.run(
             serve_sandbox(
-                Path(config_path), port=port, workdir=Path(workdir), host=host, start=begin
+                Path(config_path or assets.example_config()),
+                port=port,
+                workdir=Path(workdir),
+                host=host,
+                start=begin,
             )
         )
     except KeyboardInterrupt:
@@ -287,7 +298,7 @@ def run_sandbox(
 def add_command(sub: argparse._SubParsersAction) -> None:
     """``paicha sandbox``, registered under the ``paicha.commands`` entry point."""
     s = sub.add_parser("sandbox", help="local Bot API, web chat page and the bot, for drills")
-    s.add_argument("--config", default="config.example.toml", help="TOML (default: %(default)s)")
+    s.add_argument("--config", help="TOML (default: the packaged config.example.toml)")
     s.add_argument("--port", type=int, default=8080, help="web page port (default: %(default)s)")
     s.add_argument("--dir", default="var/sandbox", help="sandbox files (default: %(default)s)")
     s.add_argument("--start", help="drill clock start, ISO date-time (default: now)")

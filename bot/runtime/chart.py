@@ -1,10 +1,11 @@
 """The daily report's chart: a PNG of the last 14 days, drawn with matplotlib (Agg).
 
-A fresh machine has no CJK font, so the font comes from a PyPI package that ships one
-(``paperang-p2-fonts-cjk``: WenQuanYi Micro Hei, 5 MB, every GB2312/GBK character). Without
-it every Chinese label would be a row of missing-glyph boxes. matplotlib is imported on the
-first chart, not at start-up; rendering is CPU work, so callers run it in a thread
-(``asyncio.to_thread``). Only the object-oriented API is used (no pyplot global state).
+A fresh machine has no CJK font, so the package ships one: Noto Sans CJK SC Regular cut to
+GB2312 (``fonts/NotoSansCJKsc-Regular-GB2312.ttf``, 2 MB, SIL OFL 1.1, license beside it;
+``bin/make-font`` rebuilds it from Debian's ``fonts-noto-cjk``). Without it every Chinese label
+would be a row of missing-glyph boxes. matplotlib is imported on the first chart, not at
+start-up; rendering is CPU work, so callers run it in a thread (``asyncio.to_thread``). Only
+the object-oriented API is used (no pyplot global state).
 """
 
 from __future__ import annotations
@@ -21,15 +22,9 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-# (package, resource) of fonts with Simplified Chinese glyphs, smallest first; the first one
-# installed is used. paperang-p2-fonts-cjk is the project's dependency; the others are
-# accepted in its place.
-FONT_RESOURCES = (
-    ("paperang_p2_fonts_cjk", "fonts/wqy-microhei.ttc"),
-    ("pylopdf_fonts_zh_cn", "NotoSansSC-Regular.otf"),
-    ("cvttf_NotoSansCJK_Regular", "NotoSansCJKtc-Regular.otf"),
-)
-# Installed system fonts tried when none of the packages is there.
+# The packaged font (package data of bot.runtime).
+FONT_RESOURCE = ("bot.runtime", "fonts/NotoSansCJKsc-Regular-GB2312.ttf")
+# Installed system fonts tried when the packaged font is missing (a broken install).
 SYSTEM_FAMILIES = (
     "Noto Sans CJK SC",
     "Noto Sans SC",
@@ -45,7 +40,7 @@ _lock = threading.Lock()
 
 
 class NoCJKFont(RuntimeError):
-    """No font with Chinese glyphs is installed: install paicha's dependencies."""
+    """No font with Chinese glyphs: the packaged font is missing and the system has none."""
 
 
 @dataclass(frozen=True)
@@ -60,14 +55,9 @@ class ChartText:
 
 
 def _package_font() -> Path | None:
-    for package, name in FONT_RESOURCES:
-        try:
-            path = Path(str(resources.files(package).joinpath(name)))
-        except (ModuleNotFoundError, TypeError):
-            continue
-        if path.is_file():
-            return path
-    return None
+    package, name = FONT_RESOURCE
+    path = Path(str(resources.files(package).joinpath(name)))
+    return path if path.is_file() else None
 
 
 @cache
@@ -84,7 +74,7 @@ def cjk_font() -> tuple[Path, str]:
             found = font_manager.findfont(family, fallback_to_default=False)
             if found:
                 return Path(found), family
-    raise NoCJKFont("no font with Chinese glyphs; install paperang-p2-fonts-cjk")
+    raise NoCJKFont(f"no font with Chinese glyphs: {FONT_RESOURCE[1]} is missing from bot.runtime")
 
 
 def missing_glyphs(text: str, path: Path | None = None) -> list[str]:
