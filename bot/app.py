@@ -18,6 +18,7 @@ from bot.domain.escalation import CASE
 from bot.domain.places import parse_place
 from bot.domain.timers import KINDS, Kind
 from bot.flows.engine import expire_drafts
+from bot.flows.monitoring import CheckinFlow, MonitorFlow
 from bot.flows.staff import InviteFlow
 from bot.flows.verification import VerifyFlow
 from bot.flows.visits import VisitFlow
@@ -36,7 +37,7 @@ from handlers.errors import on_error
 from handlers.escalation import AckDesk
 from handlers.inbox import Inbox
 from handlers.leaders import LeadersFlow
-from handlers.monitoring import CheckinFlow, MonitorFlow
+from handlers.monitoring import CheckinButtons, MonitorDesk
 from handlers.router import Router
 from handlers.staff import StaffAdmin
 from handlers.start import StartFlow
@@ -139,7 +140,8 @@ def register(application: Application, services: Services) -> None:
     start = StartFlow(services, arrival, invite, tip)
     inbox = Inbox(services, access, verify)
     inbox.sections.append(tip_desk.tasks_section)
-    checkin, monitor = CheckinFlow(services, router), MonitorFlow(services, router, access)
+    checkin = CheckinButtons(CheckinFlow(services, router.engine))
+    monitor = MonitorDesk(MonitorFlow(services, router.engine), access)
     application.add_handlers(
         [
             *start.handlers(),

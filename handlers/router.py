@@ -14,7 +14,7 @@ from telegram.ext import (
 )
 
 from bot.domain.callbacks import callback_pattern
-from bot.flows.engine import Engine, Gate, Legacy, user_locale
+from bot.flows.engine import Engine, Gate, user_locale
 from bot.runtime.services import Services
 
 
@@ -22,12 +22,6 @@ class Router:
     def __init__(self, services: Services, gate: Gate) -> None:
         self.s = services
         self.engine = Engine(services, gate)
-
-    def register(self, conversation: Legacy) -> None:
-        self.engine.register(conversation)
-
-    async def resume_open(self, chat_id: int, user_id: int) -> bool:
-        return await self.engine.resume(chat_id, user_id)
 
     def handlers(self) -> list[BaseHandler]:
         """Every flow's buttons, /cancel, and the catch-all for answers; registered after

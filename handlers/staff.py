@@ -1,5 +1,5 @@
-"""Staff onboarding and management: ``/invite`` links, the invite binding conversation
-(``/start inv-<token>``), ``/staff`` (list, move, revoke). Every decision: bot.domain.roles."""
+"""Staff management: ``/invite`` links and ``/staff`` (list, move, revoke). Opening an invite
+link is the invite flow (bot/flows/staff.py). Every decision: bot.domain.roles."""
 
 from __future__ import annotations
 
@@ -7,158 +7,18 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
-from telegram import (
-    BotCommand,
-    BotCommandScopeChat,
-    KeyboardButton,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
+from telegram import BotCommandScopeChat, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.actions import staff
-from bot.actions.staff import INVITE_HOURS
+from bot.actions.staff import INVITE_HOURS, scope_label
 from bot.domain import roles
-from bot.domain.invalid import Invalid
-from bot.domain.parsing import parse_name, parse_phone
 from bot.domain.roles import ROLE_VILLAGE_ADMIN, ROLE_WORKER, Actor
 from bot.runtime.services import Services
 from handlers.access import Access
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
-from handlers.router import Router
-from handlers.steps import Next, Result, StepConversation
-from storage.drafts import Draft
-
-STAFF_COMMANDS = ("tasks", "visit", "visits", "monitoring", "case")
-MANAGER_COMMANDS = ("invite", "staff")
-
-
-def scope_label(services: Services, role: str, scope: str) -> str:
-    if role == ROLE_WORKER:
-        found = services.config.grid(scope)
-        return f"{found[0].name} {found[1].name}" if found else scope
-    village = services.config.village(scope)
-    return village.name if village else scope
-
-
-class InviteFlow(StepConversation):
-    """Opening an invite link: confirm name and phone, then bind (one transaction)."""
-
-    name = "invite"
-    prefix = "ib"
-
-    def __init__(
-        self,
-        services: Services,
-        router: Router,
-        resident_commands: tuple[str, ...],
-        commands: tuple[str, ...] = STAFF_COMMANDS,
-    ) -> None:
-        super().__init__(services, router)
-        self.resident_commands = resident_commands
-        self.commands = commands
-
-    async def begin(self, update: Update, token: str) -> None:
-        locale = await user_locale(self.s, update.effective_user)
-        invite = await staff.usable_invite(self.s, token)
-        if invite is None:
-            await self._invalid(update, locale, token)
-            return
-        scope = scope_label(self.s, invite["role"], invite["scope"])
-        await update.effective_chat.send_message(
-            self.s.text(locale, "staff", "intro", role=invite["role"], scope=scope),
-            parse_mode=ParseMode.HTML,
-        )
-        await self.start(update, "name", {"token": token})
-
-    async def _invalid(self, update: Update, locale: str, token: str) -> None:
-        """Unknown, used, expired or revoked: one message that does not say which."""
-        await staff.refuse_invite(self.s, update.effective_user.id, token)
-        await self._say_invalid(update, locale)
-
-    async def _say_invalid(self, update: Update, locale: str) -> None:
-        await update.effective_chat.send_message(
-            self.s.text(locale, "staff", "invalid"), reply_markup=ReplyKeyboardRemove()
-        )
-
-    def question(self, draft: Draft) -> tuple[str, Any]:
-        text = self.s.text(draft.locale, "staff", f"ask_{draft.step}", data=draft.data)
-        if draft.step == "phone":
-            share = KeyboardButton(
-                self.s.text(draft.locale, "arrivals", "share_contact"), request_contact=True
-            )
-            return text, ReplyKeyboardMarkup(
-                [[share]], resize_keyboard=True, one_time_keyboard=True
-            )
-        if draft.step == "confirm":
-            return text, self.buttons(
-                draft,
-                [
-                    (self.s.text(draft.locale, "staff", "btn_confirm"), "yes"),
-                    (self.s.text(draft.locale, "staff", "btn_cancel"), "no"),
-                ],
-            )
-        return text, ReplyKeyboardRemove()
-
-    def on_text(self, draft: Draft, message: Message) -> Result:
-        if draft.step == "name" and message.text is not None:
-            value = parse_name(message.text)
-            return (
-                value
-                if isinstance(value, Invalid)
-                else Next("phone", {**draft.data, "name": value})
-            )
-        if draft.step == "phone":
-            raw = message.contact.phone_number if message.contact else message.text or ""
-            value = parse_phone(raw or "")
-            if isinstance(value, Invalid):
-                return value
-            return Next("confirm", {**draft.data, "phone": value})
-        return Invalid("expect_choice")
-
-    def on_choice(self, draft: Draft, value: str) -> Result:
-        if draft.step != "confirm" or value not in ("yes", "no"):
-            return Invalid("choice_stale")
-        return Next(None, {**draft.data, "confirmed": value == "yes"})
-
-    async def finish(self, update: Update, draft: Draft) -> None:
-        chat = update.effective_chat
-        if not draft.data.get("confirmed"):
-            if await self.drop(draft):
-                await chat.send_message(
-                    self.s.text(draft.locale, "staff", "cancelled"),
-                    reply_markup=ReplyKeyboardRemove(),
-                )
-            return
-        bound = await staff.bind(self.s, draft.user_id, draft.token, draft.data)
-        if bound is False:
-            return  # a double tap: bound already
-        if bound is None:
-            await self._say_invalid(update, draft.locale)
-            return
-        held = await staff.scopes(self.s, draft.user_id)
-        grids, villages = held.grids, held.villages
-        text = self.s.text(
-            draft.locale,
-            "staff",
-            "welcome",
-            name=draft.data["name"],
-            grids=[scope_label(self.s, ROLE_WORKER, g) for g in sorted(grids)],
-            villages=[scope_label(self.s, ROLE_VILLAGE_ADMIN, v) for v in sorted(villages)],
-        )
-        await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove())
-        await self._staff_commands(chat.id, draft.locale, villages)
-
-    async def _staff_commands(self, chat_id: int, locale: str, villages: frozenset[str]) -> None:
-        """Show the staff commands in this person's command menu (best effort)."""
-        names = (*self.commands, *(MANAGER_COMMANDS if villages else ()), *self.resident_commands)
-        commands = [BotCommand(c, self.s.text(locale, "start", f"cmd_{c}")) for c in names]
-        with contextlib.suppress(TelegramError):
-            await self.s.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
 
 
 class StaffAdmin:

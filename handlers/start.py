@@ -8,16 +8,14 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.actions.monitoring import stop_monitoring
+from bot.actions import arrivals, users
 from bot.domain.roles import parse_invite_payload
-from bot.runtime import escalation
+from bot.flows.staff import InviteFlow
 from bot.runtime.render import LOCALES
 from bot.runtime.services import Services
 from handlers.arrivals import ArrivalFlow
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
-from handlers.staff import InviteFlow
 from handlers.tips import TipFlow
-from storage import arrivals, audit, drafts, timers, users
 
 # The start menu's buttons: v1:menu:<item>, v1:lang:<locale>, v1:my:withdraw:<report id>.
 MENU_FLOWS = ("menu", "lang", "my")
@@ -68,7 +66,7 @@ class StartFlow:
         )
 
     async def _remember(self, update: Update) -> None:
-        await users.remember(self.s.db, update.effective_user.id, self.s.now())
+        await users.remember(self.s, update.effective_user.id)
 
     def menu(self, locale: str):
         return keyboard(
@@ -115,10 +113,7 @@ class StartFlow:
     async def _on_lang(self, update: Update, parts: list[str]) -> None:
         if len(parts) != 1 or parts[0] not in LOCALES:
             return
-        user = update.effective_user
-        async with self.s.db.write() as conn:
-            await users.set_locale(conn, user.id, parts[0], self.s.now())
-            await drafts.set_locale(conn, user.id, parts[0])
+        await users.choose_locale(self.s, update.effective_user.id, parts[0])
         await update.effective_chat.send_message(
             self.s.text(parts[0], "start", "language_set"), reply_markup=self.menu(parts[0])
         )
@@ -129,7 +124,7 @@ class StartFlow:
     async def _show_my(self, update: Update) -> None:
         user = update.effective_user
         locale = await user_locale(self.s, user)
-        rows = await arrivals.of_reporter(self.s.db, user.id)
+        rows = await arrivals.of_reporter(self.s, user.id)
         if not rows:
             await update.effective_chat.send_message(self.s.text(locale, "start", "my_none"))
             return
@@ -163,21 +158,10 @@ class StartFlow:
             return
         user = update.effective_user
         locale = await user_locale(self.s, user)
-        report_id = int(parts[1])
-        now = self.s.now()
-        async with self.s.db.write() as conn:
-            done = await arrivals.withdraw(conn, report_id, user.id, now)
-            if done:
-                await audit.record(conn, now, user.id, "report.withdraw", f"report:{report_id}")
-                await stop_monitoring(conn, self.s, report_id, now, reason="withdrawn", tell=False)
-                await timers.cancel(conn, f"report:{report_id}")
-                await escalation.stop(conn, f"report:{report_id}", now)
-        if not done:
+        ref = await arrivals.withdraw(self.s, int(parts[1]), user.id)
+        if ref is None:
             await update.effective_chat.send_message(
                 self.s.text(locale, "start", "withdraw_failed")
             )
             return
-        row = await arrivals.by_id(self.s.db, report_id)
-        await update.effective_chat.send_message(
-            self.s.text(locale, "start", "withdrawn", ref=row["ref"])
-        )
+        await update.effective_chat.send_message(self.s.text(locale, "start", "withdrawn", ref=ref))

@@ -16,6 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.actions import arrivals
 from bot.actions import tips as service
 from bot.domain.roles import Actor, can_see_grid, inbox_grids
 from bot.domain.tips import TipView
@@ -25,7 +26,6 @@ from handlers.access import Access
 from handlers.arrivals import ArrivalFlow
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.router import Router
-from storage import arrivals, audit, tips
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class TipDesk:
         grids = inbox_grids(actor, self.access.grids_of, self.access.all_grids)
         villages = ([v.id for v in self.s.config.villages] if actor.is_admin
                     else sorted(actor.admin_villages))  # fmt: skip
-        found = await tips.open_in(self.s.db, grids, villages)
+        found = await service.open_in(self.s, grids, villages)
         if not found:
             return
         now = self.s.now()
@@ -89,7 +89,7 @@ class TipDesk:
         actor = await self.access.actor(update.effective_user)
         tip = None
         if len(parts) in (2, 3) and parts[0] in self.ACTIONS and parts[1].isdigit():
-            tip = await tips.view(self.s.db, int(parts[1]))
+            tip = await service.view(self.s, int(parts[1]))
         what = f"tip.{parts[0] if parts else '?'}"
         subject = service.subject(int(parts[1])) if len(parts) > 1 and parts[1].isdigit() else None
         if tip is None or not allowed(self.access, actor, tip):
@@ -128,10 +128,7 @@ class TipDesk:
     async def card(self, update: Update, actor: Actor, locale: str, tip: TipView) -> None:
         """The full card (a private chat of staff in scope), with the registrations it may
         match now; the viewing is audited."""
-        matches = await service.matches_for(self.s.db, self.s, tip)
-        async with self.s.db.write() as conn:
-            await audit.record(conn, self.s.now(), actor.user_id, "view:tip",
-                               service.subject(tip.id))  # fmt: skip
+        matches = await service.open_card(self.s, actor.user_id, tip)
         chat = update.effective_chat
         if tip.photo_file_id:
             await chat.send_photo(tip.photo_file_id)
@@ -143,7 +140,7 @@ class TipDesk:
     async def _take(self, update: Update, actor: Actor, locale: str, tip: TipView) -> None:
         done = await service.start_checking(self.s, tip.id, actor.user_id)
         message = update.callback_query.message
-        taken = await tips.view(self.s.db, tip.id) if done else None
+        taken = await service.view(self.s, tip.id) if done else None
         if taken is not None and message is not None:  # the card loses its "start" button
             try:
                 await message.edit_reply_markup(_markup(service.card_markup(self.s, locale, taken)))
@@ -153,7 +150,7 @@ class TipDesk:
         await update.effective_chat.send_message(self.s.text(locale, "tips", name, ref=tip.ref))
 
     async def _confirm_options(self, update: Update, locale: str, tip: TipView) -> None:
-        matches = await service.matches_for(self.s.db, self.s, tip)
+        matches = await service.matches(self.s, tip)
         await update.effective_chat.send_message(
             self.s.text(locale, "tips", "confirm_how", ref=tip.ref, matches=matches),
             parse_mode=ParseMode.HTML,
@@ -162,7 +159,7 @@ class TipDesk:
 
     async def _link(self, update: Update, actor: Actor, locale: str, tip: TipView,
                     report_id: int) -> None:  # fmt: skip
-        row = await arrivals.by_id(self.s.db, report_id)
+        row = await arrivals.report(self.s, report_id)
         if row is None or not can_see_grid(actor, row["grid_id"], self.access.village_of):
             await self.access.refuse(update, actor, "tip.link", f"report:{report_id}")
             return

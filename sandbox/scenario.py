@@ -248,6 +248,8 @@ class Player:
     tick: float = 0.2  # real seconds between looks at the virtual clock
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _matched: dict[int, int] = field(default_factory=dict)  # chat -> last message matched
+    # (chat, message, edit date) of the edited messages a step matched
+    _edits_matched: set[tuple[int, int, int]] = field(default_factory=set)
     # chat -> (the message whose button was pressed, its text and keyboard then, the query)
     _pressed: dict[int, tuple[int, Any, CallbackQuery]] = field(default_factory=dict)
 
@@ -462,11 +464,18 @@ class Player:
 
     async def _wait_for(self, chat_id: int, text: str, timeout: float,
                         within: float | None) -> str:  # fmt: skip
+        after = self._matched.get(chat_id, 0)
+
         def find() -> Message | None:
-            after = self._matched.get(chat_id, 0)
+            # a message after the last one waited for, or an earlier one whose edit no step
+            # has waited for yet (a card brought up to date)
             for message in self.state.messages(chat_id):
                 body = message.text or message.caption or ""
-                if message.message_id > after and text in body:
+                edit = (chat_id, message.message_id, message.edit_date)
+                fresh = message.message_id > after or (
+                    message.edit_date is not None and edit not in self._edits_matched
+                )
+                if fresh and text in body:
                     return message
             return None
 
@@ -475,7 +484,9 @@ class Player:
         if not found:
             limit = f"{within:g} virtual min" if within is not None else f"{timeout:g} s"
             raise StepFailed(f"no message containing {text!r} in {where} within {limit}")
-        self._matched[chat_id] = found.message_id
+        self._matched[chat_id] = max(after, found.message_id)
+        if found.edit_date is not None:
+            self._edits_matched.add((chat_id, found.message_id, found.edit_date))
         first_line = (found.text or found.caption or "").splitlines()[0][:60]
         return f"{where}: {first_line}"
 

@@ -4,9 +4,10 @@ notifications."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from bot.actions import tips
-from bot.actions.monitoring import restart_monitoring
+from bot.actions.monitoring import restart_monitoring, stop_monitoring
 from bot.actions.notify import report_notifications
 from bot.domain import arrivals as flow
 from bot.domain.masking import mask_name
@@ -15,7 +16,7 @@ from bot.domain.risk import Assessment, MeasurePlan, assess, plan_measure
 from bot.runtime import escalation
 from bot.runtime.services import Services
 from storage import arrivals as reports
-from storage import audit, drafts, outbox, visits
+from storage import audit, drafts, outbox, timers, visits
 from storage.drafts import Draft
 
 
@@ -121,3 +122,30 @@ async def person_for(
         await audit.record(conn, services.now(), actor_id, "report.view", f"report:{report_id}",
                            purpose)  # fmt: skip
     return person
+
+
+async def report(services: Services, report_id: int) -> Any:
+    """A report by its id (None: no such report)."""
+    return await reports.by_id(services.db, report_id)
+
+
+async def of_reporter(services: Services, user_id: int) -> list[Any]:
+    """/my: the user's own latest reports, each with its main person's name."""
+    return await reports.of_reporter(services.db, user_id)
+
+
+async def withdraw(services: Services, report_id: int, user_id: int) -> str | None:
+    """The reporter withdraws their open report: its monitoring stops (unannounced: they
+    asked for it), its timers and escalation end, audited. The report's reference, or None
+    when it was not theirs or not open."""
+    now = services.now()
+    async with services.db.write() as conn:
+        if not await reports.withdraw(conn, report_id, user_id, now):
+            return None
+        subject = f"report:{report_id}"
+        await audit.record(conn, now, user_id, "report.withdraw", subject)
+        await stop_monitoring(conn, services, report_id, now, reason="withdrawn", tell=False)
+        await timers.cancel(conn, subject)
+        await escalation.stop(conn, subject, now)
+    row = await reports.by_id(services.db, report_id)
+    return row["ref"]

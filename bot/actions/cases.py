@@ -123,6 +123,11 @@ async def load(conn: aiosqlite.Connection | Any, case_id: int) -> tuple[Any, lis
     return case, await cases.checklist(conn, case_id)
 
 
+async def find(services: Services, case_id: int) -> tuple[Any, list[Tick]] | None:
+    """A case and its checklist, as its buttons act on them (None: no such case)."""
+    return await load(services.db, case_id)
+
+
 def group_card(services: Services, case: Any, ticks: list[Tick], now: datetime) -> str:
     locale = services.config.bot.default_locale
     return services.text(locale, "cases", "alert", c=card_params(services, case, ticks, now))
@@ -234,6 +239,9 @@ async def record_direct_report(services: Services, case_id: int, number: str, us
             return False
         await escalation.stop(conn, subject(case_id), now)
         await audit.record(conn, now, user_id, "case.direct_report", subject(case_id), number)
+        # The card first, as urgent as the news: the group sees the number on it by the time
+        # it reads that the report is done.
+        await _refresh_group_card(services, conn, case_id, now, priority=PRIORITY_ALERT)
         case = await cases.get(conn, case_id)
         took = int((now - datetime.fromisoformat(case["created_at"])).total_seconds() // 60)
         await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
@@ -244,13 +252,13 @@ async def record_direct_report(services: Services, case_id: int, number: str, us
                                                 late=now > datetime.fromisoformat(
                                                     case["deadline_at"])),
                              dedup_key=f"case:{case_id}:reported")  # fmt: skip
-        await _refresh_group_card(services, conn, case_id, now)
     services.wake_outbox()
     return True
 
 
 async def _refresh_group_card(services: Services, conn: aiosqlite.Connection, case_id: int,
-                              now: datetime, fallback: str | None = None) -> None:  # fmt: skip
+                              now: datetime, *, fallback: str | None = None,
+                              priority: int = PRIORITY_NOTIFY) -> None:  # fmt: skip
     """The group's alert brought up to the case's current state by the outbox, in the
     action's transaction; ``fallback`` is posted instead if the alert cannot be edited."""
     case, ticks = await load(conn, case_id)
@@ -259,7 +267,7 @@ async def _refresh_group_card(services: Services, conn: aiosqlite.Connection, ca
                               chat_id=services.config.leadership.chat_id, now=now,
                               text=group_card(services, case, ticks, now),
                               reply_markup=group_markup(services, locale, case, ticks),
-                              priority=PRIORITY_NOTIFY, subject=subject(case_id),
+                              priority=priority, subject=subject(case_id),
                               fallback=fallback)  # fmt: skip
 
 

@@ -27,7 +27,7 @@ worker's /monitor and /monitoring) are each one transaction of their own.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeGuard
 
@@ -498,7 +498,7 @@ async def on_unreachable(services: Services, chat_id: int) -> None:
         services.wake_outbox()
 
 
-# --- the person's answers and the worker's commands (handlers.monitoring) --------------
+# --- the person's answers and the worker's commands (bot.flows.monitoring) ------------
 #
 # One function per thing a person or a worker does, each one transaction with its timers,
 # outbox rows and audit row. Who may act is decided by the caller (bot.domain.roles).
@@ -685,33 +685,7 @@ async def overview(services: Services, grids: tuple[str, ...]) -> Overview:
     return Overview(counts, await store.active_in_grids(services.db, grids, limit=30))
 
 
-# A typed answer (a temperature, a worker's reason) is a draft of flow "checkin" or
-# "monitor": these keep it until the two flows run on the conversation engine.
-
-
-async def open_answer(
-    services: Services, flow: str, user_id: int, chat_id: int, locale: str, step: str,
-    data: dict[str, Any], update_id: int,
-) -> Draft | None:  # fmt: skip
-    """Open the typed answer's draft (replacing one of the same flow); None when another
-    conversation is open: that one is finished first."""
-    open_draft = await drafts.get(services.db, user_id)
-    if open_draft is not None and open_draft.flow != flow:
-        return None
-    draft = drafts.new(user_id, chat_id, locale, step, data, update_id, flow=flow)
-    return await drafts.put(services.db, draft, services.now())
-
-
-async def keep_answer(services: Services, draft: Draft, update_id: int) -> None:
-    """A refused answer: the draft stays open, and the update counts as answered."""
-    await drafts.put(services.db, replace(draft, last_update_id=update_id), services.now())
-
-
-async def drop_answer(services: Services, draft: Draft) -> None:
-    async with services.db.write() as conn:
-        await _end_draft(conn, draft)
-
-
 async def _end_draft(conn: aiosqlite.Connection, draft: Draft | None) -> None:
+    """A typed answer's draft ends in the transaction that records the answer."""
     if draft is not None:
         await drafts.delete(conn, draft.user_id, draft.token)

@@ -32,6 +32,15 @@ class Roster:
     invites: list[Row]  # unused and unexpired
 
 
+def scope_label(services: Services, role: str, scope: str) -> str:
+    """A worker's grid ("先锋社区 第1网格") or a village admin's village, by name."""
+    if role == roles.ROLE_WORKER:
+        found = services.config.grid(scope)
+        return f"{found[0].name} {found[1].name}" if found else scope
+    village = services.config.village(scope)
+    return village.name if village else scope
+
+
 async def scopes(services: Services, user_id: int) -> Scopes:
     """Read on every call, so a revoked worker loses access at once."""
     return Scopes(*await staff.scopes_of(services.db, user_id))

@@ -7,6 +7,7 @@ values; the tipster's chat is read only by ``_tell_tipster``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -123,6 +124,34 @@ async def matches_for(conn: aiosqlite.Connection | Any, services: Services,
         conn, phone=tip.person_phone, name=tip.person_name, village_id=tip.village_id,
         grid_id=tip.grid_id, address=tip.address, now=services.now(),
     )  # fmt: skip
+
+
+# --- what staff read --------------------------------------------------------------------
+
+
+async def view(services: Services, tip_id: int) -> TipView | None:
+    """The tip as staff see it (no tipster)."""
+    return await tips.view(services.db, tip_id)
+
+
+async def open_in(
+    services: Services, grids: Sequence[str], villages: Sequence[str]
+) -> list[TipView]:
+    """Tips not closed in these grids, or (grid unknown) in these villages: /tasks."""
+    return await tips.open_in(services.db, grids, villages)
+
+
+async def matches(services: Services, tip: TipView) -> list[Match]:
+    """The registrations the tip may match now."""
+    return await matches_for(services.db, services, tip)
+
+
+async def open_card(services: Services, actor: int, tip: TipView) -> list[Match]:
+    """The full card opened by staff: the registrations it may match now; audited."""
+    found = await matches(services, tip)
+    async with services.db.write() as conn:
+        await audit.record(conn, services.now(), actor, "view:tip", subject(tip.id))
+    return found
 
 
 # --- storing a tip ----------------------------------------------------------------------

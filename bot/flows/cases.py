@@ -1,20 +1,26 @@
 """/case: a worker, village admin or leader reports a discovered case (定人定位定状态), as a
 flow: the steps of bot.domain.cases, the questions of templates/*/cases.j2, the case stored
-by bot.actions.cases (which starts its 2-hour direct-report clock)."""
+by bot.actions.cases (which starts its 2-hour direct-report clock). And the direct-report
+number a leader types after pressing "已网络直报" (draft flow "case_report"), which stops it."""
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import Forbidden
 
 from bot.actions import cases as service
 from bot.actions.arrivals import person_for
 from bot.domain import cases as domain
 from bot.domain.invalid import Invalid
 from bot.domain.roles import Actor, can_see_grid
-from bot.domain.steps import Data, Lookup, Step, Updates
+from bot.domain.steps import Data, Lookup, Step, Updates, store_answer
+from bot.flows.answer import AnswerFlow
 from bot.flows.engine import Engine
 from bot.flows.table import TableFlow
+from bot.runtime import api
 from bot.runtime.services import Services
 from storage import arrivals
 from storage import cases as store
@@ -103,3 +109,53 @@ class CaseFlow(TableFlow):
             draft.chat_id, self.s.text(draft.locale, "cases", "receipt", c=params),
             parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup.de_json(markup, None),
         )  # fmt: skip
+
+
+def display_name(update: Update) -> str:
+    """Who ticked, acknowledged or reported, as the case's messages name them."""
+    user = update.effective_user
+    return user.full_name or str(user.id)
+
+
+class DirectReportFlow(AnswerFlow):
+    """The direct-report number, asked in the leader's private chat after "已网络直报" was
+    pressed (in the group, or on an escalation)."""
+
+    name = "case_report"
+    module = "cases"
+    answer = Step("number", text=store_answer("number", domain.parse_direct_report_no))
+
+    async def ask_number(self, update: Update, case: Any) -> Literal["asked", "busy", "blocked"]:
+        """Ask in the presser's private chat; "blocked" when the bot may not write there (the
+        leader never opened a private chat with it): then no draft is left open."""
+        user = update.effective_user
+        try:
+            return await self.open(update, {"case_id": case["id"], "ref": case["ref"]}, user.id)
+        except Forbidden:
+            draft = await self.engine.open_draft(user.id)
+            if draft is not None and draft.flow == self.name:
+                await self.drop(draft)
+            return "blocked"
+
+    def question_text(self, draft: Draft) -> str:
+        # a draft opened before the reference was stored with it asks without it
+        return self.s.text(draft.locale, "cases", "ask_number", ref=draft.data.get("ref", ""))
+
+    async def finish(self, update: Update, draft: Draft) -> None:
+        """Record the number, if the presser is still a leader (they may have left the
+        leadership group since pressing)."""
+        case_id, gate = draft.data["case_id"], self.engine.gate
+        actor = await gate.actor(update.effective_user)
+        if not actor.is_leader:
+            await self.drop(draft)
+            await gate.refuse(update, actor, "case.r", service.subject(case_id))
+            return
+        done = await service.record_direct_report(
+            self.s, case_id, draft.data["number"], actor.user_id, display_name(update),
+            draft.user_id, draft.token,
+        )  # fmt: skip
+        case = await store.get(self.s.db, case_id)
+        text = self.s.text(draft.locale, "cases", "number_recorded" if done else "already_reported",
+                           ref=case["ref"], number=case["direct_report_no"] or "",
+                           name=case["reported_by_name"] or "")  # fmt: skip
+        await api.send_text(self.s.bot, draft.chat_id, text)

@@ -69,16 +69,6 @@ class Gate(Protocol):
     ) -> None: ...
 
 
-class Legacy(Protocol):
-    """A conversation not yet defined as a Flow (it parses its own answers)."""
-
-    name: str
-
-    async def on_answer(self, update: Update, draft: Draft) -> None: ...
-
-    async def ask(self, chat_id: int, draft: Draft | None) -> None: ...
-
-
 async def user_locale(services: Services, user: User | None) -> str:
     """The locale the user chose with /language, else their Telegram language."""
     if user is None:
@@ -189,26 +179,24 @@ class Engine:
         self.gate = gate
         self.flows: dict[str, Flow] = {}
         self.prefixes: dict[str, Flow] = {}
-        self.legacy: dict[str, Legacy] = {}
 
     def add(self, flow: Flow) -> None:
         self.flows[flow.name] = flow
-        self.prefixes[flow.prefix] = flow
+        if flow.prefix:  # a flow without buttons of its own (a typed answer) has none
+            self.prefixes[flow.prefix] = flow
 
     async def open_draft(self, user_id: int) -> Draft | None:
         return await drafts.get(self.s.db, user_id)
 
-    def register(self, conversation: Legacy) -> None:
-        """A conversation that parses its own answers (check-in, monitor) until it is a Flow."""
-        self.legacy[conversation.name] = conversation
-
     # -- starting --------------------------------------------------------------------------
 
     async def start(
-        self, update: Update, flow: Flow, data: Data, step: str, chat_id: int | None = None
-    ) -> Draft | None:
-        """Open ``flow`` at ``step`` (in ``chat_id``, by default the update's chat), unless it
-        is refused or another conversation is under way (then that one resumes)."""
+        self, update: Update, flow: Flow, data: Data, step: str, chat_id: int | None = None,
+        locale: str | None = None,
+    ) -> Draft | None:  # fmt: skip
+        """Open ``flow`` at ``step`` (in ``chat_id``, by default the update's chat; in
+        ``locale``, by default the user's), unless it is refused or another conversation is
+        under way (then that one resumes)."""
         user, chat = update.effective_user, update.effective_chat
         if flow.permission is not None:
             actor = await self.gate.actor(user)
@@ -218,7 +206,7 @@ class Engine:
         chat_id = chat.id if chat_id is None else chat_id
         if await self.resume(chat_id, user.id):
             return None
-        locale = await user_locale(self.s, user)
+        locale = locale or await user_locale(self.s, user)
         new = drafts.new(user.id, chat_id, locale, step, data, update.update_id, flow=flow.name)
         draft = await drafts.put(self.s.db, new, self.s.now())
         intro = flow.intro(draft)
@@ -240,16 +228,13 @@ class Engine:
         return True
 
     def knows(self, draft: Draft) -> bool:
-        return draft.flow in self.flows or draft.flow in self.legacy
+        return draft.flow in self.flows
 
     async def ask(self, draft: Draft | None, chat_id: int | None = None) -> None:
         """Send the draft's open question; nothing when it ended meanwhile (None)."""
         if draft is None:
             return
         chat_id = draft.chat_id if chat_id is None else chat_id
-        if draft.flow in self.legacy:
-            await self.legacy[draft.flow].ask(chat_id, draft)
-            return
         text, markup = self.flows[draft.flow].question(draft)
         await api.send_text(self.s.bot, chat_id, text, reply_markup=markup)
 
@@ -259,9 +244,6 @@ class Engine:
         """A message answering the open question of ``draft`` (the user's open draft)."""
         if update.update_id <= draft.last_update_id:
             return  # a re-delivered update: already answered
-        if draft.flow in self.legacy:
-            await self.legacy[draft.flow].on_answer(update, draft)
-            return
         flow = self.flows[draft.flow]
         await self.apply(update, flow, draft, await flow.on_message(update, draft))
 

@@ -29,8 +29,9 @@ class TableFlow(Flow):
         """A pressed button's answer (the domain's apply_choice)."""
         raise NotImplementedError
 
-    def advance(self, step: str, updates: Updates, data: Data) -> tuple[str, Data]:
-        """Merge an accepted answer and name the next step (the domain's advance)."""
+    def advance(self, step: str, updates: Updates, data: Data) -> tuple[str | None, Data]:
+        """Merge an accepted answer and name the next step (the domain's advance); None: all
+        answered, the flow finishes without a summary card."""
         raise NotImplementedError
 
     def missing(self, data: Data) -> tuple[str, Data] | None:

@@ -283,3 +283,36 @@ async def test_a_jump_to_an_instant_moves_forward_only(world_state) -> None:  # 
     assert abs((clock.now() - datetime(2020, 11, 20, 12, 0, 30, tzinfo=UTC)).total_seconds()) < 5
     assert lines[1] == "✓ step[0] @0min jump to=2020-11-20T20:00:30+08:00"
     assert lines[2].endswith("— the clock is already past 11-20 09:00")
+
+
+async def test_wait_for_sees_an_earlier_message_edited_meanwhile(world_state) -> None:  # type: ignore[no-untyped-def]
+    """A card brought up to date (the case's direct-report number) is text that appears, though
+    the message is older than the one the drill last waited for."""
+    from sandbox.scenario import Player
+
+    state, world, clock = world_state
+    leaders = world.chat_keys()["leaders"]
+    card = state.bot_send_message(leaders, "发现疑似病例：尚未网络直报")
+    state.bot_send_message(leaders, "提醒：尚未网络直报")
+    scenario = parse_scenario(
+        tomllib.loads(
+            """
+            [[step]]
+            action = "wait_for"
+            chat = "leaders"
+            text = "提醒"
+            [[step]]
+            action = "wait_for"
+            chat = "leaders"
+            text = "已网络直报"
+            """
+        )
+    )
+    player = Player(state, world, clock, log=lambda line: None, timeout=5, sleep=fast_sleep)
+    playing = asyncio.create_task(player.play(scenario))
+    for _ in range(1000):  # until the first step has matched the reminder
+        if player._matched.get(leaders):
+            break
+        await asyncio.sleep(0)
+    state.bot_edit_text(leaders, card.message_id, "发现疑似病例：已网络直报")
+    assert await asyncio.wait_for(playing, 10)
