@@ -14,6 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot.actions import inbox, verification
 from bot.actions.inbox import Report
 from bot.domain import roles
+from bot.domain.masking import Audience
 from bot.domain.roles import Actor
 from bot.flows.verification import VerifyFlow, already_reviewed
 from bot.runtime.services import Services
@@ -107,7 +108,13 @@ class Inbox:
         await self.verify.begin(update, report, "verified" if action == "ok" else "wrong")
 
     async def _card(self, update: Update, actor: Actor, locale: str, report: Report) -> None:
-        text = self.s.text(locale, "inbox", "card", **await inbox.view_card(self.s, actor, report))
+        text = self.s.text(
+            locale,
+            "inbox",
+            "card",
+            Audience.ENTITLED,
+            **await inbox.view_card(self.s, actor, report),
+        )
         markup = None
         if report.awaiting_review and roles.can_verify(
             actor, report.grid_id, self.access.village_of

@@ -16,6 +16,7 @@ from bot.actions import monitoring as mon
 from bot.actions.access import deny
 from bot.domain import monitoring as dm
 from bot.domain import roles
+from bot.domain.masking import Audience
 from bot.flows.monitoring import CheckinFlow, MonitorFlow
 from handlers.access import Access
 from handlers.common import callback_pattern, keyboard, parse_callback
@@ -95,7 +96,8 @@ class MonitorDesk:
         ]  # fmt: skip
         tests = [dict(date=t.date, sampled=t.sampled, result=t.result) for t in card.tests]
         text = self.flow.t(
-            "card", ref=m.ref, name=m.name, phone=m.phone, kind=m.kind, state=m.state,
+            "card", audience=Audience.ENTITLED,
+            ref=m.ref, name=m.name, phone=m.phone, kind=m.kind, state=m.state,
             day=dm.day_number(today, m.start_date), total=dm.total_days(m.start_date, m.end_date),
             start=m.start_date, end=m.end_date, missed_in_row=m.missed_in_row, checkins=checkins,
             tests=tests, note=m.note, **mon.place_names(self.s, m),

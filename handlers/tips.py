@@ -18,6 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.actions import arrivals
 from bot.actions import tips as service
+from bot.domain.masking import Audience
 from bot.domain.roles import Actor, can_see_grid, inbox_grids
 from bot.domain.tips import TipView
 from bot.flows.tips import TipCheckFlow, TipFlow, allowed, done_message
@@ -134,7 +135,8 @@ class TipDesk:
             await chat.send_photo(tip.photo_file_id)
         params = service.card_params(self.s, tip, matches)
         markup = _markup(service.card_markup(self.s, locale, tip))
-        await chat.send_message(self.s.text(locale, "tips", "card", head="card", **params),
+        text = self.s.text(locale, "tips", "card", Audience.ENTITLED, head="card", **params)
+        await chat.send_message(text,
                                 parse_mode=ParseMode.HTML, reply_markup=markup)  # fmt: skip
 
     async def _take(self, update: Update, actor: Actor, locale: str, tip: TipView) -> None:

@@ -3,12 +3,13 @@ caller: the templates' name/phone/id filters mask unless the audience is entitle
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 
 from bot.domain.masking import Audience
-from bot.runtime.render import Renderer
+from bot.runtime.render import TEMPLATES, Renderer
 
 RENDERER = Renderer()
 PARAMS = dict(
@@ -43,3 +44,22 @@ def test_personal_values_are_escaped_exactly_once() -> None:
 def test_the_audience_does_not_leak_into_the_next_message() -> None:
     RENDERER.text("en", "notify", "report_notice", Audience.ENTITLED, **PARAMS)
     assert "13800001234" not in RENDERER.text("en", "notify", "report_notice", **PARAMS)
+
+
+# A phone or ID number printed by a template goes through its filter, so the renderer decides
+# who sees it in full; macro calls passing the values on are not printing them.
+PRINTED = re.compile(r"\{\{\s*([^}]*?\b(?:phone|id_number|person_phone)\b[^}]*?)\s*\}\}")
+
+
+def test_every_phone_and_id_number_a_template_prints_is_filtered() -> None:
+    unfiltered = [
+        f"{path.relative_to(TEMPLATES)}: {expr}"
+        for path in sorted(TEMPLATES.rglob("*.j2"))
+        for expr in PRINTED.findall(path.read_text(encoding="utf-8"))
+        if "(" not in expr and not re.search(r"\|\s*(phone|id)\b", expr)
+    ]
+    assert unfiltered == []
+
+
+def test_the_check_sees_an_unfiltered_phone() -> None:
+    assert PRINTED.findall("手机 {{ phone or '未填' }}") == ["phone or '未填'"]

@@ -10,7 +10,6 @@ from bot.actions import tips
 from bot.actions.monitoring import restart_monitoring, stop_monitoring
 from bot.actions.notify import report_notifications
 from bot.domain import arrivals as flow
-from bot.domain.masking import mask_name
 from bot.domain.records import PersonRecord, ReportRecord, StoredReport
 from bot.domain.risk import Assessment, MeasurePlan, assess, plan_measure
 from bot.runtime import escalation
@@ -105,7 +104,7 @@ async def store_report(
             deadline=now + timedelta(hours=services.config.schedule.arrival_deadline_hours),
             ref=stored.ref,
             now=now,
-            detail={"name": mask_name(record.main.name)},
+            detail={"name": record.main.name},
         )
         action = "report.update" if stored.updated else "report.create"
         await audit.record(conn, now, record.reporter_user_id, action, f"report:{stored.id}")

@@ -17,7 +17,7 @@ import aiosqlite
 from bot.actions.cases import map_url
 from bot.domain import tips as domain
 from bot.domain.callbacks import button, callback, inline_markup
-from bot.domain.masking import mask_name, mask_phone
+from bot.domain.masking import Audience
 from bot.domain.tips import Match, TipView
 from bot.runtime import escalation
 from bot.runtime.escalation import grid_recipients
@@ -67,11 +67,11 @@ def card_params(services: Services, tip: TipView, matches: list[Match] | None) -
                 handled=_local(services, tip.handled_at))  # fmt: skip
 
 
-def masked_params(services: Services, tip: TipView) -> dict[str, Any]:
-    """For the leadership group: the place, what, and masked name and phone only."""
+def group_params(services: Services, tip: TipView) -> dict[str, Any]:
+    """For the leadership group: the place, what, and the name and phone (masked there)."""
     village, grid = place_names(services, tip.village_id, tip.grid_id)
     return dict(ref=tip.ref, kind=tip.kind, village=village, grid=grid,
-                name=mask_name(tip.person_name or ""), phone=mask_phone(tip.person_phone or ""),
+                name=tip.person_name, phone=tip.person_phone,
                 since=date.fromisoformat(tip.since) if tip.since else None,
                 deadline=_local(services, tip.deadline_at))  # fmt: skip
 
@@ -188,20 +188,21 @@ async def submit(services: Services, new: NewTip) -> Stored | str | None:
             if chat == leadership:
                 continue
             await outbox.enqueue(conn, chat_id=chat, now=now, priority=priority,
-                                 text=services.text(locale, "tips", "card", head="new", **params),
+                                 text=services.text(locale, "tips", "card", Audience.ENTITLED,
+                                                    head="new", **params),
                                  reply_markup=card_markup(services, locale, tip),
                                  subject=subject(tip_id),
                                  dedup_key=f"tip:{tip_id}:to:{chat}")  # fmt: skip
         if alert or leadership in to:
             await outbox.enqueue(conn, chat_id=leadership, now=now, priority=priority,
                                  text=services.text(locale, "tips", "leader_alert", head="new",
-                                                    **masked_params(services, tip)),
+                                                    **group_params(services, tip)),
                                  subject=subject(tip_id),
                                  dedup_key=f"tip:{tip_id}:to:{leadership}")  # fmt: skip
         await escalation.start(conn, services, subject=subject(tip_id), kind="tip",
                                grid_id=tip.grid_id, village_id=tip.village_id,
                                deadline=deadline_at, ref=ref, now=now,
-                               detail={"name": mask_name(tip.person_name or "")})  # fmt: skip
+                               detail={"name": tip.person_name or ""})  # fmt: skip
         # The actor is left empty: the audit log must not name the tipster either.
         await audit.record(conn, now, None, "tip.create", subject(tip_id), tip.kind)
     services.wake_outbox()
@@ -232,14 +233,15 @@ async def escalate(services: Services, tip_id: int, actor: int, note: str | None
         await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
                              priority=PRIORITY_ALERT, subject=subject(tip_id),
                              text=services.text(locale, "tips", "leader_alert", head="escalated",
-                                                **masked_params(services, tip)),
+                                                **group_params(services, tip)),
                              dedup_key=f"tip:{tip_id}:escalated")  # fmt: skip
         for chat in await staff.recipients(conn, "", tip.village_id):
             if chat == actor:
                 continue
             await outbox.enqueue(conn, chat_id=chat, now=now, priority=PRIORITY_ALERT,
                                  subject=subject(tip_id),
-                                 text=services.text(locale, "tips", "card", head="escalated",
+                                 text=services.text(locale, "tips", "card", Audience.ENTITLED,
+                                                    head="escalated",
                                                     **card_params(services, tip, None)),
                                  reply_markup=card_markup(services, locale, tip),
                                  dedup_key=f"tip:{tip_id}:escalated:to:{chat}")  # fmt: skip
@@ -298,14 +300,21 @@ async def on_deadline(services: Services, conn: aiosqlite.Connection, timer: Tim
         return
     locale = services.config.bot.default_locale
     leadership = services.config.leadership.chat_id
-    text = services.text(locale, "tips", "card", head="overdue", **card_params(services, tip, None))
+    text = services.text(
+        locale,
+        "tips",
+        "card",
+        Audience.ENTITLED,
+        head="overdue",
+        **card_params(services, tip, None),
+    )
     markup = card_markup(services, locale, tip)
     to = [*await recipients(conn, services, tip),
           *await staff.recipients(conn, "", tip.village_id)]  # fmt: skip
     for chat in dict.fromkeys(to):
         if chat == leadership:  # no staff at all: the group gets the masked version
             text_group = services.text(locale, "tips", "leader_alert", head="overdue",
-                                       **masked_params(services, tip))  # fmt: skip
+                                       **group_params(services, tip))  # fmt: skip
             await outbox.enqueue(conn, chat_id=chat, now=now, priority=PRIORITY_ALERT,
                                  text=text_group, subject=timer.subject,
                                  dedup_key=f"tip:{tip.id}:overdue:to:{chat}")  # fmt: skip

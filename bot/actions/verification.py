@@ -14,7 +14,6 @@ import aiosqlite
 from bot.actions.inbox import Report
 from bot.actions.monitoring import restart_monitoring
 from bot.actions.places import grid_names
-from bot.domain.masking import mask_id, mask_name, mask_phone
 from bot.domain.risk import MeasurePlan, plan_measure
 from bot.domain.roles import Actor
 from bot.runtime import escalation
@@ -155,9 +154,9 @@ async def _group_alert(conn: aiosqlite.Connection, services: Services, report: R
         ref=report.ref,
         village=village,
         grid=grid,
-        name=mask_name(main.name),
-        phone=mask_phone(main.phone or ""),
-        id_number=mask_id(main.id_number or ""),
+        name=main.name,
+        phone=main.phone,
+        id_number=main.id_number,
         people=len(people),
         arrival=report.arrival,
         risk=report.risk,

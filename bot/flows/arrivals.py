@@ -14,6 +14,7 @@ from bot.actions.arrivals import build_record, store_report
 from bot.actions.notify import reason_texts
 from bot.domain import arrivals as domain
 from bot.domain.invalid import Invalid
+from bot.domain.masking import Audience
 from bot.domain.steps import Data, Step, Updates
 from bot.flows.engine import Engine
 from bot.flows.table import TableFlow
@@ -117,7 +118,8 @@ class ArrivalFlow(TableFlow):
     def summary_text(self, draft: Draft) -> str:
         data = draft.data
         return self.s.text(
-            draft.locale, "arrivals", "summary", data=data, place=self._place_label(data),
+            draft.locale, "arrivals", "summary", Audience.ENTITLED,
+            data=data, place=self._place_label(data),
             origin=domain.place_from_dict(data["origin"]).label() if data.get("origin") else "",
             travel=[domain.place_from_dict(p).label() for p in data.get("travel") or []],
             arrival=date.fromisoformat(data["arrival_date"]) if data.get("arrival_date") else None,

@@ -15,6 +15,7 @@ from bot.actions import cases as service
 from bot.actions.arrivals import person_for
 from bot.domain import cases as domain
 from bot.domain.invalid import Invalid
+from bot.domain.masking import Audience
 from bot.domain.roles import Actor, can_see_grid
 from bot.domain.steps import Data, Lookup, Step, Updates, store_answer
 from bot.flows.answer import AnswerFlow
@@ -87,7 +88,7 @@ class CaseFlow(TableFlow):
         data = draft.data
         village = self.s.config.village(data.get("village") or "")
         found = self.s.config.grid(data.get("grid") or "")
-        return self.s.text(draft.locale, "cases", "summary", data=data,
+        return self.s.text(draft.locale, "cases", "summary", Audience.ENTITLED, data=data,
                            village=village.name if village else "",
                            grid=found[1].name if found else "")  # fmt: skip
 

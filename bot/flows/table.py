@@ -11,6 +11,7 @@ from telegram import Message, ReplyKeyboardRemove, Update
 
 from bot.domain.callbacks import button, inline_markup
 from bot.domain.invalid import Invalid
+from bot.domain.masking import Audience
 from bot.domain.steps import Data, Lookup, Step, Updates
 from bot.flows.engine import EDIT, SUMMARY, Cancel, Flow, Next, Result, reply_keyboard
 from storage.drafts import Draft
@@ -49,10 +50,13 @@ class TableFlow(Flow):
     # -- texts -----------------------------------------------------------------------------
 
     def question_text(self, draft: Draft) -> str:
-        return self.s.text(draft.locale, self.module, f"ask_{draft.step}", data=draft.data)
+        # a question shows the person what they answered so far: theirs to see in full
+        return self.s.text(
+            draft.locale, self.module, f"ask_{draft.step}", Audience.ENTITLED, data=draft.data
+        )
 
     def summary_text(self, draft: Draft) -> str:
-        return self.s.text(draft.locale, self.module, "summary", data=draft.data)
+        return self.s.text(draft.locale, self.module, "summary", Audience.ENTITLED, data=draft.data)
 
     def label(self, draft: Draft, step: str, value: str) -> str:
         """A button's label: a village's or grid's name, else the template's ``choice``."""

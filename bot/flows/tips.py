@@ -14,6 +14,7 @@ from bot.actions import tips as service
 from bot.domain import tips as domain
 from bot.domain.cases import parse_report_ref
 from bot.domain.invalid import Invalid
+from bot.domain.masking import Audience
 from bot.domain.roles import Actor, can_see_grid
 from bot.domain.steps import Data, Step, Updates
 from bot.domain.tips import TipView
@@ -97,8 +98,8 @@ class TipFlow(TableFlow):
     def summary_text(self, draft: Draft) -> str:
         data = draft.data
         since = date.fromisoformat(data["since"]) if data.get("since") else None
-        return self.s.text(draft.locale, "tips", "summary", d=data, place=self._place(data),
-                           since=since)  # fmt: skip
+        return self.s.text(draft.locale, "tips", "summary", Audience.ENTITLED, d=data,
+                           place=self._place(data), since=since)  # fmt: skip
 
     def answered(self, draft: Draft, value: str) -> str | None:
         return None  # a tip's answered question only loses its buttons
