@@ -392,6 +392,10 @@ class Config(_Frozen):
                     return village, grid
         return None
 
+    def grid_ids(self) -> dict[str, tuple[str, ...]]:
+        """Each village's id -> its grid ids, in the file's order."""
+        return {v.id: tuple(g.id for g in v.grids) for v in self.villages}
+
     def listed_staff(self) -> set[tuple[int, str, str]]:
         """Workers and village admins named in the file, as (user id, role, scope)."""
         staff = {(u, "worker", g.id) for v in self.villages for g in v.grids for u in g.workers}

@@ -27,7 +27,7 @@ class Access:
         self.s = services
         config = services.config
         self._village_of = {g.id: v.id for v in config.villages for g in v.grids}
-        self._grids_of = {v.id: tuple(g.id for g in v.grids) for v in config.villages}
+        self._grids_of = config.grid_ids()
         self.all_grids = tuple(self._village_of)
         self._leaders: dict[int, tuple[datetime, bool]] = {}
 

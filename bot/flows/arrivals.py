@@ -13,9 +13,8 @@ from telegram import ReplyKeyboardRemove, Update
 from bot.actions.arrivals import build_record, store_report
 from bot.actions.notify import reason_texts
 from bot.domain import arrivals as domain
-from bot.domain.invalid import Invalid
 from bot.domain.masking import Audience
-from bot.domain.steps import Data, Step, Updates
+from bot.domain.steps import Data
 from bot.flows.engine import Engine
 from bot.flows.table import TableFlow
 from bot.runtime import api
@@ -30,12 +29,13 @@ class ArrivalFlow(TableFlow):
     name = "arrival"
     prefix = "ar"
     module = "arrivals"
+    rules = domain
     steps = domain.STEPS
     first_step = domain.FIRST_STEP
 
     def __init__(self, services: Services, engine: Engine) -> None:
         super().__init__(services, engine)
-        self._villages = {v.id: tuple(g.id for g in v.grids) for v in services.config.villages}
+        self._villages = services.config.grid_ids()
 
     def context(self) -> domain.Context:
         config = self.s.config
@@ -66,12 +66,6 @@ class ArrivalFlow(TableFlow):
         await self.start(update, self.first_step, dict(prefill or {}))
 
     # -- rules -----------------------------------------------------------------------------
-
-    def choose(self, step: Step, value: str, data: Data) -> Updates | Invalid:
-        return domain.apply_choice(step, value, data, self.context())
-
-    def advance(self, step: str, updates: Updates, data: Data) -> tuple[str, Data]:
-        return domain.advance(step, updates, data)
 
     def missing(self, data: Data) -> tuple[str, Data] | None:
         groups = domain.missing_for_submit(data, self.context())

@@ -34,25 +34,19 @@ class CaseFlow(TableFlow):
     prefix = "case"  # v1:case:<token>:<step>:<value>
     module = "cases"
     permission = "case.report"
+    rules = domain
     steps = domain.STEPS
     first_step = domain.FIRST_STEP
 
     def __init__(self, services: Services, engine: Engine) -> None:
         super().__init__(services, engine)
-        villages = {v.id: tuple(g.id for g in v.grids) for v in services.config.villages}
-        self._context = domain.Context(villages=villages)
+        self._context = domain.Context(villages=services.config.grid_ids())
 
     def may_start(self, actor: Actor) -> bool:
         return actor.is_staff
 
     def context(self) -> domain.Context:
         return self._context
-
-    def choose(self, step: Step, value: str, data: Data) -> Updates | Invalid:
-        return domain.apply_choice(step, value, data, self._context)
-
-    def advance(self, step: str, updates: Updates, data: Data) -> tuple[str, Data]:
-        return domain.advance(step, updates, data)
 
     def missing(self, data: Data) -> tuple[str, Data] | None:
         step = domain.missing_for_submit(data, self._context)

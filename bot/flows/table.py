@@ -20,6 +20,7 @@ from storage.drafts import Draft
 class TableFlow(Flow):
     steps: Mapping[str, Step] = {}
     first_step = ""
+    rules: Any = None  # the flow's domain module, if it has apply_choice and advance
 
     # -- the flow's rules (its domain module) -----------------------------------------------
 
@@ -28,12 +29,12 @@ class TableFlow(Flow):
 
     def choose(self, step: Step, value: str, data: Data) -> Updates | Invalid:
         """A pressed button's answer (the domain's apply_choice)."""
-        raise NotImplementedError
+        return self.rules.apply_choice(step, value, data, self.context())
 
     def advance(self, step: str, updates: Updates, data: Data) -> tuple[str | None, Data]:
         """Merge an accepted answer and name the next step (the domain's advance); None: all
         answered, the flow finishes without a summary card."""
-        raise NotImplementedError
+        return self.rules.advance(step, updates, data)
 
     def missing(self, data: Data) -> tuple[str, Data] | None:
         """Where a draft that lacks an answer goes back to on submit (else None)."""

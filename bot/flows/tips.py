@@ -16,7 +16,7 @@ from bot.domain.cases import parse_report_ref
 from bot.domain.invalid import Invalid
 from bot.domain.masking import Audience
 from bot.domain.roles import Actor, can_see_grid
-from bot.domain.steps import Data, Step, Updates
+from bot.domain.steps import Data
 from bot.domain.tips import TipView
 from bot.flows.engine import Engine, Flow, Gate, Next, Result, user_locale
 from bot.flows.table import TableFlow
@@ -33,12 +33,13 @@ class TipFlow(TableFlow):
     name = "tip"
     prefix = "tip"  # v1:tip:<token>:<step>:<value>
     module = "tips"
+    rules = domain
     steps = domain.STEPS
     first_step = domain.FIRST_STEP
 
     def __init__(self, services: Services, engine: Engine) -> None:
         super().__init__(services, engine)
-        self._villages = {v.id: tuple(g.id for g in v.grids) for v in services.config.villages}
+        self._villages = services.config.grid_ids()
 
     def context(self) -> domain.Context:
         return domain.Context(today=self.s.local_today(), villages=self._villages)
@@ -68,12 +69,6 @@ class TipFlow(TableFlow):
         await self.start(update, self.first_step, dict(prefill or {}))
 
     # -- rules -----------------------------------------------------------------------------
-
-    def choose(self, step: Step, value: str, data: Data) -> Updates | Invalid:
-        return domain.apply_choice(step, value, data, self.context())
-
-    def advance(self, step: str, updates: Updates, data: Data) -> tuple[str, Data]:
-        return domain.advance(step, updates, data)
 
     def missing(self, data: Data) -> tuple[str, Data] | None:
         step = domain.missing_for_submit(data, self.context())
