@@ -49,6 +49,7 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 COMMANDS = ("arrive", "tip", "my", "cancel", "language", "start")
+HANDLERS = 0  # the handler group of every handler (see register)
 
 # Every timer kind (bot.domain.timers) and what fires it: build_application refuses to start
 # the bot when a declared kind is missing here, so no stored timer waits for nothing.
@@ -88,7 +89,7 @@ def build_application(
     api.allow_raw_calls()
     regions = RegionList(config.regions.file)
     regions.load()
-    parse_place(config.town.region or "重庆市")  # loads cpca's divisions table now, not mid-report
+    parse_place(config.town.region or "重庆市")  # builds the divisions index now, not mid-report
     services = Services(config=config, db=db, clock=clock, renderer=Renderer(), regions=regions,
                         timers=TIMERS)  # fmt: skip
     builder = (
@@ -142,8 +143,12 @@ def register(application: Application, services: Services) -> None:
     inbox.sections.append(tip_desk.tasks_section)
     checkin = CheckinButtons(CheckinFlow(services, router.engine))
     monitor = MonitorDesk(MonitorFlow(services, router.engine), access)
+    # One group, in this order: the first handler whose filter matches an update takes it, so
+    # the commands and buttons of each noun come first and the router's catch-alls (answers to
+    # the open question, /cancel, unknown commands) last.
     application.add_handlers(
-        [
+        group=HANDLERS,
+        handlers=[
             *start.handlers(),
             *ArrivalCommands(arrival).handlers(),
             *StaffAdmin(services, access).handlers(),
@@ -157,7 +162,7 @@ def register(application: Application, services: Services) -> None:
             *checkin.handlers(),
             *monitor.handlers(),
             *router.handlers(),
-        ]
+        ],
     )
     application.add_error_handler(on_error)
     if application.job_queue is not None:
