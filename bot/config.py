@@ -392,6 +392,16 @@ class Config(_Frozen):
                     return village, grid
         return None
 
+    def grid_names(self, grid_id: str) -> tuple[str, str]:
+        """(village name, grid name) for messages; a grid no longer configured shows as its
+        id."""
+        found = self.grid(grid_id)
+        return (found[0].name, found[1].name) if found else ("", grid_id)
+
+    def grid_label(self, grid_id: str) -> str:
+        """ "先锋社区 第1网格": the village and the grid, for lists and choices."""
+        return " ".join(self.grid_names(grid_id))
+
     def grid_ids(self) -> dict[str, tuple[str, ...]]:
         """Each village's id -> its grid ids, in the file's order."""
         return {v.id: tuple(g.id for g in v.grids) for v in self.villages}

@@ -12,7 +12,6 @@ from typing import Any
 
 import aiosqlite
 
-from bot.actions.places import grid_label, grid_names
 from bot.domain.roles import Actor
 from bot.runtime.services import Services
 from storage import arrivals, audit, inbox
@@ -99,7 +98,7 @@ async def tasks(services: Services, actor: Actor, grids: Sequence[str]) -> Tasks
             dict(
                 ref=r["ref"],
                 name=r["person_name"],
-                grid=grid_names(services, r["grid_id"])[1],
+                grid=services.config.grid_names(r["grid_id"])[1],
                 arrival=date.fromisoformat(r["arrival_date"]),
                 alert=bool(r["alert"]),
                 review=r["review"],
@@ -107,7 +106,9 @@ async def tasks(services: Services, actor: Actor, grids: Sequence[str]) -> Tasks
         )
         for r in rows
     ]
-    per_grid = [dict(grid=grid_label(services, g), count=counts[g]) for g in grids if counts.get(g)]
+    per_grid = [
+        dict(grid=services.config.grid_label(g), count=counts[g]) for g in grids if counts.get(g)
+    ]
     return Tasks(sum(counts.values()), per_grid, items)
 
 
@@ -118,7 +119,7 @@ async def view_card(services: Services, actor: Actor, report: Report) -> dict[st
         await audit.record(
             conn, services.now(), actor.user_id, f"view:{report.subject}", report.subject
         )
-    village, grid = grid_names(services, report.grid_id)
+    village, grid = services.config.grid_names(report.grid_id)
     return dict(
         ref=report.ref,
         village=village,

@@ -13,7 +13,6 @@ import aiosqlite
 
 from bot.actions.inbox import Report
 from bot.actions.monitoring import restart_monitoring
-from bot.actions.places import grid_names
 from bot.domain.risk import MeasurePlan, plan_measure
 from bot.domain.roles import Actor
 from bot.runtime import escalation
@@ -146,7 +145,7 @@ async def escalate(services: Services, actor: Actor, report: Report) -> bool:
 async def _group_alert(conn: aiosqlite.Connection, services: Services, report: Report) -> str:
     people = await arrivals.people(conn, report.id)
     main = people[0]
-    village, grid = grid_names(services, report.grid_id)
+    village, grid = services.config.grid_names(report.grid_id)
     return services.text(
         services.config.bot.default_locale,
         "inbox",

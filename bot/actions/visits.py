@@ -11,7 +11,6 @@ from typing import Any
 
 import aiosqlite
 
-from bot.actions.places import grid_label, grid_names
 from bot.domain.roles import Actor
 from bot.domain.visits import FEVER, has_fever
 from bot.runtime.services import Services
@@ -96,7 +95,7 @@ async def record(
 
 
 async def _fever_alert(conn: aiosqlite.Connection, services: Services, visit: Visit) -> None:
-    village, grid = grid_names(services, visit.grid_id)
+    village, grid = services.config.grid_names(visit.grid_id)
     alert = services.text(
         services.config.bot.default_locale,
         "visits",
@@ -122,7 +121,7 @@ async def coverage(services: Services, actor: Actor, grids: Sequence[str], days:
     is audited."""
     since = services.now() - timedelta(days=days)
     found = {r["grid_id"]: r for r in await visits.coverage(services.db, grids, since)}
-    rows = [dict(grid=grid_label(services, g), **_counts(found.get(g))) for g in grids]
+    rows = [dict(grid=services.config.grid_label(g), **_counts(found.get(g))) for g in grids]
     async with services.db.write() as conn:
         await audit.record(conn, services.now(), actor.user_id, "view:visits", None, str(days))
     return Coverage(rows, {k: sum(r[k] for r in rows) for k in COUNTS})

@@ -10,7 +10,6 @@ from typing import Any
 from telegram import Update
 
 from bot.actions import visits
-from bot.actions.places import grid_label, grid_names
 from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_address, parse_text
@@ -113,11 +112,11 @@ class VisitFlow(TableFlow):
     def question_text(self, draft: Draft) -> str:
         grid = draft.data.get("grid")
         return self.s.text(draft.locale, "visits", f"ask_{draft.step}",
-                           grid=grid_label(self.s, grid) if grid else "")  # fmt: skip
+                           grid=self.s.config.grid_label(grid) if grid else "")  # fmt: skip
 
     def label(self, draft: Draft, step: str, value: str) -> str:
         if step == "grid":
-            return grid_label(self.s, value)
+            return self.s.config.grid_label(value)
         return super().label(draft, step, value)
 
     def answered(self, draft: Draft, value: str) -> str | None:
@@ -136,7 +135,7 @@ class VisitFlow(TableFlow):
         visit = await visits.record(self.s, actor, draft.token, data)
         if visit is None:
             return  # a double tap
-        village, grid = grid_names(self.s, visit.grid_id)
+        village, grid = self.s.config.grid_names(visit.grid_id)
         text = self.s.text(
             draft.locale, "visits", "saved", visit=visit.id, village=village, grid=grid,
             address=visit.address, refused=visit.refused, people=visit.people,
