@@ -22,28 +22,28 @@ PARAMS = dict(
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 def test_a_pushed_notice_is_masked_without_being_asked(locale: str) -> None:
-    text = RENDERER.text(locale, "notify", "report_notice", **PARAMS)
+    text = RENDERER.text(locale, "arrivals", "report_notice", **PARAMS)
     assert "138****1234" in text and "5001**********1234" in text and "张**" in text
     assert "13800001234" not in text and "500116199001011234" not in text
 
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 def test_the_entitled_reader_sees_the_values(locale: str) -> None:
-    text = RENDERER.text(locale, "notify", "report_notice", Audience.ENTITLED, **PARAMS)
+    text = RENDERER.text(locale, "arrivals", "report_notice", Audience.ENTITLED, **PARAMS)
     assert "13800001234" in text and "500116199001011234" in text and "张三丰" in text
 
 
 def test_personal_values_are_escaped_exactly_once() -> None:
     params = {**PARAMS, "name": "<b>&"}
-    entitled = RENDERER.text("en", "notify", "report_notice", Audience.ENTITLED, **params)
-    masked = RENDERER.text("en", "notify", "report_notice", **params)
+    entitled = RENDERER.text("en", "arrivals", "report_notice", Audience.ENTITLED, **params)
+    masked = RENDERER.text("en", "arrivals", "report_notice", **params)
     assert "&lt;b&gt;&amp;" in entitled and "&amp;amp;" not in entitled
     assert "&lt;***" in masked
 
 
 def test_the_audience_does_not_leak_into_the_next_message() -> None:
-    RENDERER.text("en", "notify", "report_notice", Audience.ENTITLED, **PARAMS)
-    assert "13800001234" not in RENDERER.text("en", "notify", "report_notice", **PARAMS)
+    RENDERER.text("en", "arrivals", "report_notice", Audience.ENTITLED, **PARAMS)
+    assert "13800001234" not in RENDERER.text("en", "arrivals", "report_notice", **PARAMS)
 
 
 # A phone or ID number printed by a template goes through its filter, so the renderer decides

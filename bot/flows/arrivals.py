@@ -10,8 +10,7 @@ from typing import Any
 
 from telegram import ReplyKeyboardRemove, Update
 
-from bot.actions.arrivals import build_record, store_report
-from bot.actions.notify import reason_texts
+from bot.actions.arrivals import build_record, reason_texts, store_report
 from bot.domain import arrivals as domain
 from bot.domain.masking import Audience
 from bot.domain.steps import Data
