@@ -357,12 +357,13 @@ async def test_unexpected_exception_never_escapes_and_is_retried(db, clock, bot)
 # -- the run loop --------------------------------------------------------------------------
 
 
-async def wait_for(predicate, rounds: int = 2000) -> None:
-    for _ in range(rounds):
-        if predicate():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("condition not reached")
+async def wait_for(predicate, timeout: float = 60.0) -> None:
+    """Until ``predicate()`` holds. The worker's database calls run in aiosqlite's thread, so
+    how many loop rounds they take depends on the machine's load: bound the wait by a
+    generous time, which only a hang exceeds, never by a count of rounds."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0)
 
 
 async def test_run_requeues_stale_sending_and_sends_on_wake(db, clock, bot):
@@ -375,7 +376,7 @@ async def test_run_requeues_stale_sending_and_sends_on_wake(db, clock, bot):
     worker.wake()
     await wait_for(lambda: len(bot.sent) == 2)
     worker.stop()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 60)
     assert set((await states(db)).values()) == {"sent"}
 
 

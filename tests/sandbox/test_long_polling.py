@@ -15,7 +15,7 @@ async def test_returns_as_soon_as_an_update_arrives(sandbox: Sandbox) -> None:
     while sandbox.state._poll_generation == 0:  # the request reached the server
         await asyncio.sleep(0)
     sandbox.state.user_sends_text(RESIDENT, None, "/start")
-    updates = await asyncio.wait_for(poll, 5)
+    updates = await asyncio.wait_for(poll, 60)
     assert [u.message.text for u in updates] == ["/start"]
     command = updates[0].message.entities[0]
     assert (command.type, command.offset, command.length) == ("bot_command", 0, 6)
@@ -54,7 +54,7 @@ async def test_second_poller_terminates_the_first(sandbox: Sandbox) -> None:
     # PTB keeps one connection for getUpdates, so the rival poller is a plain client
     assert await sandbox.raw("getUpdates", timeout=0) == (200, {"ok": True, "result": []})
     try:
-        await asyncio.wait_for(first, 5)
+        await asyncio.wait_for(first, 60)
     except Conflict as exc:
         assert "terminated by other getUpdates request" in exc.message
     else:
@@ -65,4 +65,4 @@ async def test_shutdown_releases_a_pending_long_poll(sandbox: Sandbox) -> None:
     poll = asyncio.create_task(sandbox.state.get_updates(timeout=30))
     await asyncio.sleep(0)
     sandbox.state.close()
-    assert await asyncio.wait_for(poll, 5) == []
+    assert await asyncio.wait_for(poll, 60) == []

@@ -310,9 +310,8 @@ async def test_wait_for_sees_an_earlier_message_edited_meanwhile(world_state) ->
     )
     player = Player(state, world, clock, log=lambda line: None, timeout=5, sleep=fast_sleep)
     playing = asyncio.create_task(player.play(scenario))
-    for _ in range(1000):  # until the first step has matched the reminder
-        if player._matched.get(leaders):
-            break
-        await asyncio.sleep(0)
+    async with asyncio.timeout(60):  # until the first step has matched the reminder
+        while not player._matched.get(leaders):
+            await asyncio.sleep(0)
     state.bot_edit_text(leaders, card.message_id, "发现疑似病例：已网络直报")
-    assert await asyncio.wait_for(playing, 10)
+    assert await asyncio.wait_for(playing, 60)

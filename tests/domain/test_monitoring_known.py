@@ -1,0 +1,127 @@
+"""Monitoring rules at their edges (known answers): the check-in slots are UTC instants and
+local days are the town's whatever the machine's own time zone, the newest missed slot, the
+fever threshold, the test-day reminders, and the check-in buttons' limits."""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.domain.monitoring import (
+    CheckinAction,
+    epoch,
+    from_epoch,
+    is_fever,
+    is_monitored,
+    latest_slot,
+    local_day,
+    next_slot,
+    parse_checkin_callback,
+    reminder_times,
+    slots_on,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TIMES = (time(8), time(20))
+
+
+@pytest.fixture(params=["UTC", "America/New_York", "Pacific/Kiritimati"])
+def machine_zone(request, monkeypatch) -> Iterator[str]:
+    """Run under a machine time zone other than the town's (behind it and ahead of it)."""
+    monkeypatch.setenv("TZ", request.param)
+    clock.tzset()
+    yield request.param
+    monkeypatch.undo()
+    clock.tzset()
+
+
+def utc(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2020, 10, day, hour, minute, tzinfo=UTC)
+
+
+def test_slots_are_utc_instants(machine_zone: str) -> None:
+    slots = slots_on(date(2020, 10, 26), TIMES, SHANGHAI)
+    assert [s.isoformat() for s in slots] == ["2020-10-26T00:00:00+00:00",
+                                              "2020-10-26T12:00:00+00:00"]  # fmt: skip
+
+
+def test_local_day_is_the_towns(machine_zone: str) -> None:
+    assert local_day(utc(25, 16, 30), SHANGHAI) == date(2020, 10, 26)  # 00:30 in Shanghai
+    assert local_day(utc(26, 15, 59), SHANGHAI) == date(2020, 10, 26)
+
+
+def test_latest_slot_is_the_towns_newest_not_after_now(machine_zone: str) -> None:
+    earliest = utc(25, 12)  # 25 October 20:00 in Shanghai
+    end = date(2020, 11, 5)
+    assert latest_slot(utc(26, 0, 30), earliest, end, TIMES, SHANGHAI) == utc(26, 0)
+    assert latest_slot(utc(26, 0), earliest, end, TIMES, SHANGHAI) == utc(26, 0)  # on the slot
+    assert latest_slot(utc(25, 23, 59), earliest, end, TIMES, SHANGHAI) == earliest
+    late = (time(8), time(20), time(22))
+    assert latest_slot(utc(25, 15), earliest, end, late, SHANGHAI) == utc(25, 14)  # 22:00
+
+
+def test_next_slot_in_the_towns_day_whatever_the_machines(monkeypatch) -> None:
+    """The widest gap there is: the town at UTC-11, the machine at UTC+14 (two dates ahead
+    late in the town's evening)."""
+    town = ZoneInfo("Pacific/Pago_Pago")
+    late = (time(8), time(23, 45))
+    after = datetime(2020, 10, 26, 23, 30, tzinfo=town)
+    expected = datetime(2020, 10, 26, 23, 45, tzinfo=town)
+    for zone in ("Pacific/Kiritimati", "UTC"):
+        monkeypatch.setenv("TZ", zone)
+        clock.tzset()
+        try:
+            found = next_slot(after, date(2020, 10, 20), date(2020, 11, 5), late, town)
+        finally:
+            monkeypatch.undo()
+            clock.tzset()
+        assert found == expected
+
+
+def test_latest_slot_stops_at_the_last_day() -> None:
+    earliest = utc(26, 0)
+    assert latest_slot(utc(28, 13), earliest, date(2020, 10, 27), TIMES, SHANGHAI) == utc(27, 12)
+    after_end = utc(29, 0)  # an earliest slot past the end: nothing newer
+    assert latest_slot(utc(30, 0), after_end, date(2020, 10, 27), TIMES, SHANGHAI) == after_end
+
+
+def test_reminders_ride_with_the_last_prompt_before_and_the_first_of_the_test_day() -> None:
+    three = (time(8), time(14), time(20))
+    assert reminder_times(date(2020, 10, 27), three, SHANGHAI) == (utc(26, 12), utc(27, 0))
+
+
+def test_monitored_kinds_and_days() -> None:
+    assert is_monitored("home_monitoring", 1)
+    assert not is_monitored("home_monitoring", 0)
+    assert not is_monitored("self_monitoring", 14)
+
+
+@pytest.mark.parametrize(("temperature", "fever"), [(None, False), (37.2, False), (37.3, True),
+                                                    (38.5, True)])  # fmt: skip
+def test_fever_from_37_3(temperature: float | None, fever: bool) -> None:
+    assert is_fever(temperature) is fever
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("v1:ci:7:1603670400:t:350", CheckinAction(7, 1603670400, "temperature", tenths=350)),
+        ("v1:ci:7:1603670400:t:420", CheckinAction(7, 1603670400, "temperature", tenths=420)),
+        ("v1:ci:7:1603670400:t:349", None),
+        ("v1:ci:7:1603670400:t:421", None),
+    ],
+)
+def test_checkin_button_limits(data: str | None, expected: CheckinAction | None) -> None:
+    assert parse_checkin_callback(data) == expected
+
+
+def test_from_epoch_is_utc(machine_zone: str) -> None:
+    assert epoch(utc(26, 0)) == 1603670400
+    assert from_epoch(1603670400) == utc(26, 0)
+    assert from_epoch(1603670400).isoformat() == "2020-10-26T00:00:00+00:00"
