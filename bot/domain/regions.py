@@ -101,6 +101,17 @@ def _date(
     return None
 
 
+def _city(entry: dict[str, Any], path: str, problems: list[str]) -> str | None:
+    """The city; a code list's placeholder (市辖区, 县, ...) gets its own reason, before the
+    generic one of a name without a city's suffix."""
+    if entry.get("city") in PLACEHOLDER_CITIES:
+        problems.append(
+            f"{path}.city: {entry['city']!r} is not a city; leave city out and give the district"
+        )
+        return None
+    return _name(entry, "city", path, CITY_SUFFIXES, problems, required=False)
+
+
 def _parse_region(entry: object, path: str, problems: list[str]) -> Region | None:
     if not isinstance(entry, dict):
         problems.append(f"{path}: must be a table ([[region]])")
@@ -111,12 +122,8 @@ def _parse_region(entry: object, path: str, problems: list[str]) -> Region | Non
             allowed = ", ".join(REGION_KEYS)
             problems.append(f"{path}.{key}: unknown key (allowed: {allowed})")
     province = _name(entry, "province", path, PROVINCE_SUFFIXES, problems, required=True)
-    city = _name(entry, "city", path, CITY_SUFFIXES, problems, required=False)
+    city = _city(entry, path, problems)
     district = _name(entry, "district", path, DISTRICT_SUFFIXES, problems, required=False)
-    if city in PLACEHOLDER_CITIES:
-        problems.append(
-            f"{path}.city: {city!r} is not a city; leave city out and give the district"
-        )
     risk = entry.get("risk")
     if risk is None:
         problems.append(f'{path}.risk: missing (must be "high" or "medium")')

@@ -126,6 +126,16 @@ def test_names_must_be_full_official_names(key: str, value: object) -> None:
 
 
 @pytest.mark.parametrize(
+    "placeholder", ["市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"]
+)
+def test_a_code_list_placeholder_city_gets_its_own_reason(placeholder: str) -> None:
+    problems = _problems({"region": [_entry(city=placeholder)]})
+    assert problems == [
+        f"region[0].city: {placeholder!r} is not a city; leave city out and give the district"
+    ]
+
+
+@pytest.mark.parametrize(
     "province", ["山东省", "重庆市", "新疆维吾尔自治区", "广西壮族自治区", "香港特别行政区"]
 )
 def test_real_province_names(province: str) -> None:
