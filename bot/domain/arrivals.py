@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from bot.domain.invalid import Invalid
@@ -89,12 +90,11 @@ def _travel_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
     return {"travel": [place_to_dict(p) for p in places]}
 
 
-def _date_text(key: str) -> Callable[[str, Data, Context], Updates | Invalid]:
-    def apply(text: str, data: Data, ctx: Context) -> Updates | Invalid:
-        value = parse_date(text, ctx.today, ctx.max_days_back)
-        return value if isinstance(value, Invalid) else {key: value.isoformat()}
-
-    return apply
+# The steps' answer functions are module-level, bound to their key with partial rather than
+# built by a factory when STEPS is: what runs when an answer comes is then this code itself.
+def _date_text(key: str, text: str, data: Data, ctx: Context) -> Updates | Invalid:
+    value = parse_date(text, ctx.today, ctx.max_days_back)
+    return value if isinstance(value, Invalid) else {key: value.isoformat()}
 
 
 def _trip_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
@@ -130,14 +130,13 @@ def _companion_id_text(text: str, data: Data, ctx: Context) -> Updates | Invalid
     return {"companion": current}
 
 
-def _companion_field(key: str, parse: Callable[[str], Any]) -> Callable[..., Updates | Invalid]:
-    def apply(text: str, data: Data, ctx: Context) -> Updates | Invalid:
-        value = parse(text)
-        if isinstance(value, Invalid):
-            return value
-        return {"companion": {**(data.get("companion") or {}), key: value}}
-
-    return apply
+def _companion_field(
+    key: str, parse: Callable[[str], Any], text: str, data: Data, ctx: Context
+) -> Updates | Invalid:
+    value = parse(text)
+    if isinstance(value, Invalid):
+        return value
+    return {"companion": {**(data.get("companion") or {}), key: value}}
 
 
 STEPS: dict[str, Step] = {
@@ -154,7 +153,7 @@ STEPS: dict[str, Step] = {
         Step("travel", "travel", choices=fixed_choices(("none",)), text=_travel_text, per_row=2),
         Step("travel_confirm", "travel", choices=fixed_choices(YES_NO), per_row=2),
         Step("arrival_date", "arrival_date", choices=fixed_choices(("today", "yesterday")),
-             text=_date_text("arrival_date"), per_row=2),
+             text=partial(_date_text, "arrival_date"), per_row=2),
         Step("transport", "transport", choices=fixed_choices(TRANSPORTS), per_row=2),
         Step("trip", "transport", text=_trip_text),
         Step("village", "place", choices=_village_choices),
@@ -164,7 +163,7 @@ STEPS: dict[str, Step] = {
         Step("health_code", "health_code", choices=fixed_choices(HEALTH_CODES), per_row=3),
         Step("test", "test", choices=fixed_choices(YES_NO), per_row=2),
         Step("test_date", "test", choices=fixed_choices(("today", "yesterday")),
-             text=_date_text("test_date"), per_row=2),
+             text=partial(_date_text, "test_date"), per_row=2),
         Step("test_result", "test", choices=fixed_choices(TEST_RESULTS), per_row=2),
         Step("test_photo", "test", choices=fixed_choices(("skip",)), photo="test_photo",
              per_row=2),
@@ -172,11 +171,11 @@ STEPS: dict[str, Step] = {
              text=_temperature_text, per_row=4),
         Step("symptoms", "symptoms", choices=_symptom_choices, per_row=2),
         Step("companions", "companions", choices=fixed_choices(YES_NO), per_row=2),
-        Step("companion_name", "companions", text=_companion_field("name", parse_name)),
+        Step("companion_name", "companions", text=partial(_companion_field, "name", parse_name)),
         Step("companion_id", "companions", choices=_companion_id_choices,
              text=_companion_id_text, per_row=2),
         Step("companion_phone", "companions", choices=fixed_choices(("skip",)),
-             text=_companion_field("phone", parse_phone), per_row=2),
+             text=partial(_companion_field, "phone", parse_phone), per_row=2),
         Step("companion_more", "companions", choices=fixed_choices(("add", "done")), per_row=2),
         Step("summary", "summary", choices=fixed_choices(("submit", "edit", "cancel")), per_row=2),
         Step("edit", "summary", choices=lambda data, ctx: EDIT_GROUPS),
@@ -277,12 +276,9 @@ def _choose_companion_id(value: str, data: Data, ctx: Context) -> Updates:
     return {"companion": companion, "pending": True}
 
 
-def _choose_date(key: str) -> Callable[[str, Data, Context], Updates]:
-    def apply(value: str, data: Data, ctx: Context) -> Updates:
-        days = 0 if value == "today" else 1
-        return {key: date.fromordinal(ctx.today.toordinal() - days).isoformat()}
-
-    return apply
+def _choose_date(key: str, value: str, data: Data, ctx: Context) -> Updates:
+    days = 0 if value == "today" else 1
+    return {key: date.fromordinal(ctx.today.toordinal() - days).isoformat()}
 
 
 def _choose_origin(value: str, data: Data, ctx: Context) -> Updates:
@@ -349,8 +345,8 @@ def _choose_temperature(value: str, data: Data, ctx: Context) -> Updates:
 _CHOICE_EFFECTS: dict[str, Callable[[str, Data, Context], Updates | Invalid]] = {
     "id_number": _choose_id,
     "companion_id": _choose_companion_id,
-    "arrival_date": _choose_date("arrival_date"),
-    "test_date": _choose_date("test_date"),
+    "arrival_date": partial(_choose_date, "arrival_date"),
+    "test_date": partial(_choose_date, "test_date"),
     "origin_confirm": _choose_origin,
     "travel_confirm": _choose_travel_confirm,
     "travel": lambda value, data, ctx: {"travel": []},
