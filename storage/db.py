@@ -138,6 +138,21 @@ async def next_in_sequence(conn: aiosqlite.Connection, scope: str) -> int:
     return row[0]
 
 
+@asynccontextmanager
+async def savepoint(conn: aiosqlite.Connection, name: str) -> AsyncIterator[None]:
+    """A nested transaction inside the caller's: when the block raises, its writes alone are
+    rolled back (the exception goes on) and the outer transaction carries on."""
+    await conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except Exception:
+        if conn.in_transaction:
+            await conn.execute(f"ROLLBACK TO {name}")
+            await conn.execute(f"RELEASE {name}")
+        raise
+    await conn.execute(f"RELEASE {name}")
+
+
 async def counter(conn: aiosqlite.Connection, scope: str) -> int | None:
     """A ``counters`` row's value; None when it was never set."""
     row = await fetch_one(conn, "SELECT value FROM counters WHERE scope = ?", (scope,))

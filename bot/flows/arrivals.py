@@ -29,8 +29,6 @@ class ArrivalFlow(TableFlow):
     prefix = "ar"
     module = "arrivals"
     rules = domain
-    steps = domain.STEPS
-    first_step = domain.FIRST_STEP
 
     def __init__(self, services: Services, engine: Engine) -> None:
         super().__init__(services, engine)
@@ -49,16 +47,7 @@ class ArrivalFlow(TableFlow):
     def prefill(self, payload: str | None) -> dict[str, Any] | None:
         """A QR poster's deep-link payload (``a-XF01`` a grid, ``a-xf`` a village) as answers."""
         match = DEEP_LINK.match(payload or "")
-        if not match:
-            return None
-        code = match.group(1)
-        found = self.s.config.grid(code.upper())
-        if found:
-            village, grid = found
-            return {"village": village.id, "grid": grid.id, "prefilled_village": True,
-                    "prefilled_grid": True}  # fmt: skip
-        village = self.s.config.village(code.lower())
-        return {"village": village.id, "prefilled_village": True} if village else None
+        return self.poster_place(match.group(1)) if match else None
 
     async def begin(self, update: Update, prefill: dict[str, Any] | None) -> None:
         """Start a report, or re-ask the open question of the one already under way."""

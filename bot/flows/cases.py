@@ -35,8 +35,6 @@ class CaseFlow(TableFlow):
     module = "cases"
     permission = "case.report"
     rules = domain
-    steps = domain.STEPS
-    first_step = domain.FIRST_STEP
 
     def __init__(self, services: Services, engine: Engine) -> None:
         super().__init__(services, engine)

@@ -20,7 +20,12 @@ from storage.drafts import Draft
 class TableFlow(Flow):
     steps: Mapping[str, Step] = {}
     first_step = ""
-    rules: Any = None  # the flow's domain module, if it has apply_choice and advance
+    rules: Any = None  # the flow's domain module: STEPS, FIRST_STEP, apply_choice, advance
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.rules is not None:
+            cls.steps, cls.first_step = cls.rules.STEPS, cls.rules.FIRST_STEP
 
     # -- the flow's rules (its domain module) -----------------------------------------------
 
@@ -47,6 +52,15 @@ class TableFlow(Flow):
     async def resolve(self, update: Update, draft: Draft, lookup: Lookup) -> Updates | Invalid:
         """An answer only I/O can give (see Lookup)."""
         raise NotImplementedError
+
+    def poster_place(self, code: str) -> dict[str, Any] | None:
+        """A QR poster's place code (``XF01`` a grid, ``xf`` a village) as prefilled answers."""
+        found = self.s.config.grid(code.upper())
+        if found:
+            return {"village": found[0].id, "grid": found[1].id, "prefilled_village": True,
+                    "prefilled_grid": True}  # fmt: skip
+        village = self.s.config.village(code.lower())
+        return {"village": village.id, "prefilled_village": True} if village else None
 
     # -- texts -----------------------------------------------------------------------------
 

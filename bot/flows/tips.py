@@ -34,8 +34,6 @@ class TipFlow(TableFlow):
     prefix = "tip"  # v1:tip:<token>:<step>:<value>
     module = "tips"
     rules = domain
-    steps = domain.STEPS
-    first_step = domain.FIRST_STEP
 
     def __init__(self, services: Services, engine: Engine) -> None:
         super().__init__(services, engine)
@@ -47,14 +45,7 @@ class TipFlow(TableFlow):
     def prefill(self, payload: str | None) -> dict[str, Any] | None:
         """A tip poster's deep link: ``t-XF01`` a grid, ``t-xf`` a village."""
         code = domain.parse_tip_payload(payload)
-        if code is None:
-            return None
-        found = self.s.config.grid(code.upper())
-        if found:
-            return {"village": found[0].id, "grid": found[1].id, "prefilled_village": True,
-                    "prefilled_grid": True}  # fmt: skip
-        village = self.s.config.village(code.lower())
-        return {"village": village.id, "prefilled_village": True} if village else None
+        return None if code is None else self.poster_place(code)
 
     async def begin(self, update: Update, prefill: dict[str, Any] | None) -> None:
         """Start a tip, unless the user reached today's limit."""

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from storage import timers
+from storage.db import savepoint
 from storage.timers import Timer
 
 if TYPE_CHECKING:  # Services holds the Handlers
@@ -203,22 +204,15 @@ async def _fire_one(
         log.error("timer %d (%s %s): no handler for its kind", timer.id, timer.kind, timer.subject)
         return _FAILED
     late = _late(timer, now)
-    name = f"t{timer.id}"
-    await conn.execute(f"SAVEPOINT {name}")
     try:
-        if not await timers.finish(conn, timer.id, now, late):
-            outcome = _SKIPPED
-        else:
+        async with savepoint(conn, f"t{timer.id}"):
+            if not await timers.finish(conn, timer.id, now, late):
+                return _SKIPPED
             await _handle(services, conn, timer, now, late)
-            outcome = _FIRED
     except Exception:
         log.exception("timer %d (%s %s) failed", timer.id, timer.kind, timer.subject)
-        if conn.in_transaction:
-            await conn.execute(f"ROLLBACK TO {name}")
-            await conn.execute(f"RELEASE {name}")
         return _FAILED
-    await conn.execute(f"RELEASE {name}")
-    return outcome
+    return _FIRED
 
 
 async def _handle(

@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("bot", "handlers", "sandbox")
 SQL = re.compile(
     r"\b(SELECT\s+.+\s+FROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM"
-    r"|CREATE\s+(TABLE|INDEX)|BEGIN\s+IMMEDIATE|PRAGMA\s+\w+)\b",
+    r"|CREATE\s+(TABLE|INDEX)|BEGIN\s+IMMEDIATE|PRAGMA\s+\w+"
+    r"|(?-i:SAVEPOINT|ROLLBACK\s+TO|RELEASE))\b",
     re.IGNORECASE | re.DOTALL,
 )
 
