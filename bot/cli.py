@@ -1,4 +1,5 @@
-"""``paicha run | check-config | invite | sandbox``: the console script.
+"""``paicha run | check-config | invite | sandbox | drill``: the console script (sandbox and
+drill come from the sandbox package, as ``paicha.commands`` entry points).
 
 Every failure an operator can cause (bad config, missing token, unreachable API) ends with a
 one-line reason and a non-zero exit, never a traceback."""

@@ -193,6 +193,8 @@ class Town(_Frozen):
     code: TownCode
     timezone: Annotated[str, AfterValidator(_time_zone)] = "Asia/Shanghai"
     region: str = ""
+    # the local name of the health code app residents are asked about (渝康码 in Chongqing)
+    health_code: Annotated[str, Field(max_length=20), AfterValidator(_not_blank)] = "渝康码"
 
 
 class BotSettings(_Frozen):
@@ -509,6 +511,8 @@ def _message(error: ErrorDetails) -> str:
         return "must not be empty" if ctx.get("min_length") == 1 else error["msg"]
     if kind == "string_too_short":
         return "must not be empty"
+    if kind == "string_too_long":
+        return f"must be at most {ctx['max_length']} characters, not {_q(value)}"
     if kind == "finite_number":
         return "must be a finite number"
     if kind == "int_from_float":

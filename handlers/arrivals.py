@@ -1,22 +1,123 @@
 """/arrive: the arrival self-report (来镇/返镇人员自主申报), a flow of bot/flows/arrivals.py run
-by the conversation runtime; its buttons and answers reach the flow through the router."""
+by the conversation runtime; its buttons and answers reach the flow through the router.
+
+A stored report's buttons (under its receipt, and /my's): correct it (the flow again, on its
+answers), withdraw it (asked once more first). Only its reporter may press them, and only
+while it is open."""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
+from typing import Any
 
-from bot.flows.arrivals import ArrivalFlow
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-__all__ = ["ArrivalCommands", "ArrivalFlow"]
+from bot.actions import arrivals
+from bot.flows.arrivals import (
+    CORRECT,
+    REPORT,
+    WITHDRAW,
+    WITHDRAW_NO,
+    WITHDRAW_YES,
+    ArrivalFlow,
+    refusal,
+    report_button,
+)
+from handlers.common import callback_pattern, keyboard, parse_callback, user_locale
+
+__all__ = ["WITHDRAW", "ArrivalCommands", "ArrivalFlow", "report_button"]
 
 
 class ArrivalCommands:
     def __init__(self, flow: ArrivalFlow) -> None:
         self.flow = flow
+        self.s = flow.s
 
     def handlers(self) -> list[BaseHandler]:
-        return [CommandHandler("arrive", self.cmd_arrive, filters=filters.ChatType.PRIVATE)]
+        return [
+            CommandHandler("arrive", self.cmd_arrive, filters=filters.ChatType.PRIVATE),
+            CallbackQueryHandler(self.on_report_button, pattern=callback_pattern(REPORT)),
+        ]
 
     async def cmd_arrive(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.flow.begin(update, None)
+
+    # -- a stored report's buttons: v1:my:<action>:<report id> ----------------------------------
+
+    async def on_report_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        await query.answer()
+        parts = parse_callback(query.data, REPORT) or []
+        actions = (CORRECT, WITHDRAW, WITHDRAW_YES, WITHDRAW_NO)
+        if len(parts) != 2 or parts[0] not in actions or not parts[1].isdigit():
+            return
+        user = update.effective_user
+        locale = await user_locale(self.s, user)
+        report = await arrivals.report(self.s, int(parts[1]))
+        reason = refusal(report, user.id)
+        if reason is not None:  # a stale or repeated press, or not his: said, nothing done
+            await self._say(update, locale, reason, ref=report["ref"] if report else "")
+        elif parts[0] == CORRECT:
+            await self.flow.correct(update, report)
+        elif parts[0] == WITHDRAW:
+            await self._ask_withdraw(update, locale, report)
+        elif parts[0] == WITHDRAW_YES:
+            await self._withdraw(update, locale, report)
+        else:
+            await self._edit(update, locale, "withdraw_kept", report,
+                             self.flow.report_markup(locale, report["id"]))  # fmt: skip
+
+    async def _ask_withdraw(self, update: Update, locale: str, report: Any) -> None:
+        """Withdrawing asks once more; the pressed message loses this report's buttons (the
+        question carries them on: "不撤回" brings correct and withdraw back)."""
+        message = update.callback_query.message
+        markup = getattr(message, "reply_markup", None)
+        if isinstance(markup, InlineKeyboardMarkup) and markup.inline_keyboard:
+            await message.edit_reply_markup(_without(markup, report["id"]))
+        yes, no = (
+            (self.s.text(locale, "arrivals", f"btn_{action}"), report_button(action, report["id"]))
+            for action in (WITHDRAW_YES, WITHDRAW_NO)
+        )
+        await update.effective_chat.send_message(
+            self.s.text(locale, "arrivals", "withdraw_ask", ref=report["ref"]),
+            parse_mode=ParseMode.HTML, reply_markup=keyboard([[yes, no]]),
+        )  # fmt: skip
+
+    async def _withdraw(self, update: Update, locale: str, report: Any) -> None:
+        ref = await arrivals.withdraw(self.s, report["id"], update.effective_user.id)
+        if ref is None:  # withdrawn meanwhile (a double tap): why, from the report as it is now
+            fresh = await arrivals.report(self.s, report["id"])
+            reason = refusal(fresh, update.effective_user.id) or "report_is_withdrawn"
+            await self._say(update, locale, reason, ref=report["ref"])
+            return
+        await self._edit(update, locale, "withdrawn", report, None)
+
+    async def _edit(
+        self, update: Update, locale: str, name: str, report: Any, markup: dict[str, Any] | None
+    ) -> None:
+        """The confirmation question becomes its outcome (``markup``: the buttons left)."""
+        await update.callback_query.edit_message_text(
+            self.s.text(locale, "arrivals", name, ref=report["ref"]), parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup.de_json(markup, None) if markup else None,
+        )  # fmt: skip
+
+    async def _say(self, update: Update, locale: str, name: str, **params: Any) -> None:
+        await update.effective_chat.send_message(
+            self.s.text(locale, "arrivals", name, **params), parse_mode=ParseMode.HTML
+        )
+
+
+def _without(markup: InlineKeyboardMarkup, report_id: int) -> InlineKeyboardMarkup | None:
+    """``markup`` without the buttons of report ``report_id`` (a /my list keeps the others)."""
+    rows = [
+        kept
+        for row in markup.inline_keyboard
+        if (kept := [b for b in row if not _of_report(b.callback_data, report_id)])
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _of_report(data: Any, report_id: int) -> bool:
+    parts = parse_callback(data if isinstance(data, str) else None, REPORT)
+    return parts is not None and parts[1:] == [str(report_id)]

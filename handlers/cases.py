@@ -29,7 +29,8 @@ class CaseCommands:
 
     def __init__(self, services: Services, router: Router, access: Access) -> None:
         self.flow = CaseFlow(services, router.engine)
-        self.buttons = CaseButtons(services, access, DirectReportFlow(services, router.engine))
+        self.buttons = CaseButtons(services, access, DirectReportFlow(services, router.engine),
+                                   self.flow)  # fmt: skip
 
     def handlers(self) -> list[BaseHandler]:
         return [
@@ -45,10 +46,12 @@ class CaseButtons:
     """The buttons on case messages: a checklist tick, "收到", and "已网络直报", which asks
     the presser for the number in private (the direct-report flow)."""
 
-    def __init__(self, services: Services, access: Access, number: DirectReportFlow) -> None:
+    def __init__(self, services: Services, access: Access, number: DirectReportFlow,
+                 flow: CaseFlow) -> None:  # fmt: skip
         self.s = services
         self.access = access
         self.number = number
+        self.flow = flow
 
     async def on_action(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -66,6 +69,8 @@ class CaseButtons:
         case, _ = loaded
         if action == "t" and len(parts) == 3 and parts[2] in flow.CHECKLIST:
             await self._tick(update, actor, case, parts[2])
+        elif action in ("c", "x", "f") and self._may_act(actor, case):
+            await self._confirmation(update, actor, case, action)
         elif action == "a" and actor.is_leader:
             await self._ack(update, actor, case)
         elif action == "r" and actor.is_leader:
@@ -73,11 +78,30 @@ class CaseButtons:
         else:
             await self.access.refuse(update, actor, f"case.{action}", subject)
 
+    def _may_act(self, actor: Actor, case: Any) -> bool:
+        """Leaders, the reporter, and the staff of the case's grid act on a case."""
+        return (actor.is_leader or actor.user_id == case["reported_by"]
+                or holds_grid(actor, case["grid_id"], self.access.village_of))  # fmt: skip
+
+    async def _confirmation(self, update: Update, actor: Actor, case: Any, action: str) -> None:
+        """A positive result's case: "确认是病例" (c), "排除" (x), or the case flow (f)."""
+        query = update.callback_query
+        locale = await user_locale(self.s, update.effective_user)
+        if case["confirmation"] != "pending" or case["state"] != "open":
+            await query.answer(self.s.text(locale, "cases", "confirm_again"), show_alert=True)
+            return
+        if action == "f":
+            await query.answer()
+            await self.flow.confirm_from(update, case)
+            return
+        act = service.confirm if action == "c" else service.rule_out
+        done = await act(self.s, case["id"], actor.user_id, display_name(update))
+        name = ("confirm_done" if action == "c" else "rule_out_done") if done else "confirm_again"
+        await query.answer(self.s.text(locale, "cases", name, ref=case["ref"]), show_alert=True)
+
     async def _tick(self, update: Update, actor: Actor, case: Any, item: str) -> None:
         query = update.callback_query
-        allowed = (actor.is_leader or actor.user_id == case["reported_by"]
-                   or holds_grid(actor, case["grid_id"], self.access.village_of))  # fmt: skip
-        if not allowed:
+        if not self._may_act(actor, case):
             await self.access.refuse(update, actor, "case.tick", service.subject(case["id"]))
             return
         locale = await user_locale(self.s, update.effective_user)
@@ -86,8 +110,8 @@ class CaseButtons:
                                        item=item))  # fmt: skip
         message = query.message
         if done and message is not None and message.chat.id != self.s.config.leadership.chat_id:
-            _, ticks = await service.find(self.s, case["id"])
-            markup = service.staff_markup(self.s, locale, case["id"], ticks)
+            fresh, ticks = await service.find(self.s, case["id"])
+            markup = service.staff_markup(self.s, locale, fresh, ticks)
             try:
                 await message.edit_reply_markup(InlineKeyboardMarkup.de_json(markup, None))
             except TelegramError as exc:  # too old to edit: the tick is stored all the same

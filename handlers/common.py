@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 # Callback data is built and parsed in bot.domain.callbacks (bot/ needs it too for the buttons
 # of outbox messages); re-exported here so every flow keeps one import line.
 from bot.domain.callbacks import callback, callback_pattern, parse_callback
-from bot.flows.engine import user_locale
+from bot.flows.engine import plain, user_locale
 
 __all__ = [
     "callback",
@@ -21,9 +21,12 @@ __all__ = [
 
 
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    """Inline keyboard from rows of (label, callback data)."""
+    """Inline keyboard from rows of (rendered label, callback data)."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+        [
+            [InlineKeyboardButton(plain(label), callback_data=data) for label, data in row]
+            for row in rows
+        ]
     )
 
 

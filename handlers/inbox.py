@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
@@ -46,27 +46,21 @@ class Inbox:
         locale = await user_locale(self.s, update.effective_user)
         grids = roles.inbox_grids(actor, self.access.grids_of, self.access.all_grids)
         tasks = await inbox.tasks(self.s, actor, grids)
+        opens = {task.report_id: callback("tk", "o", str(task.report_id)) for task in tasks.items}
         buttons = [
-            [
-                (
-                    self.s.text(locale, "inbox", "btn_open", **task.params),
-                    callback("tk", "o", str(task.report_id)),
-                )
-            ]
+            [(self.s.text(locale, "inbox", "btn_open", **task.params), opens[task.report_id])]
             for task in tasks.items
         ]
-        await update.effective_chat.send_message(
-            self.s.text(
-                locale,
-                "inbox",
-                "tasks",
-                total=tasks.total,
-                grids=tasks.grids,
-                items=[task.params for task in tasks.items],
-            ),
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(buttons) if buttons else None,
+        text = self.s.text(
+            locale,
+            "inbox",
+            "tasks",
+            total=tasks.total,
+            grids=tasks.grids,
+            items=[task.params for task in tasks.items],
         )
+        offers = {f"report:{report_id}": [data] for report_id, data in opens.items()}
+        await self._show(update, text, keyboard(buttons) if buttons else None, offers)
         for section in self.sections:
             await section(update, actor, locale)
 
@@ -115,17 +109,36 @@ class Inbox:
             Audience.ENTITLED,
             **await inbox.view_card(self.s, actor, report),
         )
-        markup = None
+        markup, offers = None, {}
         if report.awaiting_review and roles.can_verify(
             actor, report.grid_id, self.access.village_of
         ):
             report_id = str(report.id)
+            data = {code: callback("tk", code, report_id) for code in ("ok", "bad", "esc")}
             markup = keyboard(
                 [
-                    [(self.s.text(locale, "inbox", f"btn_{name}"), callback("tk", code, report_id))]
+                    [(self.s.text(locale, "inbox", f"btn_{name}"), data[code])]
                     for name, code in (("verify", "ok"), ("wrong", "bad"), ("escalate", "esc"))
                 ]
             )
-        await update.effective_chat.send_message(
+            offers = {report.subject: [data["ok"], data["bad"]]}
+            if report.review != "escalated":
+                offers[inbox.escalate_offer(report.subject)] = [data["esc"]]
+            else:
+                offers[report.subject].append(data["esc"])
+        await self._show(update, text, markup, offers)
+
+    async def _show(
+        self,
+        update: Update,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        offers: dict[str, list[str]],
+    ) -> None:
+        """Send a card or list; one with buttons is recorded, so that handling its reports
+        takes their buttons off it."""
+        sent = await update.effective_chat.send_message(
             text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
+        if markup is not None and offers:
+            await inbox.shown(self.s, sent.chat_id, sent.message_id, text, markup.to_dict(), offers)

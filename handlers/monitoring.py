@@ -94,7 +94,10 @@ class MonitorDesk:
                  symptoms=c.symptoms or [])
             for c in card.checkins
         ]  # fmt: skip
-        tests = [dict(date=t.date, sampled=t.sampled, result=t.result) for t in card.tests]
+        tests = [
+            dict(date=t.date, sampled=t.sampled, result=t.result, overdue=t.overdue)
+            for t in card.tests
+        ]
         text = self.flow.t(
             "card", audience=Audience.ENTITLED,
             ref=m.ref, name=m.name, phone=m.phone, kind=m.kind, state=m.state,

@@ -1,7 +1,11 @@
 """One open conversation per user: a private message goes to the flow whose draft is open,
-a flow's button to the conversation runtime (bot/flows/engine.py), which checks both."""
+a flow's button to the conversation runtime (bot/flows/engine.py), which checks both. A
+message outside any conversation goes to the first of ``idle`` that takes it (an open
+check-in takes a typed temperature; the menu takes the rest)."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import (
@@ -17,11 +21,14 @@ from bot.domain.callbacks import callback_pattern
 from bot.flows.engine import Engine, Gate, user_locale
 from bot.runtime.services import Services
 
+Idle = Callable[[Update], Awaitable[bool]]  # takes a message outside a conversation, or False
+
 
 class Router:
     def __init__(self, services: Services, gate: Gate) -> None:
         self.s = services
         self.engine = Engine(services, gate)
+        self.idle: list[Idle] = []  # in order; wired in bot/app.py
 
     def handlers(self) -> list[BaseHandler]:
         """Every flow's buttons, /cancel, and the catch-all for answers; registered after
@@ -63,8 +70,9 @@ class Router:
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
         draft = await self.engine.open_draft(user.id)
-        if draft is None or not self.engine.knows(draft):
-            locale = await user_locale(self.s, user)
-            await update.effective_message.reply_text(self.s.text(locale, "start", "not_in_flow"))
+        if draft is not None and self.engine.knows(draft):
+            await self.engine.on_message(update, draft)
             return
-        await self.engine.on_message(update, draft)
+        for take in self.idle:
+            if await take(update):
+                return

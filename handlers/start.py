@@ -1,24 +1,31 @@
-"""/start (with QR-poster deep links), the menu, /language and /my (own reports, withdraw)."""
+"""/start (with QR-poster deep links), the menu, /help (per role), /language and /my (own
+reports, withdraw); in a group, /help and a pointer to the private chat for the residents'
+commands."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.actions import arrivals, users
-from bot.domain.roles import parse_invite_payload
+from bot.domain.roles import Actor, parse_invite_payload
+from bot.flows.engine import Gate
+from bot.flows.monitoring import CheckinFlow
 from bot.flows.staff import InviteFlow
 from bot.runtime.render import LOCALES
 from bot.runtime.services import Services
-from handlers.arrivals import ArrivalFlow
+from handlers.arrivals import WITHDRAW, ArrivalFlow, report_button
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.tips import TipFlow
 
-# The start menu's buttons: v1:menu:<item>, v1:lang:<locale>, v1:my:withdraw:<report id>.
-MENU_FLOWS = ("menu", "lang", "my")
+# The start menu's buttons: v1:menu:<item>, v1:lang:<locale>. /my's buttons are a stored
+# report's (v1:my:withdraw:<report id>), answered with its receipt's in handlers/arrivals.py.
+MENU_FLOWS = ("menu", "lang")
+# Residents' commands, answered in a group with a pointer to the private chat.
+PRIVATE_ONLY = ("start", "arrive", "tip", "my", "language", "cancel")
 
 
 class StartFlow:
@@ -28,16 +35,24 @@ class StartFlow:
         arrival: ArrivalFlow,
         invite: InviteFlow,
         tip: TipFlow | None = None,
+        *,
+        gate: Gate | None = None,
+        checkin: CheckinFlow | None = None,
     ) -> None:
         self.s = services
         self.arrival = arrival
         self.invite = invite
         self.tip = tip
+        self.gate = gate  # who is asking /help (None: everyone is a resident)
+        self.checkin = checkin
 
     def handlers(self) -> list[BaseHandler]:
-        private = filters.ChatType.PRIVATE
+        private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
         return [
             CommandHandler("start", self.cmd_start, filters=private),
+            CommandHandler("help", self.cmd_help, filters=private),
+            CommandHandler("help", self.cmd_group_help, filters=groups),
+            CommandHandler(PRIVATE_ONLY, self.cmd_in_group, filters=groups),
             CommandHandler("language", self.cmd_language, filters=private),
             CommandHandler("my", self.cmd_my, filters=private),
             CallbackQueryHandler(self.on_menu, pattern=callback_pattern(*MENU_FLOWS)),
@@ -68,15 +83,64 @@ class StartFlow:
     async def _remember(self, update: Update) -> None:
         await users.remember(self.s, update.effective_user.id)
 
-    def menu(self, locale: str):
+    def menu(self, locale: str) -> InlineKeyboardMarkup:
+        items = ("arrive", "my", "tip", *(("checkin",) if self.checkin else ()), "help",
+                 "language")  # fmt: skip
         return keyboard(
-            [
-                [(self.s.text(locale, "start", "btn_arrive"), callback("menu", "arrive"))],
-                [(self.s.text(locale, "start", "btn_my"), callback("menu", "my"))],
-                [(self.s.text(locale, "start", "btn_tip"), callback("menu", "tip"))],
-                [(self.s.text(locale, "start", "btn_language"), callback("menu", "language"))],
-            ]
+            [[(self.s.text(locale, "start", f"btn_{item}"), callback("menu", item))]
+             for item in items]
+        )  # fmt: skip
+
+    async def on_free_text(self, update: Update) -> bool:
+        """A message outside any conversation (nothing else took it): the menu's buttons."""
+        locale = await user_locale(self.s, update.effective_user)
+        await update.effective_chat.send_message(
+            self.s.text(locale, "start", "not_in_flow"), reply_markup=self.menu(locale)
         )
+        return True
+
+    # -- /help -----------------------------------------------------------------------------
+
+    async def cmd_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._help(update)
+
+    async def _help(self, update: Update) -> None:
+        """The commands this person may use, by role, and the menu's buttons."""
+        user = update.effective_user
+        locale = await user_locale(self.s, user)
+        actor = await self.gate.actor(user) if self.gate else Actor(user.id)
+        text = self.s.text(locale, "start", "help", **help_roles(actor))
+        await update.effective_chat.send_message(
+            text, parse_mode=ParseMode.HTML, reply_markup=self.menu(locale)
+        )
+
+    async def cmd_group_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In a group: the group's commands (/report only in the leadership group)."""
+        locale = self.s.config.bot.default_locale
+        leadership = update.effective_chat.id == self.s.config.leadership.chat_id
+        await update.effective_message.reply_text(
+            self.s.text(locale, "start", "group_help", leadership=leadership),
+            parse_mode=ParseMode.HTML, reply_markup=self._private_link(locale, context),
+        )  # fmt: skip
+
+    async def cmd_in_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A resident's command sent in a group: it works in the private chat with the bot."""
+        locale = self.s.config.bot.default_locale
+        command = (update.effective_message.text or "/").split()[0].split("@")[0]
+        await update.effective_message.reply_text(
+            self.s.text(locale, "start", "private_only", command=command),
+            parse_mode=ParseMode.HTML, reply_markup=self._private_link(locale, context),
+        )  # fmt: skip
+
+    def _private_link(
+        self, locale: str, context: ContextTypes.DEFAULT_TYPE
+    ) -> InlineKeyboardMarkup | None:
+        """A button opening the private chat with the bot (t.me link by its username)."""
+        username = context.bot.username
+        if not username:
+            return None
+        label = self.s.text(locale, "start", "btn_private")
+        return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=f"https://t.me/{username}")]])
 
     async def cmd_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._ask_language(update)
@@ -109,6 +173,10 @@ class StartFlow:
             await self.tip.begin(update, None)
         elif parts == ["language"]:
             await self._ask_language(update)
+        elif parts == ["help"]:
+            await self._help(update)
+        elif parts == ["checkin"] and self.checkin is not None:
+            await self.checkin.show_open(update, await user_locale(self.s, update.effective_user))
 
     async def _on_lang(self, update: Update, parts: list[str]) -> None:
         if len(parts) != 1 or parts[0] not in LOCALES:
@@ -141,7 +209,7 @@ class StartFlow:
             [
                 (
                     self.s.text(locale, "start", "btn_withdraw", ref=r["ref"]),
-                    callback("my", "withdraw", str(r["id"])),
+                    report_button(WITHDRAW, r["id"]),
                 )
             ]
             for r in rows
@@ -153,15 +221,13 @@ class StartFlow:
             reply_markup=keyboard(buttons) if buttons else None,
         )
 
-    async def _on_my(self, update: Update, parts: list[str]) -> None:
-        if len(parts) != 2 or parts[0] != "withdraw" or not parts[1].isdigit():
-            return
-        user = update.effective_user
-        locale = await user_locale(self.s, user)
-        ref = await arrivals.withdraw(self.s, int(parts[1]), user.id)
-        if ref is None:
-            await update.effective_chat.send_message(
-                self.s.text(locale, "start", "withdraw_failed")
-            )
-            return
-        await update.effective_chat.send_message(self.s.text(locale, "start", "withdrawn", ref=ref))
+
+def help_roles(actor: Actor) -> dict[str, bool]:
+    """Which parts of /help apply: a role's commands, and those of every role it includes
+    (an admin may do what a village admin and a leader may)."""
+    return dict(
+        worker=actor.is_admin or bool(actor.worker_grids or actor.admin_villages),
+        manager=actor.is_admin or bool(actor.admin_villages),
+        leader=actor.is_leader or actor.is_admin,
+        admin=actor.is_admin,
+    )

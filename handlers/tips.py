@@ -5,7 +5,6 @@ transactions in ``bot.actions.tips``. Staff messages are rendered from ``TipView
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from telegram import (
@@ -13,10 +12,9 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.actions import arrivals
+from bot.actions import arrivals, inbox
 from bot.actions import tips as service
 from bot.domain.masking import Audience
 from bot.domain.roles import Actor, can_see_grid, inbox_grids
@@ -28,11 +26,19 @@ from handlers.arrivals import ArrivalFlow
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
 from handlers.router import Router
 
-log = logging.getLogger(__name__)
-
 
 def _markup(data: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup.de_json(data, None) if data else None
+
+
+async def _show(services: Services, update: Update, text: str, markup: dict[str, Any] | None,
+                offers: dict[str, list[str]]) -> None:  # fmt: skip
+    """Send a tip card, list or choice; one with buttons is recorded, so that taking,
+    escalating or closing its tips takes their buttons off it (bot.runtime.cards)."""
+    sent = await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML,
+                                                    reply_markup=_markup(markup))  # fmt: skip
+    if markup and offers:
+        await inbox.shown(services, sent.chat_id, sent.message_id, text, markup, offers)
 
 
 class TipCommands:
@@ -76,13 +82,12 @@ class TipDesk:
             return
         now = self.s.now()
         items = [service.card_params(self.s, t, None) for t in found]
-        buttons = [[(self.s.text(locale, "tips", "btn_open", now=now, **item),
-                     callback(service.FLOW, "o", str(t.id)))]
+        opens = {t.id: callback(service.FLOW, "o", str(t.id)) for t in found}
+        buttons = [[(self.s.text(locale, "tips", "btn_open", now=now, **item), opens[t.id])]
                    for t, item in zip(found, items, strict=True)]  # fmt: skip
-        await update.effective_chat.send_message(
-            self.s.text(locale, "tips", "tasks", items=items, now=now),
-            parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons),
-        )  # fmt: skip
+        offers = {service.subject(tip_id): [data] for tip_id, data in opens.items()}
+        await _show(self.s, update, self.s.text(locale, "tips", "tasks", items=items, now=now),
+                    keyboard(buttons).to_dict(), offers)  # fmt: skip
 
     async def on_action(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -134,30 +139,23 @@ class TipDesk:
         if tip.photo_file_id:
             await chat.send_photo(tip.photo_file_id)
         params = service.card_params(self.s, tip, matches)
-        markup = _markup(service.card_markup(self.s, locale, tip))
+        markup = service.card_markup(self.s, locale, tip)
         text = self.s.text(locale, "tips", "card", Audience.ENTITLED, head="card", **params)
-        await chat.send_message(text,
-                                parse_mode=ParseMode.HTML, reply_markup=markup)  # fmt: skip
+        await _show(self.s, update, text, markup, service.offers(tip.id, markup))
 
     async def _take(self, update: Update, actor: Actor, locale: str, tip: TipView) -> None:
+        """Taken: every card of the tip loses its "start" button (bot.actions.tips)."""
         done = await service.start_checking(self.s, tip.id, actor.user_id)
-        message = update.callback_query.message
-        taken = await service.view(self.s, tip.id) if done else None
-        if taken is not None and message is not None:  # the card loses its "start" button
-            try:
-                await message.edit_reply_markup(_markup(service.card_markup(self.s, locale, taken)))
-            except TelegramError as exc:  # too old to edit: the state is stored all the same
-                log.info("tip %s: card not updated: %s", tip.id, exc)
         name = "taken" if done else "already_taken"
         await update.effective_chat.send_message(self.s.text(locale, "tips", name, ref=tip.ref))
 
     async def _confirm_options(self, update: Update, locale: str, tip: TipView) -> None:
         matches = await service.matches(self.s, tip)
-        await update.effective_chat.send_message(
-            self.s.text(locale, "tips", "confirm_how", ref=tip.ref, matches=matches),
-            parse_mode=ParseMode.HTML,
-            reply_markup=_markup(service.confirm_markup(self.s, locale, tip, matches)),
-        )  # fmt: skip
+        markup = service.confirm_markup(self.s, locale, tip, matches)
+        await _show(self.s, update,
+                    self.s.text(locale, "tips", "confirm_how", ref=tip.ref, matches=matches,
+                                in_grid=bool(tip.grid_id)),
+                    markup, service.offers(tip.id, markup))  # fmt: skip
 
     async def _link(self, update: Update, actor: Actor, locale: str, tip: TipView,
                     report_id: int) -> None:  # fmt: skip

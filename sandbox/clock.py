@@ -36,10 +36,6 @@ class DrillClock(FileClock):
             return {"real": now, "virtual": now, "speed": 1.0}
         return {"real": real, "virtual": virtual, "speed": speed}
 
-    @property
-    def current_speed(self) -> float:
-        return self.anchor()["speed"]
-
     def describe(self) -> dict[str, Any]:
         """What the web page shows and extrapolates: the anchor plus the instant itself."""
         return self.anchor() | {"now": self.now().timestamp(), "iso": self.now().isoformat()}
@@ -65,15 +61,21 @@ class DrillClock(FileClock):
     def _write(self, virtual: datetime, speed: float) -> None:
         real = self._wall()
         data = {"real": real, "virtual": virtual.timestamp(), "speed": speed}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".clock-", suffix=".json", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, json.dumps(data))
         # our own reads must not depend on the file system's mtime resolution
         self._anchor = (real, data["virtual"], speed)
         self._mtime = self.path.stat().st_mtime
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """``text`` into ``path`` through a temporary file and ``os.replace``: a reader (the bot
+    process) sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from bot.config import Config
 from sandbox.clock import DrillClock
+from sandbox.regions import SandboxRegions
 from sandbox.scenario import Player, Scenario, load_scenario
 from sandbox.state import SandboxState, Signal
 from sandbox.world import World, reset_state, seed
@@ -44,6 +45,7 @@ class SandboxControl:
         bot: BotRunner | None = None,
         start: datetime | None = None,
         player_timeout: float | None = None,
+        regions: SandboxRegions | None = None,
     ) -> None:
         self.state, self.config, self.clock = state, config, clock
         self.world = world if world is not None else seed(state, config)
@@ -52,6 +54,7 @@ class SandboxControl:
         self.bot = bot
         self.start = start
         self.player_timeout = player_timeout
+        self.regions = regions
         self.epoch = 1
         self.lines: list[str] = []
         self.log_version = 0
@@ -75,7 +78,7 @@ class SandboxControl:
     # ------------------------------------------------------------ reset
     async def reset(self, start: datetime | None = None) -> None:
         """Stop the drill and the bot, forget every message and the sandbox database, put
-        the clock back, seed the town again and start the bot."""
+        the clock back, write the key regions for it, seed the town again, start the bot."""
         async with self._lock:
             await self.stop_drill()
             if self.bot is not None:
@@ -84,6 +87,7 @@ class SandboxControl:
                 for suffix in ("", "-wal", "-shm", "-journal"):
                     Path(f"{self.database}{suffix}").unlink(missing_ok=True)
             self.clock.reset(start or self.start)
+            self.write_regions()
             self.epoch += 1
             self.reset_signal.fire()
             self.world = reset_state(self.state, self.config)
@@ -92,6 +96,16 @@ class SandboxControl:
             self.say("sandbox reset: fresh database, clock at speed 1")
             if self.bot is not None:
                 await self.bot.start()
+
+    def write_regions(self) -> None:
+        """The sandbox's key-regions file, around the clock's start (see sandbox/regions.py)."""
+        if self.regions is not None:
+            self.regions.write(self.clock.now())
+
+    def regions_in_force(self) -> dict[str, Any] | None:
+        if self.regions is None:
+            return None
+        return self.regions.in_force(self.clock.now().astimezone(self.config.tz).date())
 
     # ------------------------------------------------------------ drills
     def scenarios(self) -> list[str]:

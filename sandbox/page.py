@@ -34,6 +34,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 API = "/sandbox/api"
 DEEP_LINK = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_WAIT = 25.0  # seconds a long poll may hold a connection
+DEFAULT_DRILL = "drill.toml"  # the full drill the picker offers first
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
@@ -88,7 +89,8 @@ def _float(data: dict[str, Any], name: str, default: Any = ...) -> Any:
 
 @cache
 def _web_font() -> bytes:
-    """The chart font as one TrueType file: browsers do not load font collections (.ttc)."""
+    """The chart font as one TrueType file (a system font the charts fall back to may be a
+    collection, .ttc, which browsers do not load)."""
     from fontTools.ttLib import TTCollection, TTFont
 
     path, _ = chart.cjk_font()
@@ -231,6 +233,7 @@ def add_page_routes(app: web.Application, state: SandboxState, control: SandboxC
                 "location": list(TOWN_LOCATION),
                 "clock": clock_json(),
                 "bot_process": control.bot_status(),
+                "regions": control.regions_in_force(),
             }
         )
 
@@ -449,8 +452,10 @@ def add_page_routes(app: web.Application, state: SandboxState, control: SandboxC
         return _json({"ok": True, "epoch": control.epoch})
 
     async def scenarios(request: web.Request) -> web.Response:
-        return _json({"scenarios": control.scenarios(), "running": control.drill_running,
-                      "name": control.drill_name})  # fmt: skip
+        names = control.scenarios()
+        return _json({"scenarios": names, "running": control.drill_running,
+                      "name": control.drill_name,
+                      "default": DEFAULT_DRILL if DEFAULT_DRILL in names else None})  # fmt: skip
 
     async def play(request: web.Request) -> web.Response:
         data = await _body(request)
@@ -480,8 +485,15 @@ def add_page_routes(app: web.Application, state: SandboxState, control: SandboxC
         return web.Response(body=body, content_type="font/ttf",
                             headers={"Cache-Control": "max-age=86400"})  # fmt: skip
 
+    async def emoji_font(request: web.Request) -> web.StreamResponse:
+        """The page's emoji (static/emoji.ttf, bin/make-emoji-font), as font/ttf: aiohttp's
+        static files know no font types."""
+        return web.FileResponse(STATIC / "emoji.ttf", headers={
+            "Content-Type": "font/ttf", "Cache-Control": "max-age=86400"})  # fmt: skip
+
     r = app.router
     r.add_get("/", index)
+    r.add_get("/sandbox/static/emoji.ttf", emoji_font)  # before the static files
     r.add_static("/sandbox/static", STATIC, append_version=False)
     r.add_get("/sandbox/font", cjk_font)
     r.add_get(f"{API}/world", world)

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import logging
 import os
 import signal
@@ -28,8 +27,11 @@ from bot.runtime import assets
 from sandbox.clock import DrillClock
 from sandbox.control import SandboxControl
 from sandbox.page import add_page_routes
+from sandbox.regions import FILE_NAME as REGIONS_FILE
+from sandbox.regions import SandboxRegions
 from sandbox.server import make_app, start_server
 from sandbox.state import SandboxState
+from sandbox.tomlwrite import dump_toml
 
 SANDBOX_TOKEN = "123456:SANDBOX"
 # Where ``bot`` was imported from (a checkout, mutants/, site-packages): the bot process
@@ -39,54 +41,6 @@ STOP_TIMEOUT = 10.0
 
 
 # ---------------------------------------------------------------- the config copy
-def _toml_key(key: str) -> str:
-    bare = key and all(c.isascii() and (c.isalnum() or c in "_-") for c in key)
-    return key if bare else json.dumps(key, ensure_ascii=False)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # JSON escapes are valid TOML escapes
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        items = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
-        return "{" + items + "}"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
-def _is_tables(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def dump_toml(data: dict[str, Any]) -> str:
-    """TOML text for the data ``tomllib`` reads from a config (tables, arrays of tables)."""
-    lines: list[str] = []
-
-    def table(path: list[str], body: dict[str, Any], header: str | None) -> None:
-        if header is not None:
-            lines.extend(["", header])
-        for key, value in body.items():
-            if not isinstance(value, dict) and not _is_tables(value):
-                lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
-        for key, value in body.items():
-            name = ".".join([*path, _toml_key(key)])
-            if isinstance(value, dict):
-                table([*path, _toml_key(key)], value, f"[{name}]")
-            elif _is_tables(value):
-                for item in value:
-                    table([*path, _toml_key(key)], item, f"[[{name}]]")
-
-    table([], data, None)
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
 def _absolute_paths(value: Any, base: Path) -> Any:
     """Relative file paths of the original config, made absolute: the copy lives in
     another folder. A string counts as a path when it names an existing file there."""
@@ -102,8 +56,11 @@ def _absolute_paths(value: Any, base: Path) -> Any:
     return value
 
 
-def sandbox_config(source: Path, target: Path, *, port: int, database: Path, clock: Path) -> None:
-    """Write ``target``: ``source`` with the sandbox's database, Bot API and clock."""
+def sandbox_config(source: Path, target: Path, *, port: int, database: Path, clock: Path,
+                   regions: Path | None = None, poll_timeout: int = 10) -> None:  # fmt: skip
+    """Write ``target``: ``source`` with the sandbox's database, Bot API, clock and (when
+    given) key-regions file; a long poll of at most ``poll_timeout`` seconds (a stop waits
+    for it)."""
     data = tomllib.loads(source.read_text(encoding="utf-8"))
     data = _absolute_paths(data, source.resolve().parent)
     bot = dict(data.get("bot", {}))
@@ -112,9 +69,11 @@ def sandbox_config(source: Path, target: Path, *, port: int, database: Path, clo
         api_file_url=f"http://127.0.0.1:{port}/file/bot",
         database=str(database.resolve()),
         clock_file=str(clock.resolve()),
-        poll_timeout_seconds=min(int(bot.get("poll_timeout_seconds", 10)), 10),
+        poll_timeout_seconds=min(int(bot.get("poll_timeout_seconds", 10)), poll_timeout),
     )
     data["bot"] = bot
+    if regions is not None:
+        data["regions"] = dict(data.get("regions", {})) | {"file": str(regions.resolve())}
     header = f"# Written by `paicha sandbox` from {source.resolve()}; rewritten at every start.\n"
     target.write_text(header + dump_toml(data), encoding="utf-8")
 
@@ -205,6 +164,7 @@ async def serve_sandbox(
     database = workdir / "paicha-sandbox.sqlite3"
     clock_file = workdir / "clock.json"
     config_copy = workdir / "config.toml"
+    regions = SandboxRegions(config.regions.file, workdir / REGIONS_FILE, config.tz)
     if scenarios_dir is None:  # the config's own drills, else the packaged ones
         scenarios_dir = next(
             (d for d in (config_path.resolve().parent / "scenarios", assets.drills())
@@ -220,8 +180,10 @@ async def serve_sandbox(
     app = make_app(state, SANDBOX_TOKEN)
     bot: BotProcess | None = None
     control = SandboxControl(
-        state, config, clock, scenarios_dir=scenarios_dir, database=database, start=start
-    )
+        state, config, clock, scenarios_dir=scenarios_dir, database=database, start=start,
+        regions=regions,
+    )  # fmt: skip
+    control.write_regions()
     control.listeners.append(lambda line: print(f"drill: {line}", flush=True))
     add_page_routes(app, state, control)
     try:
@@ -230,7 +192,8 @@ async def serve_sandbox(
         print(f"paicha sandbox: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
     actual_port = int(runner.addresses[0][1])
-    sandbox_config(config_path, config_copy, port=actual_port, database=database, clock=clock_file)
+    sandbox_config(config_path, config_copy, port=actual_port, database=database,
+                   clock=clock_file, regions=regions.target)  # fmt: skip
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime
 
 import aiosqlite
 
-from bot.domain.records import PersonRecord, ReportRecord, StoredReport
+from bot.domain.records import (
+    Identified,
+    PersonRecord,
+    Registered,
+    ReportRecord,
+    StoredReport,
+    identify,
+    merged,
+)
 from storage.db import Database, fetch_all, fetch_one, next_in_sequence
 
 
@@ -25,16 +33,22 @@ async def by_draft(conn: aiosqlite.Connection | Database, token: str) -> aiosqli
 
 async def find_same_person(
     conn: aiosqlite.Connection, person: PersonRecord, since: datetime
-) -> aiosqlite.Row | None:
-    """The newest open report of the same person (ID number, or name and phone) since then."""
-    async with conn.execute(
-        """SELECT r.* FROM reports r JOIN persons p ON p.report_id = r.id AND p.idx = 0
+) -> Identified:
+    """Where this person already is among the open reports updated since then (as the main
+    person or a companion): the candidates share his ID number, or his name and phone;
+    ``bot.domain.records.identify`` decides."""
+    rows = await fetch_all(
+        conn,
+        """SELECT r.id, r.ref, p.idx, p.name, p.phone, p.id_kind, p.id_number
+           FROM persons p JOIN reports r ON r.id = p.report_id
            WHERE r.state = 'open' AND r.updated_at >= ?
              AND ((? IS NOT NULL AND p.id_number = ?) OR (p.name = ? AND p.phone = ?))
-           ORDER BY r.id DESC LIMIT 1""",
+           ORDER BY r.id DESC, p.idx""",
         (since.isoformat(), person.id_number, person.id_number, person.name, person.phone),
-    ) as cur:
-        return await cur.fetchone()
+    )
+    registered = [Registered(row["id"], row["ref"], row["idx"], PersonRecord(*tuple(row)[3:]))
+                  for row in rows]  # fmt: skip
+    return identify(person, registered)
 
 
 async def store(
@@ -45,11 +59,19 @@ async def store(
     local_today: date,
     lookback_since: datetime,
     now: datetime,
+    corrects: str | None = None,
 ) -> StoredReport:
-    """Insert the report, or update the same person's open one keeping its history."""
-    previous = await find_same_person(conn, report.main, lookback_since)
-    if previous is not None:
-        return await _update(conn, previous, report, now)
+    """Insert the report, or update the same person's open one keeping its history. A person
+    listed as a companion elsewhere gets his own report, and that companion entry points to it;
+    look-alikes are never merged, only named (``StoredReport.conflicts``). ``corrects``: the
+    reference of the reporter's own open report this one corrects, updated whoever it names
+    now (raises LookupError when it is not theirs or no longer open)."""
+    found = await find_same_person(conn, report.main, lookback_since)
+    if corrects is not None:
+        return await _correct(conn, corrects, report, found, now)
+    if found.own is not None:
+        stored = await _update(conn, found.own, report, now)
+        return replace(stored, conflicts=found.conflicts)
     ref = await next_ref(conn, town_code, local_today)
     cur = await conn.execute(
         """INSERT INTO reports (ref, draft_token, reporter_user_id, reporter_chat_id, locale,
@@ -60,7 +82,37 @@ async def store(
     )
     report_id = cur.lastrowid
     await _insert_people(conn, report_id, report.people)
-    return StoredReport(id=report_id, ref=ref, updated=False, version=1)
+    await replace_places(conn, report_id, report.data)
+    companion = found.companion
+    if companion is not None:  # one person, one record: his companion entry points here
+        await conn.execute(
+            "UPDATE persons SET self_report_id = ? WHERE report_id = ? AND idx = ?",
+            (report_id, companion.report_id, companion.idx),
+        )
+    return StoredReport(id=report_id, ref=ref, updated=False, version=1,
+                        companion_of=companion.ref if companion else None,
+                        conflicts=found.conflicts)  # fmt: skip
+
+
+async def _correct(
+    conn: aiosqlite.Connection, ref: str, report: ReportRecord, found: Identified, now: datetime
+) -> StoredReport:
+    """The reporter's correction of his report ``ref``: that report is updated by its
+    reference, never by a guess; another open report of the person he names now is only
+    named for the worker (never merged)."""
+    row = await fetch_one(
+        conn,
+        """SELECT r.id, r.ref, p.idx, p.name, p.phone, p.id_kind, p.id_number
+           FROM reports r JOIN persons p ON p.report_id = r.id AND p.idx = 0
+           WHERE r.ref = ? AND r.reporter_user_id = ? AND r.state = 'open'""",
+        (ref, report.reporter_user_id),
+    )
+    if row is None:
+        raise LookupError(f"report {ref} is not an open report of its reporter")
+    own = Registered(row["id"], row["ref"], row["idx"], PersonRecord(*tuple(row)[3:]))
+    elsewhere = [found.own.ref] if found.own else []
+    conflicts = tuple(dict.fromkeys(c for c in (*found.conflicts, *elsewhere) if c != ref))
+    return replace(await _update(conn, own, report, now), conflicts=conflicts)
 
 
 def _columns(report: ReportRecord) -> tuple:
@@ -85,12 +137,42 @@ def _columns(report: ReportRecord) -> tuple:
 
 
 async def _insert_people(
-    conn: aiosqlite.Connection, report_id: int, people: tuple[PersonRecord, ...]
+    conn: aiosqlite.Connection,
+    report_id: int,
+    people: tuple[PersonRecord, ...],
+    links: dict[str, int] | None = None,
 ) -> None:
+    """``links``: ID number -> the person's own report, kept across a new version."""
+    links = links or {}
     await conn.executemany(
-        """INSERT INTO persons (report_id, idx, name, phone, id_kind, id_number)
-           VALUES (?, ?, ?, ?, ?, ?)""",
-        [(report_id, i, p.name, p.phone, p.id_kind, p.id_number) for i, p in enumerate(people)],
+        """INSERT INTO persons (report_id, idx, name, phone, id_kind, id_number, self_report_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [(report_id, i, p.name, p.phone, p.id_kind, p.id_number, links.get(p.id_number or ""))
+         for i, p in enumerate(people)],
+    )  # fmt: skip
+
+
+async def replace_places(conn: aiosqlite.Connection, report_id: int, data: dict) -> None:
+    """The report's origin and travel places (``data`` as answered), where a key-region
+    re-screen finds its candidates by province (storage/regions.py)."""
+    places = [data.get("origin"), *(data.get("travel") or [])]
+    await conn.execute("DELETE FROM report_places WHERE report_id = ?", (report_id,))
+    await conn.executemany(
+        "INSERT INTO report_places (report_id, province, city, district) VALUES (?, ?, ?, ?)",
+        [(report_id, p["province"], p.get("city"), p.get("district"))
+         for p in places if p and p.get("province")],
+    )  # fmt: skip
+
+
+async def set_assessments(conn: aiosqlite.Connection, rows: list[dict], now: datetime) -> None:
+    """A re-assessed measure for each report of ``rows`` (id, risk, alert, measure_kind,
+    measure_start, measure_end, data): a key region listed or changed after it was stored."""
+    await conn.executemany(
+        """UPDATE reports SET risk = :risk, alert = :alert, measure_kind = :measure_kind,
+               measure_start = :measure_start, measure_end = :measure_end, data = :data,
+               updated_at = :now
+           WHERE id = :id""",
+        [{**row, "now": now.isoformat()} for row in rows],
     )
 
 
@@ -101,14 +183,16 @@ async def people(conn: aiosqlite.Connection | Database, report_id: int) -> list[
 
 
 async def _update(
-    conn: aiosqlite.Connection, previous: aiosqlite.Row, report: ReportRecord, now: datetime
+    conn: aiosqlite.Connection, own: Registered, report: ReportRecord, now: datetime
 ) -> StoredReport:
-    old_people = await people(conn, previous["id"])
+    previous = await fetch_one(conn, "SELECT version, data FROM reports WHERE id = ?",
+                               (own.report_id,))  # fmt: skip
+    old_people = await people(conn, own.report_id)
     await conn.execute(
         """INSERT INTO report_history (report_id, version, data, persons, saved_at)
            VALUES (?, ?, ?, ?, ?)""",
         (
-            previous["id"],
+            own.report_id,
             previous["version"],
             previous["data"],
             json.dumps([asdict(p) for p in old_people], ensure_ascii=False),
@@ -123,11 +207,20 @@ async def _update(
                measure_start = ?, measure_end = ?, data = ?, version = ?, updated_at = ?,
                review = 'pending'
            WHERE id = ?""",
-        (*_columns(report), version, now.isoformat(), previous["id"]),
+        (*_columns(report), version, now.isoformat(), own.report_id),
     )
-    await conn.execute("DELETE FROM persons WHERE report_id = ?", (previous["id"],))
-    await _insert_people(conn, previous["id"], report.people)
-    return StoredReport(id=previous["id"], ref=previous["ref"], updated=True, version=version)
+    links = await fetch_all(
+        conn,
+        """SELECT id_number, self_report_id FROM persons
+           WHERE report_id = ? AND self_report_id IS NOT NULL AND id_number IS NOT NULL""",
+        (own.report_id,),
+    )
+    await conn.execute("DELETE FROM persons WHERE report_id = ?", (own.report_id,))
+    main = merged(report.main, own.person)
+    await _insert_people(conn, own.report_id, (main, *report.people[1:]),
+                         {row[0]: row[1] for row in links})  # fmt: skip
+    await replace_places(conn, own.report_id, report.data)
+    return StoredReport(id=own.report_id, ref=own.ref, updated=True, version=version)
 
 
 async def of_reporter(db: Database, user_id: int, limit: int = 10) -> list[aiosqlite.Row]:
@@ -152,5 +245,5 @@ async def by_ref(db: Database, ref: str) -> aiosqlite.Row | None:
     return await db.fetchone("SELECT * FROM reports WHERE ref = ?", (ref,))
 
 
-async def by_id(db: Database, report_id: int) -> aiosqlite.Row | None:
-    return await db.fetchone("SELECT * FROM reports WHERE id = ?", (report_id,))
+async def by_id(conn: aiosqlite.Connection | Database, report_id: int) -> aiosqlite.Row | None:
+    return await fetch_one(conn, "SELECT * FROM reports WHERE id = ?", (report_id,))

@@ -26,7 +26,15 @@ class NewCase:
     latitude: float | None
     longitude: float | None
     status: str
-    reported_by: int
+    reported_by: int  # 0: the bot, for a case opened by a resident's positive result
+    discovered_at: datetime  # the 2-hour direct report runs from here
+    source: str | None = None  # None: /case; 'arrival' | 'monitoring': a positive result
+    source_key: str | None = None  # one case per positive result (a replay makes none)
+
+    @property
+    def pending(self) -> bool:
+        """Opened by a positive result: a human has to confirm it is a case."""
+        return self.source is not None
 
 
 @dataclass(frozen=True)
@@ -50,11 +58,14 @@ async def create(
     cur = await conn.execute(
         """INSERT INTO cases (ref, draft_token, kind, report_id, person_name, person_phone,
                person_id_number, village_id, grid_id, address, latitude, longitude, status,
-               reported_by, created_at, deadline_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               reported_by, created_at, deadline_at, discovered_at, source, source_key,
+               confirmation)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (ref, case.draft_token, case.kind, case.report_id, case.person_name, case.person_phone,
          case.person_id_number, case.village_id, case.grid_id, case.address, case.latitude,
-         case.longitude, case.status, case.reported_by, iso(now), iso(deadline_at)),
+         case.longitude, case.status, case.reported_by, iso(now), iso(deadline_at),
+         iso(case.discovered_at), case.source, case.source_key,
+         "pending" if case.pending else None),
     )  # fmt: skip
     case_id = cur.lastrowid
     await conn.executemany(
@@ -71,6 +82,51 @@ async def get(conn: Reader, case_id: int) -> aiosqlite.Row | None:
            WHERE c.id = ?""",
         (case_id,),
     )
+
+
+async def report_person(conn: Reader, report_id: int, idx: int) -> aiosqlite.Row | None:
+    """Who and where, for a case opened from an arrival report's person (idx 0: the main)."""
+    return await fetch_one(
+        conn,
+        """SELECT r.village_id, r.grid_id, r.address, p.name, p.phone, p.id_number
+           FROM reports r JOIN persons p ON p.report_id = r.id AND p.idx = ?
+           WHERE r.id = ?""",
+        (idx, report_id),
+    )
+
+
+async def by_source(conn: Reader, key: str) -> aiosqlite.Row | None:
+    return await fetch_one(conn, "SELECT * FROM cases WHERE source_key = ?", (key,))
+
+
+async def confirm(conn: aiosqlite.Connection, case_id: int, user_id: int, now: datetime,
+                  details: NewCase | None = None) -> bool:  # fmt: skip
+    """A human confirmed a pending case (with the case flow's 定位定状态 when ``details``);
+    False when it was not pending (confirmed or ruled out already)."""
+    cur = await conn.execute(
+        """UPDATE cases SET confirmation = 'confirmed', confirmed_by = ?, confirmed_at = ?
+           WHERE id = ? AND confirmation = 'pending'""",
+        (user_id, iso(now), case_id),
+    )
+    if cur.rowcount and details is not None:
+        await conn.execute(
+            """UPDATE cases SET kind = ?, village_id = ?, grid_id = ?, address = ?,
+                   latitude = ?, longitude = ?, status = ? WHERE id = ?""",
+            (details.kind, details.village_id, details.grid_id, details.address,
+             details.latitude, details.longitude, details.status, case_id),
+        )  # fmt: skip
+    return cur.rowcount > 0
+
+
+async def rule_out(conn: aiosqlite.Connection, case_id: int, user_id: int, now: datetime) -> bool:
+    """A human ruled a pending case out: it is closed; False when it was not pending."""
+    cur = await conn.execute(
+        """UPDATE cases SET confirmation = 'ruled_out', confirmed_by = ?, confirmed_at = ?,
+               state = 'closed'
+           WHERE id = ? AND confirmation = 'pending' AND state = 'open'""",
+        (user_id, iso(now), case_id),
+    )
+    return cur.rowcount > 0
 
 
 async def by_draft(conn: Reader, token: str) -> aiosqlite.Row | None:

@@ -7,14 +7,22 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.domain.risk import MeasurePlan
+from bot.domain.risk import RISK_CATEGORIES, MeasurePlan
 from storage.db import Database, marks
 
 PENDING = ("pending", "escalated")  # escalated: the leaders know, the check is still to do
+# The most serious category first; one this code does not know comes before all of them
+# (fail safe: a human looks at it first).
+_BY_RISK = (
+    "CASE r.risk "
+    + " ".join(f"WHEN ? THEN {rank}" for rank in range(len(RISK_CATEGORIES)))
+    + " ELSE -1 END"
+)
 
 
 async def pending(db: Database, grids: Sequence[str], limit: int = 20) -> list[aiosqlite.Row]:
-    """Open reports awaiting verification in these grids, oldest first."""
+    """Open reports awaiting verification in these grids: the highest risk first, then the
+    oldest first."""
     if not grids:
         return []
     return await db.fetchall(
@@ -22,8 +30,8 @@ async def pending(db: Database, grids: Sequence[str], limit: int = 20) -> list[a
             JOIN persons p ON p.report_id = r.id AND p.idx = 0
             WHERE r.state = 'open' AND r.review IN ({marks(len(PENDING))})
               AND r.grid_id IN ({marks(len(grids))})
-            ORDER BY r.created_at, r.id LIMIT ?""",
-        (*PENDING, *grids, limit),
+            ORDER BY {_BY_RISK}, r.created_at, r.id LIMIT ?""",
+        (*PENDING, *grids, *RISK_CATEGORIES, limit),
     )
 
 

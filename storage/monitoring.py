@@ -98,12 +98,18 @@ def _checkin(row: aiosqlite.Row) -> Checkin:
 
 @dataclass(frozen=True)
 class ReportOutline:
-    """What a report's monitorings are made from: who reported it, where, for how many."""
+    """What a report's monitorings are made from: who reported it, where, for whom."""
 
     chat_id: int  # the reporter's: the check-ins go there
     locale: str
     grid_id: str
-    people: int
+    people: tuple[int, ...]  # the persons' idx, but those monitored under their own report
+
+
+# A companion entry whose person reported for himself (persons.self_report_id, migration 015)
+# while his own report's monitoring of him is active: he is monitored there, not twice.
+_MONITORED_AS_HIMSELF = """EXISTS (SELECT 1 FROM monitoring own WHERE own.state = 'active'
+                           AND own.report_id = p.self_report_id AND own.person_idx = 0)"""
 
 
 # --- monitoring -------------------------------------------------------------------------
@@ -111,15 +117,30 @@ class ReportOutline:
 
 async def report_outline(conn: Conn, report_id: int) -> ReportOutline | None:
     row = await fetch_one(
-        conn,
-        """SELECT r.reporter_chat_id, r.locale, r.grid_id, COUNT(p.id) AS people
-           FROM reports r LEFT JOIN persons p ON p.report_id = r.id WHERE r.id = ?
-           GROUP BY r.id""",
-        (report_id,),
+        conn, "SELECT reporter_chat_id, locale, grid_id FROM reports WHERE id = ?", (report_id,)
     )
     if row is None:
         return None
-    return ReportOutline(row["reporter_chat_id"], row["locale"], row["grid_id"], row["people"])
+    people = await fetch_all(
+        conn,
+        f"""SELECT p.idx FROM persons p WHERE p.report_id = ? AND NOT {_MONITORED_AS_HIMSELF}
+            ORDER BY p.idx""",
+        (report_id,),
+    )
+    return ReportOutline(row["reporter_chat_id"], row["locale"], row["grid_id"],
+                         tuple(p["idx"] for p in people))  # fmt: skip
+
+
+async def linked_elsewhere(conn: Conn, report_id: int) -> list[Monitoring]:
+    """The active monitorings of companion entries (in other reports) whose person is the
+    main person of ``report_id`` and monitored under it: each person is monitored once."""
+    rows = await fetch_all(
+        conn,
+        f"""{_SELECT} WHERE m.state = 'active' AND p.self_report_id = ?
+            AND {_MONITORED_AS_HIMSELF} ORDER BY m.id""",
+        (report_id,),
+    )
+    return [_monitoring(r) for r in rows]
 
 
 async def get(conn: Conn, monitoring_id: int) -> Monitoring | None:

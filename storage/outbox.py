@@ -157,6 +157,59 @@ async def edit_target(db: Database, dedup_key: str) -> tuple[str, int, int | Non
     return (row["state"], row["chat_id"], row["message_id"]) if row else None
 
 
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A message offering buttons for an item, as it reads now (its latest edit)."""
+
+    key: str  # its dedup key: what an edit of it names
+    chat_id: int
+    text: str
+    reply_markup: str | None
+    subject: str | None
+    data: list[str]  # the callback data of the item's buttons on it
+
+
+async def offer(conn: aiosqlite.Connection, key: str, subject: str, data: Sequence[str]) -> None:
+    """The message enqueued as ``key`` offers buttons (``data``) for ``subject``: handling
+    the item takes them off (``take_offers``), in the caller's transaction."""
+    await conn.execute(
+        "INSERT INTO offers (subject, dedup_key, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        (subject, key, json.dumps(list(data))),
+    )
+
+
+async def take_offers(conn: aiosqlite.Connection, subject: str) -> list[Offer]:
+    """The messages offering buttons for ``subject``, as they read now; forgotten here."""
+    rows = await conn.execute_fetchall(
+        """SELECT o.dedup_key, o.data, m.chat_id, m.subject, now.text, now.reply_markup
+           FROM offers o JOIN outbox m ON m.dedup_key = o.dedup_key
+           JOIN outbox now ON now.id = (SELECT max(id) FROM outbox
+                                        WHERE dedup_key = o.dedup_key OR edits = o.dedup_key)
+           WHERE o.subject = ?""",
+        (subject,),
+    )
+    await conn.execute("DELETE FROM offers WHERE subject = ?", (subject,))
+    return [
+        Offer(r["dedup_key"], r["chat_id"], r[4], r[5], r["subject"], json.loads(r["data"]))
+        for r in rows
+    ]
+
+
+async def record_sent(
+    conn: aiosqlite.Connection, *, key: str, chat_id: int, message_id: int, text: str,
+    reply_markup: dict[str, Any] | None, now: datetime, subject: str | None = None,
+) -> None:  # fmt: skip
+    """A message the bot sent itself as a reply (a handler's card), stored as delivered so
+    that an edit row can bring it up to date later."""
+    await conn.execute(
+        """INSERT INTO outbox (dedup_key, chat_id, text, reply_markup, priority, state,
+                               not_before, created_at, sent_at, message_id, subject)
+           VALUES (?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?, ?) ON CONFLICT(dedup_key) DO NOTHING""",
+        (key, chat_id, text, json.dumps(reply_markup, ensure_ascii=False) if reply_markup
+         else None, PRIORITY_NOTIFY, iso(now), iso(now), iso(now), message_id, subject),
+    )  # fmt: skip
+
+
 async def enqueue_many(
     conn: aiosqlite.Connection, messages: Sequence[Mapping[str, Any]], now: datetime
 ) -> None:

@@ -2,11 +2,19 @@
 
 Two kinds of figure:
 
-- **new in the window** ``[since, until)``: arrivals (people, by category and risk), arrival
-  alerts, people released from monitoring, check-ins answered / missed, fever or symptom
-  check-ins, tips received / handled;
+- **new in the window** ``[since, until)``, each event counted in the window in which it
+  happened, never by the time it was about: arrivals (people, by category and risk) and
+  arrival alerts when reported, people released from monitoring when released, check-ins and
+  fever or symptom check-ins when answered (a slot of the previous window answered in this
+  one is this window's), check-ins missed when marked missed (their escalation started),
+  items escalated when a ladder rung or a group alert was queued, cases when discovered,
+  tips received / handled;
 - **current** (as of ``now``): people under monitoring, tips past their deadline and not
   handled, open cases and whether they were directly reported (网络直报).
+
+A person is counted once: a companion entry that points to his own report
+(``persons.self_report_id``, where the column exists) is counted there, not in the report
+that listed him.
 
 Only ``reports`` and ``persons`` are certain to exist. The other tables belong to flows that
 land separately, so each is looked up in ``sqlite_master`` and its columns with
@@ -19,15 +27,21 @@ monitoring    state ('active' | 'released' | 'stopped'); a place: grid_id (or vi
               report_id -> reports.village_id); started_at (or start_at, created_at) and
               ended_at (or released_at, stopped_at; else updated_at of a row no longer
               active, as in migration 006) for the released count and the chart
-checkins      state ('prompted' | 'answered' | 'missed'); slot_at (or due_at, prompted_at,
-              created_at); temperature (REAL) and symptoms (text; '', '[]' or NULL = none),
-              or an ``alert`` flag; a place: grid_id / village_id, or monitoring_id ->
-              monitoring's place
+checkins      state ('prompted' | 'answered' | 'missed'); answered_at (or slot_at, due_at,
+              prompted_at, created_at); temperature (REAL) and symptoms (text; '', '[]' or
+              NULL = none), or an ``alert`` flag; a place: grid_id / village_id, or
+              monitoring_id -> monitoring's place
+escalations   kind, started_at (a missed check-in: kind 'checkin', started when marked
+              missed), village_id
+escalation_   subject -> escalations, step (-1: the item's own alert), chat_id (0: the
+queue         leadership group), queued_at: an escalation is a rung (step >= 0) or an alert
+              to the leadership group queued in the window
 tips          created_at, handled_at (NULL until handled), deadline_at; a place: village_id
               (or grid_id)
-cases         reported_at (NULL until the online direct report); closed_at, or state (open
-              unless 'closed', 'excluded', 'ruled_out', 'cancelled'); deadline_at (optional:
-              overdue reports); a place: village_id / grid_id / report_id (migration 007)
+cases         created_at (new in the window); reported_at (NULL until the online direct
+              report); closed_at, or state (open unless 'closed', 'excluded', 'ruled_out',
+              'cancelled'); deadline_at (optional: overdue reports); a place: village_id /
+              grid_id / report_id (migration 007)
 ============  ==============================================================================
 
 Places come back as ``"v:<village id>"`` or ``"g:<grid id>"``; the caller maps grids to
@@ -59,11 +73,13 @@ class VillageCounts:
     monitoring: int = 0  # current
     released: int = 0
     checkins_done: int = 0
-    checkins_missed: int = 0
-    fever: int = 0  # answered check-ins with fever or symptoms
+    checkins_missed: int = 0  # slots marked missed in the window
+    fever: int = 0  # check-ins answered in the window with fever or symptoms
+    escalations: int = 0  # items with a ladder rung or a group alert queued in the window
     tips_new: int = 0
     tips_handled: int = 0
     tips_overdue: int = 0  # current
+    cases_new: int = 0  # discovered in the window (closed since or not)
     cases_open: int = 0  # current
     cases_reported: int = 0  # current, open and directly reported
     cases_overdue: int = 0  # current, open, not reported, past the deadline
@@ -83,14 +99,17 @@ class VillageCounts:
 
     @property
     def quiet(self) -> bool:
-        """Nothing to report (零报告): no arrival, alert, fever, missed check-in, tip or case."""
+        """Nothing to report (零报告): no arrival, alert, fever, missed check-in, escalation,
+        tip needing action or case."""
         return not (
             self.arrivals
             or self.alerts
             or self.fever
             or self.checkins_missed
+            or self.escalations
             or self.tips_new
             or self.tips_overdue
+            or self.cases_new
             or self.cases_open
         )
 
@@ -127,6 +146,14 @@ async def columns(conn: aiosqlite.Connection, table: str) -> set[str]:
 
 def _first(cols: set[str], *names: str) -> str | None:
     return next((n for n in names if n in cols), None)
+
+
+async def _counted(conn: aiosqlite.Connection) -> str:
+    """SQL: the person ``p`` counts in his report, not being linked to his own (a database
+    before migration 015 has no links)."""
+    if "self_report_id" in await columns(conn, "persons"):
+        return "p.self_report_id IS NULL"
+    return "1"
 
 
 def _monitoring_end(cols: set[str]) -> str | None:
@@ -172,7 +199,10 @@ def village_of(key: str | None, grid_village: Mapping[str, str]) -> str:
 
 
 async def _grouped(
-    conn: aiosqlite.Connection, sql: str, params: Sequence[Any], grid_village: Mapping[str, str]
+    conn: aiosqlite.Connection,
+    sql: str,
+    params: Sequence[Any] | Mapping[str, Any],
+    grid_village: Mapping[str, str],
 ) -> dict[str, list[int]]:
     """Run a query whose first column is a place key and the rest counts; sum per village."""
     out: dict[str, list[int]] = {}
@@ -203,9 +233,10 @@ async def collect(
         return result.setdefault(village, VillageCounts())
 
     window = (iso(since), iso(until))
+    counted = await _counted(conn)
     for row in await conn.execute_fetchall(
-        """SELECT r.village_id, r.category, r.risk, r.alert, COUNT(p.id) AS people
-           FROM reports r LEFT JOIN persons p ON p.report_id = r.id
+        f"""SELECT r.village_id, r.category, r.risk, r.alert, COUNT(p.id) AS people
+           FROM reports r LEFT JOIN persons p ON p.report_id = r.id AND {counted}
            WHERE r.state = 'open' AND r.created_at >= ? AND r.created_at < ?
            GROUP BY r.id""",
         window,
@@ -220,17 +251,15 @@ async def collect(
 
     groups = (
         (("monitoring", "released"), await _monitoring(conn, window, grid_village)),
-        (
-            ("checkins_done", "checkins_missed", "fever"),
-            await _checkins(conn, window, grid_village),
-        ),
+        (("checkins_done", "fever"), await _checkins(conn, window, grid_village)),
+        (("checkins_missed", "escalations"), await _escalations(conn, window, grid_village)),
         (
             ("tips_new", "tips_handled", "tips_overdue"),
             await _tips(conn, window, iso(now), grid_village),
         ),
         (
-            ("cases_open", "cases_reported", "cases_overdue"),
-            await _cases(conn, iso(now), grid_village),
+            ("cases_new", "cases_open", "cases_reported", "cases_overdue"),
+            await _cases(conn, window, iso(now), grid_village),
         ),
     )
     for names, per_village in groups:
@@ -271,20 +300,48 @@ def _fever(cols: set[str]) -> str:
     return " OR ".join(parts) or "0"
 
 
+def _answered(cols: set[str]) -> str | None:
+    """The column telling when a check-in of table ``checkins`` was answered."""
+    return _first(cols, "answered_at", "slot_at", "due_at", "prompted_at", "created_at")
+
+
 async def _checkins(
     conn: aiosqlite.Connection, window: tuple[str, str], grid_village: Mapping[str, str]
 ) -> dict[str, list[int]]:
+    """Check-ins answered in the window, and those of them with fever or symptoms."""
     cols = await columns(conn, "checkins")
-    when = _first(cols, "slot_at", "due_at", "prompted_at", "created_at")
+    when = _answered(cols)
     if "state" not in cols or when is None:
         return {}
     join, place = await _place(conn, "checkins", cols)
-    fever = _fever(cols)
     return await _grouped(
         conn,
-        f"""SELECT {place}, SUM(t.state = 'answered'), SUM(t.state = 'missed'),
-                   SUM(t.state = 'answered' AND ({fever}))
-            FROM checkins t{join} WHERE t.{when} >= ? AND t.{when} < ? GROUP BY 1""",
+        f"""SELECT {place}, COUNT(*), SUM({_fever(cols)})
+            FROM checkins t{join}
+            WHERE t.state = 'answered' AND t.{when} >= ? AND t.{when} < ? GROUP BY 1""",
+        window,
+        grid_village,
+    )
+
+
+async def _escalations(
+    conn: aiosqlite.Connection, window: tuple[str, str], grid_village: Mapping[str, str]
+) -> dict[str, list[int]]:
+    """Check-ins marked missed in the window (each starts its escalation then), and the items
+    escalated in it: a rung of their ladder, or an alert to the leadership group, queued."""
+    if not await columns(conn, "escalations"):
+        return {}
+    escalated = "0"
+    if await columns(conn, "escalation_queue"):
+        escalated = """EXISTS (SELECT 1 FROM escalation_queue q WHERE q.subject = t.subject
+                       AND q.queued_at >= ?1 AND q.queued_at < ?2
+                       AND (q.step >= 0 OR q.chat_id = 0))"""
+    return await _grouped(
+        conn,
+        f"""SELECT 'v:' || t.village_id,
+                   SUM(t.kind = 'checkin' AND t.started_at >= ?1 AND t.started_at < ?2),
+                   SUM({escalated})
+            FROM escalations t GROUP BY 1""",
         window,
         grid_village,
     )
@@ -318,12 +375,16 @@ async def _tips(
 
 
 async def _cases(
-    conn: aiosqlite.Connection, now: str, grid_village: Mapping[str, str]
+    conn: aiosqlite.Connection,
+    window: tuple[str, str],
+    now: str,
+    grid_village: Mapping[str, str],
 ) -> dict[str, list[int]]:
     cols = await columns(conn, "cases")
     if not cols:
         return {}
     join, place = await _place(conn, "cases", cols)
+    new = "t.created_at >= :since AND t.created_at < :until" if "created_at" in cols else "0"
     if "closed_at" in cols:
         is_open = "t.closed_at IS NULL"
     elif "state" in cols:
@@ -331,12 +392,13 @@ async def _cases(
     else:
         is_open = "1"
     reported = "t.reported_at IS NOT NULL" if "reported_at" in cols else "0"
-    overdue = f"NOT ({reported}) AND t.deadline_at < ?1" if "deadline_at" in cols else "0"
+    overdue = f"NOT ({reported}) AND t.deadline_at < :now" if "deadline_at" in cols else "0"
     return await _grouped(
         conn,
-        f"""SELECT {place}, COUNT(*), SUM({reported}), SUM({overdue})
-            FROM cases t{join} WHERE {is_open} GROUP BY 1""",
-        (now,) if "deadline_at" in cols else (),
+        f"""SELECT {place}, SUM({new}), SUM({is_open}), SUM({is_open} AND {reported}),
+                   SUM({is_open} AND {overdue})
+            FROM cases t{join} GROUP BY 1""",
+        {"now": now, "since": window[0], "until": window[1]},
         grid_village,
     )
 
@@ -353,13 +415,14 @@ async def daily(conn: aiosqlite.Connection, bounds: Sequence[datetime]) -> Daily
     under monitoring at the day's end, alerts (arrival alerts and fever check-ins)."""
     n = len(bounds) - 1
     pairs = [v for i in range(n) for v in (iso(bounds[i]), iso(bounds[i + 1]))]
+    counted = await _counted(conn)
     sql = (
         "SELECT "
         + _sums("SUM(r.created_at >= ?{a} AND r.created_at < ?{b})", n)
         + ", "
         + _sums("SUM(r.alert AND r.created_at >= ?{a} AND r.created_at < ?{b} AND p.idx = 0)", n)
         + " FROM reports r JOIN persons p ON p.report_id = r.id"
-        " WHERE r.state = 'open' AND r.created_at >= ?1"
+        f" WHERE r.state = 'open' AND r.created_at >= ?1 AND {counted}"
     )
     row = (await conn.execute_fetchall(sql, pairs))[0]
     arrivals = [int(v or 0) for v in tuple(row)[:n]]
@@ -376,7 +439,7 @@ async def daily(conn: aiosqlite.Connection, bounds: Sequence[datetime]) -> Daily
         monitoring = [int(v or 0) for v in tuple(row)]
 
     cols = await columns(conn, "checkins")
-    when = _first(cols, "slot_at", "due_at", "prompted_at", "created_at")
+    when = _answered(cols)
     if when and "state" in cols:
         fever = _fever(cols)
         sql = (

@@ -15,11 +15,11 @@ import aiosqlite
 from bot.domain.tips import (
     ADDRESS_MATCH_MIN,
     MATCH_DAYS,
-    MAX_MATCHES,
     Match,
     TipContent,
     TipView,
     normalize_address,
+    ranked,
 )
 from storage.db import Database, fetch_all, fetch_one, marks, next_in_sequence
 from storage.outbox import iso
@@ -187,7 +187,7 @@ async def match_registrations(
     """Open arrival registrations that may be the person tipped about: the same phone (any
     person of a report, any place); the same name in the same grid (or village, when the grid
     is unknown) registered within 14 days; an address containing, or contained in, the tip's
-    in the same grid. The strongest (most reasons), then the newest, first; at most 3."""
+    in the same grid. Ranked by ``bot.domain.tips.ranked``: an address alone comes last."""
     since = (now - timedelta(days=MATCH_DAYS)).isoformat()
     place_sql, place = ("r.grid_id = ?", grid_id) if grid_id else ("r.village_id = ?", village_id)
     found: dict[int, tuple[str, set[str]]] = {}
@@ -219,9 +219,7 @@ async def match_registrations(
                                    ORDER BY r.id DESC LIMIT 2000""", (grid_id,))  # fmt: skip
         add([r for r in rows if _address_match(wanted, normalize_address(r["address"]))],
             "address")  # fmt: skip
-    ranked = sorted(found.items(), key=lambda item: (-len(item[1][1]), -item[0]))
-    return [Match(report_id=rid, ref=ref, reasons=tuple(sorted(reasons)))
-            for rid, (ref, reasons) in ranked[:MAX_MATCHES]]  # fmt: skip
+    return ranked(found)
 
 
 def _address_match(wanted: str, stored: str) -> bool:

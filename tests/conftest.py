@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -9,15 +10,22 @@ import pytest
 
 from bot.config import Config, load_config
 from bot.runtime.clock import ManualClock
-from tests.harness import Harness
+from tests.harness import STARTED, Harness
 
 ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
-def config() -> Config:
-    return load_config(ROOT / "config.example.toml")
+def config(tmp_path: Path) -> Config:
+    """The example town, with its own copy of the regions file: /regions writes the file
+    (the one source of truth), and no test may change the checkout's data/regions.toml."""
+    example = load_config(ROOT / "config.example.toml")
+    regions = tmp_path / "regions.toml"
+    shutil.copy(example.regions.file, regions)
+    return example.model_copy(
+        update={"regions": example.regions.model_copy(update={"file": regions})}
+    )
 
 
 @pytest.fixture
@@ -31,3 +39,14 @@ async def harness(config: Config, clock: ManualClock, tmp_path: Path) -> AsyncIt
     h = await Harness.start(config, tmp_path / "paicha.sqlite3", clock)
     yield h
     await h.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_literal_markup() -> Iterator[None]:
+    """Every message, edit, button and notification any test's bot sent: valid Telegram HTML
+    where it is HTML, and nothing a person sees shows a tag or an entity as text."""
+    STARTED.clear()
+    yield
+    problems = [p for h in STARTED for p in h.literal_markup()]
+    STARTED.clear()
+    assert not problems, "markup visible as text:\n" + "\n".join(problems)

@@ -35,6 +35,8 @@ async def answer_to_summary(h: Harness, user: int = RESIDENT, lang: str = "zh-ha
                             village: str | None = "先锋社区", grid: str | None = "第1网格",
                             address: str | None = "先锋街12号2单元301", start: str = "/arrive",
                             companions: Sequence[tuple[str, str, str | None]] = (),
+                            category: str = "sanfan", test_result: str | None = None,
+                            certificate: str | None = None,
                             ) -> None:  # fmt: skip
     """Answer every question up to the summary card. ``village``/``grid``/``address`` None: not
     asked (a deep link or a door visit prefilled them); ``country``: arriving from abroad."""
@@ -61,9 +63,21 @@ async def answer_to_summary(h: Harness, user: int = RESIDENT, lang: str = "zh-ha
         await h.choose(user, grid, lang)
     if address is not None:
         await h.text(user, address, lang)
-    await press_value(h, user, "sanfan", lang)
+    await press_value(h, user, category, lang)
+    if category == "quarantine_done":  # the release certificate: a photo, or "skip"
+        if certificate == "skip":
+            await press_value(h, user, "skip", lang)
+        else:
+            await h.send(user, lang, photo=[{"file_id": certificate, "file_unique_id": "c1",
+                                             "width": 1, "height": 1}])  # fmt: skip
     await press_value(h, user, code, lang)
-    await press_value(h, user, "no", lang)  # no nucleic-acid test
+    if test_result is None:
+        await press_value(h, user, "no", lang)  # no nucleic-acid test
+    else:
+        await press_value(h, user, "yes", lang)
+        await press_value(h, user, "today", lang)
+        await press_value(h, user, test_result, lang)
+        await press_value(h, user, "skip", lang)  # no photo of the report
     await h.text(user, temperature, lang)
     for symptom in symptoms:
         await press_value(h, user, symptom, lang)
@@ -241,7 +255,8 @@ async def test_cancel_in_the_middle(harness: Harness) -> None:
     assert await count(h, "reports") == 0
     # a later answer is not taken as part of the cancelled report
     calls = await h.text(RESIDENT, "13812345678")
-    assert "/arrive" in calls[-1].params["text"]
+    assert "请点下面的按钮" in calls[-1].params["text"]  # the menu, as buttons
+    assert "📝 到达登记" in [label for label, _ in h.buttons(RESIDENT)]
     assert await h.db.fetchone("SELECT * FROM drafts") is None
 
 

@@ -1,7 +1,9 @@
-"""/my: a resident's own reports, and withdrawing one (once, only by its reporter)."""
+"""/my: a resident's own reports, and withdrawing one (asked once more; once, only by its
+reporter)."""
 
 from __future__ import annotations
 
+from sandbox.recording import Call
 from tests.harness import Harness
 from tests.test_arrival_flow import RESIDENT, answer_to_summary, count, submit
 
@@ -13,6 +15,12 @@ async def submitted(h: Harness) -> int:
     await submit(h)
     row = await h.db.fetchone("SELECT id FROM reports")
     return row["id"]
+
+
+async def withdraw(h: Harness, report_id: int, user: int = RESIDENT) -> list[Call]:
+    """Press a report's withdraw button, then "确定撤回" on the question it asks."""
+    await h.press(user, f"v1:my:withdraw:{report_id}")
+    return await h.choose(user, "确定撤回")
 
 
 async def test_my_lists_own_reports(harness: Harness) -> None:
@@ -50,7 +58,13 @@ async def test_withdraw_once(harness: Harness) -> None:
     data = h.buttons(RESIDENT)[-1][1]
     assert data == f"v1:my:withdraw:{report_id}"
     await h.press(RESIDENT, data)
-    assert "登记 XF-20201026-0001 已撤回" in h.texts(RESIDENT)[-1]
+    assert "确定撤回 <code>XF-20201026-0001</code>？" in h.texts(RESIDENT)[-1]
+    row = await h.db.fetchone("SELECT state FROM reports")
+    assert row["state"] == "open"  # only asked so far
+    calls = await h.choose(RESIDENT, "确定撤回")
+    edited = [c for c in calls if c.method == "editMessageText"]
+    assert "登记 <code>XF-20201026-0001</code> 已撤回" in edited[-1].params["text"]
+    assert "reply_markup" not in edited[-1].params  # the question's buttons are gone
     row = await h.db.fetchone("SELECT state FROM reports")
     assert row["state"] == "withdrawn"
     audit = await h.db.fetchall("SELECT actor, action, subject FROM audit WHERE action = ?",
@@ -58,6 +72,8 @@ async def test_withdraw_once(harness: Harness) -> None:
     assert [tuple(a) for a in audit] == [(RESIDENT, "report.withdraw", f"report:{report_id}")]
 
     await h.press(RESIDENT, data)  # the same button again
+    assert "已经撤回过" in h.texts(RESIDENT)[-1]
+    await h.press(RESIDENT, f"v1:my:withdraw_yes:{report_id}")  # and its confirmation
     assert "已经撤回过" in h.texts(RESIDENT)[-1]
     assert await count(h, "audit") == 2  # report.create and one report.withdraw
 
@@ -71,6 +87,8 @@ async def test_someone_else_cannot_withdraw(harness: Harness) -> None:
     report_id = await submitted(h)
     await h.press(STRANGER, f"v1:my:withdraw:{report_id}")
     assert "不是您提交的" in h.texts(STRANGER)[-1]
+    await h.press(STRANGER, f"v1:my:withdraw_yes:{report_id}")
+    assert "不是您提交的" in h.texts(STRANGER)[-1]
     assert "已撤回" not in h.texts(STRANGER)[-1]
     row = await h.db.fetchone("SELECT state FROM reports")
     assert row["state"] == "open"
@@ -80,7 +98,7 @@ async def test_someone_else_cannot_withdraw(harness: Harness) -> None:
 async def test_withdrawn_report_is_not_updated_by_a_new_one(harness: Harness) -> None:
     h = harness
     report_id = await submitted(h)
-    await h.press(RESIDENT, f"v1:my:withdraw:{report_id}")
+    await withdraw(h, report_id)
     await answer_to_summary(h)
     receipt = await submit(h)
     assert "XF-20201026-0002" in receipt and "您14天内已经登记过" not in receipt
@@ -95,6 +113,7 @@ async def test_withdrawing_stops_health_monitoring_and_deadlines(harness: Harnes
     assert watched["state"] == "active"
     await h.text(RESIDENT, "/my")
     await h.press(RESIDENT, h.buttons(RESIDENT)[-1][1])
+    await h.choose(RESIDENT, "确定撤回")
     watched = await h.db.fetchone("SELECT state FROM monitoring WHERE report_id = ?", (report_id,))
     assert watched["state"] == "stopped"
     pending = await h.db.fetchone(

@@ -14,9 +14,8 @@ from bot.config import Config
 from bot.domain.parsing import id_check_char
 from bot.runtime import timers as firing
 from bot.runtime.clock import ManualClock
-from storage import cases, timers
 from storage import db as db_module
-from storage.cases import NewCase
+from storage import timers
 from storage.db import Database
 from storage.outbox import iso
 from tests.conftest import SHANGHAI
@@ -41,6 +40,7 @@ def _not_a_member(h: Harness) -> None:
 async def report_case(h: Harness, user: int = WORKER, *, pin: bool = True) -> None:
     await h.text(user, "/case")
     await h.choose(user, "疑似病例")
+    await h.choose(user, "刚刚发现")
     await h.choose(user, "新登记人员")
     await h.text(user, "张三丰")
     await h.text(user, "138 1234 5678")
@@ -280,6 +280,7 @@ async def test_report_from_an_arrival_ref_and_scope(harness: Harness) -> None:
             )
     await h.text(WORKER, "/case")
     await h.choose(WORKER, "无症状感染者")
+    await h.choose(WORKER, "刚刚发现")
     await h.text(WORKER, "XF-20201026-0002")  # exists, but in another village's grid
     out_of_scope = h.texts(WORKER)[-2]
     await h.text(WORKER, "XF-20201026-0099")  # does not exist
@@ -341,6 +342,7 @@ async def test_english_alert_renders(harness: Harness, locale: str) -> None:
     await h.press(WORKER, "v1:lang:en")
     await h.text(WORKER, "/case")
     await h.choose(WORKER, "Suspected case")
+    await h.choose(WORKER, "Just now")
     await h.choose(WORKER, "New person")
     await h.text(WORKER, "Wang Wu")
     await h.choose(WORKER, "Unknown")
@@ -364,11 +366,20 @@ async def test_reminders_stored_before_the_one_ladder_still_fire(
     every = db_module.migrations()
     monkeypatch.setattr(db_module, "migrations", lambda: [m for m in every if m[0] <= 10])
     old = await Database.open(path)
-    new = NewCase("t", "suspected", None, "张三丰", "13812345678", None, "xf", "XF01",
-                  "幸福小区3栋2单元501", None, None, "已居家隔离", WORKER)  # fmt: skip
-    async with old.write() as conn:
-        case_id = await cases.create(conn, new, ref="XF-BL-20201026-01", now=now,
-                                     deadline_at=now + timedelta(hours=2))  # fmt: skip
+    async with old.write() as conn:  # the case as that version stored it
+        cur = await conn.execute(
+            """INSERT INTO cases (ref, draft_token, kind, person_name, person_phone, village_id,
+                   grid_id, address, status, reported_by, created_at, deadline_at)
+               VALUES ('XF-BL-20201026-01', 't', 'suspected', '张三丰', '13812345678', 'xf',
+                       'XF01', '幸福小区3栋2单元501', '已居家隔离', ?, ?, ?)""",
+            (WORKER, iso(now), iso(now + timedelta(hours=2))),
+        )
+        case_id = cur.lastrowid
+        await conn.executemany(
+            "INSERT INTO case_checklist (case_id, item, position) VALUES (?, ?, ?)",
+            [(case_id, item, i) for i, item in enumerate(("seal", "contacts", "transfer",
+                                                          "isolation"))],
+        )  # fmt: skip
         for kind, minutes in [("case.remind", m) for m in (60, 90, 110)] + [("case.overdue", 120)]:
             await conn.execute(
                 """INSERT INTO timers (kind, subject, due_at, payload, dedup_key, created_at)

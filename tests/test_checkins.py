@@ -4,7 +4,7 @@ test-day reminders, the end of the period, the worker's changes and the unreacha
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.runtime.clock import ManualClock
 from bot.runtime.timers import fire_due
@@ -19,15 +19,22 @@ REF = "XF-20201026-0001"
 OTHER_WORKER = 30002  # grid XF02: not this record's grid
 
 
-async def monitored(h: Harness) -> int:
+async def monitored(h: Harness, *, tested_on_arrival: bool = True) -> int:
     """A yellow-code arrival on 25 Oct: home monitoring, 7 days (25–31 Oct), tests on days
-    1 and 7. Returns the monitoring id."""
+    1 and 7. ``tested_on_arrival``: the day-1 test is on record, negative (else that test,
+    already past, is overdue: tests/test_missed_test_day.py). Returns the monitoring id."""
     await answer_to_summary(h, code="yellow")
     await submit(h)
-    await h.drain_outbox()
     row = await h.db.fetchone("SELECT * FROM monitoring")
     assert (row["kind"], row["start_date"], row["end_date"]) == (
         "home_monitoring", "2020-10-25", "2020-10-31")  # fmt: skip
+    if tested_on_arrival:
+        day1, now = date(2020, 10, 25), h.clock.now()
+        async with h.db.write() as conn:
+            await store.record_sample(conn, row["id"], day1, WORKER_XF01, now)
+            await store.record_result(conn, row["id"], day1, "negative", WORKER_XF01, now)
+    await fire_due(h.services)
+    await h.drain_outbox()
     return row["id"]
 
 
@@ -253,7 +260,8 @@ async def test_missed_reminds_then_worker_then_leadership_on_the_second(harness:
     await at(h, 26, 22, 1)
     # one message: the miss, and the arrival not yet verified (its deadline was 22:00 too)
     assert "打卡未报" in h.texts(WORKER_XF01)[-1] and "到达登记未核实" in h.texts(WORKER_XF01)[-1]
-    assert REF in h.texts(WORKER_XF01)[-1] and "张*" in h.texts(WORKER_XF01)[-1]
+    worker = h.texts(WORKER_XF01)[-1]  # in their own grid: the name and a number to call
+    assert REF in worker and "张三" in worker and "+86 138 1234 5678" in worker
     assert not any("脱离管控" in t for t in h.texts(LEADERS))  # one miss: not yet
     await at(h, 27, 9)
     await at(h, 27, 10)
@@ -317,7 +325,7 @@ async def test_test_day_reminders_sample_and_result(harness: Harness) -> None:
     assert "已登记" in h.texts(WORKER_XF01)[-2]
     await h.choose(WORKER_XF01, "阴性")
     assert "核酸结果：阴性" in h.texts(WORKER_XF01)[-2]
-    row = await h.db.fetchone("SELECT * FROM test_samples")
+    row = await h.db.fetchone("SELECT * FROM test_samples ORDER BY test_date DESC")
     assert (row["test_date"], row["result"], row["sampled_by"]) == (
         "2020-10-31", "negative", WORKER_XF01)  # fmt: skip
 

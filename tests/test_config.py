@@ -47,6 +47,7 @@ def test_example_town_and_bot(config: Config) -> None:
     assert config.town.name == "先锋镇"
     assert config.town.code == "XF"
     assert config.town.region == "重庆市 江津区"
+    assert config.town.health_code == "渝康码"
     assert config.tz == ZoneInfo("Asia/Shanghai")
     assert config.bot.api_base_url == "https://api.telegram.org/bot"
     assert config.bot.api_file_url == ""
@@ -205,6 +206,9 @@ CASES: list[tuple[str, Any, str]] = [
     ("town.code", "XFTOWNS", 'town.code: "XFTOWNS" is not a valid town code'),
     ("town.timezone", "Mars/Base", 'town.timezone: "Mars/Base" is not a time zone'),
     ("town.timezone", "", 'town.timezone: "" is not a time zone'),
+    ("town.health_code", " ", "town.health_code: must not be empty"),
+    ("town.health_code", "健" * 21, "town.health_code: must be at most 20 characters"),
+    ("town.health_code", 5, "town.health_code: must be a string, not 5"),
     ("town.foo", 1, 'town: unknown key "foo"'),
     ("colour", "red", 'unknown key "colour"'),
     ("bot.api_base_url", "ftp://x/bot", 'bot.api_base_url: "ftp://x/bot" must start'),

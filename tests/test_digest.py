@@ -194,6 +194,31 @@ async def test_catch_up_after_downtime_sends_once_late(harness: Harness, tmp_pat
     assert "补发" not in texts[1]
 
 
+async def test_on_a_fast_drill_clock_the_tick_after_the_due_time_is_on_time(
+    harness: Harness,
+) -> None:
+    """A drill at ×144: the tick every 3 real seconds is 7.2 clock minutes apart, so the
+    report fires a few clock minutes after 20:00 — on time, not 补发, its window ending at
+    20:00; only a real downtime (minutes of wall time: hours of drill time) makes it late."""
+    h = harness
+    h.clock.current_speed = 144
+    await advance_to(h, at(26, 20, 7))
+    (text,) = reports_sent(h)
+    assert "补发" not in text
+    assert "统计时段：10月26日 08:00 至 10月26日 20:00" in text
+    await advance_to(h, at(27, 14))  # six clock hours past 08:00: 2.5 real minutes down
+    late = reports_sent(h)[1]
+    assert "（系统恢复后补发）" in late
+    assert "统计时段：10月26日 20:00 至 10月27日 14:00" in late
+
+
+async def test_at_real_speed_a_report_minutes_past_due_is_late(harness: Harness) -> None:
+    h = harness
+    await advance_to(h, at(26, 20, 7))
+    (text,) = reports_sent(h)
+    assert "（系统恢复后补发）" in text
+
+
 async def test_never_sent_twice(harness: Harness, tmp_path: Path) -> None:
     h = harness
     for _ in range(3):
@@ -299,6 +324,10 @@ CONTRACT = {
         created_at TEXT, handled_at TEXT, deadline_at TEXT)""",
     "cases": """CREATE TABLE cases (id INTEGER PRIMARY KEY, report_id INTEGER, state TEXT,
         created_at TEXT, reported_at TEXT, deadline_at TEXT)""",
+    "escalations": """CREATE TABLE escalations (subject TEXT PRIMARY KEY, kind TEXT,
+        village_id TEXT, started_at TEXT)""",
+    "escalation_queue": """CREATE TABLE escalation_queue (id INTEGER PRIMARY KEY, subject TEXT,
+        step INTEGER, chat_id INTEGER, queued_at TEXT)""",
 }
 
 
@@ -332,6 +361,16 @@ async def fill_contract_tables(
                 " VALUES (?, ?, ?, ?, ?)",
                 (mid, state, t, temperature, symptoms),
             )
+    if "escalations" in tables:  # the missed check-in's escalation, up one rung
+        subject = f"checkin:{village}:{t}"
+        await conn.execute(
+            "INSERT INTO escalations (subject, kind, village_id, started_at) VALUES (?, ?, ?, ?)",
+            (subject, "checkin", village, t),
+        )
+        await conn.execute(
+            "INSERT INTO escalation_queue (subject, step, chat_id, queued_at) VALUES (?, 0, 5, ?)",
+            (subject, t),
+        )
     if "tips" in tables:
         for handled, deadline in ((None, when + timedelta(hours=12)), (t, t),
                                   (None, when - timedelta(hours=1))):  # fmt: skip
@@ -375,9 +414,10 @@ async def test_counts_from_the_tables_of_other_flows(tmp_path: Path) -> None:
         counts = await stats.collect(conn, since, until, at(26, 14), grid_village)
         c = counts["xf"]
         assert (c.arrivals, c.monitoring, c.released) == (1, 2, 1)
-        assert (c.checkins_done, c.checkins_missed, c.fever) == (3, 1, 2)
+        assert (c.checkins_done, c.checkins_missed, c.fever, c.escalations) == (3, 1, 2, 1)
         assert (c.tips_new, c.tips_handled, c.tips_overdue) == (3, 1, 1)
         assert (c.cases_open, c.cases_reported, c.cases_unreported, c.cases_overdue) == (2, 1, 1, 1)
+        assert c.cases_new == 3
         assert set(counts) == {"xf"}
 
         days = [at(24, 0), at(25, 0), at(26, 0), at(26, 14)]
@@ -412,11 +452,17 @@ async def test_counts_monitoring_checkins_and_cases_of_the_migrations(harness: H
             (at(26, 9), "answered", 37.9, "[]"), (at(26, 9, 1), "answered", 36.4, "[]"),
             (at(26, 9, 2), "missed", None, None), (at(25, 20), "answered", 36.5, "[]"),
         ):  # fmt: skip
+            answered = iso(slot + timedelta(minutes=5)) if state == "answered" else None
             await conn.execute(
-                """INSERT INTO checkins (monitoring_id, slot_at, prompted_at, state, temperature,
-                       symptoms) VALUES (?, ?, ?, ?, ?, ?)""",
-                (mid, iso(slot), iso(slot), state, temperature, symptoms),
+                """INSERT INTO checkins (monitoring_id, slot_at, prompted_at, answered_at, state,
+                       temperature, symptoms) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (mid, iso(slot), iso(slot), answered, state, temperature, symptoms),
             )
+        await conn.execute(  # the missed slot's escalation, started when it was marked missed
+            """INSERT INTO escalations (subject, kind, ref, grid_id, village_id, deadline_at,
+                   started_at) VALUES ('checkin:1:1', 'checkin', 'XF-1', 'XF01', 'xf', ?, ?)""",
+            (iso(at(26, 11, 2)), iso(at(26, 11, 2))),
+        )
         for n, state, reported in ((1, "open", None), (2, "reported", t), (3, "closed", t)):
             await conn.execute(
                 """INSERT INTO cases (ref, draft_token, kind, person_name, village_id, grid_id,
@@ -429,7 +475,7 @@ async def test_counts_monitoring_checkins_and_cases_of_the_migrations(harness: H
     (text,) = reports_sent(h)
     assert "健康监测：在管 <b>2</b> 人，本时段解除 1 人" in text
     assert "健康打卡：已打卡 2，未打卡 1，发热/症状 <b>1</b>" in text
-    assert "病例：未结 2（已网络直报 1，未直报 1，<b>超时未直报 1</b>）" in text
+    assert "病例：本时段新增 3，未结 2（已网络直报 1，未直报 1，<b>超时未直报 1</b>）" in text
     assert "<b>先锋社区</b>：新增 0 人" in text
     assert "在管 2｜解除 1｜打卡 2/未打卡 1｜发热 1" in text
     assert "<b>石桥村</b>：新增 0 人" in text and "病例 2" in text

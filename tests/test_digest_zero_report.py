@@ -17,8 +17,8 @@ from tests.test_digest import add_report, advance_to, at, reports_sent
 ZERO = "✅ <b>零报告</b>"
 
 # The events of a window: any of them means there is something to report.
-EVENTS = ("arrivals", "alerts", "fever", "checkins_missed", "tips_new", "tips_overdue",
-          "cases_open")  # fmt: skip
+EVENTS = ("arrivals", "alerts", "fever", "checkins_missed", "escalations", "tips_new",
+          "tips_overdue", "cases_new", "cases_open")  # fmt: skip
 # Figures that are shown but are not news on their own.
 FIGURES = ("monitoring", "released", "checkins_done", "tips_handled", "reports",
            "cases_reported", "cases_overdue")  # fmt: skip

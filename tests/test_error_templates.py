@@ -38,6 +38,7 @@ ERROR_CODES: dict[str, dict[str, object]] = {
     "temp_range": {"low": 35.0, "high": 42.0},
     "address_short": {},
     "place_unknown": {"text": "先锋镇"},
+    "place_not_inside": {"text": "渝北", "place": "湖北省 武汉市"},
     "places_too_many": {"limit": 10},
 }
 # codes also returned without their optional params

@@ -213,7 +213,8 @@ async def test_a_tip_is_matched_against_registrations_and_linked(harness: Harnes
     await seed_report(h, name="李四", phone="13912345678")
     await send_tip(h, name="李四")
     await h.drain_outbox()
-    assert "可能已登记：<code>XF-20201026-0001</code>" in h.texts(WORKER_XF01)[-1]
+    assert "可能是此人（请核实）：\n· <code>XF-20201026-0001</code>：同一网格内同名" in (
+        h.texts(WORKER_XF01)[-1])  # fmt: skip
     await press_tip(h, WORKER_XF01, "情况属实")
     assert "XF-20201026-0001" in h.texts(WORKER_XF01)[-1]
     await press_tip(h, WORKER_XF01, "就是已登记的 XF-20201026-0001")

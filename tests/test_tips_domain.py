@@ -200,7 +200,7 @@ async def test_match_registrations(tmp_path: Path) -> None:
         assert await match(address="先锋街 12号") == [(by_address, ("address",))]
         assert await match(address="12号") == []  # too vague
         both = await match(name="李四", phone="13900000002", address="先锋街9号")
-        assert both[0] == (same_name, ("address", "name", "phone"))
+        assert both[0] == (same_name, ("phone", "name", "address"))
         assert await match(name="无名氏") == []
         many = await match(grid_id=None, name="李四", phone="13900000001", address="先锋街")
         assert len(many) <= flow.MAX_MATCHES

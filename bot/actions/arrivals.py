@@ -8,13 +8,15 @@ from typing import Any
 
 import aiosqlite
 
-from bot.actions import tips
-from bot.actions.monitoring import restart_monitoring, stop_monitoring
+from bot.actions import cases, certificates, tips
+from bot.actions.inbox import escalate_offer
+from bot.actions.monitoring import restart_monitoring, stop_linked, stop_monitoring
 from bot.domain import arrivals as flow
 from bot.domain.records import PersonRecord, ReportRecord, StoredReport
 from bot.domain.risk import Assessment, MeasurePlan, assess, plan_measure
-from bot.runtime import escalation
+from bot.runtime import cards, escalation
 from bot.runtime.escalation import grid_recipients
+from bot.runtime.render import reader_locales
 from bot.runtime.services import Services
 from storage import arrivals as reports
 from storage import audit, drafts, outbox, timers, visits
@@ -77,9 +79,17 @@ async def store_report(
             local_today=services.local_today(),
             lookback_since=since,
             now=now,
+            corrects=draft.data.get("corrects"),  # the reporter's correction of his report
         )
         plan = plan_measure(assessment.measure, record.measure_start)
         await restart_monitoring(conn, services, stored.id, plan, now)  # 居家健康监测 etc.
+        await stop_linked(conn, services, stored.id, now)  # a companion now monitored as himself
+        if assessment.certificate_pending:  # 备案, and a worker checks the certificate
+            await certificates.request(conn, services, stored, record, now)
+        if assessment.positive:  # a suspected case, pending a human's confirmation
+            await cases.open_positive(conn, services, source="arrival",
+                                      key=f"positive:report:{stored.id}", report_id=stored.id,
+                                      idx=0, by=0, now=now)  # fmt: skip
         for message in await report_notifications(conn, services, stored, record, assessment):
             await outbox.enqueue(conn, now=now, **message)
         if isinstance(draft.data.get("visit_id"), int):  # registered at the door (入户排查)
@@ -109,8 +119,15 @@ async def store_report(
             now=now,
             detail={"name": record.main.name},
         )
-        action = "report.update" if stored.updated else "report.create"
+        action = ("report.correct" if draft.data.get("corrects")
+                  else "report.update" if stored.updated else "report.create")  # fmt: skip
         await audit.record(conn, now, record.reporter_user_id, action, f"report:{stored.id}")
+        if stored.companion_of:  # his companion entry there now points to this report
+            await audit.record(conn, now, record.reporter_user_id, "report.companion_link",
+                               f"report:{stored.id}", stored.companion_of)  # fmt: skip
+        if stored.conflicts:  # kept apart, never merged: the worker checks (in the notice)
+            await audit.record(conn, now, record.reporter_user_id, "report.identity_conflict",
+                               f"report:{stored.id}", ",".join(stored.conflicts))  # fmt: skip
     services.wake_outbox()
     return stored
 
@@ -137,20 +154,56 @@ async def of_reporter(services: Services, user_id: int) -> list[Any]:
 
 
 async def withdraw(services: Services, report_id: int, user_id: int) -> str | None:
-    """The reporter withdraws their open report: its monitoring stops (unannounced: they
-    asked for it), its timers and escalation end, audited. The report's reference, or None
-    when it was not theirs or not open."""
+    """The reporter withdraws their open report: its monitoring stops (unannounced to him:
+    he asked for it), its timers and escalation end, audited. The grid's staff (and, for a
+    key-control person, the leadership group) are told: nobody leaves their lists unseen.
+    The report's reference, or None when it was not theirs or not open."""
     now = services.now()
     async with services.db.write() as conn:
         if not await reports.withdraw(conn, report_id, user_id, now):
             return None
+        row = await reports.by_id(conn, report_id)
         subject = f"report:{report_id}"
         await audit.record(conn, now, user_id, "report.withdraw", subject)
         await stop_monitoring(conn, services, report_id, now, reason="withdrawn", tell=False)
         await timers.cancel(conn, subject)
         await escalation.stop(conn, subject, now)
-    row = await reports.by_id(services.db, report_id)
+        await cards.retire(conn, escalate_offer(subject), now)
+        await cards.retire(conn, subject, now, default_locale=services.config.bot.default_locale,
+                           note=lambda locale: services.text(locale, "arrivals", "withdrawn_note",
+                                                             ref=row["ref"]))  # fmt: skip
+        for message in await withdrawn_notifications(conn, services, row):
+            await outbox.enqueue(conn, now=now, **message)
+    services.wake_outbox()
     return row["ref"]
+
+
+async def withdrawn_notifications(
+    conn: aiosqlite.Connection, services: Services, row: Any
+) -> list[dict[str, Any]]:
+    """Outbox rows telling the grid's staff that the report ``row`` was withdrawn by its
+    reporter (the leadership group too when he is a key-control person), each in its
+    reader's locale."""
+    village, grid = services.config.grid(row["grid_id"]) or (None, None)
+    main = (await reports.people(conn, row["id"]))[0]
+    alert = bool(row["alert"])
+    leadership = services.config.leadership.chat_id
+    recipients = await grid_recipients(conn, services, row["grid_id"])
+    chats = list(dict.fromkeys([*recipients, *([leadership] if alert else [])]))
+    locales = await reader_locales(conn, chats, services.config.bot.default_locale)
+    params = dict(ref=row["ref"], alert=alert, name=main.name, phone=main.phone,
+                  village=village.name if village else row["village_id"],
+                  grid=grid.name if grid else row["grid_id"])  # fmt: skip
+    return [
+        dict(
+            chat_id=chat,
+            text=services.text(locales[chat], "arrivals", "report_withdrawn", **params),
+            priority=PRIORITY_ALERT if alert else PRIORITY_NOTIFY,
+            subject=f"report:{row['id']}",
+            dedup_key=f"report:{row['id']}:withdrawn:to:{chat}",
+        )
+        for chat in chats
+    ]
 
 
 # --- who is told about a stored report, and what they read -------------------------------
@@ -168,13 +221,14 @@ async def report_notifications(
     assessment: Assessment,
 ) -> list[dict[str, Any]]:
     """Outbox rows (keyword arguments of ``storage.outbox.enqueue``) for one stored report;
-    ``conn``: the transaction storing it."""
-    locale = services.config.bot.default_locale
+    ``conn``: the transaction storing it. Each reader gets it in their own locale."""
     village, grid = services.config.grid(record.grid_id) or (None, None)
     main = record.main
-    params = dict(
+    common = dict(
         ref=stored.ref,
         updated=stored.updated,
+        companion_of=stored.companion_of,
+        conflicts=stored.conflicts,
         alert=assessment.alert,
         village=village.name if village else record.village_id,
         grid=grid.name if grid else record.grid_id,
@@ -184,20 +238,28 @@ async def report_notifications(
         people=len(record.people),
         arrival=record.arrival_date,
         category=record.category,
-        risk=services.text(locale, "risk", "category", code=assessment.category),
-        measure=services.text(locale, "risk", "measure_kind", kind=record.measure_kind),
-        reasons=reason_texts(services, locale, assessment),
     )
+
+    def text(locale: str, name: str) -> str:
+        return services.text(
+            locale, "arrivals", name, **common,
+            risk=services.text(locale, "risk", "category", code=assessment.category),
+            measure=services.text(locale, "risk", "measure_kind", kind=record.measure_kind),
+            reasons=reason_texts(services, locale, assessment),
+        )  # fmt: skip
+
     subject = f"report:{stored.id}"
     key = f"{subject}:v{stored.version}"
     priority = PRIORITY_ALERT if assessment.alert else PRIORITY_NOTIFY
     leadership = services.config.leadership.chat_id
     recipients = await grid_recipients(conn, services, record.grid_id)
-    notice = services.text(locale, "arrivals", "report_notice", **params)
+    locales = await reader_locales(
+        conn, [*recipients, leadership], services.config.bot.default_locale
+    )
     rows = [
         dict(
             chat_id=chat,
-            text=notice,
+            text=text(locales[chat], "report_notice"),
             priority=priority,
             subject=subject,
             dedup_key=f"{key}:to:{chat}",
@@ -210,7 +272,7 @@ async def report_notifications(
         rows.append(
             dict(
                 chat_id=leadership,
-                text=services.text(locale, "arrivals", name, **params),
+                text=text(locales[leadership], name),
                 priority=priority,
                 subject=subject,
                 dedup_key=f"{key}:to:{leadership}",

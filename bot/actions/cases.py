@@ -21,6 +21,7 @@ from bot.domain import cases as domain
 from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.escalation import CASE, Rung
 from bot.runtime import escalation
+from bot.runtime.render import reader_locales
 from bot.runtime.services import Services
 from storage import audit, cases, drafts, outbox
 from storage import escalation as ladder_store
@@ -63,6 +64,7 @@ def card_params(services: Services, case: Any, ticks: list[Tick], now: datetime)
     village, grid = config.grid(case["grid_id"]) or (None, None)
     located = case["latitude"] is not None
     deadline_at = datetime.fromisoformat(case["deadline_at"])
+    discovered = case["discovered_at"] or case["created_at"]  # older rows: entered = found
     return dict(
         ref=case["ref"], kind=case["kind"], state=case["state"],
         name=case["person_name"], phone=case["person_phone"], id_number=case["person_id_number"],
@@ -73,6 +75,8 @@ def card_params(services: Services, case: Any, ticks: list[Tick], now: datetime)
         latitude=case["latitude"], longitude=case["longitude"],
         map_url=map_url(case["latitude"], case["longitude"], case["ref"]) if located else "",
         created=_local(services, case["created_at"]), deadline=_local(services, deadline_at),
+        discovered=_local(services, discovered), source=case["source"],
+        confirmation=case["confirmation"],
         remaining=domain.remaining_minutes(deadline_at, now),
         report_no=case["direct_report_no"] or "", reported_at=_local(services, case["reported_at"]),
         reported_by=case["reported_by_name"] or "",
@@ -103,17 +107,33 @@ def _report_row(services: Services, locale: str, case_id: int,
     return row
 
 
+def _pending(case: Any) -> bool:
+    return case["confirmation"] == "pending" and case["state"] == "open"
+
+
 def group_markup(services: Services, locale: str, case: Any, ticks: list[Tick]) -> dict:
-    """The leadership group's card: "已网络直报" and "收到" while open, and the checklist."""
+    """The leadership group's card: "已网络直报" and "收到" while open, "确认是病例" and
+    "排除" while a positive result's case waits for a human, and the checklist."""
     rows: list[list[dict[str, str]]] = []
     if case["state"] == "open":
         rows.append(_report_row(services, locale, case["id"]))
+    if _pending(case):
+        rows.append([_button(services.text(locale, "cases", "btn_confirm"), str(case["id"]), "c"),
+                     _button(services.text(locale, "cases", "btn_rule_out"), str(case["id"]),
+                             "x")])  # fmt: skip
     rows += checklist_rows(services, locale, case["id"], ticks)
     return inline_markup(rows)
 
 
-def staff_markup(services: Services, locale: str, case_id: int, ticks: list[Tick]) -> dict:
-    return inline_markup(checklist_rows(services, locale, case_id, ticks))
+def staff_markup(services: Services, locale: str, case: Any, ticks: list[Tick]) -> dict:
+    """A worker's notice: while a positive result's case waits, the case flow prefilled with
+    the person (定人定位定状态, which confirms it) and "排除"; the checklist."""
+    rows: list[list[dict[str, str]]] = []
+    if _pending(case):
+        rows.append([_button(services.text(locale, "cases", "btn_fill"), str(case["id"]), "f")])
+        rows.append([_button(services.text(locale, "cases", "btn_rule_out"), str(case["id"]),
+                             "x")])  # fmt: skip
+    return inline_markup(rows + checklist_rows(services, locale, case["id"], ticks))
 
 
 async def load(conn: aiosqlite.Connection | Any, case_id: int) -> tuple[Any, list[Tick]] | None:
@@ -144,38 +164,137 @@ class Stored:
 
 
 async def store(services: Services, case: NewCase, user_id: int) -> Stored | None:
-    """One transaction: the case, its checklist, the group alert, the notices to the area's
-    staff, the start of its climb of the case ladder, the audit entry; the draft is dropped.
-    None when the draft was already submitted (a double tap)."""
-    now = services.now()
-    deadline_at = domain.deadline(now)
-    locale = services.config.bot.default_locale
-    leadership = services.config.leadership.chat_id
+    """One transaction: the case with its alerts and climb (``open_case``); the draft is
+    dropped. None when the draft was already submitted (a double tap)."""
     async with services.db.write() as conn:
         if not await drafts.delete(conn, user_id, case.draft_token):
             return None
-        ref = await cases.next_ref(conn, services.config.town.code, services.local_today())
-        case_id = await cases.create(conn, case, ref=ref, now=now, deadline_at=deadline_at)
-        row, ticks = await load(conn, case_id)
-        params = card_params(services, row, ticks, now)
-        await outbox.enqueue(conn, chat_id=leadership, now=now, priority=PRIORITY_ALERT,
-                             text=services.text(locale, "cases", "alert", c=params),
-                             reply_markup=group_markup(services, locale, row, ticks),
-                             dedup_key=alert_key(case_id), subject=subject(case_id))  # fmt: skip
-        for user in await cases.local_staff(conn, case.grid_id, case.village_id):
-            if user == case.reported_by:
-                continue
-            await outbox.enqueue(conn, chat_id=user, now=now, priority=PRIORITY_ALERT,
-                                 text=services.text(locale, "cases", "staff_notice", c=params),
-                                 reply_markup=staff_markup(services, locale, case_id, ticks),
-                                 dedup_key=f"case:{case_id}:to:{user}",
-                                 subject=subject(case_id))  # fmt: skip
-        await escalation.start(conn, services, subject=subject(case_id), kind=CASE,
-                               grid_id=case.grid_id, village_id=case.village_id,
-                               deadline=deadline_at, ref=ref, now=now)  # fmt: skip
-        await audit.record(conn, now, user_id, "case.create", subject(case_id), case.kind)
+        stored = await open_case(conn, services, case, user_id, services.now())
     services.wake_outbox()
+    return stored
+
+
+async def open_case(conn: aiosqlite.Connection, services: Services, case: NewCase,
+                    user_id: int, now: datetime) -> Stored:  # fmt: skip
+    """In the caller's transaction: the case, its checklist, the group alert, the notices to
+    the area's staff, the start of its climb of the case ladder (2 hours from the discovery:
+    a discovery already 2 hours old escalates at once), the audit entry."""
+    deadline_at = domain.deadline(case.discovered_at)
+    locale = services.config.bot.default_locale
+    leadership = services.config.leadership.chat_id
+    ref = await cases.next_ref(conn, services.config.town.code, services.local_today())
+    case_id = await cases.create(conn, case, ref=ref, now=now, deadline_at=deadline_at)
+    row, ticks = await load(conn, case_id)
+    params = card_params(services, row, ticks, now)
+    await outbox.enqueue(conn, chat_id=leadership, now=now, priority=PRIORITY_ALERT,
+                         text=services.text(locale, "cases", "alert", c=params),
+                         reply_markup=group_markup(services, locale, row, ticks),
+                         dedup_key=alert_key(case_id), subject=subject(case_id))  # fmt: skip
+    staff = await cases.local_staff(conn, case.grid_id, case.village_id)
+    for user, reader in (await reader_locales(conn, staff, locale)).items():
+        if user == case.reported_by and not case.pending:
+            continue  # the reporter has the receipt; a positive result's recorder must act
+        await outbox.enqueue(conn, chat_id=user, now=now, priority=PRIORITY_ALERT,
+                             text=services.text(reader, "cases", "staff_notice", c=params),
+                             reply_markup=staff_markup(services, reader, row, ticks),
+                             dedup_key=f"case:{case_id}:to:{user}",
+                             subject=subject(case_id))  # fmt: skip
+    await escalation.start(conn, services, subject=subject(case_id), kind=CASE,
+                           grid_id=case.grid_id, village_id=case.village_id,
+                           deadline=deadline_at, ref=ref, now=now)  # fmt: skip
+    await audit.record(
+        conn,
+        now,
+        user_id,
+        "case.create",
+        subject(case_id),
+        case.kind if case.source is None else f"{case.kind}:{case.source}",
+    )
     return Stored(case_id, ref, deadline_at)
+
+
+async def open_positive(conn: aiosqlite.Connection, services: Services, *, source: str,
+                        key: str, report_id: int, idx: int, by: int,
+                        now: datetime) -> Stored | None:  # fmt: skip
+    """In the transaction storing a positive result (``source`` 'arrival' or 'monitoring'):
+    a suspected case of the report's person ``idx``, pending a human's confirmation, its
+    countdown from now (when the result was reported); ``by`` who recorded it (0: the
+    resident's own report). ``key`` names the result: None when it opened a case already
+    (a replay, a re-submitted report). Its status stays empty until a worker's 定状态."""
+    person = await cases.report_person(conn, report_id, idx)
+    if person is None or await cases.by_source(conn, key) is not None:
+        return None
+    case = NewCase(
+        draft_token=key, kind="suspected", report_id=report_id, person_name=person["name"],
+        person_phone=person["phone"], person_id_number=person["id_number"],
+        village_id=person["village_id"], grid_id=person["grid_id"], address=person["address"],
+        latitude=None, longitude=None, status="", reported_by=by, discovered_at=now,
+        source=source, source_key=key,
+    )  # fmt: skip
+    return await open_case(conn, services, case, by, now)
+
+
+# --- a positive result's case: a human confirms it or rules it out -------------------------
+
+
+async def confirm(services: Services, case_id: int, user_id: int, name: str,
+                  details: NewCase | None = None,
+                  draft_token: str | None = None) -> bool:  # fmt: skip
+    """A human confirmed that a positive result's case is a case (in the group, or by the case
+    flow's 定位定状态: ``details``); audited, the group told. False when it was no longer
+    pending."""
+    now = services.now()
+    locale = services.config.bot.default_locale
+    async with services.db.write() as conn:
+        if draft_token is not None:
+            await drafts.delete(conn, user_id, draft_token)
+        if not await cases.confirm(conn, case_id, user_id, now, details):
+            return False
+        await audit.record(conn, now, user_id, "case.confirm", subject(case_id),
+                           "flow" if details else "button")  # fmt: skip
+        case = await cases.get(conn, case_id)
+        status = services.text(locale, "cases", "confirmed", ref=case["ref"], name=name,
+                               at=_local(services, now))  # fmt: skip
+        await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
+                             priority=PRIORITY_ALERT, subject=subject(case_id), text=status,
+                             dedup_key=f"case:{case_id}:confirmed")  # fmt: skip
+        await _refresh_group_card(services, conn, case_id, now, priority=PRIORITY_ALERT)
+    services.wake_outbox()
+    return True
+
+
+async def prefill(services: Services, case: Any, user_id: int) -> dict[str, Any]:
+    """The case flow's answers for a positive result's case (定人 known: the person, where,
+    when discovered); the staff member's view of the person is audited."""
+    async with services.db.write() as conn:
+        await audit.record(conn, services.now(), user_id, "case.view", subject(case["id"]),
+                           "confirm")  # fmt: skip
+    return {"case_id": case["id"], "report_id": case["report_id"],
+            "report_ref": case["report_ref"], "name": case["person_name"],
+            "phone": case["person_phone"], "id_number": case["person_id_number"],
+            "village": case["village_id"], "grid": case["grid_id"], "address": case["address"],
+            "discovered_at": case["discovered_at"], "kind": case["kind"]}  # fmt: skip
+
+
+async def rule_out(services: Services, case_id: int, user_id: int, name: str) -> bool:
+    """A human ruled a positive result's case out: closed, its climb stopped, audited, the
+    group told. False when it was no longer pending."""
+    now = services.now()
+    locale = services.config.bot.default_locale
+    async with services.db.write() as conn:
+        if not await cases.rule_out(conn, case_id, user_id, now):
+            return False
+        await escalation.stop(conn, subject(case_id), now)
+        await audit.record(conn, now, user_id, "case.rule_out", subject(case_id))
+        case = await cases.get(conn, case_id)
+        await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
+                             priority=PRIORITY_ALERT, subject=subject(case_id),
+                             text=services.text(locale, "cases", "ruled_out", ref=case["ref"],
+                                                name=name, at=_local(services, now)),
+                             dedup_key=f"case:{case_id}:ruled_out")  # fmt: skip
+        await _refresh_group_card(services, conn, case_id, now)
+    services.wake_outbox()
+    return True
 
 
 # --- after the case was stored: tick, acknowledge, direct report ----------------------------
@@ -243,7 +362,8 @@ async def record_direct_report(services: Services, case_id: int, number: str, us
         # it reads that the report is done.
         await _refresh_group_card(services, conn, case_id, now, priority=PRIORITY_ALERT)
         case = await cases.get(conn, case_id)
-        took = int((now - datetime.fromisoformat(case["created_at"])).total_seconds() // 60)
+        found = datetime.fromisoformat(case["discovered_at"] or case["created_at"])
+        took = int((now - found).total_seconds() // 60)
         await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
                              priority=PRIORITY_ALERT, subject=subject(case_id),
                              text=services.text(locale, "cases", "reported", ref=case["ref"],
@@ -278,14 +398,22 @@ def _case_id(item: Item) -> int:
     return int(item.subject.split(":", 1)[1])
 
 
+def _superseded(services: Services, rung: Rung, item: Item, now: datetime) -> bool:
+    """A later rung is due too (a discovery entered late, a restart): only the latest of
+    them is told, not a burst of stale reminders."""
+    late = (now - item.deadline_at).total_seconds() / 60
+    return any(rung.after_minutes < r.after_minutes <= late
+               for r in escalation.ladder(services, CASE))  # fmt: skip
+
+
 async def _send_step(services: Services, conn: aiosqlite.Connection, item: Item, rung: Rung,
                      now: datetime) -> None:  # fmt: skip
     """A rung before the deadline: a reminder ("收到" stops the next); at it: the red overdue
     escalation, asking only for the direct report."""
     loaded = await load(conn, _case_id(item))
     reminder = rung.after_minutes < 0
-    if loaded is None or (reminder and now >= item.deadline_at):
-        return  # a reminder fired late: the overdue escalation follows at once
+    if loaded is None or (reminder and _superseded(services, rung, item, now)):
+        return  # a reminder fired late: the later one (or the overdue escalation) follows
     case, ticks = loaded
     locale = services.config.bot.default_locale
     params = card_params(services, case, ticks, now)

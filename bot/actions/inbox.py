@@ -14,7 +14,7 @@ import aiosqlite
 
 from bot.domain.roles import Actor
 from bot.runtime.services import Services
-from storage import arrivals, audit, inbox
+from storage import arrivals, audit, inbox, outbox
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Task:
 class Tasks:
     total: int
     grids: list[dict[str, Any]]  # grid, count: the grids with reports waiting
-    items: list[Task]  # the oldest first
+    items: list[Task]  # the highest risk first, then the oldest first
 
 
 def _report(row: aiosqlite.Row) -> Report:
@@ -135,3 +135,23 @@ async def view_card(services: Services, actor: Actor, report: Report) -> dict[st
         review=report.review,
         state=report.state,
     )
+
+
+def escalate_offer(subject: str) -> str:
+    """The card's escalate button is offered apart: escalating takes only it off."""
+    return f"{subject}:esc"
+
+
+async def shown(
+    services: Services, chat_id: int, message_id: int, text: str, markup: dict[str, Any],
+    offers: dict[str, list[str]],
+) -> None:  # fmt: skip
+    """A card or /tasks list a worker was shown in reply (not pushed): recorded as delivered,
+    with the buttons it offers per report (``offers``), so that handling a report takes its
+    buttons off it (bot.runtime.cards)."""
+    key = f"shown:{chat_id}:{message_id}"
+    async with services.db.write() as conn:
+        await outbox.record_sent(conn, key=key, chat_id=chat_id, message_id=message_id,
+                                 text=text, reply_markup=markup, now=services.now())  # fmt: skip
+        for subject, data in offers.items():
+            await outbox.offer(conn, key, subject, data)

@@ -16,7 +16,8 @@ Timer kinds (handlers below, registered on import):
                        The missed slot then climbs the escalation ladder (bot.runtime.escalation)
                        until someone acknowledges it or the person checks in again.
 - ``test.remind``      a nucleic-acid test day: the evening before and the morning of, to the
-                       person and the worker(s) (with a "sample taken" button).
+                       person and the worker(s) (with a "sample taken" button); a test day
+                       already past without a sample when the plan is made: overdue, at once.
 - ``monitoring.end``   midnight after the last day: released; the person and worker(s) told.
 
 Every effect is written on the caller's connection, inside the transaction that marks the
@@ -27,18 +28,23 @@ worker's /monitor and /monitoring) are each one transaction of their own.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any, TypeGuard
 
 import aiosqlite
 
+from bot.actions import cases
 from bot.domain import monitoring as dm
 from bot.domain.callbacks import button, inline_markup
+from bot.domain.masking import Audience
 from bot.domain.risk import MeasurePlan
 from bot.domain.roles import Actor
 from bot.domain.timers import Kind
-from bot.runtime import escalation
+from bot.runtime import cards, escalation
+from bot.runtime.render import reader_locales
 from bot.runtime.services import Services
 from storage import audit, drafts, outbox, timers
 from storage import monitoring as store
@@ -48,6 +54,7 @@ from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
 from storage.timers import NewTimer, Timer
 
 PLAN_TIMERS = ("checkin.prompt", "monitoring.end", "test.remind")
+Markup = Callable[[str], dict]  # a message's buttons, in the reader's locale
 
 
 # --- recipients and texts ---------------------------------------------------------------
@@ -58,8 +65,11 @@ async def grid_chats(services: Services, conn: aiosqlite.Connection, grid_id: st
     return list(dict.fromkeys(await escalation.grid_recipients(conn, services, grid_id)))
 
 
-def _staff_locale(services: Services) -> str:
-    return services.config.bot.default_locale
+async def staff_locales(
+    services: Services, conn: aiosqlite.Connection, chats: list[int]
+) -> dict[int, str]:
+    """Each staff chat's own locale (/language); the group's, the configured one."""
+    return await reader_locales(conn, chats, services.config.bot.default_locale)
 
 
 def place_names(services: Services, m: Monitoring) -> dict[str, str]:
@@ -81,20 +91,23 @@ def staff_params(services: Services, m: Monitoring, day: date | None = None) -> 
 async def _to_grid(
     services: Services, conn: aiosqlite.Connection, m: Monitoring, macro: str, key: str,
     now: datetime, *, priority: int = PRIORITY_ALERT, leaders: bool = False,
-    markup: dict | None = None, group_markup: dict | None = None, **params: Any,
+    markup: Markup | None = None, group_markup: Markup | None = None, **params: Any,
 ) -> None:  # fmt: skip
-    """One staff message to the grid's workers (and the leadership group if ``leaders``);
-    ``markup`` on the private messages, ``group_markup`` on the group's."""
-    locale = _staff_locale(services)
-    text = services.text(locale, "monitoring", macro, **params)
+    """One staff message to the grid's workers (and the leadership group if ``leaders``),
+    each in its reader's locale; ``markup`` (of the locale) on the private messages,
+    ``group_markup`` on the group's."""
     chats = await grid_chats(services, conn, m.grid_id)
     leadership = services.config.leadership.chat_id
     if (leaders or not chats) and leadership not in chats:
         chats.append(leadership)  # nobody in the grid: the leadership group sees it
-    for chat in chats:
-        await outbox.enqueue(conn, chat_id=chat, text=text, now=now, priority=priority,
+    for chat, locale in (await staff_locales(services, conn, chats)).items():
+        buttons = markup if chat > 0 else group_markup
+        shown = buttons(locale) if buttons else None
+        await outbox.enqueue(conn, chat_id=chat, now=now, priority=priority,
+                             text=services.text(locale, "monitoring", macro, **params),
                              dedup_key=f"{key}:to:{chat}", subject=m.subject,
-                             reply_markup=markup if chat > 0 else group_markup)  # fmt: skip
+                             reply_markup=shown)  # fmt: skip
+        await cards.offer_acks(conn, f"{key}:to:{chat}", shown)
 
 
 async def _to_person(
@@ -135,6 +148,9 @@ async def _schedule_plan(services: Services, conn: aiosqlite.Connection, m: Moni
                          f"mon.end:{m.id}:g{m.gen}"))  # fmt: skip
     today = dm.local_day(now, tz)
     done = await store.samples(conn, m.id)
+    overdue = dm.overdue_test(m.test_dates, today, m.end_date, done)
+    if overdue is not None:  # a test day already past is never skipped: due now
+        plan.append(_test_timer(m, overdue, "overdue", now))
     for test_date in m.test_dates:
         if test_date > m.end_date or test_date < today or test_date in done:
             continue
@@ -144,12 +160,15 @@ async def _schedule_plan(services: Services, conn: aiosqlite.Connection, m: Moni
                 if which == "before" or test_date != today:
                     continue
                 due = now  # the test is today: remind now
-            plan.append(NewTimer(
-                Kind.TEST_REMIND, m.subject, due,
-                {"gen": m.gen, "date": test_date.isoformat(), "which": which},
-                f"test.remind:{m.id}:g{m.gen}:{test_date.isoformat()}:{which}",
-            ))  # fmt: skip
+            plan.append(_test_timer(m, test_date, which, due))
     await timers.schedule_many(conn, plan, now)
+
+
+def _test_timer(m: Monitoring, test_date: date, which: str, due: datetime) -> NewTimer:
+    day = test_date.isoformat()
+    return NewTimer(Kind.TEST_REMIND, m.subject, due,
+                    {"gen": m.gen, "date": day, "which": which},
+                    f"test.remind:{m.id}:g{m.gen}:{day}:{which}")  # fmt: skip
 
 
 def _prompt_timer(m: Monitoring, slot: datetime) -> NewTimer:
@@ -164,8 +183,9 @@ async def restart_monitoring(
 ) -> list[int]:  # fmt: skip
     """(Re)start monitoring of every person of the report under ``plan``, in the caller's
     transaction: on a new report, a new version of it, or a worker's correction of the
-    measure. People no longer under a monitored measure (or no longer in the report) are
-    stopped. Returns the ids of the active monitorings."""
+    measure. People no longer under a monitored measure (or no longer in the report, or
+    monitored under their own report) are stopped. Returns the ids of the active
+    monitorings."""
     report = await store.report_outline(conn, report_id)
     if report is None:
         return []
@@ -177,7 +197,7 @@ async def restart_monitoring(
                   kind=plan.kind, start=plan.start, end=plan.end, test_dates=plan.test_dates,
                   now=now)  # fmt: skip
     active: list[int] = []
-    for idx in range(report.people):
+    for idx in report.people:
         old = existing.pop(idx, None)
         if not monitored:
             if old is not None:
@@ -193,9 +213,24 @@ async def restart_monitoring(
         assert m is not None
         await _schedule_plan(services, conn, m, now)
         active.append(mid)
-    for old in existing.values():  # a companion removed from the report
+    for old in existing.values():  # a companion removed, or monitored as himself
         await _stop(services, conn, old, now, reason=None, actor=None, tell=False)
     return active
+
+
+async def stop_linked(
+    conn: aiosqlite.Connection, services: Services, report_id: int, now: datetime
+) -> int:
+    """A companion now reporting for himself (``report_id``, his own, monitoring him) is no
+    longer monitored under the report that listed him: its timers end, nobody is told (his
+    own monitoring goes on). Its missed check-ins' ladders end too (he has just reported, and
+    his check-ins come under his own report now); a fever's goes on. In the caller's
+    transaction; returns how many were stopped."""
+    stopped = 0
+    for m in await store.linked_elsewhere(conn, report_id):
+        stopped += await _stop(services, conn, m, now, reason=None, actor=None, tell=False)
+        await escalation.stop_parent(conn, m.subject, now, kinds=("checkin",))
+    return stopped
 
 
 async def stop_monitoring(
@@ -400,10 +435,13 @@ async def on_escalate(services: Services, conn: aiosqlite.Connection, timer: Tim
     missed = await store.refresh_missed_in_row(conn, m.id)
     tz = services.config.tz
     params = staff_params(services, m, dm.local_day(slot, tz))
-    text = services.text(_staff_locale(services), "monitoring", "missed_staff",
-                         slot=slot.astimezone(tz), missed=missed, **params)  # fmt: skip
     leadership = services.config.leadership.chat_id
-    chats = await grid_chats(services, conn, m.grid_id)
+    chats = [chat for chat in await grid_chats(services, conn, m.grid_id) if chat != leadership]
+    locales = await staff_locales(services, conn, chats)
+    # The grid's workers in their private chats are in scope: the number in full, to call.
+    alerts = [(chat, services.text(locales[chat], "monitoring", "missed_staff",
+                                   Audience.ENTITLED, slot=slot.astimezone(tz), missed=missed,
+                                   **params)) for chat in chats]  # fmt: skip
     # This alert is the assignee's step: the ladder goes on from there. At a wave's reminder
     # time many fall due together, so each chat gets it with the minute's others (one list,
     # not dozens of messages); a second miss in a row (脱离管控?) reaches the leadership
@@ -411,10 +449,9 @@ async def on_escalate(services: Services, conn: aiosqlite.Connection, timer: Tim
     await escalation.start(conn, services, subject=timer.subject, kind="checkin",
                            parent=m.subject, grid_id=m.grid_id, village_id=m.village_id,
                            deadline=now, ref=m.ref, now=now, alerted=True,
-                           alerts=[(chat, text) for chat in chats if chat != leadership],
-                           alert_group=missed >= 2 or leadership in chats,
+                           alerts=alerts, alert_group=missed >= 2 or not chats,
                            detail={"name": params["name"], "slot": outbox.iso(slot),
-                                   "missed": missed})  # fmt: skip
+                                   "missed": missed, "phone": params["phone"]})  # fmt: skip
 
 
 async def on_test_remind(services: Services, conn: aiosqlite.Connection, timer: Timer,
@@ -423,21 +460,22 @@ async def on_test_remind(services: Services, conn: aiosqlite.Connection, timer: 
     if m is None:
         return
     test_date = date.fromisoformat(timer.payload["date"])
-    which = timer.payload["which"]
-    if test_date in await store.samples(conn, m.id) or test_date > m.end_date:
+    today = dm.local_day(now, services.config.tz)
+    notice = dm.reminder_notice(timer.payload["which"], test_date, today)
+    if notice is None or test_date in await store.samples(conn, m.id) or test_date > m.end_date:
         return
-    on_day = which == "day"
-    key = f"test.remind:{m.id}:{test_date.isoformat()}:{which}"
+    # keyed by what it says: an overdue test is chased once, however often the plan changes
+    key = f"test.remind:{m.id}:{test_date.isoformat()}:{notice}"
     await _to_person(services, conn, m, "test_person", key, now, test_date=test_date,
-                     on_day=on_day)  # fmt: skip
-    markup = sample_markup(services, m, test_date) if on_day else None
+                     notice=notice)  # fmt: skip
+    markup = None if notice == "before" else partial(sample_markup, services, m, test_date)
     await _to_grid(services, conn, m, "test_staff", key, now, priority=PRIORITY_NOTIFY,
-                   markup=markup, test_date=test_date, on_day=on_day,
+                   markup=markup, test_date=test_date, notice=notice,
                    **staff_params(services, m, test_date))  # fmt: skip
 
 
-def sample_markup(services: Services, m: Monitoring, test_date: date) -> dict:
-    label = services.text(_staff_locale(services), "monitoring", "btn_sampled", test_date=test_date)
+def sample_markup(services: Services, m: Monitoring, test_date: date, locale: str) -> dict:
+    label = services.text(locale, "monitoring", "btn_sampled", test_date=test_date)
     return inline_markup([[button(label, dm.sample_callback(m.id, test_date))]])
 
 
@@ -469,7 +507,7 @@ async def checkin_alert(
     tz = services.config.tz
     params = staff_params(services, m, dm.local_day(slot, tz))
     checkin = await store.checkin(conn, m.id, slot)
-    ack = escalation.ack_markup(services, f"fever:{checkin.id}") if checkin else None
+    ack = partial(escalation.ack_markup, services, f"fever:{checkin.id}") if checkin else None
     await _to_grid(services, conn, m, "alert", f"ci.alert:{m.id}:{dm.epoch(slot)}:{stage}", now,
                    leaders=True, temperature=temperature, fever=dm.is_fever(temperature),
                    symptoms=symptoms or [], slot=slot.astimezone(tz), markup=ack,
@@ -519,6 +557,7 @@ class SampleDay:
     date: date
     sampled: bool
     result: str | None  # None: no result yet
+    overdue: bool  # past and not sampled: to be taken now (``dm.overdue_test``)
 
 
 @dataclass(frozen=True)
@@ -555,6 +594,17 @@ async def person_slot(
     if m is None or m.chat_id != user_id:
         return None
     return Slot(m, await store.checkin(services.db, m.id, slot))
+
+
+async def open_checkins(services: Services, chat_id: int) -> list[Slot]:
+    """The check-ins the chat's people still owe: per active monitoring, its newest prompted
+    slot while it lacks a temperature or symptoms (an older one is over: missed)."""
+    waiting = []
+    for m in await store.active_for_chat(services.db, chat_id):
+        newest = await store.checkins_of(services.db, m.id, limit=1)
+        if newest and (newest[0].temperature is None or newest[0].symptoms is None):
+            waiting.append(Slot(m, newest[0]))
+    return waiting
 
 
 async def record_temperature(
@@ -604,19 +654,22 @@ async def view(services: Services, actor: Actor, found: list[Monitoring]) -> lis
     async with services.db.write() as conn:
         await audit.record(conn, services.now(), actor.user_id, "monitoring.view",
                            f"report:{found[0].report_id}")  # fmt: skip
-        return [await _card(conn, m) for m in found]
+        return [await _card(services, conn, m) for m in found]
 
 
-async def _card(conn: store.Conn, m: Monitoring) -> Card:
+async def _card(services: Services, conn: store.Conn, m: Monitoring) -> Card:
     done = await store.samples(conn, m.id)
-    tests = [_test_day(d, done.get(d)) for d in m.test_dates]
+    active = m.state == "active"
+    overdue = dm.overdue_test(m.test_dates, services.local_today(), m.end_date, done)
+    tests = [_test_day(d, done.get(d), active and d == overdue) for d in m.test_dates]
     return Card(m, await store.checkins_of(conn, m.id), tests)
 
 
-def _test_day(day: date, sample: aiosqlite.Row | None) -> SampleDay:
+def _test_day(day: date, sample: aiosqlite.Row | None, overdue: bool) -> SampleDay:
     if sample is None:
-        return SampleDay(day, sampled=False, result=None)
-    return SampleDay(day, sampled=bool(sample["sampled_at"]), result=sample["result"])
+        return SampleDay(day, sampled=False, result=None, overdue=overdue)
+    return SampleDay(day, sampled=bool(sample["sampled_at"]), result=sample["result"],
+                     overdue=overdue)  # fmt: skip
 
 
 async def record_test(
@@ -637,10 +690,15 @@ async def record_test(
             return None
         if result is None:
             await escalation.stop_parent(conn, m.subject, now, kinds=("fever",))
+        if result == "positive":  # a suspected case, pending a human's confirmation
+            await cases.open_positive(conn, services, source="monitoring",
+                                      key=f"positive:{m.subject}:{test_date.isoformat()}",
+                                      report_id=m.report_id, idx=m.person_idx,
+                                      by=actor.user_id, now=now)  # fmt: skip
         what, detail = ("sample", "") if result is None else (f"r{result[:3]}", f":{result}")
         await audit.record(conn, now, actor.user_id, f"monitoring.{what}", m.subject,
                            test_date.isoformat() + detail)  # fmt: skip
-        return await _card(conn, m)
+        return await _card(services, conn, m)
 
 
 async def change(

@@ -16,11 +16,12 @@ import aiosqlite
 
 from bot.actions.cases import map_url
 from bot.domain import tips as domain
-from bot.domain.callbacks import button, callback, inline_markup
+from bot.domain.callbacks import button, callback, inline_markup, parse_callback
 from bot.domain.masking import Audience
 from bot.domain.tips import Match, TipView
-from bot.runtime import escalation
+from bot.runtime import cards, escalation
 from bot.runtime.escalation import grid_recipients
+from bot.runtime.render import reader_locales
 from bot.runtime.services import Services
 from storage import audit, drafts, outbox, staff, timers, tips
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
@@ -32,6 +33,32 @@ FLOW = "tp"  # the tip card's buttons: v1:tp:<action>:<tip id>[:<report id>]
 
 def subject(tip_id: int) -> str:
     return f"tip:{tip_id}"
+
+
+# The buttons a step of the checking takes off every card (bot.runtime.cards): taking the tip
+# its "start" button, escalating it its escalate button; closing it takes off all the rest.
+_STEP_OFFERS = {"c": "check", "e": "esc"}
+
+
+def offers(tip_id: int, markup: dict[str, Any] | None) -> dict[str, list[str]]:
+    """The tip's buttons on a card or list, by the offer that takes them off."""
+    found: dict[str, list[str]] = {}
+    for row in (markup or {}).get("inline_keyboard", []):
+        for data in (b["callback_data"] for b in row):
+            step = _STEP_OFFERS.get((parse_callback(data, FLOW) or [""])[0])
+            found.setdefault(step_offer(tip_id, step) if step else subject(tip_id), []).append(data)
+    return found
+
+
+def step_offer(tip_id: int, step: str) -> str:
+    return f"{subject(tip_id)}:{step}"
+
+
+async def offer(conn: aiosqlite.Connection, key: str, tip_id: int,
+                markup: dict[str, Any] | None) -> None:  # fmt: skip
+    """The message enqueued as ``key`` offers the tip's buttons (``markup``)."""
+    for item, data in offers(tip_id, markup).items():
+        await outbox.offer(conn, key, item, data)
 
 
 @dataclass(frozen=True)
@@ -99,11 +126,13 @@ def card_markup(services: Services, locale: str, tip: TipView) -> dict[str, Any]
 def confirm_markup(services: Services, locale: str, tip: TipView,
                    matches: list[Match]) -> dict[str, Any]:  # fmt: skip
     """Confirmed: register the person on the spot, link an existing registration, or (nobody
-    to register: a gathering, a venue) handled."""
+    to register: a gathering, a venue) handled. Only a match on the person (phone, name) gets
+    a one-tap link: a registration at the same address may be someone else, so the worker
+    types its number after checking."""
     tid = str(tip.id)
     rows = [[_button(services.text(locale, "tips", "btn_register"), "r", tid)]]
     rows += [[_button(services.text(locale, "tips", "btn_link", ref=m.ref), "l", tid,
-                      str(m.report_id))] for m in matches]  # fmt: skip
+                      str(m.report_id))] for m in matches if m.is_person]  # fmt: skip
     rows.append([_button(services.text(locale, "tips", "btn_link_other"), "lr", tid)])
     rows.append([_button(services.text(locale, "tips", "btn_handled"), "h", tid)])
     return inline_markup(rows)
@@ -139,6 +168,21 @@ async def open_in(
 ) -> list[TipView]:
     """Tips not closed in these grids, or (grid unknown) in these villages: /tasks."""
     return await tips.open_in(services.db, grids, villages)
+
+
+async def sent_today(services: Services, user_id: int) -> int:
+    """Tips this person sent today: for the daily limit, checked before a tip is begun."""
+    return await tips.count_today(services.db, user_id, day_start(services))
+
+
+async def by_draft(services: Services, token: str) -> TipView | None:
+    """The tip made from this draft (a resent submit button)."""
+    return await tips.by_draft(services.db, token)
+
+
+async def report_by_ref(services: Services, ref: str) -> Any:
+    """The arrival registration a worker typed the number of (id, ref, grid, village)."""
+    return await tips.report_by_ref(services.db, ref)
 
 
 async def matches(services: Services, tip: TipView) -> list[Match]:
@@ -180,19 +224,14 @@ async def submit(services: Services, new: NewTip) -> Stored | str | None:
             return None
         tip = await tips.view(conn, tip_id)
         matches = await matches_for(conn, services, tip)
-        params = card_params(services, tip, matches)
         alert = tip.kind == "symptoms"
         priority = PRIORITY_ALERT if alert else PRIORITY_NOTIFY
         to = await recipients(conn, services, tip)
-        for chat in to:
+        for chat, reader in (await reader_locales(conn, to, locale)).items():
             if chat == leadership:
                 continue
-            await outbox.enqueue(conn, chat_id=chat, now=now, priority=priority,
-                                 text=services.text(locale, "tips", "card", Audience.ENTITLED,
-                                                    head="new", **params),
-                                 reply_markup=card_markup(services, locale, tip),
-                                 subject=subject(tip_id),
-                                 dedup_key=f"tip:{tip_id}:to:{chat}")  # fmt: skip
+            await _card(conn, services, tip, chat, reader, now, key=f"tip:{tip_id}:to:{chat}",
+                        head="new", priority=priority, matches=matches)  # fmt: skip
         if alert or leadership in to:
             await outbox.enqueue(conn, chat_id=leadership, now=now, priority=priority,
                                  text=services.text(locale, "tips", "leader_alert", head="new",
@@ -209,6 +248,21 @@ async def submit(services: Services, new: NewTip) -> Stored | str | None:
     return Stored(tip_id, ref, deadline_at)
 
 
+async def _card(
+    conn: aiosqlite.Connection, services: Services, tip: TipView, chat: int, locale: str,
+    now: datetime, *, key: str, head: str, priority: int = PRIORITY_ALERT,
+    matches: list[Match] | None = None,
+) -> None:  # fmt: skip
+    """A staff card pushed to ``chat`` in its reader's language, offering the tip's buttons
+    (closing the tip takes them off, bot.runtime.cards)."""
+    markup = card_markup(services, locale, tip)
+    await outbox.enqueue(conn, chat_id=chat, now=now, priority=priority, subject=subject(tip.id),
+                         text=services.text(locale, "tips", "card", Audience.ENTITLED, head=head,
+                                            **card_params(services, tip, matches)),
+                         reply_markup=markup, dedup_key=key)  # fmt: skip
+    await offer(conn, key, tip.id, markup)
+
+
 # --- checking ---------------------------------------------------------------------------
 
 
@@ -218,6 +272,9 @@ async def start_checking(services: Services, tip_id: int, actor: int) -> bool:
         done = await tips.start_checking(conn, tip_id, actor, now)
         if done:
             await audit.record(conn, now, actor, "tip.checking", subject(tip_id))
+            await cards.retire(conn, step_offer(tip_id, "check"), now)
+    if done:
+        services.wake_outbox()
     return done
 
 
@@ -235,16 +292,13 @@ async def escalate(services: Services, tip_id: int, actor: int, note: str | None
                              text=services.text(locale, "tips", "leader_alert", head="escalated",
                                                 **group_params(services, tip)),
                              dedup_key=f"tip:{tip_id}:escalated")  # fmt: skip
-        for chat in await staff.recipients(conn, "", tip.village_id):
+        admins = await staff.recipients(conn, "", tip.village_id)
+        await cards.retire(conn, step_offer(tip_id, "esc"), now)
+        for chat, reader in (await reader_locales(conn, admins, locale)).items():
             if chat == actor:
                 continue
-            await outbox.enqueue(conn, chat_id=chat, now=now, priority=PRIORITY_ALERT,
-                                 subject=subject(tip_id),
-                                 text=services.text(locale, "tips", "card", Audience.ENTITLED,
-                                                    head="escalated",
-                                                    **card_params(services, tip, None)),
-                                 reply_markup=card_markup(services, locale, tip),
-                                 dedup_key=f"tip:{tip_id}:escalated:to:{chat}")  # fmt: skip
+            await _card(conn, services, tip, chat, reader, now, head="escalated",
+                        key=f"tip:{tip_id}:escalated:to:{chat}")  # fmt: skip
     services.wake_outbox()
     return True
 
@@ -260,8 +314,23 @@ async def close_in(conn: aiosqlite.Connection, services: Services, tip_id: int, 
     await audit.record(conn, now, actor, f"tip.{outcome}", subject(tip_id), how or note)
     await timers.cancel(conn, subject(tip_id))
     await escalation.stop(conn, subject(tip_id), now)
+    await _retire_cards(conn, services, tip_id, outcome, how, now)
     await _tell_tipster(conn, services, tip_id, outcome, now)
     return True
+
+
+async def _retire_cards(conn: aiosqlite.Connection, services: Services, tip_id: int,
+                        outcome: str, how: str | None, now: datetime) -> None:  # fmt: skip
+    """Every card and list that offered the tip's buttons loses them; a card, the outcome
+    under it."""
+    tip = await tips.view(conn, tip_id)
+    ref = tip.ref if tip else ""
+    for step in _STEP_OFFERS.values():
+        await cards.retire(conn, step_offer(tip_id, step), now)
+    await cards.retire(conn, subject(tip_id), now,
+                       default_locale=services.config.bot.default_locale,
+                       note=lambda locale: services.text(locale, "tips", "closed_note", ref=ref,
+                                                         outcome=outcome, how=how))  # fmt: skip
 
 
 async def close(services: Services, tip_id: int, outcome: str, actor: int, *,
@@ -300,25 +369,14 @@ async def on_deadline(services: Services, conn: aiosqlite.Connection, timer: Tim
         return
     locale = services.config.bot.default_locale
     leadership = services.config.leadership.chat_id
-    text = services.text(
-        locale,
-        "tips",
-        "card",
-        Audience.ENTITLED,
-        head="overdue",
-        **card_params(services, tip, None),
-    )
-    markup = card_markup(services, locale, tip)
     to = [*await recipients(conn, services, tip),
           *await staff.recipients(conn, "", tip.village_id)]  # fmt: skip
-    for chat in dict.fromkeys(to):
+    for chat, reader in (await reader_locales(conn, to, locale)).items():
+        key = f"tip:{tip.id}:overdue:to:{chat}"
         if chat == leadership:  # no staff at all: the group gets the masked version
             text_group = services.text(locale, "tips", "leader_alert", head="overdue",
                                        **group_params(services, tip))  # fmt: skip
             await outbox.enqueue(conn, chat_id=chat, now=now, priority=PRIORITY_ALERT,
-                                 text=text_group, subject=timer.subject,
-                                 dedup_key=f"tip:{tip.id}:overdue:to:{chat}")  # fmt: skip
+                                 text=text_group, subject=timer.subject, dedup_key=key)  # fmt: skip
             continue
-        await outbox.enqueue(conn, chat_id=chat, now=now, priority=PRIORITY_ALERT, text=text,
-                             reply_markup=markup, subject=timer.subject,
-                             dedup_key=f"tip:{tip.id}:overdue:to:{chat}")  # fmt: skip
+        await _card(conn, services, tip, chat, reader, now, key=key, head="overdue")

@@ -11,11 +11,11 @@ from typing import Any
 
 import aiosqlite
 
-from bot.actions.inbox import Report
+from bot.actions.inbox import Report, escalate_offer
 from bot.actions.monitoring import restart_monitoring
 from bot.domain.risk import MeasurePlan, plan_measure
 from bot.domain.roles import Actor
-from bot.runtime import escalation
+from bot.runtime import cards, escalation
 from bot.runtime.services import Services
 from storage import arrivals, audit, drafts, inbox, outbox
 from storage.outbox import PRIORITY_ALERT
@@ -84,12 +84,26 @@ async def _review(
         if done:
             await audit.record(conn, now, actor.user_id, f"report.{outcome}", report.subject, note)
             await escalation.stop(conn, report.subject, now)
+            await _retire_cards(conn, services, report, outcome)
             await _tell_reporter(conn, services, report, outcome, plan, note)
             if plan is not None:  # monitoring follows the measure the worker confirmed
                 await restart_monitoring(conn, services, report.id, plan, now)
     if done:
         services.wake_outbox()
     return Review(done, plan)
+
+
+async def _retire_cards(
+    conn: aiosqlite.Connection, services: Services, report: Report, outcome: str
+) -> None:
+    """Every card and list that offered this report's buttons loses them; a card, the
+    outcome under it."""
+    now = services.now()
+    await cards.retire(conn, escalate_offer(report.subject), now)
+    await cards.retire(conn, report.subject, now,
+                       default_locale=services.config.bot.default_locale,
+                       note=lambda locale: services.text(locale, "inbox", "settled", ref=report.ref,
+                                                         outcome=outcome))  # fmt: skip
 
 
 async def _tell_reporter(
@@ -129,6 +143,7 @@ async def escalate(services: Services, actor: Actor, report: Report) -> bool:
             return False
         await audit.record(conn, now, actor.user_id, "report.escalated", report.subject)
         await escalation.stop(conn, report.subject, now)
+        await cards.retire(conn, escalate_offer(report.subject), now)
         await outbox.enqueue(
             conn,
             chat_id=services.config.leadership.chat_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
@@ -26,8 +26,17 @@ from bot.domain.parsing import (
     parse_text,
     parse_trip_number,
 )
-from bot.domain.places import Place, parse_place, parse_places
-from bot.domain.risk import SYMPTOMS, RiskFacts
+from bot.domain.places import (
+    Ambiguous,
+    Place,
+    most_precise,
+    narrower,
+    parse_place_within,
+    parse_places,
+    place_choices,
+)
+from bot.domain.regions import Region
+from bot.domain.risk import SYMPTOMS, RiskFacts, regions_inside
 from bot.domain.steps import Step, fixed_choices, store_answer
 
 RELATIONS = ("self", "family", "tenant", "guest")
@@ -37,6 +46,8 @@ CATEGORIES = ("sanfan", "siwai", "overseas", "quarantine_done", "visitor", "othe
 HEALTH_CODES = ("green", "yellow", "red")
 TEST_RESULTS = ("negative", "positive", "pending")
 YES_NO = ("yes", "no")
+UNSURE = "unsure"
+MAX_DISTRICT_BUTTONS = 16  # a city's districts as buttons; more (a province's) are typed
 COMMON_TEMPERATURES = ("36.2", "36.5", "36.8", "37.0")
 
 Data = dict[str, Any]
@@ -52,6 +63,8 @@ class Context:
     max_days_back: int
     max_companions: int
     villages: Mapping[str, tuple[str, ...]]  # village id -> its grid ids, in config order
+    regions: tuple[Region, ...] = ()  # the key regions in force
+    lookback_days: int = 14
 
 
 def _parse_id(text: str, id_kind: str | None, ctx: Context) -> str | Invalid:
@@ -78,16 +91,133 @@ def _companion_id_choices(data: Data, ctx: Context) -> tuple[str, ...]:
     return _id_choices(data.get("companion") or {}, ctx)
 
 
+def too_vague(place: Place, ctx: Context) -> bool:
+    """A key region lies inside the answered city or province (江汉区 in 武汉市): the
+    district must be asked. The window reaches back as far as any arrival date accepted
+    later, so no region that could count is missed."""
+    first = ctx.today - timedelta(days=ctx.lookback_days + ctx.max_days_back)
+    return bool(regions_inside(place, ctx.regions, first, ctx.today))
+
+
+def _set_origin(place: Place, ctx: Context) -> Updates:
+    return {"origin": place_to_dict(place), "origin_choices": None,
+            "origin_vague": too_vague(place, ctx)}  # fmt: skip
+
+
 def _origin_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
-    place = parse_place(text)
-    return place if isinstance(place, Invalid) else {"origin": place_to_dict(place)}
+    found = place_choices(text)
+    if isinstance(found, Invalid):
+        return found
+    if len(found) > 1:  # "Taizhou", "朝阳区": the resident picks, the bot never guesses
+        return {"origin": None, "origin_choices": [place_to_dict(p) for p in found]}
+    return _set_origin(found[0], ctx)
+
+
+def _origin_pick_choices(data: Data, ctx: Context) -> tuple[str, ...]:
+    return tuple(str(i) for i in range(len(data.get("origin_choices") or ())))
+
+
+def _choose_origin_pick(value: str, data: Data, ctx: Context) -> Updates:
+    return _set_origin(place_from_dict(data["origin_choices"][int(value)]), ctx)
+
+
+def district_options(place: Place) -> tuple[Place, ...]:
+    """The places one level inside ``place`` offered as buttons, when they are few."""
+    inside = narrower(place)
+    return inside if len(inside) <= MAX_DISTRICT_BUTTONS else ()
+
+
+def _district_choices(place: Place) -> tuple[str, ...]:
+    return (*(str(i) for i in range(len(district_options(place)))), UNSURE)
+
+
+def _origin_district_choices(data: Data, ctx: Context) -> tuple[str, ...]:
+    return _district_choices(place_from_dict(data["origin"]))
+
+
+def _narrow_origin(place: Place, ctx: Context) -> Updates:
+    """A district, or a city of a province: asked again while still too vague."""
+    updates = _set_origin(place, ctx)
+    return {**updates, "pending": updates["origin_vague"]}
+
+
+def _origin_district_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
+    place = parse_place_within(text, place_from_dict(data["origin"]))
+    return place if isinstance(place, Invalid) else _narrow_origin(place, ctx)
+
+
+def _choose_origin_district(value: str, data: Data, ctx: Context) -> Updates:
+    if value == UNSURE:  # kept as answered; the assessment flags it for a worker
+        return {"origin_vague": False}
+    return _narrow_origin(district_options(place_from_dict(data["origin"]))[int(value)], ctx)
+
+
+def _set_travel(places: list[Place], ties: list[dict[str, Any]], ctx: Context) -> Updates:
+    """The travel places so far and the ambiguous answers still to pick from; which places
+    are too vague is settled on the whole list (a pick may hold a place answered before)."""
+    kept = most_precise(places)
+    vague = [i for i, place in enumerate(kept) if too_vague(place, ctx)]
+    return {"travel": [place_to_dict(p) for p in kept], "travel_choices": ties,
+            "travel_vague": vague}  # fmt: skip
 
 
 def _travel_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
-    places = parse_places(text)
-    if isinstance(places, Invalid):
-        return places
-    return {"travel": [place_to_dict(p) for p in places]}
+    parsed = parse_places(text)
+    if isinstance(parsed, Invalid):
+        return parsed
+    places = [p for p in parsed if isinstance(p, Place)]
+    ties = [{"text": t.text, "places": [place_to_dict(p) for p in t.places]}
+            for t in parsed if isinstance(t, Ambiguous)]  # fmt: skip
+    return _set_travel(places, ties, ctx)
+
+
+def travel_tie(data: Data) -> Mapping[str, Any]:
+    """The ambiguous travel answer the resident picks from now: its text, its places."""
+    return data["travel_choices"][0]
+
+
+def _travel_pick_choices(data: Data, ctx: Context) -> tuple[str, ...]:
+    return tuple(str(i) for i in range(len(travel_tie(data)["places"])))
+
+
+def _choose_travel_pick(value: str, data: Data, ctx: Context) -> Updates:
+    """One ambiguous travel answer settled; the next one is asked, then the districts."""
+    picked = place_from_dict(travel_tie(data)["places"][int(value)])
+    places = [place_from_dict(p) for p in data["travel"]]
+    rest = data["travel_choices"][1:]
+    updates = _set_travel([*places, picked] if picked not in places else places, rest, ctx)
+    return {**updates, "pending": bool(rest)}
+
+
+def vague_travel_place(data: Data) -> Place:
+    """The travel place the district question is about now."""
+    return place_from_dict(data["travel"][data["travel_vague"][0]])
+
+
+def _travel_district_choices(data: Data, ctx: Context) -> tuple[str, ...]:
+    return _district_choices(vague_travel_place(data))
+
+
+def _set_travel_place(place: Place | None, data: Data, ctx: Context) -> Updates:
+    """Replace the travel place asked about (None: not sure, keep it); ask the next one."""
+    index, *rest = data["travel_vague"]
+    travel = list(data["travel"])
+    if place is not None:
+        travel[index] = place_to_dict(place)
+        rest = [index, *rest] if too_vague(place, ctx) else rest
+    return {"travel": travel, "travel_vague": rest, "pending": bool(rest)}
+
+
+def _travel_district_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
+    place = parse_place_within(text, vague_travel_place(data))
+    return place if isinstance(place, Invalid) else _set_travel_place(place, data, ctx)
+
+
+def _choose_travel_district(value: str, data: Data, ctx: Context) -> Updates:
+    if value == UNSURE:
+        return _set_travel_place(None, data, ctx)
+    place = district_options(vague_travel_place(data))[int(value)]
+    return _set_travel_place(place, data, ctx)
 
 
 # The steps' answer functions are module-level, bound to their key with partial rather than
@@ -149,8 +279,14 @@ STEPS: dict[str, Step] = {
         Step("region_kind", "origin", choices=fixed_choices(REGION_KINDS), per_row=2),
         Step("country", "origin", text=store_answer("country", lambda t: parse_text(t, 40))),
         Step("origin", "origin", text=_origin_text),
+        Step("origin_pick", "origin", choices=_origin_pick_choices),
+        Step("origin_district", "origin", choices=_origin_district_choices,
+             text=_origin_district_text, per_row=3),
         Step("origin_confirm", "origin", choices=fixed_choices(YES_NO), per_row=2),
         Step("travel", "travel", choices=fixed_choices(("none",)), text=_travel_text, per_row=2),
+        Step("travel_pick", "travel", choices=_travel_pick_choices),
+        Step("travel_district", "travel", choices=_travel_district_choices,
+             text=_travel_district_text, per_row=3),
         Step("travel_confirm", "travel", choices=fixed_choices(YES_NO), per_row=2),
         Step("arrival_date", "arrival_date", choices=fixed_choices(("today", "yesterday")),
              text=partial(_date_text, "arrival_date"), per_row=2),
@@ -160,6 +296,9 @@ STEPS: dict[str, Step] = {
         Step("grid", "place", choices=_grid_choices),
         Step("address", "place", text=store_answer("address", parse_address)),
         Step("category", "category", choices=fixed_choices(CATEGORIES)),
+        # 解除隔离证明: a worker checks it before the person leaves key control
+        Step("certificate", "category", choices=fixed_choices(("skip",)),
+             photo="certificate_photo"),
         Step("health_code", "health_code", choices=fixed_choices(HEALTH_CODES), per_row=3),
         Step("test", "test", choices=fixed_choices(YES_NO), per_row=2),
         Step("test_date", "test", choices=fixed_choices(("today", "yesterday")),
@@ -202,12 +341,17 @@ def _applies(key: str, data: Data) -> bool:
     rules: dict[str, Callable[[], bool]] = {
         "country": lambda: data.get("region_kind") == "abroad",
         "origin": lambda: data.get("region_kind") == "china",
+        "origin_pick": lambda: bool(data.get("origin_choices")),
+        "origin_district": lambda: bool(data.get("origin_vague")),
         "origin_confirm": lambda: data.get("region_kind") == "china",
+        "travel_pick": lambda: bool(data.get("travel_choices")),
+        "travel_district": lambda: bool(data.get("travel_vague")),
         "travel_confirm": lambda: bool(data.get("travel")),
         "trip": lambda: data.get("transport") not in (None, "other"),
         "village": lambda: not data.get("prefilled_village"),
         "grid": lambda: not data.get("prefilled_grid"),
         "address": lambda: not data.get("prefilled_address"),
+        "certificate": lambda: data.get("category") == "quarantine_done",
         "test_date": lambda: data.get("test") == "yes",
         "test_result": lambda: data.get("test") == "yes",
         "test_photo": lambda: data.get("test") == "yes",
@@ -283,13 +427,13 @@ def _choose_date(key: str, value: str, data: Data, ctx: Context) -> Updates:
 
 def _choose_origin(value: str, data: Data, ctx: Context) -> Updates:
     if value == "no":
-        return {"origin": None, "origin_confirm": None, "back": "origin"}
+        return {"origin": None, "origin_confirm": None, "origin_vague": None, "back": "origin"}
     return {"origin_confirm": "yes"}
 
 
 def _choose_travel_confirm(value: str, data: Data, ctx: Context) -> Updates:
     if value == "no":
-        return {"travel": [], "back": "travel"}
+        return {"travel": [], "travel_choices": [], "travel_vague": [], "back": "travel"}
     return {"travel_confirm": "yes"}
 
 
@@ -328,7 +472,8 @@ def _choose_trip_kind(value: str, data: Data, ctx: Context) -> Updates:
 
 def _choose_region_kind(value: str, data: Data, ctx: Context) -> Updates:
     if value == "abroad":
-        return {"region_kind": value, "origin": None, "origin_confirm": None}
+        return {"region_kind": value, "origin": None, "origin_confirm": None,
+                "origin_choices": None, "origin_vague": None}  # fmt: skip
     return {"region_kind": value, "country": None}
 
 
@@ -349,8 +494,13 @@ _CHOICE_EFFECTS: dict[str, Callable[[str, Data, Context], Updates | Invalid]] = 
     "test_date": partial(_choose_date, "test_date"),
     "origin_confirm": _choose_origin,
     "travel_confirm": _choose_travel_confirm,
-    "travel": lambda value, data, ctx: {"travel": []},
+    "travel": lambda value, data, ctx: {"travel": [], "travel_choices": [], "travel_vague": []},
+    "travel_pick": _choose_travel_pick,
+    "origin_pick": _choose_origin_pick,
+    "origin_district": _choose_origin_district,
+    "travel_district": _choose_travel_district,
     "test_photo": lambda value, data, ctx: {"test_photo": None},
+    "certificate": lambda value, data, ctx: {"certificate_photo": None},
     "symptoms": _choose_symptom,
     "companion_more": _choose_companion_more,
     "companions": _choose_companions,
@@ -416,4 +566,5 @@ def risk_facts(data: Data) -> RiskFacts:
         temperature=data.get("temperature"),
         symptoms=frozenset(data.get("symptoms") or []),
         quarantine_done=data.get("category") == "quarantine_done",
+        test_result=data.get("test_result") if data.get("test") == "yes" else None,
     )

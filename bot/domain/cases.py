@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import (
     clean,
     parse_address,
+    parse_date,
     parse_id_number,
     parse_name,
     parse_phone,
@@ -36,6 +37,9 @@ DEFAULT_OVERDUE_REPEAT_MINUTES = 15
 STATUS_LIMIT = 100
 REF_LIMIT = 40
 REPORT_NO_LIMIT = 40
+DISCOVERED_LIMIT = 40
+DISCOVERED_MAX_DAYS = 7  # a discovery older than this is a typing mistake: asked again
+DISCOVERED_CHOICES = {"now": timedelta(0), "1h": timedelta(hours=1)}
 
 Data = dict[str, Any]
 Updates = dict[str, Any]
@@ -80,6 +84,57 @@ def parse_direct_report_no(text: str) -> str | Invalid:
     return squeezed
 
 
+# "14:30", "14点", "14点30分", "14点半", after an optional day ("12-05", "12月5日", "昨天").
+_CLOCK = re.compile(
+    r"(.*?)\s*([0-9]{1,2})(?:\s*:\s*([0-9]{2})|\s*点\s*(?:(半)|([0-9]{1,2})\s*分?)?)"
+)
+_DAY_REASONS = {"date_future": "case_discovered_future", "date_too_old": "case_discovered_old"}
+
+
+def _clock(text: str) -> tuple[str, int, int] | None:
+    """The day part (possibly empty), hour and minute of a typed time, if it is one."""
+    match = _CLOCK.fullmatch(text)
+    if not match:
+        return None
+    day, hour, minute, half, spoken = match.groups()
+    value = 30 if half else int(minute or spoken or 0)
+    return (day, int(hour), value) if int(hour) < 24 and value < 60 else None
+
+
+def parse_discovered(text: str, now: datetime) -> datetime | Invalid:
+    """When the case was discovered, typed as a time (the latest such time not after ``now``:
+    "23:50" typed just after midnight is last night's) or a day and a time ("12-05 14:30",
+    "昨天 14:30"); ``now`` is aware, in the town's timezone, and so is the answer. Not in the
+    future, not more than ``DISCOVERED_MAX_DAYS`` ago."""
+    cleaned = clean(text, DISCOVERED_LIMIT)
+    if isinstance(cleaned, Invalid):
+        return Invalid("case_discovered_format")
+    parts = _clock(cleaned.lower())
+    if parts is None:
+        return Invalid("case_discovered_format")
+    day_text, hour, minute = parts
+    if day_text:
+        day = parse_date(day_text, now.date(), DISCOVERED_MAX_DAYS)
+        if isinstance(day, Invalid):
+            code = _DAY_REASONS.get(day.code)
+            return Invalid(code, day.params) if code else Invalid("case_discovered_format")
+    else:
+        day = now.date()
+    at = datetime.combine(day, time(hour, minute), now.tzinfo)
+    if at > now and not day_text:
+        at -= timedelta(days=1)  # only a time: the latest one not after now
+    return check_discovered(at, now)
+
+
+def check_discovered(at: datetime, now: datetime) -> datetime | Invalid:
+    """A discovery time must lie in the last ``DISCOVERED_MAX_DAYS`` days, not ahead of now."""
+    if at > now:
+        return Invalid("case_discovered_future")
+    if now - at > timedelta(days=DISCOVERED_MAX_DAYS):
+        return Invalid("case_discovered_old", {"days": DISCOVERED_MAX_DAYS})
+    return at
+
+
 def parse_status(text: str) -> str | Invalid:
     """The person's current status, free text: 已居家隔离, 在发热门诊, 已送定点医院 ..."""
     return parse_text(text, STATUS_LIMIT)
@@ -91,6 +146,12 @@ def parse_status(text: str) -> str | Invalid:
 @dataclass(frozen=True)
 class Context:
     villages: Mapping[str, tuple[str, ...]]  # village id -> its grid ids, in config order
+    now: datetime  # aware, in the town's timezone: discovery times are typed in it
+
+
+def _discovered_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
+    at = parse_discovered(text, ctx.now)
+    return at if isinstance(at, Invalid) else {"discovered_at": at.astimezone(UTC).isoformat()}
 
 
 def _person_text(text: str, data: Data, ctx: Context) -> Lookup | Invalid:
@@ -118,6 +179,12 @@ STEPS: dict[str, Step] = {
     step.key: step
     for step in (
         Step("kind", choices=fixed_choices(KINDS), per_row=2),
+        Step(
+            "discovered",
+            choices=fixed_choices(tuple(DISCOVERED_CHOICES)),
+            text=_discovered_text,
+            per_row=2,
+        ),
         Step("person", choices=fixed_choices(("new",)), text=_person_text),
         Step("name", text=store_answer("name", parse_name)),
         Step("phone", choices=fixed_choices(("skip",)), text=store_answer("phone", parse_phone)),
@@ -133,15 +200,23 @@ STEPS: dict[str, Step] = {
 ORDER = tuple(STEPS)
 FIRST_STEP = "kind"
 _FROM_REPORT = frozenset({"name", "phone", "id_number", "village", "grid", "address"})
+# A suspected case opened by a positive result: its person and discovery time are known.
+_FROM_CASE = _FROM_REPORT | {"person", "discovered"}
+
+
+def _skipped(key: str, data: Data) -> bool:
+    if data.get("case_id"):
+        return key in _FROM_CASE
+    return bool(data.get("report_id")) and key in _FROM_REPORT
 
 
 def next_step(current: str, data: Data) -> str:
     """The question after ``current``: a person taken from a report skips who and where
-    (the report's address), and goes on to the location pin."""
+    (the report's address), and goes on to the location pin; a suspected case's person
+    and discovery time are its own."""
     for key in ORDER[ORDER.index(current) + 1 :]:
-        if data.get("report_id") and key in _FROM_REPORT:
-            continue
-        return key
+        if not _skipped(key, data):
+            return key
     return "summary"
 
 
@@ -163,14 +238,17 @@ def apply_choice(step: Step, value: str, data: Data, ctx: Context) -> Updates | 
         return skip_location()
     if step.key == "village":
         return {"village": value, "grid": None}
+    if step.key == "discovered":
+        at = ctx.now - DISCOVERED_CHOICES[value]
+        return {"discovered_at": at.astimezone(UTC).isoformat()}
     return {step.key: value}
 
 
 def missing_for_submit(data: Data, ctx: Context) -> str | None:
     """The first step whose answer a draft lacks (a restored or stale draft), else None."""
-    for key in ("kind", "name", "village", "grid", "address", "status"):
+    for key in ("kind", "discovered_at", "name", "village", "grid", "address", "status"):
         if not data.get(key):
-            return "person" if key == "name" else key
+            return {"name": "person", "discovered_at": "discovered"}.get(key, key)
     if data["kind"] not in KINDS or data["grid"] not in ctx.villages.get(data["village"], ()):
         return "kind" if data["kind"] not in KINDS else "village"
     if not data.get("located"):
@@ -181,8 +259,9 @@ def missing_for_submit(data: Data, ctx: Context) -> str | None:
 # --- deadlines -------------------------------------------------------------------------
 
 
-def deadline(created_at: datetime) -> datetime:
-    return created_at + DEADLINE
+def deadline(discovered_at: datetime) -> datetime:
+    """The direct report is due 2 hours after the discovery, not after it reached the bot."""
+    return discovered_at + DEADLINE
 
 
 def remaining_minutes(deadline_at: datetime, now: datetime) -> int:

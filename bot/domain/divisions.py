@@ -3378,3 +3378,3316 @@ DIVISIONS = """\
 810000	香港特别行政区
 820000	澳门特别行政区
 """
+
+# name<TAB>its reading, one pinyin syllable per character.
+PINYIN = """\
+丁青县	ding qing xian
+七台河市	qi tai he shi
+七星关区	qi xing guan qu
+七星区	qi xing qu
+七里河区	qi li he qu
+万全区	wan quan qu
+万宁市	wan ning shi
+万安县	wan an xian
+万山区	wan shan qu
+万州区	wan zhou qu
+万年县	wan nian xian
+万柏林区	wan bo lin qu
+万源市	wan yuan shi
+万秀区	wan xiu qu
+万荣县	wan rong xian
+万载县	wan zai xian
+三亚市	san ya shi
+三元区	san yuan qu
+三原县	san yuan xian
+三台县	san tai xian
+三山区	san shan qu
+三明市	san ming shi
+三水区	san shui qu
+三江侗族自治县	san jiang dong zu zi zhi xian
+三沙市	san sha shi
+三河市	san he shi
+三穗县	san sui xian
+三都水族自治县	san du shui zu zi zhi xian
+三门县	san men xian
+三门峡市	san men xia shi
+上党区	shang dang qu
+上城区	shang cheng qu
+上思县	shang si xian
+上杭县	shang hang xian
+上林县	shang lin xian
+上栗县	shang li xian
+上海市	shang hai shi
+上犹县	shang you xian
+上甘岭区	shang gan ling qu
+上蔡县	shang cai xian
+上虞区	shang yu qu
+上街区	shang jie qu
+上饶县	shang rao xian
+上饶市	shang rao shi
+上高县	shang gao xian
+下城区	xia cheng qu
+下花园区	xia hua yuan qu
+下陆区	xia lu qu
+且末县	qie mo xian
+丘北县	qiu bei xian
+丛台区	cong tai qu
+东丰县	dong feng xian
+东丽区	dong li qu
+东乌珠穆沁旗	dong wu zhu mu qin qi
+东乡区	dong xiang qu
+东乡县	dong xiang xian
+东乡族自治县	dong xiang zu zi zhi xian
+东光县	dong guang xian
+东兰县	dong lan xian
+东兴区	dong xing qu
+东兴市	dong xing shi
+东区	dong qu
+东台市	dong tai shi
+东坡区	dong po qu
+东城区	dong cheng qu
+东宁市	dong ning shi
+东安区	dong an qu
+东安县	dong an xian
+东宝区	dong bao qu
+东山区	dong shan qu
+东山县	dong shan xian
+东川区	dong chuan qu
+东平县	dong ping xian
+东方市	dong fang shi
+东昌区	dong chang qu
+东昌府区	dong chang fu qu
+东明县	dong ming xian
+东河区	dong he qu
+东洲区	dong zhou qu
+东海县	dong hai xian
+东港区	dong gang qu
+东港市	dong gang shi
+东湖区	dong hu qu
+东源县	dong yuan xian
+东胜区	dong sheng qu
+东至县	dong zhi xian
+东莞市	dong guan shi
+东营区	dong ying qu
+东营市	dong ying shi
+东西湖区	dong xi hu qu
+东辽县	dong liao xian
+东阳市	dong yang shi
+东阿县	dong e xian
+东风区	dong feng qu
+两当县	liang dang xian
+两江新区	liang jiang xin qu
+个旧市	ge jiu shi
+中卫市	zhong wei shi
+中原区	zhong yuan qu
+中宁县	zhong ning xian
+中山区	zhong shan qu
+中山市	zhong shan shi
+中方县	zhong fang xian
+中江县	zhong jiang xian
+中沙群岛的岛礁及其海域	zhong sha qun dao de dao jiao ji qi hai yu
+中牟县	zhong mu xian
+中站区	zhong zhan qu
+中阳县	zhong yang xian
+丰南区	feng nan qu
+丰县	feng xian
+丰台区	feng tai qu
+丰城市	feng cheng shi
+丰宁满族自治县	feng ning man zu zi zhi xian
+丰林县	feng lin xian
+丰泽区	feng ze qu
+丰润区	feng run qu
+丰满区	feng man qu
+丰都县	feng du xian
+丰镇市	feng zhen shi
+丰顺县	feng shun xian
+临县	lin xian
+临城县	lin cheng xian
+临夏县	lin xia xian
+临夏回族自治州	lin xia hui zu zi zhi zhou
+临夏市	lin xia shi
+临安区	lin an qu
+临安市	lin an shi
+临川区	lin chuan qu
+临平区	lin ping qu
+临朐县	lin qu xian
+临桂区	lin gui qu
+临武县	lin wu xian
+临江市	lin jiang shi
+临汾市	lin fen shi
+临沂市	lin yi shi
+临沧市	lin cang shi
+临沭县	lin shu xian
+临河区	lin he qu
+临泉县	lin quan xian
+临泽县	lin ze xian
+临洮县	lin tao xian
+临海市	lin hai shi
+临淄区	lin zi qu
+临清市	lin qing shi
+临渭区	lin wei qu
+临湘市	lin xiang shi
+临漳县	lin zhang xian
+临潭县	lin tan xian
+临潼区	lin tong qu
+临澧县	lin li xian
+临猗县	lin yi xian
+临翔区	lin xiang qu
+临西县	lin xi xian
+临邑县	lin yi xian
+临颍县	lin ying xian
+临高县	lin gao xian
+丹东市	dan dong shi
+丹凤县	dan feng xian
+丹寨县	dan zhai xian
+丹巴县	dan ba xian
+丹徒区	dan tu qu
+丹棱县	dan leng xian
+丹江口市	dan jiang kou shi
+丹阳市	dan yang shi
+丽水市	li shui shi
+丽江市	li jiang shi
+乃东区	nai dong qu
+久治县	jiu zhi xian
+义乌市	yi wu shi
+义县	yi xian
+义安区	yi an qu
+义马市	yi ma shi
+乌什县	wu shen xian
+乌伊岭区	wu yi ling qu
+乌兰县	wu lan xian
+乌兰察布市	wu lan cha bu shi
+乌兰浩特市	wu lan hao te shi
+乌审旗	wu shen qi
+乌尔禾区	wu er he qu
+乌当区	wu dang qu
+乌恰县	wu qia xian
+乌拉特中旗	wu la te zhong qi
+乌拉特前旗	wu la te qian qi
+乌拉特后旗	wu la te hou qi
+乌海市	wu hai shi
+乌翠区	wu cui qu
+乌苏市	wu su shi
+乌达区	wu da qu
+乌马河区	wu ma he qu
+乌鲁木齐县	wu lu mu qi xian
+乌鲁木齐市	wu lu mu qi shi
+乐业县	le ye xian
+乐东黎族自治县	le dong li zu zi zhi xian
+乐亭县	lao ting xian
+乐安县	le an xian
+乐山市	le shan shi
+乐平市	le ping shi
+乐昌市	le chang shi
+乐清市	yue qing shi
+乐至县	le zhi xian
+乐都区	le du qu
+乐陵市	le ling shi
+九原区	jiu yuan qu
+九台区	jiu tai qu
+九寨沟县	jiu zhai gou xian
+九江县	jiu jiang xian
+九江市	jiu jiang shi
+九龙县	jiu long xian
+九龙坡区	jiu long po qu
+习水县	xi shui xian
+乡城县	xiang cheng xian
+乡宁县	xiang ning xian
+乳山市	ru shan shi
+乳源瑶族自治县	ru yuan yao zu zi zhi xian
+乾县	qian xian
+乾安县	qian an xian
+二七区	er qi qu
+二连浩特市	er lian hao te shi
+二道区	er dao qu
+二道江区	er dao jiang qu
+于洪区	yu hong qu
+于田县	yu tian xian
+于都县	yu du xian
+云冈区	yun gang qu
+云南省	yun nan sheng
+云县	yun xian
+云和县	yun he xian
+云城区	yun cheng qu
+云安区	yun an qu
+云岩区	yun yan qu
+云州区	yun zhou qu
+云梦县	yun meng xian
+云浮市	yun fu shi
+云溪区	yun xi qu
+云阳县	yun yang xian
+云霄县	yun xiao xian
+云龙区	yun long qu
+云龙县	yun long xian
+互助土族自治县	hu zhu tu zu zi zhi xian
+五华区	wu hua qu
+五华县	wu hua xian
+五原县	wu yuan xian
+五台县	wu tai xian
+五大连池市	wu da lian chi shi
+五家渠市	wu jia qu shi
+五寨县	wu zhai xian
+五峰土家族自治县	wu feng tu jia zu zi zhi xian
+五常市	wu chang shi
+五指山市	wu zhi shan shi
+五河县	wu he xian
+五莲县	wu lian xian
+五营区	wu ying qu
+五通桥区	wu tong qiao qu
+井冈山市	jing gang shan shi
+井研县	jing yan xian
+井陉县	jing xing xian
+井陉矿区	jing xing kuang qu
+亚东县	ya dong xian
+交口县	jiao kou xian
+交城县	jiao cheng xian
+京口区	jing kou qu
+京山县	jing shan xian
+京山市	jing shan shi
+亭湖区	ting hu qu
+亳州市	bo zhou shi
+什邡市	shen fang shi
+仁化县	ren hua xian
+仁和区	ren he qu
+仁寿县	ren shou xian
+仁布县	ren bu xian
+仁怀市	ren huai shi
+介休市	jie xiu shi
+从化区	cong hua qu
+从江县	cong jiang xian
+仓山区	cang shan qu
+仙居县	xian ju xian
+仙桃市	xian tao shi
+仙游县	xian you xian
+代县	dai xian
+仪征市	yi zheng shi
+仪陇县	yi long xian
+仲巴县	zhong ba xian
+任丘市	ren qiu shi
+任县	ren xian
+任城区	ren cheng qu
+任泽区	ren ze qu
+伊吾县	yi wu xian
+伊宁县	yi ning xian
+伊宁市	yi ning shi
+伊川县	yi chuan xian
+伊州区	yi zhou qu
+伊春区	yi chun qu
+伊春市	yi chun shi
+伊犁哈萨克自治州	yi li ha sa ke zi zhi zhou
+伊美区	yi mei qu
+伊通满族自治县	yi tong man zu zi zhi xian
+伊金霍洛旗	yi jin huo luo qi
+伍家岗区	wu jia gang qu
+休宁县	xiu ning xian
+会东县	hui dong xian
+会同县	hui tong xian
+会宁县	hui ning xian
+会昌县	hui chang xian
+会泽县	hui ze xian
+会理县	hui li xian
+会理市	hui li shi
+伽师县	ga shi xian
+余姚市	yu yao shi
+余干县	yu gan xian
+余庆县	yu qing xian
+余杭区	yu hang qu
+余江区	yu jiang qu
+余江县	yu jiang xian
+佛冈县	fu gang xian
+佛坪县	fu ping xian
+佛山市	fo shan shi
+佳县	jia xian
+佳木斯市	jia mu si shi
+依兰县	yi lan xian
+依安县	yi an xian
+侯马市	hou ma shi
+保亭黎族苗族自治县	bao ting li zu miao zu zi zhi xian
+保定市	bao ding shi
+保山市	bao shan shi
+保康县	bao kang xian
+保德县	bao de xian
+保靖县	bao jing xian
+信丰县	xin feng xian
+信宜市	xin yi shi
+信州区	xin zhou qu
+信都区	xin du qu
+信阳市	xin yang shi
+修文县	xiu wen xian
+修武县	xiu wu xian
+修水县	xiu shui xian
+偃师区	yan shi qu
+偃师市	yan shi shi
+偏关县	pian guan xian
+儋州市	dan zhou shi
+元宝区	yuan bao qu
+元宝山区	yuan bao shan qu
+元氏县	yuan shi xian
+元江哈尼族彝族傣族自治县	yuan jiang ha ni zu yi zu dai zu zi zhi xian
+元谋县	yuan mou xian
+元阳县	yuan yang xian
+光山县	guang shan xian
+光明区	guang ming qu
+光泽县	guang ze xian
+克东县	ke dong xian
+克什克腾旗	ke shen ke teng qi
+克孜勒苏柯尔克孜自治州	ke zi lei su ke er ke zi zi zhi zhou
+克山县	ke shan xian
+克拉玛依区	ke la ma yi qu
+克拉玛依市	ke la ma yi shi
+兖州区	yan zhou qu
+全南县	quan nan xian
+全州县	quan zhou xian
+全椒县	quan jiao xian
+八公山区	ba gong shan qu
+八宿县	ba su xian
+八步区	ba bu qu
+公主岭市	gong zhu ling shi
+公安县	gong an xian
+六合区	liu he qu
+六安市	lu an shi
+六枝特区	liu zhi te qu
+六盘水市	liu pan shui shi
+兰坪白族普米族自治县	lan ping bai zu pu mi zu zi zhi xian
+兰山区	lan shan qu
+兰州市	lan zhou shi
+兰溪市	lan xi shi
+兰考县	lan kao xian
+兰西县	lan xi xian
+兰陵县	lan ling xian
+共和县	gong he xian
+共青城市	gong qing cheng shi
+关岭布依族苗族自治县	guan ling bu yi zu miao zu zi zhi xian
+兴业县	xing ye xian
+兴义市	xing yi shi
+兴仁县	xing ren xian
+兴仁市	xing ren shi
+兴化市	xing hua shi
+兴县	xing xian
+兴和县	xing he xian
+兴国县	xing guo xian
+兴城市	xing cheng shi
+兴宁区	xing ning qu
+兴宁市	xing ning shi
+兴安区	xing an qu
+兴安县	xing an xian
+兴安盟	xing an meng
+兴宾区	xing bin qu
+兴山区	xing shan qu
+兴山县	xing shan xian
+兴平市	xing ping shi
+兴庆区	xing qing qu
+兴文县	xing wen xian
+兴海县	xing hai xian
+兴隆县	xing long xian
+兴隆台区	xing long tai qu
+冀州区	ji zhou qu
+内丘县	nei qiu xian
+内乡县	nei xiang xian
+内江市	nei jiang shi
+内蒙古自治区	nei meng gu zi zhi qu
+内黄县	nei huang xian
+册亨县	ce heng xian
+冕宁县	mian ning xian
+农安县	nong an xian
+冠县	guan xian
+冷水江市	leng shui jiang shi
+冷水滩区	leng shui tan qu
+准格尔旗	zhun ge er qi
+凉城县	liang cheng xian
+凉山彝族自治州	liang shan yi zu zi zhi zhou
+凉州区	liang zhou qu
+凌云县	ling yun xian
+凌河区	ling he qu
+凌海市	ling hai shi
+凌源市	ling yuan shi
+凤冈县	feng gang xian
+凤凰县	feng huang xian
+凤县	feng xian
+凤台县	feng tai xian
+凤城市	feng cheng shi
+凤山县	feng shan xian
+凤庆县	feng qing xian
+凤泉区	feng quan qu
+凤翔区	feng xiang qu
+凤翔县	feng xiang xian
+凤阳县	feng yang xian
+凭祥市	ping xiang shi
+凯里市	kai li shi
+分宜县	fen yi xian
+刚察县	gang cha xian
+利川市	li chuan shi
+利州区	li zhou qu
+利津县	li jin xian
+利辛县	li xin xian
+利通区	li tong qu
+前进区	qian jin qu
+前郭尔罗斯蒙古族自治县	qian guo er luo si meng gu zu zi zhi xian
+前锋区	qian feng qu
+剑川县	jian chuan xian
+剑河县	jian he xian
+剑阁县	jian ge xian
+加查县	jia cha xian
+加格达奇区	jia ge da qi qu
+务川仡佬族苗族自治县	wu chuan ge lao zu miao zu zi zhi xian
+勃利县	bo li xian
+勉县	mian xian
+勐海县	meng hai xian
+勐腊县	meng la xian
+包头市	bao tou shi
+包河区	bao he qu
+化州市	hua zhou shi
+化德县	hua de xian
+化隆回族自治县	hua long hui zu zi zhi xian
+北京市	bei jing shi
+北仑区	bei lun qu
+北关区	bei guan qu
+北塔区	bei ta qu
+北安市	bei an shi
+北屯市	bei tun shi
+北川羌族自治县	bei chuan qiang zu zi zhi xian
+北戴河区	bei dai he qu
+北林区	bei lin qu
+北流市	bei liu shi
+北海市	bei hai shi
+北湖区	bei hu qu
+北碚区	bei bei qu
+北票市	bei piao shi
+北辰区	bei chen qu
+北镇市	bei zhen shi
+十堰市	shi yan shi
+千山区	qian shan qu
+千阳县	qian yang xian
+华亭县	hua ting xian
+华亭市	hua ting shi
+华坪县	hua ping xian
+华宁县	hua ning xian
+华安县	hua an xian
+华容区	hua rong qu
+华容县	hua rong xian
+华州区	hua zhou qu
+华池县	hua chi xian
+华蓥市	hua ying shi
+华阴市	hua yin shi
+华龙区	hua long qu
+卓尼县	zhuo ni xian
+卓资县	zhuo zi xian
+单县	shan xian
+南丰县	nan feng xian
+南丹县	nan dan xian
+南乐县	nan le xian
+南京市	nan jing shi
+南充市	nan chong shi
+南关区	nan guan qu
+南华县	nan hua xian
+南县	nan xian
+南召县	nan zhao xian
+南和区	nan he qu
+南和县	nan he xian
+南城县	nan cheng xian
+南宁市	nan ning shi
+南安市	nan an shi
+南宫市	nan gong shi
+南山区	nan shan qu
+南岔区	nan cha qu
+南岔县	nan cha xian
+南岗区	nan gang qu
+南岳区	nan yue qu
+南岸区	nan an qu
+南川区	nan chuan qu
+南平市	nan ping shi
+南康区	nan kang qu
+南开区	nan kai qu
+南昌县	nan chang xian
+南昌市	nan chang shi
+南明区	nan ming qu
+南木林县	nan mu lin xian
+南江县	nan jiang xian
+南沙区	nan sha qu
+南沙群岛	nan sha qun dao
+南浔区	nan xun qu
+南海区	nan hai qu
+南涧彝族自治县	nan jian yi zu zi zhi xian
+南湖区	nan hu qu
+南溪区	nan xi qu
+南漳县	nan zhang xian
+南澳县	nan ao xian
+南皮县	nan pi xian
+南票区	nan piao qu
+南芬区	nan fen qu
+南谯区	nan qiao qu
+南通市	nan tong shi
+南郊区	nan jiao qu
+南郑区	nan zheng qu
+南郑县	nan zheng xian
+南部县	nan bu xian
+南阳市	nan yang shi
+南陵县	nan ling xian
+南雄市	nan xiong shi
+南靖县	nan jing xian
+博乐市	bo le shi
+博兴县	bo xing xian
+博尔塔拉蒙古自治州	bo er ta la meng gu zi zhi zhou
+博山区	bo shan qu
+博望区	bo wang qu
+博湖县	bo hu xian
+博爱县	bo ai xian
+博白县	bo bai xian
+博罗县	bo luo xian
+博野县	bo ye xian
+卡若区	ka ruo qu
+卢氏县	lu shi xian
+卢龙县	lu long xian
+卧龙区	wo long qu
+卫东区	wei dong qu
+卫滨区	wei bin qu
+卫辉市	wei hui shi
+印台区	yin tai qu
+印江土家族苗族自治县	yin jiang tu jia zu miao zu zi zhi xian
+即墨区	ji mo qu
+即墨市	ji mo shi
+历下区	li xia qu
+历城区	li cheng qu
+原州区	yuan zhou qu
+原平市	yuan ping shi
+原阳县	yuan yang xian
+厦门市	xia men shi
+友好区	you hao qu
+友谊县	you yi xian
+双台子区	shuang tai zi qu
+双城区	shuang cheng qu
+双塔区	shuang ta qu
+双峰县	shuang feng xian
+双柏县	shuang bai xian
+双桥区	shuang qiao qu
+双江拉祜族佤族布朗族傣族自治县	shuang jiang la hu zu wa zu bu lang zu dai zu zi zhi xian
+双河市	shuang he shi
+双流区	shuang liu qu
+双清区	shuang qing qu
+双湖县	shuang hu xian
+双滦区	shuang luan qu
+双牌县	shuang pai xian
+双辽市	shuang liao shi
+双阳区	shuang yang qu
+双鸭山市	shuang ya shan shi
+叙州区	xu zhou qu
+叙永县	xu yong xian
+叠彩区	die cai qu
+古丈县	gu zhang xian
+古交市	gu jiao shi
+古冶区	gu ye qu
+古县	gu xian
+古城区	gu cheng qu
+古塔区	gu ta qu
+古浪县	gu lang xian
+古田县	gu tian xian
+古蔺县	gu lin xian
+句容市	ju rong shi
+召陵区	zhao ling qu
+可克达拉市	ke ke da la shi
+台儿庄区	tai er zhuang qu
+台前县	tai qian xian
+台安县	tai an xian
+台山市	tai shan shi
+台州市	tai zhou shi
+台江区	tai jiang qu
+台江县	tai jiang xian
+台湾省	tai wan sheng
+右江区	you jiang qu
+右玉县	you yu xian
+叶县	ye xian
+叶城县	ye cheng xian
+叶集区	ye ji qu
+合作市	he zuo shi
+合山市	he shan shi
+合川区	he chuan qu
+合水县	he shui xian
+合江县	he jiang xian
+合浦县	he pu xian
+合肥市	he fei shi
+合阳县	he yang xian
+吉利区	ji li qu
+吉县	ji xian
+吉安县	ji an xian
+吉安市	ji an shi
+吉州区	ji zhou qu
+吉木乃县	ji mu nai xian
+吉木萨尔县	ji mu sa er xian
+吉林市	ji lin shi
+吉林省	ji lin sheng
+吉水县	ji shui xian
+吉阳区	ji yang qu
+吉隆县	ji long xian
+吉首市	ji shou shi
+同仁县	tong ren xian
+同仁市	tong ren shi
+同安区	tong an qu
+同德县	tong de xian
+同心县	tong xin xian
+同江市	tong jiang shi
+名山区	ming shan qu
+吐鲁番市	tu lu fan shi
+向阳区	xiang yang qu
+吕梁市	lv liang shi
+君山区	jun shan qu
+含山县	han shan xian
+启东市	qi dong shi
+吴中区	wu zhong qu
+吴兴区	wu xing qu
+吴堡县	wu bu xian
+吴川市	wu chuan shi
+吴忠市	wu zhong shi
+吴桥县	wu qiao xian
+吴江区	wu jiang qu
+吴起县	wu qi xian
+呈贡区	cheng gong qu
+周口市	zhou kou shi
+周宁县	zhou ning xian
+周村区	zhou cun qu
+周至县	zhou zhi xian
+呼中区	hu zhong qu
+呼伦贝尔市	hu lun bei er shi
+呼兰区	hu lan qu
+呼和浩特市	hu he hao te shi
+呼图壁县	hu tu bi xian
+呼玛县	hu ma xian
+和县	he xian
+和安县	he an xian
+和布克赛尔蒙古自治县	he bu ke sai er meng gu zi zhi xian
+和平区	he ping qu
+和平县	he ping xian
+和康县	he kang xian
+和政县	he zheng xian
+和林格尔县	he lin ge er xian
+和田县	he tian xian
+和田地区	he tian di qu
+和田市	he tian shi
+和硕县	he shuo xian
+和静县	he jing xian
+和顺县	he shun xian
+和龙市	he long shi
+咸丰县	xian feng xian
+咸宁市	xian ning shi
+咸安区	xian an qu
+咸阳市	xian yang shi
+哈密市	ha mi shi
+哈尔滨市	ha er bin shi
+哈巴河县	ha ba he xian
+响水县	xiang shui xian
+唐县	tang xian
+唐山市	tang shan shi
+唐河县	tang he xian
+商丘市	shang qiu shi
+商南县	shang nan xian
+商城县	shang cheng xian
+商州区	shang zhou qu
+商水县	shang shui xian
+商河县	shang he xian
+商洛市	shang luo shi
+商都县	shang du xian
+喀什地区	ka shi di qu
+喀什市	ka shi shi
+喀喇沁左翼蒙古族自治县	ka la qin zuo yi meng gu zu zi zhi xian
+喀喇沁旗	ka la qin qi
+喜德县	xi de xian
+嘉兴市	jia xing shi
+嘉善县	jia shan xian
+嘉定区	jia ding qu
+嘉峪关市	jia yu guan shi
+嘉祥县	jia xiang xian
+嘉禾县	jia he xian
+嘉荫县	jia yin xian
+嘉陵区	jia ling qu
+嘉鱼县	jia yu xian
+嘉黎县	jia li xian
+噶尔县	ga er xian
+囊谦县	nang qian xian
+四会市	si hui shi
+四子王旗	si zi wang qi
+四川省	si chuan sheng
+四平市	si ping shi
+四方台区	si fang tai qu
+回民区	hui min qu
+团风县	tuan feng xian
+围场满族蒙古族自治县	wei chang man zu meng gu zu zi zhi xian
+固原市	gu yuan shi
+固始县	gu shi xian
+固安县	gu an xian
+固镇县	gu zhen xian
+固阳县	gu yang xian
+图们市	tu men shi
+图木舒克市	tu mu shu ke shi
+土默特右旗	tu mo te you qi
+土默特左旗	tu mo te zuo qi
+坊子区	fang zi qu
+坡头区	po tou qu
+坪山区	ping shan qu
+垣曲县	yuan qu xian
+垦利区	ken li qu
+垫江县	dian jiang xian
+埇桥区	yong qiao qu
+城东区	cheng dong qu
+城中区	cheng zhong qu
+城关区	cheng guan qu
+城北区	cheng bei qu
+城区	cheng qu
+城厢区	cheng xiang qu
+城口县	cheng kou xian
+城固县	cheng gu xian
+城子河区	cheng zi he qu
+城步苗族自治县	cheng bu miao zu zi zhi xian
+城西区	cheng xi qu
+城阳区	cheng yang qu
+堆龙德庆区	dui long de qing qu
+塔什库尔干塔吉克自治县	ta shen ku er gan ta ji ke zi zhi xian
+塔城地区	ta cheng di qu
+塔城市	ta cheng shi
+塔河县	ta he xian
+增城区	zeng cheng qu
+墨江哈尼族自治县	mo jiang ha ni zu zi zhi xian
+墨玉县	mo yu xian
+墨竹工卡县	mo zhu gong ka xian
+墨脱县	mo tuo xian
+壤塘县	rang tang xian
+壶关县	hu guan xian
+复兴区	fu xing qu
+夏县	xia xian
+夏河县	xia he xian
+夏津县	xia jin xian
+夏邑县	xia yi xian
+多伦县	duo lun xian
+大东区	da dong qu
+大丰区	da feng qu
+大余县	da yu xian
+大关县	da guan xian
+大兴区	da xing qu
+大兴安岭地区	da xing an ling di qu
+大冶市	da ye shi
+大化瑶族自治县	da hua yao zu zi zhi xian
+大厂回族自治县	da chang hui zu zi zhi xian
+大同区	da tong qu
+大同县	da tong xian
+大同市	da tong shi
+大名县	da ming xian
+大城县	da cheng xian
+大埔县	da bu xian
+大姚县	da yao xian
+大宁县	da ning xian
+大安区	da an qu
+大安市	da an shi
+大庆市	da qing shi
+大悟县	da wu xian
+大新县	da xin xian
+大方县	da fang xian
+大柴旦行政区	da chai dan xing zheng qu
+大武口区	da wu kou qu
+大洼区	da wa qu
+大渡口区	da du kou qu
+大理市	da li shi
+大理白族自治州	da li bai zu zi zhi zhou
+大田县	da tian xian
+大石桥市	da shi qiao shi
+大祥区	da xiang qu
+大竹县	da zhu xian
+大箐山县	da qing shan xian
+大英县	da ying xian
+大荔县	da li xian
+大观区	da guan qu
+大足区	da zu qu
+大连市	da lian shi
+大通区	da tong qu
+大通回族土族自治县	da tong hui zu tu zu zi zhi xian
+大邑县	da yi xian
+天元区	tian yuan qu
+天全县	tian quan xian
+天台县	tian tai xian
+天宁区	tian ning qu
+天山区	tian shan qu
+天峨县	tian e xian
+天峻县	tian jun xian
+天心区	tian xin qu
+天柱县	tian zhu xian
+天桥区	tian qiao qu
+天水市	tian shui shi
+天河区	tian he qu
+天津市	tian jin shi
+天涯区	tian ya qu
+天祝藏族自治县	tian zhu zang zu zi zhi xian
+天等县	tian deng xian
+天镇县	tian zhen xian
+天长市	tian chang shi
+天门市	tian men shi
+太仆寺旗	tai pu si qi
+太仓市	tai cang shi
+太原市	tai yuan shi
+太和区	tai he qu
+太和县	tai he xian
+太子河区	tai zi he qu
+太平区	tai ping qu
+太康县	tai kang xian
+太湖县	tai hu xian
+太白县	tai bai xian
+太谷区	tai gu qu
+太谷县	tai gu xian
+头屯河区	tou tun he qu
+夷陵区	yi ling qu
+夹江县	jia jiang xian
+奇台县	qi tai xian
+奈曼旗	nai man qi
+奉化区	feng hua qu
+奉化市	feng hua shi
+奉新县	feng xin xian
+奉节县	feng jie xian
+奉贤区	feng xian qu
+奎屯市	kui tun shi
+奎文区	kui wen qu
+如东县	ru dong xian
+如皋市	ru gao shi
+始兴县	shi xing xian
+姑苏区	gu su qu
+姚安县	yao an xian
+姜堰区	jiang yan qu
+威信县	wei xin xian
+威县	wei xian
+威宁彝族回族苗族自治县	wei ning yi zu hui zu miao zu zi zhi xian
+威海市	wei hai shi
+威远县	wei yuan xian
+娄底市	lou di shi
+娄星区	lou xing qu
+娄烦县	lou fan xian
+婺城区	wu cheng qu
+婺源县	wu yuan xian
+嫩江县	nen jiang xian
+嫩江市	nen jiang shi
+子洲县	zi zhou xian
+子长县	zi chang xian
+子长市	zi chang shi
+孙吴县	sun wu xian
+孝义市	xiao yi shi
+孝南区	xiao nan qu
+孝感市	xiao gan shi
+孝昌县	xiao chang xian
+孟州市	meng zhou shi
+孟村回族自治县	meng cun hui zu zi zhi xian
+孟津区	meng jin qu
+孟津县	meng jin xian
+孟连傣族拉祜族佤族自治县	meng lian dai zu la hu zu wa zu zi zhi xian
+宁乡县	ning xiang xian
+宁乡市	ning xiang shi
+宁化县	ning hua xian
+宁南县	ning nan xian
+宁县	ning xian
+宁国市	ning guo shi
+宁城县	ning cheng xian
+宁夏回族自治区	ning xia hui zu zi zhi qu
+宁安市	ning an shi
+宁强县	ning qiang xian
+宁德市	ning de shi
+宁明县	ning ming xian
+宁晋县	ning jin xian
+宁武县	ning wu xian
+宁江区	ning jiang qu
+宁河区	ning he qu
+宁波市	ning bo shi
+宁津县	ning jin xian
+宁洱哈尼族彝族自治县	ning er ha ni zu yi zu zi zhi xian
+宁海县	ning hai xian
+宁蒗彝族自治县	ning lang yi zu zi zhi xian
+宁远县	ning yuan xian
+宁都县	ning du xian
+宁阳县	ning yang xian
+宁陕县	ning shan xian
+宁陵县	ning ling xian
+安丘市	an qiu shi
+安义县	an yi xian
+安乡县	an xiang xian
+安仁县	an ren xian
+安化县	an hua xian
+安吉县	an ji xian
+安国市	an guo shi
+安图县	an tu xian
+安塞区	an sai qu
+安多县	an duo xian
+安宁区	an ning qu
+安宁市	an ning shi
+安定区	an ding qu
+安居区	an ju qu
+安岳县	an yue xian
+安州区	an zhou qu
+安平县	an ping xian
+安庆市	an qing shi
+安康市	an kang shi
+安徽省	an hui sheng
+安新县	an xin xian
+安次区	an ci qu
+安泽县	an ze xian
+安源区	an yuan qu
+安溪县	an xi xian
+安福县	an fu xian
+安达市	an da shi
+安远县	an yuan xian
+安阳县	an yang xian
+安阳市	an yang shi
+安陆市	an lu shi
+安顺市	an shun shi
+安龙县	an long xian
+宏伟区	hong wei qu
+宕昌县	dang chang xian
+官渡区	guan du qu
+定兴县	ding xing xian
+定南县	ding nan xian
+定安县	ding an xian
+定州市	ding zhou shi
+定日县	ding ri xian
+定海区	ding hai qu
+定结县	ding jie xian
+定襄县	ding xiang xian
+定西市	ding xi shi
+定边县	ding bian xian
+定远县	ding yuan xian
+定陶区	ding tao qu
+宛城区	wan cheng qu
+宜丰县	yi feng xian
+宜兴市	yi xing shi
+宜君县	yi jun xian
+宜城市	yi cheng shi
+宜宾县	yi bin xian
+宜宾市	yi bin shi
+宜川县	yi chuan xian
+宜州区	yi zhou qu
+宜州市	yi zhou shi
+宜昌市	yi chang shi
+宜春市	yi chun shi
+宜秀区	yi xiu qu
+宜章县	yi zhang xian
+宜良县	yi liang xian
+宜都市	yi du shi
+宜阳县	yi yang xian
+宜黄县	yi huang xian
+宝丰县	bao feng xian
+宝兴县	bao xing xian
+宝坻区	bao di qu
+宝塔区	bao ta qu
+宝安区	bao an qu
+宝山区	bao shan qu
+宝应县	bao ying xian
+宝清县	bao qing xian
+宝鸡市	bao ji shi
+宣化区	xuan hua qu
+宣城市	xuan cheng shi
+宣威市	xuan wei shi
+宣州区	xuan zhou qu
+宣恩县	xuan en xian
+宣汉县	xuan han xian
+容县	rong xian
+容城县	rong cheng xian
+宽城区	kuan cheng qu
+宽城满族自治县	kuan cheng man zu zi zhi xian
+宽甸满族自治县	kuan dian man zu zi zhi xian
+宾县	bin xian
+宾川县	bin chuan xian
+宾阳县	bin yang xian
+宿城区	su cheng qu
+宿州市	su zhou shi
+宿松县	su song xian
+宿豫区	su yu qu
+宿迁市	su qian shi
+密云区	mi yun qu
+密山市	mi shan shi
+富县	fu xian
+富宁县	fu ning xian
+富川瑶族自治县	fu chuan yao zu zi zhi xian
+富平县	fu ping xian
+富拉尔基区	fu la er ji qu
+富民县	fu min xian
+富源县	fu yuan xian
+富蕴县	fu yun xian
+富裕县	fu yu xian
+富锦市	fu jin shi
+富阳区	fu yang qu
+富顺县	fu shun xian
+寒亭区	han ting qu
+察哈尔右翼中旗	cha ha er you yi zhong qi
+察哈尔右翼前旗	cha ha er you yi qian qi
+察哈尔右翼后旗	cha ha er you yi hou qi
+察布查尔锡伯自治县	cha bu cha er xi bo zi zhi xian
+察隅县	cha yu xian
+察雅县	cha ya xian
+寻乌县	xun wu xian
+寻甸回族彝族自治县	xun dian hui zu yi zu zi zhi xian
+寿光市	shou guang shi
+寿县	shou xian
+寿宁县	shou ning xian
+寿阳县	shou yang xian
+封丘县	feng qiu xian
+封开县	feng kai xian
+射洪县	she hong xian
+射洪市	she hong shi
+射阳县	she yang xian
+将乐县	jiang le xian
+尉氏县	wei shi xian
+尉犁县	yu li xian
+小店区	xiao dian qu
+小金县	xiao jin xian
+尖山区	jian shan qu
+尖扎县	jian zha xian
+尖草坪区	jian cao ping qu
+尚义县	shang yi xian
+尚志市	shang zhi shi
+尤溪县	you xi xian
+尧都区	yao du qu
+尼勒克县	ni lei ke xian
+尼木县	ni mu xian
+尼玛县	ni ma xian
+屏南县	ping nan xian
+屏山县	ping shan xian
+屏边苗族自治县	ping bian miao zu zi zhi xian
+屯昌县	tun chang xian
+屯溪区	tun xi qu
+屯留区	tun liu qu
+屯留县	tun liu xian
+山东省	shan dong sheng
+山丹县	shan dan xian
+山亭区	shan ting qu
+山南市	shan nan shi
+山城区	shan cheng qu
+山海关区	shan hai guan qu
+山西省	shan xi sheng
+山阳区	shan yang qu
+山阳县	shan yang xian
+山阴县	shan yin xian
+岐山县	qi shan xian
+岑巩县	cen gong xian
+岑溪市	cen xi shi
+岗巴县	gang ba xian
+岚县	lan xian
+岚山区	lan shan qu
+岚皋县	lan gao xian
+岢岚县	ke lan xian
+岫岩满族自治县	xiu yan man zu zi zhi xian
+岭东区	ling dong qu
+岱山县	dai shan xian
+岱岳区	dai yue qu
+岳塘区	yue tang qu
+岳普湖县	yue pu hu xian
+岳池县	yue chi xian
+岳西县	yue xi xian
+岳阳县	yue yang xian
+岳阳市	yue yang shi
+岳阳楼区	yue yang lou qu
+岳麓区	yue lu qu
+岷县	min xian
+峄城区	yi cheng qu
+峡江县	xia jiang xian
+峨山彝族自治县	e shan yi zu zi zhi xian
+峨眉山市	e mei shan shi
+峨边彝族自治县	e bian yi zu zi zhi xian
+峰峰矿区	feng feng kuang qu
+崂山区	lao shan qu
+崆峒区	kong dong qu
+崇义县	chong yi xian
+崇仁县	chong ren xian
+崇信县	chong xin xian
+崇川区	chong chuan qu
+崇州市	chong zhou shi
+崇左市	chong zuo shi
+崇明区	chong ming qu
+崇礼区	chong li qu
+崇阳县	chong yang xian
+崖州区	ya zhou qu
+嵊州市	sheng zhou shi
+嵊泗县	sheng si xian
+嵩县	song xian
+嵩明县	song ming xian
+巍山彝族回族自治县	wei shan yi zu hui zu zi zhi xian
+川汇区	chuan hui qu
+巢湖市	chao hu shi
+工农区	gong nong qu
+工布江达县	gong bu jiang da xian
+左云县	zuo yun xian
+左权县	zuo quan xian
+左贡县	zuo gong xian
+巧家县	qiao jia xian
+巨野县	ju ye xian
+巨鹿县	ju lu xian
+巩义市	gong yi shi
+巩留县	gong liu xian
+巫山县	wu shan xian
+巫溪县	wu xi xian
+巴东县	ba dong xian
+巴中市	ba zhong shi
+巴南区	ba nan qu
+巴塘县	ba tang xian
+巴宜区	ba yi qu
+巴州区	ba zhou qu
+巴彦县	ba yan xian
+巴彦淖尔市	ba yan nao er shi
+巴林右旗	ba lin you qi
+巴林左旗	ba lin zuo qi
+巴楚县	ba chu xian
+巴里坤哈萨克自治县	ba li kun ha sa ke zi zhi xian
+巴青县	ba qing xian
+巴音郭楞蒙古自治州	ba yin guo leng meng gu zi zhi zhou
+巴马瑶族自治县	ba ma yao zu zi zhi xian
+市中区	shi zhong qu
+市北区	shi bei qu
+市南区	shi nan qu
+布尔津县	bu er jin xian
+布拖县	bu tuo xian
+师宗县	shi zong xian
+带岭区	dai ling qu
+常宁市	chang ning shi
+常山县	chang shan xian
+常州市	chang zhou shi
+常德市	chang de shi
+常熟市	chang shu shi
+平乐县	ping le xian
+平乡县	ping xiang xian
+平凉市	ping liang shi
+平利县	ping li xian
+平南县	ping nan xian
+平原县	ping yuan xian
+平和县	ping he xian
+平坝区	ping ba qu
+平城区	ping cheng qu
+平塘县	ping tang xian
+平安区	ping an qu
+平定县	ping ding xian
+平山区	ping shan qu
+平山县	ping shan xian
+平川区	ping chuan qu
+平度市	ping du shi
+平房区	ping fang qu
+平昌县	ping chang xian
+平果县	ping guo xian
+平果市	ping guo shi
+平桂区	ping gui qu
+平桥区	ping qiao qu
+平武县	ping wu xian
+平江县	ping jiang xian
+平泉县	ping quan xian
+平泉市	ping quan shi
+平湖市	ping hu shi
+平潭县	ping tan xian
+平罗县	ping luo xian
+平舆县	ping yu xian
+平谷区	ping gu qu
+平远县	ping yuan xian
+平遥县	ping yao xian
+平邑县	ping yi xian
+平阳县	ping yang xian
+平阴县	ping yin xian
+平陆县	ping lu xian
+平顶山市	ping ding shan shi
+平顺县	ping shun xian
+平鲁区	ping lu qu
+广东省	guang dong sheng
+广丰区	guang feng qu
+广信区	guang xin qu
+广元市	guang yuan shi
+广南县	guang nan xian
+广宁县	guang ning xian
+广安区	guang an qu
+广安市	guang an shi
+广宗县	guang zong xian
+广州市	guang zhou shi
+广平县	guang ping xian
+广德县	guang de xian
+广德市	guang de shi
+广昌县	guang chang xian
+广水市	guang shui shi
+广汉市	guang han shi
+广河县	guang he xian
+广灵县	guang ling xian
+广西壮族自治区	guang xi zhuang zu zi zhi qu
+广阳区	guang yang qu
+广陵区	guang ling qu
+广饶县	guang rao xian
+庄河市	zhuang he shi
+庄浪县	zhuang lang xian
+庆云县	qing yun xian
+庆元县	qing yuan xian
+庆城县	qing cheng xian
+庆安县	qing an xian
+庆阳市	qing yang shi
+庐山市	lu shan shi
+庐江县	lu jiang xian
+庐阳区	lu yang qu
+库伦旗	ku lun qi
+库尔勒市	ku er lei shi
+库车县	ku che xian
+库车市	ku che shi
+应县	ying xian
+应城市	ying cheng shi
+府谷县	fu gu xian
+康乐县	kang le xian
+康保县	kang bao xian
+康县	kang xian
+康定市	kang ding shi
+康巴什区	kang ba shen qu
+康平县	kang ping xian
+康马县	kang ma xian
+廉江市	lian jiang shi
+廊坊市	lang fang shi
+延吉市	yan ji shi
+延安市	yan an shi
+延寿县	yan shou xian
+延川县	yan chuan xian
+延平区	yan ping qu
+延庆区	yan qing qu
+延津县	yan jin xian
+延边朝鲜族自治州	yan bian chao xian zu zi zhi zhou
+延长县	yan chang xian
+建华区	jian hua qu
+建始县	jian shi xian
+建宁县	jian ning xian
+建安区	jian an qu
+建平县	jian ping xian
+建德市	jian de shi
+建昌县	jian chang xian
+建水县	jian shui xian
+建湖县	jian hu xian
+建瓯市	jian ou shi
+建邺区	jian ye qu
+建阳区	jian yang qu
+开化县	kai hua xian
+开原市	kai yuan shi
+开县	kai xian
+开封市	kai feng shi
+开州区	kai zhou qu
+开平区	kai ping qu
+开平市	kai ping shi
+开江县	kai jiang xian
+开福区	kai fu qu
+开远市	kai yuan shi
+开阳县	kai yang xian
+开鲁县	kai lu xian
+弋江区	yi jiang qu
+弋阳县	yi yang xian
+弓长岭区	gong chang ling qu
+张北县	zhang bei xian
+张家口市	zhang jia kou shi
+张家川回族自治县	zhang jia chuan hui zu zi zhi xian
+张家港市	zhang jia gang shi
+张家界市	zhang jia jie shi
+张店区	zhang dian qu
+张掖市	zhang ye shi
+张湾区	zhang wan qu
+弥勒市	mi le shi
+弥渡县	mi du xian
+当涂县	dang tu xian
+当阳市	dang yang shi
+当雄县	dang xiong xian
+彝良县	yi liang xian
+彬县	bin xian
+彬州市	bin zhou shi
+彭山区	peng shan qu
+彭州市	peng zhou shi
+彭水苗族土家族自治县	peng shui miao zu tu jia zu zi zhi xian
+彭泽县	peng ze xian
+彭阳县	peng yang xian
+彰武县	zhang wu xian
+徐州市	xu zhou shi
+徐水区	xu shui qu
+徐汇区	xu hui qu
+徐闻县	xu wen xian
+得荣县	de rong xian
+循化撒拉族自治县	xun hua sa la zu zi zhi xian
+微山县	wei shan xian
+德令哈市	de ling ha shi
+德保县	de bao xian
+德兴市	de xing shi
+德化县	de hua xian
+德城区	de cheng qu
+德安县	de an xian
+德宏傣族景颇族自治州	de hong dai zu jing po zu zi zhi zhou
+德州市	de zhou shi
+德庆县	de qing xian
+德惠市	de hui shi
+德昌县	de chang xian
+德格县	de ge xian
+德江县	de jiang xian
+德清县	de qing xian
+德钦县	de qin xian
+德阳市	de yang shi
+徽县	hui xian
+徽州区	hui zhou qu
+志丹县	zhi dan xian
+忠县	zhong xian
+忻城县	xin cheng xian
+忻州市	xin zhou shi
+忻府区	xin fu qu
+怀仁县	huai ren xian
+怀仁市	huai ren shi
+怀化市	huai hua shi
+怀宁县	huai ning xian
+怀安县	huai an xian
+怀来县	huai lai xian
+怀柔区	huai rou qu
+怀远县	huai yuan xian
+怀集县	huai ji xian
+怒江傈僳族自治州	nu jiang li su zu zi zhi zhou
+思南县	si nan xian
+思明区	si ming qu
+思茅区	si mao qu
+思茅市	si mao shi
+恒山区	heng shan qu
+恩平市	en ping shi
+恩施土家族苗族自治州	en shi tu jia zu miao zu zi zhi zhou
+恩施市	en shi shi
+恩阳区	en yang qu
+恭城瑶族自治县	gong cheng yao zu zi zhi xian
+息县	xi xian
+息烽县	xi feng xian
+惠东县	hui dong xian
+惠农区	hui nong qu
+惠城区	hui cheng qu
+惠安县	hui an xian
+惠山区	hui shan qu
+惠州市	hui zhou shi
+惠来县	hui lai xian
+惠民县	hui min xian
+惠水县	hui shui xian
+惠济区	hui ji qu
+惠阳区	hui yang qu
+慈利县	ci li xian
+慈溪市	ci xi shi
+成华区	cheng hua qu
+成县	cheng xian
+成安县	cheng an xian
+成武县	cheng wu xian
+成都市	cheng du shi
+户县	hu xian
+房县	fang xian
+房山区	fang shan qu
+扎兰屯市	zha lan tun shi
+扎囊县	zha nang xian
+扎赉特旗	zha lai te qi
+扎赉诺尔区	zha lai nuo er qu
+扎鲁特旗	zha lu te qi
+托克托县	tuo ke tuo xian
+托克逊县	tuo ke xun xian
+托里县	tuo li xian
+扬中市	yang zhong shi
+扬州市	yang zhou shi
+扶余市	fu yu shi
+扶沟县	fu gou xian
+扶绥县	fu sui xian
+扶风县	fu feng xian
+承德县	cheng de xian
+承德市	cheng de shi
+抚宁区	fu ning qu
+抚州市	fu zhou shi
+抚松县	fu song xian
+抚远市	fu yuan shi
+抚顺县	fu shun xian
+抚顺市	fu shun shi
+拉孜县	la zi xian
+拉萨市	la sa shi
+招远市	zhao yuan shi
+拜城县	bai cheng xian
+拜泉县	bai quan xian
+拱墅区	gong shu qu
+振兴区	zhen xing qu
+振安区	zhen an qu
+掇刀区	duo dao qu
+措勤县	cuo qin xian
+措美县	cuo mei xian
+揭东区	jie dong qu
+揭西县	jie xi xian
+揭阳市	jie yang shi
+播州区	bo zhou qu
+攀枝花市	pan zhi hua shi
+攸县	you xian
+改则县	gai ze xian
+政和县	zheng he xian
+故城县	gu cheng xian
+敖汉旗	ao han qi
+敦化市	dun hua shi
+敦煌市	dun huang shi
+文县	wen xian
+文圣区	wen sheng qu
+文安县	wen an xian
+文山壮族苗族自治州	wen shan zhuang zu miao zu zi zhi zhou
+文山市	wen shan shi
+文峰区	wen feng qu
+文成县	wen cheng xian
+文昌市	wen chang shi
+文水县	wen shui xian
+文登区	wen deng qu
+斗门区	dou men qu
+新丰县	xin feng xian
+新乐市	xin le shi
+新乡县	xin xiang xian
+新乡市	xin xiang shi
+新会区	xin hui qu
+新余市	xin yu shi
+新兴区	xin xing qu
+新兴县	xin xing xian
+新化县	xin hua xian
+新北区	xin bei qu
+新华区	xin hua qu
+新县	xin xian
+新吴区	xin wu qu
+新和县	xin he xian
+新城区	xin cheng qu
+新宁县	xin ning xian
+新安县	xin an xian
+新宾满族自治县	xin bin man zu zi zhi xian
+新密市	xin mi shi
+新巴尔虎右旗	xin ba er hu you qi
+新巴尔虎左旗	xin ba er hu zuo qi
+新市区	xin shi qu
+新干县	xin gan xian
+新平彝族傣族自治县	xin ping yi zu dai zu zi zhi xian
+新建区	xin jian qu
+新抚区	xin fu qu
+新昌县	xin chang xian
+新星市	xin xing shi
+新晃侗族自治县	xin huang dong zu zi zhi xian
+新林区	xin lin qu
+新民市	xin min shi
+新沂市	xin yi shi
+新河县	xin he xian
+新泰市	xin tai shi
+新津区	xin jin qu
+新津县	xin jin xian
+新洲区	xin zhou qu
+新源县	xin yuan xian
+新田县	xin tian xian
+新疆维吾尔自治区	xin jiang wei wu er zi zhi qu
+新绛县	xin jiang xian
+新罗区	xin luo qu
+新荣区	xin rong qu
+新蔡县	xin cai xian
+新邱区	xin qiu qu
+新邵县	xin shao xian
+新郑市	xin zheng shi
+新都区	xin du qu
+新野县	xin ye xian
+新青区	xin qing qu
+新龙县	xin long xian
+方城县	fang cheng xian
+方山县	fang shan xian
+方正县	fang zheng xian
+施甸县	shi dian xian
+施秉县	shi bing xian
+旅顺口区	lv shun kou qu
+旌德县	jing de xian
+旌阳区	jing yang qu
+无为县	wu wei xian
+无为市	wu wei shi
+无极县	wu ji xian
+无棣县	wu di xian
+无锡市	wu xi shi
+日喀则市	ri ka ze shi
+日土县	ri tu xian
+日照市	ri zhao shi
+旬邑县	xun yi xian
+旬阳县	xun yang xian
+旬阳市	xun yang shi
+旺苍县	wang cang xian
+昂仁县	ang ren xian
+昂昂溪区	ang ang xi qu
+昆山市	kun shan shi
+昆明市	kun ming shi
+昆玉市	kun yu shi
+昆都仑区	kun du lun qu
+昌乐县	chang le xian
+昌吉回族自治州	chang ji hui zu zi zhi zhou
+昌吉市	chang ji shi
+昌图县	chang tu xian
+昌宁县	chang ning xian
+昌平区	chang ping qu
+昌江区	chang jiang qu
+昌江黎族自治县	chang jiang li zu zi zhi xian
+昌邑区	chang yi qu
+昌邑市	chang yi shi
+昌都市	chang du shi
+昌黎县	chang li xian
+明光市	ming guang shi
+明山区	ming shan qu
+明水县	ming shui xian
+明溪县	ming xi xian
+易县	yi xian
+易门县	yi men xian
+昔阳县	xi yang xian
+昭化区	zhao hua qu
+昭平县	zhao ping xian
+昭苏县	zhao su xian
+昭觉县	zhao jue xian
+昭通市	zhao tong shi
+昭阳区	zhao yang qu
+晋中市	jin zhong shi
+晋城市	jin cheng shi
+晋宁区	jin ning qu
+晋宁县	jin ning xian
+晋安区	jin an qu
+晋州市	jin zhou shi
+晋江市	jin jiang shi
+晋源区	jin yuan qu
+普兰县	pu lan xian
+普兰店区	pu lan dian qu
+普宁市	pu ning shi
+普安县	pu an xian
+普定县	pu ding xian
+普格县	pu ge xian
+普洱市	pu er shi
+普陀区	pu tuo qu
+景东彝族自治县	jing dong yi zu zi zhi xian
+景县	jing xian
+景宁畲族自治县	jing ning she zu zi zhi xian
+景德镇市	jing de zhen shi
+景泰县	jing tai xian
+景洪市	jing hong shi
+景谷傣族彝族自治县	jing gu dai zu yi zu zi zhi xian
+晴隆县	qing long xian
+曲周县	qu zhou xian
+曲松县	qu song xian
+曲水县	qu shui xian
+曲江区	qu jiang qu
+曲沃县	qu wo xian
+曲阜市	qu fu shi
+曲阳县	qu yang xian
+曲靖市	qu jing shi
+曲麻莱县	qu ma lai xian
+曹县	cao xian
+曹妃甸区	cao fei dian qu
+曾都区	ceng du qu
+月湖区	yue hu qu
+朔城区	shuo cheng qu
+朔州市	shuo zhou shi
+朗县	lang xian
+望城区	wang cheng qu
+望奎县	wang kui xian
+望江县	wang jiang xian
+望花区	wang hua qu
+望谟县	wang mo xian
+望都县	wang du xian
+朝天区	chao tian qu
+朝阳区	chao yang qu
+朝阳县	chao yang xian
+朝阳市	chao yang shi
+木兰县	mu lan xian
+木垒哈萨克自治县	mu lei ha sa ke zi zhi xian
+木里藏族自治县	mu li zang zu zi zhi xian
+未央区	wei yang qu
+本溪市	ben xi shi
+本溪满族自治县	ben xi man zu zi zhi xian
+札达县	zha da xian
+杂多县	za duo xian
+李沧区	li cang qu
+杏花岭区	xing hua ling qu
+杜尔伯特蒙古族自治县	du er bo te meng gu zu zi zhi xian
+杜集区	du ji qu
+杞县	qi xian
+来凤县	lai feng xian
+来安县	lai an xian
+来宾市	lai bin shi
+杨浦区	yang pu qu
+杨陵区	yang ling qu
+杭州市	hang zhou shi
+杭锦后旗	hang jin hou qi
+杭锦旗	hang jin qi
+松北区	song bei qu
+松原市	song yuan shi
+松山区	song shan qu
+松岭区	song ling qu
+松桃苗族自治县	song tao miao zu zi zhi xian
+松江区	song jiang qu
+松溪县	song xi xian
+松滋市	song zi shi
+松潘县	song pan xian
+松阳县	song yang xian
+林口县	lin kou xian
+林周县	lin zhou xian
+林州市	lin zhou shi
+林甸县	lin dian xian
+林芝市	lin zhi shi
+林西县	lin xi xian
+果洛藏族自治州	guo luo zang zu zi zhi zhou
+枝江市	zhi jiang shi
+枞阳县	zong yang xian
+枣庄市	zao zhuang shi
+枣强县	zao qiang xian
+枣阳市	zao yang shi
+柏乡县	bai xiang xian
+柘城县	zhe cheng xian
+柘荣县	zhe rong xian
+柞水县	zha shui xian
+柯坪县	ke ping xian
+柯城区	ke cheng qu
+柯桥区	ke qiao qu
+柳北区	liu bei qu
+柳南区	liu nan qu
+柳城县	liu cheng xian
+柳州市	liu zhou shi
+柳林县	liu lin xian
+柳江区	liu jiang qu
+柳河县	liu he xian
+柴桑区	chai sang qu
+栖霞区	qi xia qu
+栖霞市	qi xia shi
+株洲县	zhu zhou xian
+株洲市	zhu zhou shi
+根河市	gen he shi
+格尔木市	ge er mu shi
+栾城区	luan cheng qu
+栾川县	luan chuan xian
+桂东县	gui dong xian
+桂平市	gui ping shi
+桂林市	gui lin shi
+桂阳县	gui yang xian
+桃城区	tao cheng qu
+桃山区	tao shan qu
+桃江县	tao jiang xian
+桃源县	tao yuan xian
+桐乡市	tong xiang shi
+桐城市	tong cheng shi
+桐庐县	tong lu xian
+桐柏县	tong bai xian
+桐梓县	tong zi xian
+桑日县	sang ri xian
+桑植县	sang zhi xian
+桑珠孜区	sang zhu zi qu
+桓仁满族自治县	huan ren man zu zi zhi xian
+桓台县	huan tai xian
+桥东区	qiao dong qu
+桥西区	qiao xi qu
+桦南县	hua nan xian
+桦川县	hua chuan xian
+桦甸市	hua dian shi
+梁园区	liang yuan qu
+梁子湖区	liang zi hu qu
+梁山县	liang shan xian
+梁平区	liang ping qu
+梁平县	liang ping xian
+梁河县	liang he xian
+梁溪区	liang xi qu
+梅列区	mei lie qu
+梅县区	mei xian qu
+梅州市	mei zhou shi
+梅江区	mei jiang qu
+梅河口市	mei he kou shi
+梅里斯达斡尔族区	mei li si da wo er zu qu
+梓潼县	zi tong xian
+梧州市	wu zhou shi
+梨树区	li shu qu
+梨树县	li shu xian
+椒江区	jiao jiang qu
+楚雄市	chu xiong shi
+楚雄彝族自治州	chu xiong yi zu zi zhi zhou
+榆中县	yu zhong xian
+榆林市	yu lin shi
+榆树市	yu shu shi
+榆次区	yu ci qu
+榆社县	yu she xian
+榆阳区	yu yang qu
+榕城区	rong cheng qu
+榕江县	rong jiang xian
+槐荫区	huai yin qu
+樊城区	fan cheng qu
+樟树市	zhang shu shi
+横县	heng xian
+横山区	heng shan qu
+横峰县	heng feng xian
+横州市	heng zhou shi
+歙县	she xian
+正宁县	zheng ning xian
+正安县	zheng an xian
+正定县	zheng ding xian
+正蓝旗	zheng lan qi
+正镶白旗	zheng xiang bai qi
+正阳县	zheng yang xian
+武义县	wu yi xian
+武乡县	wu xiang xian
+武侯区	wu hou qu
+武冈市	wu gang shi
+武功县	wu gong xian
+武城县	wu cheng xian
+武夷山市	wu yi shan shi
+武威市	wu wei shi
+武宁县	wu ning xian
+武安市	wu an shi
+武定县	wu ding xian
+武宣县	wu xuan xian
+武山县	wu shan xian
+武川县	wu chuan xian
+武平县	wu ping xian
+武强县	wu qiang xian
+武昌区	wu chang qu
+武汉市	wu han shi
+武江区	wu jiang qu
+武清区	wu qing qu
+武穴市	wu xue shi
+武胜县	wu sheng xian
+武进区	wu jin qu
+武邑县	wu yi xian
+武都区	wu du qu
+武陟县	wu zhi xian
+武陵区	wu ling qu
+武陵源区	wu ling yuan qu
+武隆区	wu long qu
+武隆县	wu long xian
+武鸣区	wu ming qu
+殷都区	yin du qu
+比如县	bi ru xian
+毕节市	bi jie shi
+民丰县	min feng xian
+民乐县	min le xian
+民勤县	min qin xian
+民和回族土族自治县	min he hui zu tu zu zi zhi xian
+民权县	min quan xian
+水城区	shui cheng qu
+水城县	shui cheng xian
+水富县	shui fu xian
+水富市	shui fu shi
+水磨沟区	shui mo gou qu
+永丰县	yong feng xian
+永仁县	yong ren xian
+永修县	yong xiu xian
+永兴县	yong xing xian
+永吉县	yong ji xian
+永和县	yong he xian
+永善县	yong shan xian
+永嘉县	yong jia xian
+永城市	yong cheng shi
+永宁县	yong ning xian
+永安市	yong an shi
+永定区	yong ding qu
+永寿县	yong shou xian
+永川区	yong chuan qu
+永州市	yong zhou shi
+永平县	yong ping xian
+永年区	yong nian qu
+永年县	yong nian xian
+永康市	yong kang shi
+永德县	yong de xian
+永新县	yong xin xian
+永昌县	yong chang xian
+永春县	yong chun xian
+永泰县	yong tai xian
+永济市	yong ji shi
+永清县	yong qing xian
+永登县	yong deng xian
+永福县	yong fu xian
+永胜县	yong sheng xian
+永靖县	yong jing xian
+永顺县	yong shun xian
+汇川区	hui chuan qu
+汉中市	han zhong shi
+汉南区	han nan qu
+汉台区	han tai qu
+汉寿县	han shou xian
+汉川市	han chuan shi
+汉源县	han yuan xian
+汉滨区	han bin qu
+汉阳区	han yang qu
+汉阴县	han yin xian
+汕头市	shan tou shi
+汕尾市	shan wei shi
+汝南县	ru nan xian
+汝城县	ru cheng xian
+汝州市	ru zhou shi
+汝阳县	ru yang xian
+江东区	jiang dong qu
+江北区	jiang bei qu
+江华瑶族自治县	jiang hua yao zu zi zhi xian
+江南区	jiang nan qu
+江口县	jiang kou xian
+江城区	jiang cheng qu
+江城哈尼族彝族自治县	jiang cheng ha ni zu yi zu zi zhi xian
+江夏区	jiang xia qu
+江孜县	jiang zi xian
+江宁区	jiang ning qu
+江安县	jiang an xian
+江山市	jiang shan shi
+江岸区	jiang an qu
+江川区	jiang chuan qu
+江州区	jiang zhou qu
+江干区	jiang gan qu
+江永县	jiang yong xian
+江汉区	jiang han qu
+江油市	jiang you shi
+江津区	jiang jin qu
+江海区	jiang hai qu
+江源区	jiang yuan qu
+江苏省	jiang su sheng
+江西省	jiang xi sheng
+江达县	jiang da xian
+江都区	jiang du qu
+江门市	jiang men shi
+江阳区	jiang yang qu
+江阴市	jiang yin shi
+江陵县	jiang ling xian
+池州市	chi zhou shi
+汤原县	tang yuan xian
+汤旺县	tang wang xian
+汤旺河区	tang wang he qu
+汤阴县	tang yin xian
+汨罗市	mi luo shi
+汪清县	wang qing xian
+汶上县	wen shang xian
+汶川县	wen chuan xian
+汾西县	fen xi xian
+汾阳市	fen yang shi
+沁县	qin xian
+沁水县	qin shui xian
+沁源县	qin yuan xian
+沁阳市	qin yang shi
+沂南县	yi nan xian
+沂水县	yi shui xian
+沂源县	yi yuan xian
+沅江市	yuan jiang shi
+沅陵县	yuan ling xian
+沈丘县	shen qiu xian
+沈北新区	shen bei xin qu
+沈河区	shen he qu
+沈阳市	shen yang shi
+沐川县	mu chuan xian
+沙依巴克区	sha yi ba ke qu
+沙县	sha xian
+沙县区	sha xian qu
+沙坡头区	sha po tou qu
+沙坪坝区	sha ping ba qu
+沙市区	sha shi qu
+沙河口区	sha he kou qu
+沙河市	sha he shi
+沙洋县	sha yang xian
+沙湾区	sha wan qu
+沙湾县	sha wan xian
+沙湾市	sha wan shi
+沙雅县	sha ya xian
+沛县	pei xian
+沧县	cang xian
+沧州市	cang zhou shi
+沧源佤族自治县	cang yuan wa zu zi zhi xian
+沭阳县	shu yang xian
+河东区	he dong qu
+河北区	he bei qu
+河北省	he bei sheng
+河南省	he nan sheng
+河南蒙古族自治县	he nan meng gu zu zi zhi xian
+河口区	he kou qu
+河口瑶族自治县	he kou yao zu zi zhi xian
+河曲县	he qu xian
+河池市	he chi shi
+河津市	he jin shi
+河源市	he yuan shi
+河西区	he xi qu
+河间市	he jian shi
+治多县	zhi duo xian
+沽源县	gu yuan xian
+沾化区	zhan hua qu
+沾益区	zhan yi qu
+沿河土家族自治县	yan he tu jia zu zi zhi xian
+沿滩区	yan tan qu
+泉山区	quan shan qu
+泉州市	quan zhou shi
+泉港区	quan gang qu
+泊头市	po tou shi
+泌阳县	bi yang xian
+法库县	fa ku xian
+泗县	si xian
+泗水县	si shui xian
+泗洪县	si hong xian
+泗阳县	si yang xian
+波密县	bo mi xian
+泰兴市	tai xing shi
+泰和县	tai he xian
+泰宁县	tai ning xian
+泰安市	tai an shi
+泰山区	tai shan qu
+泰州市	tai zhou shi
+泰来县	tai lai xian
+泰顺县	tai shun xian
+泸县	lu xian
+泸定县	lu ding xian
+泸州市	lu zhou shi
+泸水市	lu shui shi
+泸溪县	lu xi xian
+泸西县	lu xi xian
+泽州县	ze zhou xian
+泽库县	ze ku xian
+泽普县	ze pu xian
+泾县	jing xian
+泾川县	jing chuan xian
+泾源县	jing yuan xian
+泾阳县	jing yang xian
+洋县	yang xian
+洛南县	luo nan xian
+洛宁县	luo ning xian
+洛川县	luo chuan xian
+洛扎县	luo zha xian
+洛江区	luo jiang qu
+洛浦县	luo pu xian
+洛阳市	luo yang shi
+洛隆县	luo long xian
+洛龙区	luo long qu
+洞口县	dong kou xian
+洞头区	dong tou qu
+津南区	jin nan qu
+津市市	jin shi shi
+洪山区	hong shan qu
+洪江市	hong jiang shi
+洪泽区	hong ze qu
+洪洞县	hong dong xian
+洪湖市	hong hu shi
+洪雅县	hong ya xian
+洮北区	tao bei qu
+洮南市	tao nan shi
+洱源县	er yuan xian
+浈江区	zhen jiang qu
+浉河区	shi he qu
+济南市	ji nan shi
+济宁市	ji ning shi
+济源市	ji yuan shi
+济阳区	ji yang qu
+济阳县	ji yang xian
+浏阳市	liu yang shi
+浑南区	hun nan qu
+浑江区	hun jiang qu
+浑源县	hun yuan xian
+浔阳区	xun yang qu
+浙江省	zhe jiang sheng
+浚县	jun xian
+浠水县	xi shui xian
+浦东新区	pu dong xin qu
+浦北县	pu bei xian
+浦口区	pu kou qu
+浦城县	pu cheng xian
+浦江县	pu jiang xian
+浪卡子县	lang qia zi xian
+浮山县	fu shan xian
+浮梁县	fu liang xian
+海东市	hai dong shi
+海丰县	hai feng xian
+海伦市	hai lun shi
+海兴县	hai xing xian
+海勃湾区	hai bo wan qu
+海北藏族自治州	hai bei zang zu zi zhi zhou
+海南区	hai nan qu
+海南省	hai nan sheng
+海南藏族自治州	hai nan zang zu zi zhi zhou
+海原县	hai yuan xian
+海口市	hai kou shi
+海城区	hai cheng qu
+海城市	hai cheng shi
+海宁市	hai ning shi
+海安县	hai an xian
+海安市	hai an shi
+海州区	hai zhou qu
+海拉尔区	hai la er qu
+海晏县	hai yan xian
+海曙区	hai shu qu
+海林市	hai lin shi
+海棠区	hai tang qu
+海沧区	hai cang qu
+海淀区	hai dian qu
+海港区	hai gang qu
+海珠区	hai zhu qu
+海盐县	hai yan xian
+海西蒙古族藏族自治州	hai xi meng gu zu zang zu zi zhi zhou
+海门区	hai men qu
+海门市	hai men shi
+海阳市	hai yang shi
+海陵区	hai ling qu
+涉县	she xian
+涞水县	lai shui xian
+涞源县	lai yuan xian
+涟水县	lian shui xian
+涟源市	lian yuan shi
+涡阳县	wo yang xian
+润州区	run zhou qu
+涧西区	jian xi qu
+涪城区	fu cheng qu
+涪陵区	fu ling qu
+涵江区	han jiang qu
+涿州市	zhuo zhou shi
+涿鹿县	zhuo lu xian
+淄博市	zi bo shi
+淄川区	zi chuan qu
+淅川县	xi chuan xian
+淇县	qi xian
+淇滨区	qi bin qu
+淮上区	huai shang qu
+淮北市	huai bei shi
+淮南市	huai nan shi
+淮安区	huai an qu
+淮安市	huai an shi
+淮滨县	huai bin xian
+淮阳区	huai yang qu
+淮阳县	huai yang xian
+淮阴区	huai yin qu
+深圳市	shen zhen shi
+深州市	shen zhou shi
+深泽县	shen ze xian
+淳化县	chun hua xian
+淳安县	chun an xian
+清丰县	qing feng xian
+清原满族自治县	qing yuan man zu zi zhi xian
+清城区	qing cheng qu
+清徐县	qing xu xian
+清新区	qing xin qu
+清水县	qing shui xian
+清水河县	qing shui he xian
+清江浦区	qing jiang pu qu
+清河区	qing he qu
+清河县	qing he xian
+清河门区	qing he men qu
+清流县	qing liu xian
+清涧县	qing jian xian
+清苑区	qing yuan qu
+清远市	qing yuan shi
+清镇市	qing zhen shi
+渌口区	lu kou qu
+渑池县	mian chi xian
+渝中区	yu zhong qu
+渝北区	yu bei qu
+渝水区	yu shui qu
+渠县	qu xian
+温县	wen xian
+温宿县	wen su xian
+温岭市	wen ling shi
+温州市	wen zhou shi
+温江区	wen jiang qu
+温泉县	wen quan xian
+渭南市	wei nan shi
+渭城区	wei cheng qu
+渭源县	wei yuan xian
+渭滨区	wei bin qu
+港北区	gang bei qu
+港南区	gang nan qu
+港口区	gang kou qu
+港闸区	gang zha qu
+游仙区	you xian qu
+湄潭县	mei tan xian
+湖北省	hu bei sheng
+湖南省	hu nan sheng
+湖口县	hu kou xian
+湖州市	hu zhou shi
+湖滨区	hu bin qu
+湖里区	hu li qu
+湘东区	xiang dong qu
+湘乡市	xiang xiang shi
+湘桥区	xiang qiao qu
+湘潭县	xiang tan xian
+湘潭市	xiang tan shi
+湘西土家族苗族自治州	xiang xi tu jia zu miao zu zi zhi zhou
+湘阴县	xiang yin xian
+湛江市	zhan jiang shi
+湛河区	zhan he qu
+湟中区	huang zhong qu
+湟中县	huang zhong xian
+湟源县	huang yuan xian
+湾沚区	wan zhi qu
+湾里区	wan li qu
+溆浦县	xu pu xian
+源城区	yuan cheng qu
+源汇区	yuan hui qu
+溧水区	li shui qu
+溧阳市	li yang shi
+溪湖区	xi hu qu
+滁州市	chu zhou shi
+滑县	hua xian
+滕州市	teng zhou shi
+满城区	man cheng qu
+满洲里市	man zhou li shi
+滦南县	luan nan xian
+滦县	luan xian
+滦州市	luan zhou shi
+滦平县	luan ping xian
+滨城区	bin cheng qu
+滨州市	bin zhou shi
+滨江区	bin jiang qu
+滨海县	bin hai xian
+滨海新区	bin hai xin qu
+滨湖区	bin hu qu
+滴道区	di dao qu
+漠河县	mo he xian
+漠河市	mo he shi
+漯河市	ta he shi
+漳县	zhang xian
+漳州市	zhang zhou shi
+漳平市	zhang ping shi
+漳浦县	zhang pu xian
+漾濞彝族自治县	yang bi yi zu zi zhi xian
+潍坊市	wei fang shi
+潍城区	wei cheng qu
+潘集区	pan ji qu
+潜山县	qian shan xian
+潜山市	qian shan shi
+潜江市	qian jiang shi
+潞城区	lu cheng qu
+潞城市	lu cheng shi
+潞州区	lu zhou qu
+潢川县	huang chuan xian
+潮南区	chao nan qu
+潮安区	chao an qu
+潮州市	chao zhou shi
+潮阳区	chao yang qu
+潼关县	tong guan xian
+潼南区	tong nan qu
+澄城县	cheng cheng xian
+澄江县	cheng jiang xian
+澄江市	cheng jiang shi
+澄海区	cheng hai qu
+澄迈县	cheng mai xian
+澜沧拉祜族自治县	lan cang la hu zu zi zhi xian
+澧县	li xian
+澳门特别行政区	ao men te bie xing zheng qu
+濂溪区	lian xi qu
+濉溪县	sui xi xian
+濠江区	hao jiang qu
+濮阳县	pu yang xian
+濮阳市	pu yang shi
+瀍河回族区	chan he hui zu qu
+灌云县	guan yun xian
+灌南县	guan nan xian
+灌阳县	guan yang xian
+灞桥区	ba qiao qu
+灯塔市	deng ta shi
+灵丘县	ling qiu xian
+灵台县	ling tai xian
+灵宝市	ling bao shi
+灵寿县	ling shou xian
+灵山县	ling shan xian
+灵川县	ling chuan xian
+灵武市	ling wu shi
+灵璧县	ling bi xian
+灵石县	ling shi xian
+炉霍县	lu huo xian
+炎陵县	yan ling xian
+点军区	dian jun qu
+烈山区	lie shan qu
+烟台市	yan tai shi
+焉耆回族自治县	yan qi hui zu zi zhi xian
+焦作市	jiao zuo shi
+爱民区	ai min qu
+爱辉区	ai hui qu
+牙克石市	ya ke shi shi
+牟定县	mou ding xian
+牟平区	mu ping qu
+牡丹区	mu dan qu
+牡丹江市	mu dan jiang shi
+牧野区	mu ye qu
+特克斯县	te ke si xian
+犍为县	qian wei xian
+独山县	du shan xian
+独山子区	du shan zi qu
+猇亭区	xiao ting qu
+献县	xian xian
+玄武区	xuan wu qu
+玉屏侗族自治县	yu ping dong zu zi zhi xian
+玉山县	yu shan xian
+玉州区	yu zhou qu
+玉林市	yu lin shi
+玉树市	yu shu shi
+玉树藏族自治州	yu shu zang zu zi zhi zhou
+玉泉区	yu quan qu
+玉溪市	yu xi shi
+玉环县	yu huan xian
+玉环市	yu huan shi
+玉田县	yu tian xian
+玉门市	yu men shi
+玉龙纳西族自治县	yu long na xi zu zi zhi xian
+王益区	wang yi qu
+玛多县	ma duo xian
+玛曲县	ma qu xian
+玛沁县	ma qin xian
+玛纳斯县	ma na si xian
+环县	huan xian
+环江毛南族自治县	huan jiang mao nan zu zi zhi xian
+环翠区	huan cui qu
+珙县	gong xian
+珠山区	zhu shan qu
+珠晖区	zhu hui qu
+珠海市	zhu hai shi
+班戈县	ban ge xian
+班玛县	ban ma xian
+珲春市	hui chun shi
+琅琊区	lang ya qu
+理县	li xian
+理塘县	li tang xian
+琼中黎族苗族自治县	qiong zhong li zu miao zu zi zhi xian
+琼山区	qiong shan qu
+琼海市	qiong hai shi
+琼结县	qiong jie xian
+瑞丽市	rui li shi
+瑞安市	rui an shi
+瑞昌市	rui chang shi
+瑞金市	rui jin shi
+瑶海区	yao hai qu
+璧山区	bi shan qu
+瓜州县	gua zhou xian
+瓦房店市	wa fang dian shi
+瓮安县	weng an xian
+瓯海区	ou hai qu
+甘井子区	gan jing zi qu
+甘南县	gan nan xian
+甘南藏族自治州	gan nan zang zu zi zhi zhou
+甘孜县	gan zi xian
+甘孜藏族自治州	gan zi zang zu zi zhi zhou
+甘州区	gan zhou qu
+甘德县	gan de xian
+甘泉县	gan quan xian
+甘洛县	gan luo xian
+甘肃省	gan su sheng
+甘谷县	gan gu xian
+田东县	tian dong xian
+田家庵区	tian jia an qu
+田林县	tian lin xian
+田阳区	tian yang qu
+田阳县	tian yang xian
+申扎县	shen zha xian
+电白区	dian bai qu
+界首市	jie shou shi
+留坝县	liu ba xian
+略阳县	lve yang xian
+番禺区	pan yu qu
+疏勒县	shu le xian
+疏附县	shu fu xian
+登封市	deng feng shi
+白云区	bai yun qu
+白云鄂博矿区	bai yun e bo kuang qu
+白城市	bai cheng shi
+白塔区	bai ta qu
+白山市	bai shan shi
+白朗县	bai lang xian
+白杨市	bai yang shi
+白水县	bai shui xian
+白沙黎族自治县	bai sha li zu zi zhi xian
+白河县	bai he xian
+白玉县	bai yu xian
+白碱滩区	bai jian tan qu
+白银区	bai yin qu
+白银市	bai yin shi
+百色市	bai se shi
+皇姑区	huang gu qu
+皋兰县	gao lan xian
+皮山县	pi shan xian
+盂县	yu xian
+盈江县	ying jiang xian
+益阳市	yi yang shi
+盐亭县	yan ting xian
+盐城市	yan cheng shi
+盐山县	yan shan xian
+盐池县	yan chi xian
+盐津县	yan jin xian
+盐湖区	yan hu qu
+盐源县	yan yuan xian
+盐田区	yan tian qu
+盐边县	yan bian xian
+盐都区	yan du qu
+监利县	jian li xian
+监利市	jian li shi
+盖州市	gai zhou shi
+盘县	pan xian
+盘山县	pan shan xian
+盘州市	pan zhou shi
+盘锦市	pan jin shi
+盘龙区	pan long qu
+盱眙县	xu yi xian
+相城区	xiang cheng qu
+相山区	xiang shan qu
+眉县	mei xian
+眉山市	mei shan shi
+睢县	sui xian
+睢宁县	sui ning xian
+睢阳区	sui yang qu
+石台县	shi tai xian
+石嘴山市	shi zui shan shi
+石城县	shi cheng xian
+石家庄市	shi jia zhuang shi
+石屏县	shi ping xian
+石峰区	shi feng qu
+石拐区	shi guai qu
+石景山区	shi jing shan qu
+石林彝族自治县	shi lin yi zu zi zhi xian
+石柱土家族自治县	shi zhu tu jia zu zi zhi xian
+石棉县	shi mian xian
+石楼县	shi lou xian
+石河子市	shi he zi shi
+石泉县	shi quan xian
+石渠县	shi qu xian
+石狮市	shi shi shi
+石门县	shi men xian
+石阡县	shi qian xian
+石首市	shi shou shi
+石鼓区	shi gu qu
+石龙区	shi long qu
+矿区	kuang qu
+砀山县	dang shan xian
+砚山县	yan shan xian
+硚口区	qiao kou qu
+确山县	que shan xian
+碌曲县	lu qu xian
+碑林区	bei lin qu
+碧江区	bi jiang qu
+碾子山区	nian zi shan qu
+磁县	ci xian
+磐安县	pan an xian
+磐石市	pan shi shi
+磴口县	deng kou xian
+礼县	li xian
+礼泉县	li quan xian
+社旗县	she qi xian
+祁东县	qi dong xian
+祁县	qi xian
+祁连县	qi lian xian
+祁门县	qi men xian
+祁阳县	qi yang xian
+祁阳市	qi yang shi
+神农架林区	shen nong jia lin qu
+神木县	shen mu xian
+神木市	shen mu shi
+神池县	shen chi xian
+祥云县	xiang yun xian
+祥符区	xiang fu qu
+禄丰县	lu feng xian
+禄丰市	lu feng shi
+禄劝彝族苗族自治县	lu quan yi zu miao zu zi zhi xian
+禅城区	chan cheng qu
+福安市	fu an shi
+福山区	fu shan qu
+福州市	fu zhou shi
+福建省	fu jian sheng
+福泉市	fu quan shi
+福海县	fu hai xian
+福清市	fu qing shi
+福田区	fu tian qu
+福绵区	fu mian qu
+福贡县	fu gong xian
+福鼎市	fu ding shi
+禹会区	yu hui qu
+禹城市	yu cheng shi
+禹州市	yu zhou shi
+禹王台区	yu wang tai qu
+离石区	li shi qu
+秀山土家族苗族自治县	xiu shan tu jia zu miao zu zi zhi xian
+秀屿区	xiu yu qu
+秀峰区	xiu feng qu
+秀洲区	xiu zhou qu
+秀英区	xiu ying qu
+科尔沁区	ke er qin qu
+科尔沁右翼中旗	ke er qin you yi zhong qi
+科尔沁右翼前旗	ke er qin you yi qian qi
+科尔沁左翼中旗	ke er qin zuo yi zhong qi
+科尔沁左翼后旗	ke er qin zuo yi hou qi
+秦安县	qin an xian
+秦州区	qin zhou qu
+秦淮区	qin huai qu
+秦皇岛市	qin huang dao shi
+秦都区	qin du qu
+秭归县	zi gui xian
+积石山保安族东乡族撒拉族自治县	ji shi shan bao an zu dong xiang zu sa la zu zi zhi xian
+称多县	cheng duo xian
+稷山县	ji shan xian
+稻城县	dao cheng xian
+穆棱市	mu leng shi
+突泉县	tu quan xian
+立山区	li shan qu
+站前区	zhan qian qu
+竞秀区	jing xiu qu
+章丘区	zhang qiu qu
+章丘市	zhang qiu shi
+章贡区	zhang gong qu
+端州区	duan zhou qu
+竹山县	zhu shan xian
+竹溪县	zhu xi xian
+策勒县	ce lei xian
+筠连县	yun lian xian
+简阳市	jian yang shi
+管城回族区	guan cheng hui zu qu
+米东区	mi dong qu
+米易县	mi yi xian
+米林县	mi lin xian
+米林市	mi lin shi
+米脂县	mi zhi xian
+类乌齐县	lei wu qi xian
+精河县	jing he xian
+索县	suo xian
+紫云苗族布依族自治县	zi yun miao zu bu yi zu zi zhi xian
+紫金县	zi jin xian
+紫阳县	zi yang xian
+綦江区	qi jiang qu
+繁峙县	fan zhi xian
+繁昌区	fan chang qu
+繁昌县	fan chang xian
+红原县	hong yuan xian
+红古区	hong gu qu
+红塔区	hong ta qu
+红安县	hong an xian
+红寺堡区	hong si bao qu
+红山区	hong shan qu
+红岗区	hong gang qu
+红旗区	hong qi qu
+红星区	hong xing qu
+红桥区	hong qiao qu
+红河县	hong he xian
+红河哈尼族彝族自治州	hong he ha ni zu yi zu zi zhi zhou
+红花岗区	hong hua gang qu
+红谷滩区	hong gu tan qu
+纳溪区	na xi qu
+纳雍县	na yong xian
+细河区	xi he qu
+织金县	zhi jin xian
+绍兴市	shao xing shi
+绛县	jiang xian
+绥中县	sui zhong xian
+绥化市	sui hua shi
+绥宁县	sui ning xian
+绥德县	sui de xian
+绥棱县	sui leng xian
+绥江县	sui jiang xian
+绥滨县	sui bin xian
+绥芬河市	sui fen he shi
+绥阳县	sui yang xian
+绩溪县	ji xi xian
+维西傈僳族自治县	wei xi li su zu zi zhi xian
+绵竹市	mian zhu shi
+绵阳市	mian yang shi
+绿园区	lv yuan qu
+绿春县	lv chun xian
+缙云县	jin yun xian
+罗城仫佬族自治县	luo cheng mu lao zu zi zhi xian
+罗定市	luo ding shi
+罗山县	luo shan xian
+罗平县	luo ping xian
+罗庄区	luo zhuang qu
+罗江区	luo jiang qu
+罗江县	luo jiang xian
+罗湖区	luo hu qu
+罗源县	luo yuan xian
+罗田县	luo tian xian
+罗甸县	luo dian xian
+美兰区	mei lan qu
+美姑县	mei gu xian
+美溪区	mei xi qu
+翁源县	weng yuan xian
+翁牛特旗	weng niu te qi
+翔安区	xiang an qu
+翠屏区	cui ping qu
+翠峦区	cui luan qu
+翼城县	yi cheng xian
+耀州区	yao zhou qu
+老城区	lao cheng qu
+老河口市	lao he kou shi
+老边区	lao bian qu
+耒阳市	lei yang shi
+耿马傣族佤族自治县	geng ma dai zu wa zu zi zhi xian
+聂拉木县	nie la mu xian
+聂荣县	nie rong xian
+聊城市	liao cheng shi
+肃北蒙古族自治县	su bei meng gu zu zi zhi xian
+肃南裕固族自治县	su nan yu gu zu zi zhi xian
+肃宁县	su ning xian
+肃州区	su zhou qu
+肇东市	zhao dong shi
+肇州县	zhao zhou xian
+肇庆市	zhao qing shi
+肇源县	zhao yuan xian
+肥东县	fei dong xian
+肥乡区	fei xiang qu
+肥乡县	fei xiang xian
+肥城市	fei cheng shi
+肥西县	fei xi xian
+胡杨河市	hu yang he shi
+胶州市	jiao zhou shi
+腾冲市	teng chong shi
+自流井区	zi liu jing qu
+自贡市	zi gong shi
+舒兰市	shu lan shi
+舒城县	shu cheng xian
+舞钢市	wu gang shi
+舞阳县	wu yang xian
+舟山市	zhou shan shi
+舟曲县	zhou qu xian
+船山区	chuan shan qu
+船营区	chuan ying qu
+良庆区	liang qing qu
+色尼区	se ni qu
+色达县	se da xian
+芒市	mang shi
+芒康县	mang kang xian
+芗城区	xiang cheng qu
+芙蓉区	fu rong qu
+芜湖县	wu hu xian
+芜湖市	wu hu shi
+芝罘区	zhi fu qu
+芦山县	lu shan xian
+芦淞区	lu song qu
+芦溪县	lu xi xian
+芮城县	rui cheng xian
+花垣县	hua yuan xian
+花山区	hua shan qu
+花溪区	hua xi qu
+花都区	hua du qu
+芷江侗族自治县	zhi jiang dong zu zi zhi xian
+苍南县	cang nan xian
+苍梧县	cang wu xian
+苍溪县	cang xi xian
+苏仙区	su xian qu
+苏家屯区	su jia tun qu
+苏尼特右旗	su ni te you qi
+苏尼特左旗	su ni te zuo qi
+苏州工业园区	su zhou gong ye yuan qu
+苏州市	su zhou shi
+若尔盖县	ruo er gai xian
+若羌县	ruo qiang xian
+英吉沙县	ying ji sha xian
+英山县	ying shan xian
+英德市	ying de shi
+茂南区	mao nan qu
+茂县	mao xian
+茂名市	mao ming shi
+范县	fan xian
+茄子河区	qie zi he qu
+茅箭区	mao jian qu
+茌平区	chi ping qu
+茌平县	chi ping xian
+茫崖市	mang ya shi
+茶陵县	cha ling xian
+荆州区	jing zhou qu
+荆州市	jing zhou shi
+荆门市	jing men shi
+荔城区	li cheng qu
+荔波县	li bo xian
+荔浦县	li pu xian
+荔浦市	li pu shi
+荔湾区	li wan qu
+荣县	rong xian
+荣成市	rong cheng shi
+荣昌区	rong chang qu
+荥经县	xing jing xian
+荥阳市	xing yang shi
+荷塘区	he tang qu
+莆田市	pu tian shi
+莎车县	sha che xian
+莒南县	ju nan xian
+莒县	ju xian
+莘县	shen xian
+莫力达瓦达斡尔族自治旗	mo li da wa da wo er zu zi zhi qi
+莱城区	lai cheng qu
+莱山区	lai shan qu
+莱州市	lai zhou shi
+莱芜区	lai wu qu
+莱芜市	lai wu shi
+莱西市	lai xi shi
+莱阳市	lai yang shi
+莲池区	lian chi qu
+莲湖区	lian hu qu
+莲花县	lian hua xian
+莲都区	lian du qu
+获嘉县	huo jia xian
+菏泽市	he ze shi
+萍乡市	ping xiang shi
+萝北县	luo bei xian
+营口市	ying kou shi
+营山县	ying shan xian
+萧县	xiao xian
+萧山区	xiao shan qu
+萨嘎县	sa ga xian
+萨尔图区	sa er tu qu
+萨迦县	sa jia xian
+葫芦岛市	hu lu dao shi
+蒙城县	meng cheng xian
+蒙山县	meng shan xian
+蒙自市	meng zi shi
+蒙阴县	meng yin xian
+蒲县	pu xian
+蒲城县	pu cheng xian
+蒲江县	pu jiang xian
+蒸湘区	zheng xiang qu
+蓝山县	lan shan xian
+蓝田县	lan tian xian
+蓟州区	ji zhou qu
+蓬安县	peng an xian
+蓬江区	peng jiang qu
+蓬溪县	peng xi xian
+蓬莱区	peng lai qu
+蓬莱市	peng lai shi
+蔚县	yu xian
+蔡甸区	cai dian qu
+蕉城区	jiao cheng qu
+蕉岭县	jiao ling xian
+蕲春县	qi chun xian
+薛城区	xue cheng qu
+藁城区	gao cheng qu
+藤县	teng xian
+虎丘区	hu qiu qu
+虎林市	hu lin shi
+虞城县	yu cheng xian
+虹口区	hong kou qu
+蚌埠市	beng bu shi
+蚌山区	bang shan qu
+蛟河市	jiao he shi
+蜀山区	shu shan qu
+融安县	rong an xian
+融水苗族自治县	rong shui miao zu zi zhi xian
+蠡县	li xian
+行唐县	xing tang xian
+衡东县	heng dong xian
+衡南县	heng nan xian
+衡山县	heng shan xian
+衡水市	heng shui shi
+衡阳县	heng yang xian
+衡阳市	heng yang shi
+衢州市	qu zhou shi
+衢江区	qu jiang qu
+袁州区	yuan zhou qu
+裕华区	yu hua qu
+裕安区	yu an qu
+裕民县	yu min xian
+襄垣县	xiang yuan xian
+襄城区	xiang cheng qu
+襄城县	xiang cheng xian
+襄州区	xiang zhou qu
+襄樊市	xiang fan shi
+襄汾县	xiang fen xian
+襄都区	xiang du qu
+襄阳市	xiang yang shi
+西丰县	xi feng xian
+西乌珠穆沁旗	xi wu zhu mu qin qi
+西乡县	xi xiang xian
+西乡塘区	xi xiang tang qu
+西充县	xi chong xian
+西区	xi qu
+西华县	xi hua xian
+西双版纳傣族自治州	xi shuang ban na dai zu zi zhi zhou
+西吉县	xi ji xian
+西和县	xi he xian
+西固区	xi gu qu
+西城区	xi cheng qu
+西塞山区	xi sai shan qu
+西夏区	xi xia qu
+西宁市	xi ning shi
+西安区	xi an qu
+西安市	xi an shi
+西山区	xi shan qu
+西岗区	xi gang qu
+西峡县	xi xia xian
+西峰区	xi feng qu
+西工区	xi gong qu
+西市区	xi shi qu
+西平县	xi ping xian
+西昌市	xi chang shi
+西林区	xi lin qu
+西林县	xi lin xian
+西沙群岛	xi sha qun dao
+西湖区	xi hu qu
+西畴县	xi chou xian
+西盟佤族自治县	xi meng wa zu zi zhi xian
+西秀区	xi xiu qu
+西藏自治区	xi zang zi zhi qu
+西陵区	xi ling qu
+西青区	xi qing qu
+覃塘区	tan tang qu
+观山湖区	guan shan hu qu
+解放区	jie fang qu
+让胡路区	rang hu lu qu
+讷河市	ne he shi
+许昌县	xu chang xian
+许昌市	xu chang shi
+诏安县	zhao an xian
+诸城市	zhu cheng shi
+诸暨市	zhu ji shi
+调兵山市	diao bing shan shi
+谢家集区	xie jia ji qu
+谢通门县	xie tong men xian
+谯城区	qiao cheng qu
+谷城县	gu cheng xian
+象山区	xiang shan qu
+象山县	xiang shan xian
+象州县	xiang zhou xian
+贞丰县	zhen feng xian
+贡井区	gong jing qu
+贡嘎县	gong ga xian
+贡山独龙族怒族自治县	gong shan du long zu nu zu zi zhi xian
+贡觉县	gong jue xian
+贵南县	gui nan xian
+贵定县	gui ding xian
+贵州省	gui zhou sheng
+贵德县	gui de xian
+贵池区	gui chi qu
+贵港市	gui gang shi
+贵溪市	gui xi shi
+贵阳市	gui yang shi
+费县	fei xian
+贺兰县	he lan xian
+贺州市	he zhou shi
+贾汪区	jia wang qu
+资中县	zi zhong xian
+资兴市	zi xing shi
+资源县	zi yuan xian
+资溪县	zi xi xian
+资阳区	zi yang qu
+资阳市	zi yang shi
+赛罕区	sai han qu
+赞皇县	zan huang xian
+赣县	gan xian
+赣县区	gan xian qu
+赣州市	gan zhou shi
+赣榆区	gan yu qu
+赤坎区	chi kan qu
+赤城县	chi cheng xian
+赤壁市	chi bi shi
+赤峰市	chi feng shi
+赤水市	chi shui shi
+赫山区	he shan qu
+赫章县	he zhang xian
+赵县	zhao xian
+越城区	yue cheng qu
+越秀区	yue xiu qu
+越西县	yue xi xian
+路北区	lu bei qu
+路南区	lu nan qu
+路桥区	lu qiao qu
+轮台县	lun tai xian
+辉南县	hui nan xian
+辉县市	hui xian shi
+辛集市	xin ji shi
+辰溪县	chen xi xian
+边坝县	bian ba xian
+辽中区	liao zhong qu
+辽宁省	liao ning sheng
+辽源市	liao yuan shi
+辽阳县	liao yang xian
+辽阳市	liao yang shi
+达坂城区	da ban cheng qu
+达孜区	da zi qu
+达孜县	da zi xian
+达尔罕茂明安联合旗	da er han mao ming an lian he qi
+达川区	da chuan qu
+达州市	da zhou shi
+达拉特旗	da la te qi
+达日县	da ri xian
+迁安市	qian an shi
+迁西县	qian xi xian
+迎江区	ying jiang qu
+迎泽区	ying ze qu
+运城市	yun cheng shi
+运河区	yun he qu
+进贤县	jin xian xian
+远安县	yuan an xian
+连云区	lian yun qu
+连云港市	lian yun gang shi
+连南瑶族自治县	lian nan yao zu zi zhi xian
+连城县	lian cheng xian
+连山区	lian shan qu
+连山壮族瑶族自治县	lian shan zhuang zu yao zu zi zhi xian
+连州市	lian zhou shi
+连平县	lian ping xian
+连江县	lian jiang xian
+迪庆藏族自治州	di qing zang zu zi zhi zhou
+迭部县	die bu xian
+逊克县	xun ke xian
+通化县	tong hua xian
+通化市	tong hua shi
+通城县	tong cheng xian
+通山县	tong shan xian
+通川区	tong chuan qu
+通州区	tong zhou qu
+通榆县	tong yu xian
+通江县	tong jiang xian
+通河县	tong he xian
+通海县	tong hai xian
+通渭县	tong wei xian
+通许县	tong xu xian
+通辽市	tong liao shi
+通道侗族自治县	tong dao dong zu zi zhi xian
+遂宁市	sui ning shi
+遂川县	sui chuan xian
+遂平县	sui ping xian
+遂昌县	sui chang xian
+遂溪县	sui xi xian
+道县	dao xian
+道外区	dao wai qu
+道孚县	dao fu xian
+道真仡佬族苗族自治县	dao zhen ge lao zu miao zu zi zhi xian
+道里区	dao li qu
+遵义市	zun yi shi
+遵化市	zun hua shi
+邓州市	deng zhou shi
+邕宁区	yong ning qu
+邗江区	han jiang qu
+邛崃市	qiong lai shi
+邢台县	xing tai xian
+邢台市	xing tai shi
+那坡县	na po xian
+那曲县	na qu xian
+那曲地区	na qu di qu
+那曲市	na qu shi
+邯山区	han shan qu
+邯郸县	han dan xian
+邯郸市	han dan shi
+邱县	qiu xian
+邳州市	pi zhou shi
+邵东县	shao dong xian
+邵东市	shao dong shi
+邵武市	shao wu shi
+邵阳县	shao yang xian
+邵阳市	shao yang shi
+邹城市	zou cheng shi
+邹平县	zou ping xian
+邹平市	zou ping shi
+邻水县	lin shui xian
+郁南县	yu nan xian
+郊区	jiao qu
+郎溪县	lang xi xian
+郏县	jia xian
+郑州市	zheng zhou shi
+郓城县	yun cheng xian
+郧西县	yun xi xian
+郧阳区	yun yang qu
+郫县	pi xian
+郫都区	pi du qu
+郯城县	tan cheng xian
+郴州市	chen zhou shi
+郸城县	dan cheng xian
+都兰县	du lan xian
+都匀市	du yun shi
+都安瑶族自治县	du an yao zu zi zhi xian
+都昌县	du chang xian
+都江堰市	du jiang yan shi
+郾城区	yan cheng qu
+鄂伦春自治旗	e lun chun zi zhi qi
+鄂城区	e cheng qu
+鄂尔多斯市	e er duo si shi
+鄂州市	e zhou shi
+鄂托克前旗	e tuo ke qian qi
+鄂托克旗	e tuo ke qi
+鄂温克族自治旗	e wen ke zu zi zhi qi
+鄄城县	juan cheng xian
+鄞州区	yin zhou qu
+鄠邑区	hu yi qu
+鄢陵县	yan ling xian
+鄯善县	shan shan xian
+鄱阳县	po yang xian
+酉阳土家族苗族自治县	you yang tu jia zu miao zu zi zhi xian
+酒泉市	jiu quan shi
+醴陵市	li ling shi
+重庆市	chong qing shi
+金东区	jin dong qu
+金乡县	jin xiang xian
+金凤区	jin feng qu
+金华市	jin hua shi
+金口河区	jin kou he qu
+金台区	jin tai qu
+金坛区	jin tan qu
+金城江区	jin cheng jiang qu
+金堂县	jin tang xian
+金塔县	jin ta xian
+金安区	jin an qu
+金寨县	jin zhai xian
+金山区	jin shan qu
+金山屯区	jin shan tun qu
+金川区	jin chuan qu
+金川县	jin chuan xian
+金州区	jin zhou qu
+金平区	jin ping qu
+金平苗族瑶族傣族自治县	jin ping miao zu yao zu dai zu zi zhi xian
+金昌市	jin chang shi
+金明区	jin ming qu
+金林区	jin lin qu
+金水区	jin shui qu
+金沙县	jin sha xian
+金湖县	jin hu xian
+金湾区	jin wan qu
+金溪县	jin xi xian
+金牛区	jin niu qu
+金秀瑶族自治县	jin xiu yao zu zi zhi xian
+金门县	jin men xian
+金阳县	jin yang xian
+钟山区	zhong shan qu
+钟山县	zhong shan xian
+钟楼区	zhong lou qu
+钟祥市	zhong xiang shi
+钢城区	gang cheng qu
+钦北区	qin bei qu
+钦南区	qin nan qu
+钦州市	qin zhou shi
+钱塘区	qian tang qu
+铁东区	tie dong qu
+铁力市	tie li shi
+铁山区	tie shan qu
+铁山港区	tie shan gang qu
+铁岭县	tie ling xian
+铁岭市	tie ling shi
+铁西区	tie xi qu
+铁锋区	tie feng qu
+铁门关市	tie men guan shi
+铅山县	yan shan xian
+铜仁市	tong ren shi
+铜官区	tong guan qu
+铜山区	tong shan qu
+铜川市	tong chuan shi
+铜梁区	tong liang qu
+铜陵市	tong ling shi
+铜鼓县	tong gu xian
+银川市	yin chuan shi
+银州区	yin zhou qu
+银海区	yin hai qu
+错那县	cuo na xian
+错那市	cuo na shi
+锡山区	xi shan qu
+锡林浩特市	xi lin hao te shi
+锡林郭勒盟	xi lin guo lei meng
+锦屏县	jin ping xian
+锦州市	jin zhou shi
+锦江区	jin jiang qu
+镇原县	zhen yuan xian
+镇坪县	zhen ping xian
+镇宁布依族苗族自治县	zhen ning bu yi zu miao zu zi zhi xian
+镇安县	zhen an xian
+镇巴县	zhen ba xian
+镇平县	zhen ping xian
+镇康县	zhen kang xian
+镇江市	zhen jiang shi
+镇沅彝族哈尼族拉祜族自治县	zhen yuan yi zu ha ni zu la hu zu zi zhi xian
+镇海区	zhen hai qu
+镇赉县	zhen lai xian
+镇远县	zhen yuan xian
+镇雄县	zhen xiong xian
+镜湖区	jing hu qu
+镶黄旗	xiang huang qi
+长丰县	chang feng xian
+长乐区	chang le qu
+长乐市	chang le shi
+长兴县	chang xing xian
+长垣县	chang yuan xian
+长垣市	chang yuan shi
+长子县	zhang zi xian
+长宁区	chang ning qu
+长宁县	chang ning xian
+长安区	chang an qu
+长寿区	chang shou qu
+长岛县	chang dao xian
+长岭县	chang ling xian
+长春市	chang chun shi
+长武县	chang wu xian
+长汀县	chang ting xian
+长沙县	chang sha xian
+长沙市	chang sha shi
+长治县	chang zhi xian
+长治市	chang zhi shi
+长泰区	chang tai qu
+长泰县	chang tai xian
+长洲区	chang zhou qu
+长海县	chang hai xian
+长清区	chang qing qu
+长白朝鲜族自治县	chang bai chao xian zu zi zhi xian
+长葛市	chang ge shi
+长阳土家族自治县	chang yang tu jia zu zi zhi xian
+长顺县	chang shun xian
+门头沟区	men tou gou qu
+门源回族自治县	men yuan hui zu zi zhi xian
+闵行区	min xing qu
+闻喜县	wen xi xian
+闽侯县	min hou xian
+闽清县	min qing xian
+阆中市	lang zhong shi
+阎良区	yan liang qu
+阜南县	fu nan xian
+阜城县	fu cheng xian
+阜宁县	fu ning xian
+阜平县	fu ping xian
+阜康市	fu kang shi
+阜新市	fu xin shi
+阜新蒙古族自治县	fu xin meng gu zu zi zhi xian
+阜阳市	fu yang shi
+防城区	fang cheng qu
+防城港市	fang cheng gang shi
+阳东区	yang dong qu
+阳信县	yang xin xian
+阳原县	yang yuan xian
+阳城县	yang cheng xian
+阳山县	yang shan xian
+阳新县	yang xin xian
+阳明区	yang ming qu
+阳春市	yang chun shi
+阳曲县	yang qu xian
+阳朔县	yang shuo xian
+阳江市	yang jiang shi
+阳泉市	yang quan shi
+阳西县	yang xi xian
+阳谷县	yang gu xian
+阳高县	yang gao xian
+阿克塞哈萨克族自治县	a ke sai ha sa ke zu zi zhi xian
+阿克苏地区	a ke su di qu
+阿克苏市	a ke su shi
+阿克陶县	a ke tao xian
+阿勒泰地区	a lei tai di qu
+阿勒泰市	a lei tai shi
+阿合奇县	a he qi xian
+阿图什市	a tu shen shi
+阿坝县	a ba xian
+阿坝藏族羌族自治州	a ba zang zu qiang zu zi zhi zhou
+阿城区	a cheng qu
+阿尔山市	a er shan shi
+阿巴嘎旗	a ba ga qi
+阿拉善右旗	a la shan you qi
+阿拉善左旗	a la shan zuo qi
+阿拉善盟	a la shan meng
+阿拉尔市	a la er shi
+阿拉山口市	a la shan kou shi
+阿瓦提县	a wa ti xian
+阿荣旗	a rong qi
+阿里地区	a li di qu
+阿鲁科尔沁旗	a lu ke er qin qi
+陆丰市	lu feng shi
+陆川县	lu chuan xian
+陆河县	lu he xian
+陆良县	lu liang xian
+陇南市	long nan shi
+陇县	long xian
+陇川县	long chuan xian
+陇西县	long xi xian
+陈仓区	chen cang qu
+陈巴尔虎旗	chen ba er hu qi
+陕州区	shan zhou qu
+陕西省	shan xi sheng
+陵城区	ling cheng qu
+陵川县	ling chuan xian
+陵水黎族自治县	ling shui li zu zi zhi xian
+隆化县	long hua xian
+隆回县	long hui xian
+隆子县	long zi xian
+隆安县	long an xian
+隆尧县	long yao xian
+隆德县	long de xian
+隆昌县	long chang xian
+隆昌市	long chang shi
+隆林各族自治县	long lin ge zu zi zhi xian
+隆阳区	long yang qu
+随县	sui xian
+随州市	sui zhou shi
+隰县	xi xian
+雁塔区	yan ta qu
+雁山区	yan shan qu
+雁峰区	yan feng qu
+雁江区	yan jiang qu
+雄县	xiong xian
+雄安新区	xiong an xin qu
+雅安市	ya an shi
+雅江县	ya jiang xian
+集宁区	ji ning qu
+集安市	ji an shi
+集美区	ji mei qu
+集贤县	ji xian xian
+雨城区	yu cheng qu
+雨山区	yu shan qu
+雨湖区	yu hu qu
+雨花区	yu hua qu
+雨花台区	yu hua tai qu
+零陵区	ling ling qu
+雷山县	lei shan xian
+雷州市	lei zhou shi
+雷波县	lei bo xian
+霍城县	huo cheng xian
+霍尔果斯市	huo er guo si shi
+霍山县	huo shan xian
+霍州市	huo zhou shi
+霍林郭勒市	huo lin guo lei shi
+霍邱县	huo qiu xian
+霞山区	xia shan qu
+霞浦县	xia pu xian
+霸州市	ba zhou shi
+青云谱区	qing yun pu qu
+青冈县	qing gang xian
+青原区	qing yuan qu
+青县	qing xian
+青山区	qing shan qu
+青山湖区	qing shan hu qu
+青岛市	qing dao shi
+青川县	qing chuan xian
+青州市	qing zhou shi
+青河县	qing he xian
+青浦区	qing pu qu
+青海省	qing hai sheng
+青田县	qing tian xian
+青白江区	qing bai jiang qu
+青神县	qing shen xian
+青秀区	qing xiu qu
+青羊区	qing yang qu
+青铜峡市	qing tong xia shi
+青阳县	qing yang xian
+青龙满族自治县	qing long man zu zi zhi xian
+靖宇县	jing yu xian
+靖安县	jing an xian
+靖州苗族侗族自治县	jing zhou miao zu dong zu zi zhi xian
+靖江市	jing jiang shi
+靖西市	jing xi shi
+靖边县	jing bian xian
+靖远县	jing yuan xian
+静乐县	jing le xian
+静宁县	jing ning xian
+静安区	jing an qu
+静海区	jing hai qu
+革吉县	ge ji xian
+鞍山市	an shan shi
+韩城市	han cheng shi
+韶关市	shao guan shi
+韶山市	shao shan shi
+项城市	xiang cheng shi
+顺义区	shun yi qu
+顺城区	shun cheng qu
+顺平县	shun ping xian
+顺庆区	shun qing qu
+顺德区	shun de qu
+顺昌县	shun chang xian
+顺河回族区	shun he hui zu qu
+颍上县	ying shang xian
+颍东区	ying dong qu
+颍州区	ying zhou qu
+颍泉区	ying quan qu
+额尔古纳市	e er gu na shi
+额敏县	e min xian
+额济纳旗	e ji na qi
+饶平县	rao ping xian
+饶河县	rao he xian
+饶阳县	rao yang xian
+馆陶县	guan tao xian
+香坊区	xiang fang qu
+香格里拉市	xiang ge li la shi
+香河县	xiang he xian
+香洲区	xiang zhou qu
+香港特别行政区	xiang gang te bie xing zheng qu
+马关县	ma guan xian
+马尔康市	ma er kang shi
+马尾区	ma yi qu
+马山县	ma shan xian
+马村区	ma cun qu
+马边彝族自治县	ma bian yi zu zi zhi xian
+马鞍山市	ma an shan shi
+马龙区	ma long qu
+马龙县	ma long xian
+驻马店市	zhu ma dian shi
+驿城区	yi cheng qu
+高县	gao xian
+高台县	gao tai xian
+高唐县	gao tang xian
+高坪区	gao ping qu
+高安市	gao an shi
+高密市	gao mi shi
+高州市	gao zhou shi
+高平市	gao ping shi
+高昌区	gao chang qu
+高明区	gao ming qu
+高淳区	gao chun qu
+高港区	gao gang qu
+高碑店市	gao bei dian shi
+高要区	gao yao qu
+高邑县	gao yi xian
+高邮市	gao you shi
+高阳县	gao yang xian
+高陵区	gao ling qu
+高青县	gao qing xian
+魏县	wei xian
+魏都区	wei du qu
+鱼台县	yu tai xian
+鱼峰区	yu feng qu
+鲁山县	lu shan xian
+鲁甸县	lu dian xian
+鲅鱼圈区	ba yu quan qu
+鲤城区	li cheng qu
+鸠江区	jiu jiang qu
+鸡东县	ji dong xian
+鸡冠区	ji guan qu
+鸡泽县	ji ze xian
+鸡西市	ji xi shi
+鹤城区	he cheng qu
+鹤壁市	he bi shi
+鹤山区	he shan qu
+鹤山市	he shan shi
+鹤岗市	he gang shi
+鹤峰县	he feng xian
+鹤庆县	he qing xian
+鹰手营子矿区	ying shou ying zi kuang qu
+鹰潭市	ying tan shi
+鹿城区	lu cheng qu
+鹿寨县	lu zhai xian
+鹿泉区	lu quan qu
+鹿邑县	lu yi xian
+麒麟区	qi lin qu
+麟游县	lin you xian
+麦盖提县	mai gai ti xian
+麦积区	mai ji qu
+麻城市	ma cheng shi
+麻山区	ma shan qu
+麻栗坡县	ma li po xian
+麻江县	ma jiang xian
+麻章区	ma zhang qu
+麻阳苗族自治县	ma yang miao zu zi zhi xian
+黄冈市	huang gang shi
+黄南藏族自治州	huang nan zang zu zi zhi zhou
+黄埔区	huang pu qu
+黄山区	huang shan qu
+黄山市	huang shan shi
+黄岛区	huang dao qu
+黄岩区	huang yan qu
+黄州区	huang zhou qu
+黄平县	huang ping xian
+黄梅县	huang mei xian
+黄浦区	huang pu qu
+黄石市	huang shi shi
+黄石港区	huang shi gang qu
+黄陂区	huang pi qu
+黄陵县	huang ling xian
+黄骅市	huang hua shi
+黄龙县	huang long xian
+黎城县	li cheng xian
+黎川县	li chuan xian
+黎平县	li ping xian
+黑山县	hei shan xian
+黑水县	hei shui xian
+黑河市	hei he shi
+黑龙江省	hei long jiang sheng
+黔东南苗族侗族自治州	qian dong nan miao zu dong zu zi zhi zhou
+黔南布依族苗族自治州	qian nan bu yi zu miao zu zi zhi zhou
+黔江区	qian jiang qu
+黔西南布依族苗族自治州	qian xi nan bu yi zu miao zu zi zhi zhou
+黔西县	qian xi xian
+黔西市	qian xi shi
+黟县	yi xian
+鼎城区	ding cheng qu
+鼎湖区	ding hu qu
+鼓楼区	gu lou qu
+齐河县	qi he xian
+齐齐哈尔市	qi qi ha er shi
+龙井市	long jing shi
+龙亭区	long ting qu
+龙凤区	long feng qu
+龙华区	long hua qu
+龙南县	long nan xian
+龙南市	long nan shi
+龙口市	long kou shi
+龙圩区	long wei qu
+龙城区	long cheng qu
+龙子湖区	long zi hu qu
+龙安区	long an qu
+龙山区	long shan qu
+龙山县	long shan xian
+龙岗区	long gang qu
+龙岩市	long yan shi
+龙川县	long chuan xian
+龙州县	long zhou xian
+龙文区	long wen qu
+龙江县	long jiang xian
+龙沙区	long sha qu
+龙泉市	long quan shi
+龙泉驿区	long quan yi qu
+龙海区	long hai qu
+龙海市	long hai shi
+龙港区	long gang qu
+龙港市	long gang shi
+龙游县	long you xian
+龙湖区	long hu qu
+龙湾区	long wan qu
+龙潭区	long tan qu
+龙胜各族自治县	long sheng ge zu zi zhi xian
+龙里县	long li xian
+龙门县	long men xian
+龙陵县	long ling xian
+龙马潭区	long ma tan qu
+"""

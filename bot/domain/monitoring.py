@@ -1,5 +1,6 @@
 """Health monitoring (居家健康监测): which measures are monitored, when check-ins fall due,
-the day counter, and the check-in buttons' callback data. Pure: no telegram, no SQL.
+the day counter, which test day is overdue and what a test reminder says, and the check-in
+buttons' callback data. Pure: no telegram, no SQL.
 
 Monitored measures: every kind but ``self_monitoring``. Home observation and home monitoring
 are the plan's 居家 measures; people in centralized isolation and those sent to medical care
@@ -11,7 +12,7 @@ prompting every low-risk arrival for 14 days would drown the workers in noise.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -98,6 +99,29 @@ def reminder_times(
     before = slots_on(test_date - timedelta(days=1), times, tz)[-1]
     on_day = slots_on(test_date, times, tz)[0]
     return before, on_day
+
+
+def overdue_test(
+    test_dates: Iterable[date], today: date, end: date, sampled: Container[date]
+) -> date | None:
+    """The test day to chase now: the period's newest test day up to today when it is past
+    and has no sample. One test today does for every missed day, so older ones are not
+    chased one by one; a sample of a later day, or a test day today, supersedes them."""
+    newest = max((d for d in test_dates if d <= min(today, end)), default=None)
+    if newest is None or newest == today or newest in sampled:
+        return None
+    return newest
+
+
+def reminder_notice(which: str, test_date: date, today: date) -> str | None:
+    """What a test reminder (``which``: "before", "day" or "overdue") says when it goes out
+    on ``today``: "before" (tomorrow is the day), "day" (today is) or "overdue" (the day is
+    past: test today). A reminder that fires late (the bot was down) never names the wrong
+    day: the eve's on or after the day says nothing (the day's own reminder follows), the
+    day's after it says the test is overdue."""
+    if which == "before":
+        return "before" if today < test_date else None
+    return "overdue" if test_date < today else "day"
 
 
 # --- callback data ----------------------------------------------------------------------

@@ -199,7 +199,9 @@ _MONTH_DAYS = (
 )
 
 
-def _full_date(text: str) -> date | Invalid | None:
+def full_date(text: str) -> date | Invalid | None:
+    """A date written with its year (2020-12-31, 2020年12月31日, ...), with no window: None
+    when the text is no full date, Invalid when it names no day of the calendar."""
     for pattern in _FULL_DATES:
         if match := pattern.fullmatch(text):
             year, month, day = (int(g) for g in match.groups())
@@ -249,7 +251,7 @@ def parse_date(text: str, today: date, max_back_days: int = 30) -> date | Invali
     if compact in _RELATIVE_DAYS:
         value: date | Invalid | None = today - timedelta(days=_RELATIVE_DAYS[compact])
     else:
-        value = _full_date(compact)
+        value = full_date(compact)
         if value is None:
             value = _month_day(compact, today)
     if value is None:

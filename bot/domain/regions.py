@@ -8,9 +8,16 @@ operator can fix all of them in one go.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
+
+from bot.domain.invalid import Invalid
+from bot.domain.parsing import clean, full_date, parse_date
+from bot.domain.places import PLACE_LIMIT, parse_place
+from bot.domain.steps import Data, Step, Updates, fixed_choices
 
 RISKS = ("high", "medium")
 PROVINCE_SUFFIXES = ("省", "市", "自治区", "特别行政区")
@@ -160,3 +167,253 @@ def parse_regions(data: dict[str, Any]) -> tuple[Region, ...]:
     if problems:
         raise RegionsError(problems)
     return tuple(regions)
+
+
+# --- the list as data: snapshots, changes -------------------------------------------------
+
+
+def region_to_dict(region: Region) -> dict[str, str]:
+    """A region as a ``[[region]]`` table of the file (dates as ISO text): how a snapshot,
+    a change and a draft store it; ``parse_regions`` reads it back."""
+    entry = {"province": region.province, "city": region.city, "district": region.district,
+             "risk": region.risk, "from": region.start.isoformat(),
+             "until": region.until.isoformat() if region.until else None}  # fmt: skip
+    return {key: value for key, value in entry.items() if value is not None}
+
+
+def regions_to_json(regions: Iterable[Region]) -> str:
+    return json.dumps([region_to_dict(r) for r in regions], ensure_ascii=False)
+
+
+def regions_from_json(text: str) -> tuple[Region, ...]:
+    return parse_regions({"region": json.loads(text)})
+
+
+def diff_regions(
+    old: Sequence[Region], new: Sequence[Region]
+) -> tuple[tuple[Region, ...], tuple[Region, ...]]:
+    """(added, removed): the regions listed now and not before, and before and not now. A
+    region whose risk or dates changed is both: removed as it was, added as it is."""
+    added = tuple(r for r in new if r not in old)
+    removed = tuple(r for r in old if r not in new)
+    return added, removed
+
+
+Direction = Literal["up", "down", "same"]
+
+
+def direction(old: str, new: str, ranked: Sequence[str]) -> Direction:
+    """Whether a re-assessed category ``new`` is more serious than the stored ``old``, in the
+    precedence order ``ranked`` (most serious first: ``risk.RISK_CATEGORIES``). A category
+    not in the order cannot be compared: "down", so a person decides, never the bot alone."""
+    if old == new:
+        return "same"
+    if old not in ranked or new not in ranked:
+        return "down"
+    return "up" if ranked.index(new) < ranked.index(old) else "down"
+
+
+# --- one edit of the list, from the chat ----------------------------------------------------
+
+EDIT_OPS = ("add", "change", "end")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """``add`` lists ``region``; ``change`` gives the listed ``region`` the risk ``risk``;
+    ``end`` makes the listed ``region`` end on ``until``."""
+
+    op: Literal["add", "change", "end"]
+    region: Region
+    risk: str | None = None
+    until: date | None = None
+
+
+def _same_place(a: Region, b: Region) -> bool:
+    return (a.province, a.city, a.district) == (b.province, b.city, b.district)
+
+
+def apply_edit(regions: Sequence[Region], edit: Edit) -> tuple[int | None, Region] | Invalid:
+    """Where ``edit`` lands in ``regions`` (None: appended) and the region it leaves there;
+    an ``Invalid`` when it cannot apply to this list (changed meanwhile, already so)."""
+    if edit.op == "add":
+        new = edit.region
+        last = new.until or date.max
+        if any(_same_place(r, new) and r.active_between(new.start, last) for r in regions):
+            return Invalid("regions.region_listed", {"place": new.label()})
+        return None, new
+    if edit.region not in regions:
+        return Invalid("regions.region_gone", {"place": edit.region.label()})
+    index = list(regions).index(edit.region)
+    if edit.op == "change":
+        if edit.risk not in RISKS:
+            return Invalid("choice_stale")
+        if edit.risk == edit.region.risk:
+            return Invalid("regions.risk_same", {"risk": edit.risk})
+        return index, replace(edit.region, risk=edit.risk)  # type: ignore[arg-type]
+    if edit.until is None:
+        return Invalid("choice_stale")
+    if edit.until < edit.region.start:
+        return Invalid("regions.until_before_from", {"start": edit.region.start})
+    return index, replace(edit.region, until=edit.until)
+
+
+def edited(regions: Sequence[Region], edit: Edit) -> tuple[Region, ...] | Invalid:
+    """The whole list after ``edit``."""
+    landed = apply_edit(regions, edit)
+    if isinstance(landed, Invalid):
+        return landed
+    index, region = landed
+    if index is None:
+        return (*regions, region)
+    return (*regions[:index], region, *regions[index + 1 :])
+
+
+# --- the /regions conversation ----------------------------------------------------------------
+
+START_DAYS_BACK = 60  # a region listed with a start this long ago at most
+_UNTIL_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Context:
+    today: date
+    regions: tuple[Region, ...]  # the list in force now, in the file's order
+
+
+def _menu_choices(data: Data, ctx: Context) -> tuple[str, ...]:
+    return ("add", "change", "end") if ctx.regions else ("add",)
+
+
+def _pick_choices(data: Data, ctx: Context) -> tuple[str, ...]:
+    return tuple(str(i) for i in range(len(ctx.regions)))
+
+
+def _risk_choices(data: Data, ctx: Context) -> tuple[str, ...]:
+    current = (data.get("target") or {}).get("risk")
+    return tuple(r for r in RISKS if r != current)
+
+
+def _until_choices(data: Data, ctx: Context) -> tuple[str, ...]:
+    return ("today", "yesterday") if data.get("op") == "end" else ("none",)
+
+
+def _place_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
+    place = parse_place(text)
+    if isinstance(place, Invalid):
+        return Invalid("regions.place_unknown", {"text": text.strip()[:PLACE_LIMIT]})
+    return {"place": {"province": place.province, "city": place.city,
+                      "district": place.district}}  # fmt: skip
+
+
+def _start_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
+    value = parse_date(text, ctx.today, START_DAYS_BACK)
+    return value if isinstance(value, Invalid) else {"start": value.isoformat()}
+
+
+def parse_until(text: str, start: date) -> date | Invalid:
+    """The last day a region applies, typed as a full date (2020-12-31, 2020年12月31日, ...):
+    it may lie ahead, but not before the region's start."""
+    cleaned = clean(text, _UNTIL_LIMIT)
+    if isinstance(cleaned, Invalid):
+        return cleaned
+    value = full_date("".join(cleaned.split()))
+    if value is None:
+        return Invalid("regions.until_format")
+    if isinstance(value, Invalid):
+        return value
+    if value < start:
+        return Invalid("regions.until_before_from", {"start": start})
+    return value
+
+
+def _start_of(data: Data, ctx: Context) -> date:
+    target = data.get("target")
+    raw = target["from"] if target else data.get("start")
+    return date.fromisoformat(raw) if raw else ctx.today
+
+
+def _until_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
+    value = parse_until(text, _start_of(data, ctx))
+    return value if isinstance(value, Invalid) else {"until": value.isoformat()}
+
+
+STEPS: dict[str, Step] = {
+    step.key: step
+    for step in (
+        Step("menu", choices=_menu_choices, per_row=3),
+        Step("pick", choices=_pick_choices),
+        Step("place", text=_place_text),
+        Step("risk", choices=_risk_choices, per_row=2),
+        Step("start", choices=fixed_choices(("today", "yesterday")), text=_start_text, per_row=2),
+        Step("until", choices=_until_choices, text=_until_text, per_row=2),
+        Step("summary", choices=fixed_choices(("submit", "cancel")), per_row=2),
+    )
+}
+FIRST_STEP = "menu"
+SEQUENCES = {
+    "add": ("menu", "place", "risk", "start", "until", "summary"),
+    "change": ("menu", "pick", "risk", "summary"),
+    "end": ("menu", "pick", "until", "summary"),
+}
+
+
+def _choose_day(key: str, value: str, ctx: Context) -> Updates:
+    days = 0 if value == "today" else 1
+    return {key: (ctx.today - timedelta(days=days)).isoformat()}
+
+
+def apply_choice(step: Step, value: str, data: Data, ctx: Context) -> Updates | Invalid:
+    """A pressed button: its value must be one this step offers right now."""
+    if step.choices is None or value not in step.choices(data, ctx):
+        return Invalid("choice_stale")
+    if step.key == "menu":
+        return {"op": value, "target": None}
+    if step.key == "pick":
+        return {"target": region_to_dict(ctx.regions[int(value)])}
+    if step.key == "start":
+        return _choose_day("start", value, ctx)
+    if step.key == "until":
+        if value == "none":
+            return {"until": None}
+        until = _choose_day("until", value, ctx)
+        if until["until"] < _start_of(data, ctx).isoformat():
+            return Invalid("regions.until_before_from", {"start": _start_of(data, ctx)})
+        return until
+    return {step.key: value}
+
+
+def advance(step_key: str, updates: Updates, data: Data) -> tuple[str, Data]:
+    """Merge an accepted answer; the next question is the next of the chosen operation's."""
+    merged = {**data, **updates}
+    sequence = SEQUENCES.get(merged.get("op") or "", ("menu", "summary"))
+    position = sequence.index(step_key) if step_key in sequence else 0
+    return sequence[min(position + 1, len(sequence) - 1)], merged
+
+
+def edit_of(data: Data) -> Edit | None:
+    """The edit a finished draft asks for; None when a restored draft lacks an answer."""
+    op = data.get("op")
+    try:
+        if op == "add":
+            entry = {**data["place"], "risk": data["risk"], "from": data["start"]}
+            if data.get("until"):
+                entry["until"] = data["until"]
+            return Edit("add", parse_regions({"region": [_present(entry)]})[0])
+        target = parse_regions({"region": [data["target"]]})[0]
+        if op == "change":
+            return Edit("change", target, risk=data["risk"])
+        if op == "end":
+            return Edit("end", target, until=date.fromisoformat(data["until"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
+def _present(entry: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in entry.items() if value is not None}
+
+
+def missing_step(data: Data) -> str | None:
+    """Where a draft that cannot make an edit goes back to on submit (else None)."""
+    return None if edit_of(data) is not None else FIRST_STEP

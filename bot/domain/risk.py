@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
-from bot.domain.places import Place, place_within
+from bot.domain.places import Place, more_precise, place_within
 from bot.domain.regions import Region
 
 # Precedence order: the first that applies is the category; the last is the default.
@@ -40,12 +40,21 @@ HEALTH_CODES = ("green", "yellow", "red")
 
 # Which category each reason code stands for.
 REASON_CATEGORIES: Mapping[str, str] = {
+    # A positive nucleic-acid test: to the fever clinic at once (medical care), whatever
+    # else applies; a suspected case is opened with it (bot.actions.cases).
+    "positive": "symptomatic",
     "fever": "symptomatic",
     "symptoms": "symptomatic",
     "overseas": "overseas",
+    # "quarantine done" by the resident's word: key control until a worker saw the
+    # quarantine-release certificate (解除隔离证明).
+    "certificate_pending": "overseas",
     "region_high": "high_risk",
     "code_red": "red_code",
     "region_medium": "medium_risk",
+    # A place answered as a city or province while a key region lies inside it, and the
+    # resident could not say the district: maybe from the region, for a worker to check.
+    "region_possible": "medium_risk",
     "code_yellow": "yellow_code",
     "quarantine_done": "quarantine_done",
 }
@@ -74,6 +83,8 @@ class RiskFacts:
     temperature: float | None
     symptoms: frozenset[str]  # codes from SYMPTOMS ("none" never included)
     quarantine_done: bool  # self-driving back after first-entry quarantine ended
+    test_result: str | None = None  # "negative" | "positive" | "pending" | None
+    certificate_checked: bool = False  # a worker saw the quarantine-release certificate
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,15 @@ class Assessment:
     alert: bool  # tell the leadership group at once
     measure: MeasureLike
     regions: tuple[Region, ...]  # the key regions the person came from or passed through
+
+    @property
+    def positive(self) -> bool:
+        """A positive test: a suspected case is opened, pending a human's confirmation."""
+        return any(r.code == "positive" for r in self.reasons)
+
+    @property
+    def certificate_pending(self) -> bool:
+        return any(r.code == "certificate_pending" for r in self.reasons)
 
 
 @dataclass(frozen=True)
@@ -128,6 +148,19 @@ def matching_regions(
     return tuple(sorted(found, key=lambda r: r.risk != "high"))
 
 
+def regions_inside(
+    place: Place, regions: Iterable[Region], first: date, last: date
+) -> tuple[Region, ...]:
+    """Regions in force at some time in ``[first, last]`` lying strictly inside ``place``
+    (江汉区 listed, 湖北省 武汉市 answered): the answer is too vague to rule them out."""
+    return tuple(
+        region
+        for region in regions
+        if region.active_between(first, last)
+        and more_precise(Place(region.province, region.city, region.district), place)
+    )
+
+
 def assess(
     facts: RiskFacts,
     regions: Iterable[Region],
@@ -139,6 +172,8 @@ def assess(
         raise ValueError(f"no measure configured for: {', '.join(missing)}")
 
     reasons: list[Reason] = []
+    if facts.test_result == "positive":
+        reasons.append(Reason("positive"))
     temperature = facts.temperature
     if temperature is not None and math.isfinite(temperature) and temperature >= FEVER_THRESHOLD:
         reasons.append(Reason("fever", (("temperature", temperature),)))
@@ -146,15 +181,20 @@ def assess(
         names = tuple(sorted(facts.symptoms, key=_symptom_order))
         reasons.append(Reason("symptoms", (("names", names),)))
     # Someone who finished the quarantine at the first port of entry and then drove back
-    # (第一入境地隔离期满后自驾返津) came from abroad too, but has served the overseas
-    # measure already: the plan has them recorded (备案), not isolated again.
-    if facts.overseas and not facts.quarantine_done:
+    # (第一入境地隔离期满后自驾返津) came from abroad too: the plan keeps every arrival from
+    # abroad under key control and has them filed (备案). Served quarantine lowers the measure
+    # only once a worker saw the release certificate, never on the resident's word alone.
+    certified = facts.quarantine_done and facts.certificate_checked
+    if (facts.overseas or facts.quarantine_done) and not certified:
         reasons.append(Reason("overseas"))
+    if facts.quarantine_done and not certified:
+        reasons.append(Reason("certificate_pending"))
 
     try:
         first = facts.arrival_date - timedelta(days=max(lookback_days, 0))
     except OverflowError:
         first = date.min
+    regions = tuple(regions)
     matched = matching_regions(_places(facts), regions, first, facts.arrival_date)
     region_reasons: dict[str, list[Reason]] = {"high": [], "medium": []}
     for region in matched:
@@ -165,15 +205,22 @@ def assess(
     if facts.health_code == "red":
         reasons.append(Reason("code_red"))
     reasons.extend(region_reasons["medium"])
+    reasons.extend(
+        Reason("region_possible", (("place", place.label()),))
+        for place in dict.fromkeys(_places(facts))
+        if regions_inside(place, regions, first, facts.arrival_date)
+    )
     if facts.health_code == "yellow":
         reasons.append(Reason("code_yellow"))
-    if facts.quarantine_done:
+    if certified:
         reasons.append(Reason("quarantine_done"))
 
     applied = [c for c in RISK_CATEGORIES if any(r.category == c for r in reasons)]
     category = applied[0] if applied else "low"
     measure = measures[category]
-    alert = bool(measure.alert) or any(measures[c].alert for c in applied)
+    # These alert whatever the configured measure says: a human must act on them.
+    forced = any(r.code in ("positive", "certificate_pending", "region_possible") for r in reasons)
+    alert = forced or bool(measure.alert) or any(measures[c].alert for c in applied)
     return Assessment(category, tuple(reasons), alert, measure, matched)
 
 

@@ -72,6 +72,11 @@ def can_see_grid(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
     return _town_wide(actor) or holds_grid(actor, grid_id, village_of)
 
 
+def can_manage_regions(actor: Actor) -> bool:
+    """List, add, change or end key regions (/regions): the town's leaders and admins."""
+    return _town_wide(actor)
+
+
 def can_verify(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
     """Verify, correct or escalate a record of the grid: its staff, and admins."""
     return actor.is_admin or holds_grid(actor, grid_id, village_of)

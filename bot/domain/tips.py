@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -141,13 +141,34 @@ class TipView(TipContent):
 assert not any("tipster" in name for name in TipView.columns())
 
 
+# Why a registration matched, strongest first. A phone or a name is evidence about the person;
+# an address only says someone at that address registered (fail safe: never shown as the person).
+REASONS = ("phone", "name", "address")
+PERSON_REASONS = ("phone", "name")
+
+
 @dataclass(frozen=True)
 class Match:
-    """An arrival registration that may be the person tipped about."""
+    """An arrival registration found for a tip, and why it matched (in ``REASONS`` order)."""
 
     report_id: int
     ref: str
-    reasons: tuple[str, ...]  # phone | name | address
+    reasons: tuple[str, ...]
+
+    @property
+    def is_person(self) -> bool:
+        """The phone or the name matched: possibly the person tipped about. Otherwise it is
+        only a registration at the same address, which the worker must not take for them."""
+        return any(reason in PERSON_REASONS for reason in self.reasons)
+
+
+def ranked(found: Mapping[int, tuple[str, Collection[str]]]) -> list[Match]:
+    """The matches to show (report id -> its ref and reasons): evidence about the person
+    before mere addresses, then the most reasons, then the newest; at most ``MAX_MATCHES``."""
+    matches = [Match(rid, ref, tuple(r for r in REASONS if r in reasons))
+               for rid, (ref, reasons) in found.items()]  # fmt: skip
+    matches.sort(key=lambda m: (not m.is_person, -len(m.reasons), -m.report_id))
+    return matches[:MAX_MATCHES]
 
 
 # --- the tip conversation ------------------------------------------------------------

@@ -4,7 +4,9 @@ bot.actions.arrivals."""
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -12,9 +14,11 @@ from telegram import ReplyKeyboardRemove, Update
 
 from bot.actions.arrivals import build_record, reason_texts, store_report
 from bot.domain import arrivals as domain
+from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.masking import Audience
+from bot.domain.places import Place, bilingual_label, english_name
 from bot.domain.steps import Data
-from bot.flows.engine import Engine
+from bot.flows.engine import SUMMARY, Engine, plain
 from bot.flows.table import TableFlow
 from bot.runtime import api
 from bot.runtime.services import Services
@@ -22,6 +26,24 @@ from storage import arrivals as reports
 from storage.drafts import Draft
 
 DEEP_LINK = re.compile(r"^a-([A-Za-z0-9]{1,16})$")
+# The buttons of a stored report (its receipt, /my): v1:my:<action>:<report id>.
+REPORT = "my"
+CORRECT, WITHDRAW, WITHDRAW_YES, WITHDRAW_NO = "correct", "withdraw", "withdraw_yes", "withdraw_no"
+# A stored report's data a correction does not carry over: worked out again on submit, or
+# done once by the first submit (the door visit linked, the tip closed).
+NOT_CARRIED = ("reasons", "visit_id", "tip_id", "corrects")
+
+
+def report_button(action: str, report_id: int) -> str:
+    return callback(REPORT, action, str(report_id))
+
+
+def refusal(report: Any, user_id: int) -> str | None:
+    """Why a button of the stored ``report`` (None: there is none) is refused to
+    ``user_id``, as a text of the arrivals templates; None: he may use it."""
+    if report is None or report["reporter_user_id"] != user_id:
+        return "report_not_yours"
+    return None if report["state"] == "open" else "report_is_withdrawn"
 
 
 class ArrivalFlow(TableFlow):
@@ -42,6 +64,8 @@ class ArrivalFlow(TableFlow):
             max_days_back=config.arrival.max_days_back,
             max_companions=config.arrival.max_companions,
             villages=self._villages,
+            regions=self.s.regions.current(),
+            lookback_days=config.arrival.lookback_days,
         )
 
     def prefill(self, payload: str | None) -> dict[str, Any] | None:
@@ -52,6 +76,21 @@ class ArrivalFlow(TableFlow):
     async def begin(self, update: Update, prefill: dict[str, Any] | None) -> None:
         """Start a report, or re-ask the open question of the one already under way."""
         await self.start(update, self.first_step, dict(prefill or {}))
+
+    async def correct(self, update: Update, report: Any) -> None:
+        """The reporter corrects his stored ``report`` (see ``refusal``): its answers on a new
+        draft at the summary card; its submit updates that report, named by ``corrects``."""
+        data = json.loads(report["data"])
+        kept = {key: value for key, value in data.items() if key not in NOT_CARRIED}
+        await self.start(update, SUMMARY, {**kept, "corrects": report["ref"]})
+
+    def report_markup(self, locale: str, report_id: int) -> dict[str, Any]:
+        """The buttons under a stored report: correct it, withdraw it."""
+        return inline_markup([[
+            button(plain(self.s.text(locale, "arrivals", f"btn_{action}")),
+                   report_button(action, report_id))
+            for action in (CORRECT, WITHDRAW)
+        ]])  # fmt: skip
 
     # -- rules -----------------------------------------------------------------------------
 
@@ -69,8 +108,13 @@ class ArrivalFlow(TableFlow):
     # -- texts -----------------------------------------------------------------------------
 
     def intro(self, draft: Draft) -> str:
-        return self.s.text(draft.locale, "arrivals", "intro", town=self.s.config.town.name,
-                           place=self._place_label(draft.data))  # fmt: skip
+        config = self.s.config
+        if draft.data.get("corrects"):
+            return self.s.text(draft.locale, "arrivals", "correct_intro",
+                               ref=draft.data["corrects"])  # fmt: skip
+        return self.s.text(draft.locale, "arrivals", "intro", town=config.town.name,
+                           place=self._place_label(draft.data),
+                           minutes=config.bot.conversation_timeout_minutes)  # fmt: skip
 
     def _place_label(self, data: Data) -> str:
         village = self.s.config.village(data.get("village") or "")
@@ -79,13 +123,26 @@ class ArrivalFlow(TableFlow):
             return f"{found[0].name} {found[1].name}"
         return village.name if village else ""
 
+    @staticmethod
+    def _place_name(locale: str, place: Place) -> str:
+        """Chinese; both scripts for English readers ("English is complete, place names
+        included"), so the name still matches the Chinese on signs and health codes."""
+        return place.label() if locale.startswith("zh") else bilingual_label(place)
+
+    def _places(self, locale: str, values: list[dict[str, str | None]]) -> list[str]:
+        return [self._place_name(locale, domain.place_from_dict(p)) for p in values]
+
     def question_text(self, draft: Draft) -> str:
-        step, data = draft.step, draft.data
+        step, data, locale = draft.step, draft.data, draft.locale
         params = {"data": data, "required": self.context().id_required}
-        if step == "origin_confirm":
-            params["place"] = domain.place_from_dict(data["origin"]).label()
+        if step in ("origin_confirm", "origin_district"):
+            params["place"] = self._place_name(locale, domain.place_from_dict(data["origin"]))
+        if step == "travel_district":
+            params["place"] = self._place_name(locale, domain.vague_travel_place(data))
+        if step == "travel_pick":
+            params["text"] = domain.travel_tie(data)["text"]
         if step == "travel_confirm":
-            params["places"] = [domain.place_from_dict(p).label() for p in data["travel"]]
+            params["places"] = self._places(locale, data["travel"])
         if step in ("companion_name", "companion_id", "companion_phone", "companion_more"):
             params["count"] = len(data.get("people") or [])
         return self.s.text(draft.locale, "arrivals", f"ask_{step}", **params)
@@ -93,30 +150,61 @@ class ArrivalFlow(TableFlow):
     def label(self, draft: Draft, step: str, value: str) -> str:
         if step in ("village", "grid"):
             return super().label(draft, step, value)
+        if step == "origin_pick":
+            return self._places(draft.locale, [draft.data["origin_choices"][int(value)]])[0]
+        if step == "travel_pick":
+            tie = domain.travel_tie(draft.data)["places"]
+            return self._places(draft.locale, [tie[int(value)]])[0]
+        if step in ("origin_district", "travel_district") and value != domain.UNSURE:
+            return self._district_label(draft, step, int(value))
         chosen = step == "symptoms" and value in (draft.data.get("symptoms") or [])
         return self.s.renderer.label(draft.locale, "arrivals", "choice", step=step, value=value,
                                      chosen=chosen)  # fmt: skip
+
+    def _district_label(self, draft: Draft, step: str, index: int) -> str:
+        """A district button: its own name only, the city is in the question."""
+        data = draft.data
+        outer = (domain.place_from_dict(data["origin"]) if step == "origin_district"
+                 else domain.vague_travel_place(data))  # fmt: skip
+        place = domain.district_options(outer)[index]
+        own = place.district or place.city or place.province
+        english = english_name(place).split(", ")[0]
+        return own if draft.locale.startswith("zh") or english == own else f"{own} ({english})"
 
     def summary_text(self, draft: Draft) -> str:
         data = draft.data
         return self.s.text(
             draft.locale, "arrivals", "summary", Audience.ENTITLED,
             data=data, place=self._place_label(data),
-            origin=domain.place_from_dict(data["origin"]).label() if data.get("origin") else "",
-            travel=[domain.place_from_dict(p).label() for p in data.get("travel") or []],
+            origin=self._places(draft.locale, [data["origin"]])[0] if data.get("origin") else "",
+            travel=self._places(draft.locale, data.get("travel") or []),
             arrival=date.fromisoformat(data["arrival_date"]) if data.get("arrival_date") else None,
         )  # fmt: skip
 
     # -- submit ----------------------------------------------------------------------------
 
     async def finish(self, update: Update, draft: Draft) -> None:
+        corrects = draft.data.get("corrects")
+        if corrects and (reason := refusal(await reports.by_ref(self.s.db, corrects),
+                                           draft.user_id)):  # fmt: skip
+            await self.drop(draft)  # withdrawn while it was being corrected: nothing to update
+            await api.send_text(self.s.bot, draft.chat_id,
+                                self.s.text(draft.locale, "arrivals", reason, ref=corrects),
+                                reply_markup=ReplyKeyboardRemove())  # fmt: skip
+            return
         record, assessment, plan = build_record(self.s, draft)
         outcome = await store_report(self.s, draft, record, assessment)
         if outcome is None:  # the draft was submitted a moment ago (double tap)
             return
+        # A test day already past is never shown as scheduled: a missed test is due now.
+        today = self.s.local_today()
+        missed = tuple(d for d in plan.test_dates if d < today)
+        upcoming = replace(plan, test_dates=tuple(d for d in plan.test_dates if d >= today))
         receipt = self.s.text(
             draft.locale, "arrivals", "receipt", ref=outcome.ref, updated=outcome.updated,
+            corrected=bool(corrects),
             category=assessment.category, reasons=reason_texts(self.s, draft.locale, assessment),
-            measure=plan, people=len(record.people),
+            measure=upcoming, missed_tests=missed, people=len(record.people),
         )  # fmt: skip
-        await api.send_text(self.s.bot, draft.chat_id, receipt, reply_markup=ReplyKeyboardRemove())
+        await api.send_text(self.s.bot, draft.chat_id, receipt,
+                            reply_markup=self.report_markup(draft.locale, outcome.id))  # fmt: skip

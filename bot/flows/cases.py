@@ -5,6 +5,7 @@ number a leader types after pressing "已网络直报" (draft flow "case_report"
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from telegram import InlineKeyboardMarkup, Update
@@ -38,16 +39,17 @@ class CaseFlow(TableFlow):
 
     def __init__(self, services: Services, engine: Engine) -> None:
         super().__init__(services, engine)
-        self._context = domain.Context(villages=services.config.grid_ids())
+        self._villages = services.config.grid_ids()
 
     def may_start(self, actor: Actor) -> bool:
         return actor.is_staff
 
     def context(self) -> domain.Context:
-        return self._context
+        return domain.Context(villages=self._villages,
+                              now=self.s.now().astimezone(self.s.config.tz))  # fmt: skip
 
     def missing(self, data: Data) -> tuple[str, Data] | None:
-        step = domain.missing_for_submit(data, self._context)
+        step = domain.missing_for_submit(data, self.context())
         return (step, data) if step else None
 
     async def resolve(self, update: Update, draft: Draft, lookup: Lookup) -> Updates | Invalid:
@@ -63,6 +65,13 @@ class CaseFlow(TableFlow):
                 "phone": person.phone, "id_number": person.id_number,
                 "village": row["village_id"], "grid": row["grid_id"],
                 "address": row["address"]}  # fmt: skip
+
+    async def confirm_from(self, update: Update, case: Any) -> None:
+        """定人定位定状态 of a positive result's case, in the presser's private chat: the
+        person and discovery time prefilled; submitting confirms the case."""
+        data = await service.prefill(self.s, case, update.effective_user.id)
+        await self.engine.start(update, self, data, self.first_step,
+                                chat_id=update.effective_user.id)  # fmt: skip
 
     async def made_from(self, token: str) -> str | None:
         row = await store.by_draft(self.s.db, token)
@@ -80,24 +89,37 @@ class CaseFlow(TableFlow):
         data = draft.data
         village = self.s.config.village(data.get("village") or "")
         found = self.s.config.grid(data.get("grid") or "")
+        found_at = datetime.fromisoformat(data["discovered_at"]).astimezone(self.s.config.tz)
         return self.s.text(draft.locale, "cases", "summary", Audience.ENTITLED, data=data,
                            village=village.name if village else "",
-                           grid=found[1].name if found else "")  # fmt: skip
+                           grid=found[1].name if found else "", discovered=found_at)  # fmt: skip
 
     async def finish(self, update: Update, draft: Draft) -> None:
         data = draft.data
-        stored = await service.store(self.s, NewCase(
+        details = NewCase(
             draft_token=draft.token, kind=data["kind"], report_id=data.get("report_id"),
             person_name=data["name"], person_phone=data.get("phone"),
             person_id_number=data.get("id_number"), village_id=data["village"],
             grid_id=data["grid"], address=data["address"], latitude=data.get("latitude"),
             longitude=data.get("longitude"), status=data["status"], reported_by=draft.user_id,
-        ), draft.user_id)  # fmt: skip
-        if stored is None:
-            return  # a double tap: the first one answered
-        case, ticks = await service.load(self.s.db, stored.id)
+            discovered_at=datetime.fromisoformat(data["discovered_at"]),
+        )  # fmt: skip
+        if data.get("case_id"):  # 定人定位定状态 of a positive result's case: confirms it
+            case_id = data["case_id"]
+            if not await service.confirm(self.s, case_id, draft.user_id, display_name(update),
+                                         details, draft.token):  # fmt: skip
+                await api.send_text(
+                    self.s.bot, draft.chat_id, self.s.text(draft.locale, "cases", "confirm_again")
+                )
+                return
+        else:
+            stored = await service.store(self.s, details, draft.user_id)
+            if stored is None:
+                return  # a double tap: the first one answered
+            case_id = stored.id
+        case, ticks = await service.load(self.s.db, case_id)
         params = service.card_params(self.s, case, ticks, self.s.now())
-        markup = service.staff_markup(self.s, draft.locale, stored.id, ticks)
+        markup = service.staff_markup(self.s, draft.locale, case, ticks)
         await self.s.bot.send_message(
             draft.chat_id, self.s.text(draft.locale, "cases", "receipt", c=params),
             parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup.de_json(markup, None),

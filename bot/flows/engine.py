@@ -24,7 +24,15 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Protocol
 
-from telegram import ReplyKeyboardMarkup, ReplyKeyboardRemove, Update, User
+from markupsafe import Markup
+from telegram import (
+    MaybeInaccessibleMessage,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+    User,
+)
 
 from bot.domain.callbacks import callback, parse_callback
 from bot.domain.invalid import Invalid
@@ -113,7 +121,13 @@ class Flow:
         raise NotImplementedError
 
     def answered(self, draft: Draft, value: str) -> str | None:
-        """The pressed question's new text (question and answer); None: only drop its buttons."""
+        """The pressed question's new text (question and answer); None: the runtime shows the
+        message as it was with ``choice`` under it."""
+        return None
+
+    def choice(self, draft: Draft, value: str) -> str | None:
+        """A pressed button's label, as its chat shows the choice made (None: nothing to
+        show; the question only loses its buttons)."""
         return None
 
     async def on_message(self, update: Update, draft: Draft) -> Result:
@@ -162,6 +176,12 @@ class Flow:
     async def drop(self, draft: Draft) -> bool:
         """Delete the draft if it is still this one (False: it ended already)."""
         return await drafts.drop(self.s.db, draft.user_id, draft.token)
+
+
+def plain(rendered: str) -> str:
+    """A rendered text as plain text: a button's label is not parsed as HTML, so the
+    escaping a template applied (``Didn&#39;t``) would show."""
+    return Markup(rendered).unescape()
 
 
 def reply_keyboard(rows: list[list[dict[str, Any] | str]]) -> ReplyKeyboardMarkup:
@@ -265,7 +285,8 @@ class Engine:
             await query.answer(self.s.text(draft.locale, "arrivals", "already_answered"))
             return
         await query.answer()
-        shown = flow.answered(draft, value) if step not in (SUMMARY, EDIT) else None
+        card = step in (SUMMARY, EDIT)
+        shown = None if card else self.answered(flow, draft, value, query.message)
         if shown is None and query.message is not None:
             await query.message.edit_reply_markup(None)  # the question is answered now
         result = await flow.on_button(update, draft, value)
@@ -273,6 +294,20 @@ class Engine:
         if shown is not None and moved_on and query.message is not None:
             await api.edit_text(self.s.bot, query.message.chat_id, query.message.message_id, shown)
         await self.apply(update, flow, draft, result)
+
+    def answered(
+        self, flow: Flow, draft: Draft, value: str, message: MaybeInaccessibleMessage | None
+    ) -> str | None:
+        """The pressed question as it stays in the chat: the flow's own text, else the message
+        as sent with the choice under it, so every chat shows what was chosen."""
+        shown = flow.answered(draft, value)
+        if shown is not None:
+            return shown
+        chosen = flow.choice(draft, value)
+        if chosen is None or not isinstance(message, Message) or message.text is None:
+            return None
+        return self.s.text(draft.locale, "conversation", "answered",
+                           question=Markup(message.text_html), answer=chosen)  # fmt: skip
 
     async def _stale(self, update: Update, flow: Flow, token: str) -> None:
         """A button of an ended draft: a submitted one says which record it made."""

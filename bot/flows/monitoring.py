@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
+from markupsafe import Markup
 from telegram import InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -98,6 +100,62 @@ class CheckinFlow(AnswerFlow):
             await query.answer(self.t(m.locale, "finish_other_first"), show_alert=True)
             return
         await query.answer()
+
+    # -- typed outside a conversation -------------------------------------------------------
+
+    async def on_free_text(self, update: Update) -> bool:
+        """Text sent while no conversation is open but a check-in is: a typed temperature
+        answers it ("by button or typed"); anything else is told what the check-in waits
+        for, with its buttons again. False: no check-in is open."""
+        waiting = await mon.open_checkins(self.s, update.effective_user.id)
+        if not waiting:
+            return False
+        temperature = [w for w in waiting if w.checkin.temperature is None]
+        value = parse_temperature(update.effective_message.text or "")
+        if len(temperature) == 1 and not isinstance(value, Invalid):
+            found = temperature[0]
+            await self.record(update, found.monitoring, found.checkin.slot_at, value)
+            return True
+        await self.show_waiting(update.effective_chat.id, waiting, value)
+        return True
+
+    async def show_open(self, update: Update, locale: str) -> None:
+        """The menu's "健康打卡": the open check-ins again, or that none is open."""
+        waiting = await mon.open_checkins(self.s, update.effective_user.id)
+        if not waiting:
+            await api.send_text(self.s.bot, update.effective_chat.id, self.t(locale, "none_open"))
+            return
+        await self.show_waiting(update.effective_chat.id, waiting, None)
+
+    async def show_waiting(
+        self, chat_id: int, waiting: list[mon.Slot], refused: float | Invalid | None
+    ) -> None:
+        """Each open check-in's question with its buttons; ``refused``: why the typed text
+        answered none (a bad temperature's reason; several people: which one it is for)."""
+        temperature = [w for w in waiting if w.checkin.temperature is None]
+        for index, w in enumerate(temperature or waiting):
+            m, slot = w.monitoring, w.checkin.slot_at
+            why = Markup(self._why(m.locale, refused, len(temperature)) if index == 0 else "")
+            if w.checkin.temperature is None:
+                day = dm.day_number(dm.local_day(slot, self.s.config.tz), m.start_date)
+                text = self.t(m.locale, "waiting_temperature", name=m.name, why=why, day=day,
+                              total=dm.total_days(m.start_date, m.end_date))  # fmt: skip
+                markup = mon.prompt_markup(m, slot, partial(self.s.renderer.label, m.locale,
+                                                            "monitoring"))  # fmt: skip
+            else:
+                text = self.t(m.locale, "waiting_symptoms", name=m.name, why=why)
+                markup = self.symptom_markup(m, slot, 0)
+            await api.send_text(self.s.bot, chat_id, text, reply_markup=markup)
+
+    def _why(self, locale: str, typed: float | Invalid | None, people: int) -> str:
+        """Why a typed text answered no check-in: an impossible temperature's reason, or a
+        temperature that could be anyone's of several. Other text needs no reason: the
+        question says what it waits for."""
+        if isinstance(typed, Invalid) and typed.code == "temp_range":
+            return self.reason(locale, typed)
+        if isinstance(typed, float) and people > 1:
+            return self.t(locale, "waiting_which", people=people)
+        return ""
 
     # -- temperature -----------------------------------------------------------------------
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from markupsafe import Markup
 from telegram import Message, ReplyKeyboardRemove, Update
 
 from bot.domain.callbacks import button, inline_markup
 from bot.domain.invalid import Invalid
 from bot.domain.masking import Audience
 from bot.domain.steps import Data, Lookup, Step, Updates
-from bot.flows.engine import EDIT, SUMMARY, Cancel, Flow, Next, Result, reply_keyboard
+from bot.flows.engine import EDIT, SUMMARY, Cancel, Flow, Next, Result, plain, reply_keyboard
 from storage.drafts import Draft
 
 
@@ -82,6 +83,13 @@ class TableFlow(Flow):
             return found[1].name
         return self.s.renderer.label(draft.locale, self.module, "choice", step=step, value=value)
 
+    def shown_label(self, draft: Draft, step: str, value: str) -> str:
+        """The label as the person sees it on the button (and types it on a reply keyboard)."""
+        return plain(self.label(draft, step, value))
+
+    def choice(self, draft: Draft, value: str) -> str | None:
+        return self.shown_label(draft, draft.step, value)
+
     def question(self, draft: Draft) -> tuple[str, Any]:
         step = self.steps[draft.step]
         text = self.summary_text(draft) if draft.step == SUMMARY else self.question_text(draft)
@@ -92,11 +100,13 @@ class TableFlow(Flow):
         if step.contact or step.location is not None:  # a reply keyboard: a request, texts
             kind = "request_contact" if step.contact else "request_location"
             name = "share_contact" if step.contact else "send_location"
-            request = {"text": self.s.text(draft.locale, self.module, name), kind: True}
-            return reply_keyboard([[request], *([self.label(draft, step.key, v)] for v in values)])
+            request = {"text": plain(self.s.text(draft.locale, self.module, name)), kind: True}
+            labels = ([self.shown_label(draft, step.key, v)] for v in values)
+            return reply_keyboard([[request], *labels])
         if not values:
             return ReplyKeyboardRemove()
-        buttons = [button(self.label(draft, step.key, v), self.button(draft, v)) for v in values]
+        buttons = [button(self.shown_label(draft, step.key, v), self.button(draft, v))
+                   for v in values]  # fmt: skip
         rows = [buttons[i : i + step.per_row] for i in range(0, len(buttons), step.per_row)]
         return inline_markup(rows)
 
@@ -118,7 +128,7 @@ class TableFlow(Flow):
         if message.location and step.location is not None:
             return step.location(message.location.latitude, message.location.longitude)
         if message.text is not None and step.location is not None:  # a reply-keyboard choice
-            typed = {self.label(draft, step.key, v): v for v in step.values(data, ctx)}
+            typed = {self.shown_label(draft, step.key, v): v for v in step.values(data, ctx)}
             if message.text.strip() in typed:
                 return self.choose(step, typed[message.text.strip()], data)
         if message.text is not None and step.text is not None:
@@ -153,8 +163,10 @@ class TableFlow(Flow):
         return Next(*self.advance(draft.step, updates, draft.data))
 
     def answered(self, draft: Draft, value: str) -> str | None:
-        """The pressed question, left in the chat with the chosen answer instead of buttons."""
+        """The pressed question, left in the chat with the chosen answer instead of buttons.
+        The question is rendered HTML already: escaping it again would show its tags."""
         return self.s.text(
             draft.locale, self.module, "answered",
-            question=self.question_text(draft), answer=self.label(draft, draft.step, value),
+            question=Markup(self.question_text(draft)),
+            answer=self.shown_label(draft, draft.step, value),
         )  # fmt: skip

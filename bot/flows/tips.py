@@ -22,7 +22,6 @@ from bot.flows.engine import Engine, Flow, Gate, Next, Result, user_locale
 from bot.flows.table import TableFlow
 from bot.runtime import api
 from bot.runtime.services import Services
-from storage import tips
 from storage.drafts import Draft
 from storage.tips import NewTip
 
@@ -51,7 +50,7 @@ class TipFlow(TableFlow):
         """Start a tip, unless the user reached today's limit."""
         user = update.effective_user
         limit = self.s.config.tips.max_per_day
-        if await tips.count_today(self.s.db, user.id, service.day_start(self.s)) >= limit:
+        if await service.sent_today(self.s, user.id) >= limit:
             locale = await user_locale(self.s, user)
             await update.effective_chat.send_message(
                 self.s.text(locale, "tips", "limit_reached", limit=limit)
@@ -66,7 +65,7 @@ class TipFlow(TableFlow):
         return (step, data) if step else None
 
     async def made_from(self, token: str) -> str | None:
-        tip = await tips.by_draft(self.s.db, token)
+        tip = await service.by_draft(self.s, token)
         return tip.ref if tip else None
 
     # -- texts -----------------------------------------------------------------------------
@@ -179,7 +178,7 @@ class TipCheckFlow(Flow):
         if isinstance(ref, Invalid):
             return Invalid("tips.ref_format")
         actor = await self.engine.gate.actor(update.effective_user)
-        row = await tips.report_by_ref(self.s.db, ref)
+        row = await service.report_by_ref(self.s, ref)
         if row is None or not can_see_grid(actor, row["grid_id"], self.engine.gate.village_of):
             return Invalid("tips.ref_not_found", {"ref": ref})
         return Next(None, {**draft.data, "report_id": row["id"], "report_ref": row["ref"]})
@@ -187,7 +186,7 @@ class TipCheckFlow(Flow):
     async def finish(self, update: Update, draft: Draft) -> None:
         data, gate = draft.data, self.engine.gate
         actor = await gate.actor(update.effective_user)
-        tip = await tips.view(self.s.db, data["tip_id"])
+        tip = await service.view(self.s, data["tip_id"])
         if tip is None or not allowed(gate, actor, tip):
             await self.drop(draft)
             await gate.refuse(update, actor, "tip.check", service.subject(data["tip_id"]))

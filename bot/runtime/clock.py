@@ -16,17 +16,27 @@ class Clock(Protocol):
         """The current instant, timezone-aware, in UTC."""
         ...
 
+    @property
+    def current_speed(self) -> float:
+        """Seconds of this clock per real second: 1, but faster in a drill. Whatever waits a
+        real while (a tick) waits this many times as long on this clock."""
+        ...
+
 
 class SystemClock:
+    current_speed = 1.0
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 
 
 class ManualClock:
-    """A clock that moves only when told to (tests)."""
+    """A clock that moves only when told to (tests); ``speed`` is the pace it stands for,
+    as a drill's clock would run."""
 
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, speed: float = 1.0) -> None:
         self._now = start.astimezone(UTC)
+        self.current_speed = speed
 
     def now(self) -> datetime:
         return self._now
@@ -66,6 +76,11 @@ class FileClock:
         except (OSError, ValueError, KeyError, TypeError):
             self._anchor = (0.0, 0.0, 1.0)
         self._mtime = mtime
+
+    @property
+    def current_speed(self) -> float:
+        self._reload()
+        return self._anchor[2]
 
     def now(self) -> datetime:
         self._reload()

@@ -32,7 +32,10 @@ import aiosqlite
 from bot.domain import escalation as rules
 from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.escalation import Rung
+from bot.domain.masking import Audience
 from bot.domain.timers import Kind
+from bot.runtime import cards
+from bot.runtime.render import reader_locale, reader_locales
 from bot.runtime.services import Services
 from storage import audit, outbox, staff, timers
 from storage import escalation as store
@@ -128,6 +131,7 @@ async def stop(conn: aiosqlite.Connection, subject: str, now: datetime) -> bool:
     """The item was handled: its climb stops (in the handling transaction). False when it
     was not climbing."""
     await timers.cancel(conn, subject, [STEP])
+    await cards.retire(conn, cards.ack_subject(subject), now)
     return await store.close(conn, subject, "handled", now)
 
 
@@ -177,6 +181,11 @@ async def acknowledge(services: Services, subject: str, user_id: int,
         if not await acknowledged(conn, services, item, user_id, now):
             return "again", item
         await audit.record(conn, now, user_id, "escalation.ack", subject, item.reached)
+        at = local(services, now)
+        await cards.retire(conn, cards.ack_subject(subject), now,
+                           default_locale=services.config.bot.default_locale,
+                           note=lambda locale: services.text(locale, "escalation", "acked_note",
+                                                             name=name, at=at))  # fmt: skip
     return "done", item
 
 
@@ -218,7 +227,7 @@ def item_params(services: Services, item: Item, now: datetime) -> dict[str, Any]
                 grid=grid.name if grid else "", deadline=local(services, item.deadline_at),
                 overdue=overdue, slot=local(services, detail.get("slot")),
                 temperature=detail.get("temperature"),
-                missed=detail.get("missed", 0))  # fmt: skip
+                missed=detail.get("missed", 0), phone=detail.get("phone", ""))  # fmt: skip
 
 
 async def _waiting(conn: aiosqlite.Connection, item: Item) -> bool:
@@ -329,11 +338,12 @@ async def _queue_step(services: Services, conn: aiosqlite.Connection, item: Item
                       rung: Rung, now: datetime) -> None:  # fmt: skip
     """A rung's message to each chat of its level, waiting for the minute's flush."""
     leadership = services.config.leadership.chat_id
-    locale = services.config.bot.default_locale
-    text = services.text(locale, "escalation", "step", i=item_params(services, item, now),
-                         to=rung.to)  # fmt: skip
-    to = [(store.GROUP, None) if chat == leadership else (chat, text)
-          for chat in await _chats(conn, services, item, rung.to)]  # fmt: skip
+    params = item_params(services, item, now)
+    chats = await _chats(conn, services, item, rung.to)
+    locales = await reader_locales(conn, chats, services.config.bot.default_locale)
+    to = [(store.GROUP, None) if chat == leadership else
+          (chat, services.text(locales[chat], "escalation", "step", i=params, to=rung.to))
+          for chat in chats]  # fmt: skip
     await queue(conn, item.subject, item.gen, index, now, to)
 
 
@@ -405,15 +415,18 @@ async def flush(services: Services, conn: aiosqlite.Connection, timer: Timer, no
 async def _send_batch(services: Services, conn: aiosqlite.Connection, chat: int,
                       entries: list[Queued], now: datetime, flush_id: int) -> None:  # fmt: skip
     """A chat's one message of the minute: an entry alone as it is; several as a list with
-    acknowledge buttons for the first ``BATCH_BUTTONS``."""
-    locale = services.config.bot.default_locale
+    acknowledge buttons for the first ``BATCH_BUTTONS``. A staff chat's list is in its
+    reader's locale, in full (its items are in the reader's scope); the group's masked."""
     chat_id = services.config.leadership.chat_id if chat == store.GROUP else chat
+    locale = await reader_locale(conn, chat_id, services.config.bot.default_locale)
     key = f"{FLUSH}:t{flush_id}:to:{chat_id}"
     first, *rest = entries
     if chat != store.GROUP and not rest and first.text:
+        markup = ack_markup(services, first.item.subject, locale)
         await outbox.enqueue(conn, chat_id=chat_id, now=now, text=first.text,
-                             priority=PRIORITY_ALERT, subject=first.item.subject, dedup_key=key,
-                             reply_markup=ack_markup(services, first.item.subject))  # fmt: skip
+                             priority=PRIORITY_ALERT, subject=first.item.subject,
+                             dedup_key=key, reply_markup=markup)  # fmt: skip
+        await cards.offer_acks(conn, key, markup)
         return
     live = [entry.item for entry in entries]
     items = [item_params(services, item, now) for item in live]
@@ -423,9 +436,11 @@ async def _send_batch(services: Services, conn: aiosqlite.Connection, chat: int,
         for item in live[:BATCH_BUTTONS]
     ]  # fmt: skip
     more = max(len(items) - BATCH_LINES, 0)
-    macro = "batch" if chat == store.GROUP else "staff_batch"
-    text = services.text(locale, "escalation", macro, items=items[:BATCH_LINES], more=more,
-                         at=local(services, now))  # fmt: skip
+    group = chat == store.GROUP
+    text = services.text(locale, "escalation", "batch" if group else "staff_batch",
+                         Audience.BROADCAST if group else Audience.ENTITLED,
+                         items=items[:BATCH_LINES], more=more, at=local(services, now))  # fmt: skip
+    markup = inline_markup(buttons)
     await outbox.enqueue(conn, chat_id=chat_id, now=now, text=text, priority=PRIORITY_ALERT,
-                         reply_markup=inline_markup(buttons), subject=FLUSH_SUBJECT,
-                         dedup_key=key)  # fmt: skip
+                         reply_markup=markup, subject=FLUSH_SUBJECT, dedup_key=key)  # fmt: skip
+    await cards.offer_acks(conn, key, markup)

@@ -6,6 +6,7 @@ macro by macro and a message is rendered as ``renderer.text(locale, "arrivals", 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextvars import ContextVar
 from functools import cache, lru_cache, partial
 from pathlib import Path
@@ -13,8 +14,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from bot.domain.masking import MASKS, Audience, shown
+from bot.domain.masking import MASKS, PHONE_LENGTH, Audience, shown
+from bot.domain.places import bilingual
 from bot.runtime import assets
+from storage import users
 
 TEMPLATES = assets.templates()  # the checkout's templates/, or the wheel's copy
 LOCALES = ("zh_CN", "en")
@@ -31,8 +34,20 @@ def locale_for(language_code: str | None) -> str:
     return DEFAULT_LOCALE
 
 
+async def reader_locales(conn: users.Conn, chats: Iterable[int], default: str) -> dict[int, str]:
+    """The locale each chat reads pushed messages in: the user's /language choice; a group,
+    or a user who never chose, ``default`` (the configured locale, or the record's own)."""
+    chats = list(dict.fromkeys(chats))
+    chosen = await users.locales(conn, [chat for chat in chats if chat > 0])
+    return {chat: chosen[chat] if chosen.get(chat) in LOCALES else default for chat in chats}
+
+
+async def reader_locale(conn: users.Conn, chat: int, default: str) -> str:
+    return (await reader_locales(conn, [chat], default))[chat]
+
+
 class Renderer:
-    def __init__(self, root: Path = TEMPLATES) -> None:
+    def __init__(self, root: Path = TEMPLATES, *, health_code: str = "渝康码") -> None:
         self.env = Environment(
             loader=FileSystemLoader(root),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -45,6 +60,10 @@ class Renderer:
         self.env.filters.update(
             {kind: partial(_personal, kind) for kind in MASKS}  # type: ignore[arg-type]
         )
+        # {{ place|bilingual }}: a Chinese place label with its English name, for English readers
+        self.env.filters["bilingual"] = bilingual
+        # the town's words every template may use: {{ health_code }} (town.health_code)
+        self.env.globals["health_code"] = health_code
         self._module = cache(self._load)
         self._labels = lru_cache(maxsize=1024)(self.text)
 
@@ -83,5 +102,18 @@ class Renderer:
         return {p.stem for p in (TEMPLATES / locale).glob("*.j2")}
 
 
-def _personal(kind: str, value: str | None) -> str:
-    return shown(kind, value, _AUDIENCE.get())
+def _personal(kind: str, value: str | None, dial: bool = False) -> str:
+    """``{{ phone|phone(dial=True) }}``: a number shown in full is written as Telegram's
+    clients link it to a call (+86 138 0013 8000); the Bot API has no tel: links."""
+    audience = _AUDIENCE.get()
+    text = shown(kind, value, audience)
+    if dial and audience is Audience.ENTITLED and text:
+        return dialable(text)
+    return text
+
+
+def dialable(phone: str) -> str:
+    """A mainland mobile number as +86 138 0013 8000; any other number as it is."""
+    if len(phone) == PHONE_LENGTH and phone.isdigit() and phone.startswith("1"):
+        return f"+86 {phone[:3]} {phone[3:7]} {phone[7:]}"
+    return phone

@@ -42,7 +42,8 @@ BatchHandler = Callable[
 ]
 
 # How far past due a timer may fire before it counts as late (the bot was down, not just
-# waiting for the next tick).
+# waiting for the next tick): real time, so on a drill's fast clock it is that many times as
+# long (at ×144 a tick every 3 s is 7 clock minutes apart).
 LATE_AFTER = timedelta(minutes=2)
 # Timers per write transaction: large enough that a 100k check-in wave is not dominated by
 # transaction overhead, small enough that the write lock is released every few hundred ms for
@@ -153,8 +154,8 @@ class _RunFailed(Exception):
     """Something in a run failed: the batch is to be fired again one timer at a time."""
 
 
-def _late(timer: Timer, now: datetime) -> bool:
-    return now - timer.due_at > LATE_AFTER
+def _late(services: Services, timer: Timer, now: datetime) -> bool:
+    return now - timer.due_at > LATE_AFTER * services.clock.current_speed
 
 
 def _runs(batch: list[Timer], batched: Mapping[str, BatchHandler]) -> list[list[Timer]]:
@@ -180,7 +181,7 @@ async def _fire_run(
 ) -> int:
     """Mark a run fired and hand the still pending ones to their batch handler; returns how
     many fired. Raises ``_RunFailed`` on any error (the caller rolls back the transaction)."""
-    late = {timer.id for timer in run if _late(timer, now)}
+    late = {timer.id for timer in run if _late(services, timer, now)}
     try:
         done = await timers.finish_many(conn, [timer.id for timer in run], now, late)
         fired = [(timer, timer.id in late) for timer in run if timer.id in done]
@@ -203,7 +204,7 @@ async def _fire_one(
         # Kept pending (retried, then set aside as 'failed'): an upgrade may bring its handler.
         log.error("timer %d (%s %s): no handler for its kind", timer.id, timer.kind, timer.subject)
         return _FAILED
-    late = _late(timer, now)
+    late = _late(services, timer, now)
     try:
         async with savepoint(conn, f"t{timer.id}"):
             if not await timers.finish(conn, timer.id, now, late):

@@ -192,10 +192,13 @@ function buildColumns() {
   versions = {};
   const keys = visibleKeys();
   const template = $("#column-template");
-  for (const chat of world.chats) {
+  // the group first: it is where a drill's alerts land, and it must not be off-screen
+  const ordered = [...world.chats].sort((a, b) => (a.type === "private") - (b.type === "private"));
+  for (const chat of ordered) {
     if (!keys.has(chat.key)) continue;
     const node = template.content.firstElementChild.cloneNode(true);
-    const col = { chat, node, messages: $(".messages", node), drawn: -1 };
+    const col = { chat, node, messages: $(".messages", node), drawn: -1, follow: true };
+    followNewMessages(col);
     const person = world.people.find((p) => p.key === chat.key);
     $(".col-title", node).textContent = chat.title;
     $(".col-sub", node).textContent = chat.type === "private"
@@ -252,9 +255,20 @@ function senderOf(col) {
   return Number($(".sender", col.node).value);
 }
 
+function atBottom(box) {
+  return box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+}
+
+// A column follows new messages until someone scrolls it up, and keeps following when it
+// changes size (the log or people panel opening shrinks every column).
+function followNewMessages(col) {
+  const box = col.messages;
+  box.addEventListener("scroll", () => { col.follow = atBottom(box); });
+  new ResizeObserver(() => { if (col.follow) box.scrollTop = box.scrollHeight; }).observe(box);
+}
+
 function drawChat(col, data) {
   const box = col.messages;
-  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
   box.replaceChildren();
   const byId = new Map(data.messages.map((m) => [m.id, m]));
   const me = col.chat.type === "private" ? col.chat.id : senderOf(col);
@@ -262,7 +276,7 @@ function drawChat(col, data) {
   const action = $(".action", col.node);
   action.textContent = data.last_action ? `${world.bot.name}: ${data.last_action}…` : "";
   drawReplyKeyboard(col, data.reply_keyboard);
-  if (atBottom || col.drawn < 0) box.scrollTop = box.scrollHeight;
+  if (col.follow) box.scrollTop = box.scrollHeight;
   col.drawn = data.version;
 }
 
@@ -380,7 +394,7 @@ async function refreshScenarios() {
   select.replaceChildren();
   if (!data.scenarios.length) select.append(el("option", { value: "", text: "（scenarios/ 里没有演练）" }));
   for (const name of data.scenarios) select.append(el("option", { value: name, text: name }));
-  if (current) select.value = current;
+  select.value = current || data.default || select.value;
 }
 
 async function refreshLog() {
@@ -389,6 +403,20 @@ async function refreshLog() {
   logVersion = data.version;
   $("#stop-drill").disabled = !data.running;
   $("#play").textContent = data.running ? "▶ 演练中…" : "▶ 演练";
+}
+
+const RISK = { high: "高风险", medium: "中风险" };
+
+// which key-regions list the bot uses, and the regions in force at the drill clock's start
+function drawRegions(info) {
+  const node = $("#regions");
+  node.hidden = !info;
+  if (!info) return;
+  node.title = info.file;
+  if (info.error) { node.textContent = "⚠ 重点地区名单有误：" + info.error; return; }
+  const which = info.demo ? "演示用重点地区名单" : "重点地区名单";
+  const items = info.regions.map((r) => `${r.label} ${RISK[r.risk] || r.risk}（自${r.from}起${r.until ? "，至" + r.until : ""}）`);
+  node.textContent = `${which}：${items.length ? items.join("、") : "目前没有重点地区"}`;
 }
 
 function drawBotStatus(status) {
@@ -406,6 +434,7 @@ async function loadWorld() {
   clockInfo = world.clock;
   $("#town").textContent = `paicha 沙盒 · ${world.town} · @${world.bot.username}`;
   drawBotStatus(world.bot_process);
+  drawRegions(world.regions);
   drawPeoplePanel();
   buildColumns();
   await Promise.all([...columns.values()].map(refreshChat));

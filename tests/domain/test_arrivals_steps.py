@@ -70,6 +70,7 @@ CHOICES = [
     ("test_date", {}, CTX, ("today", "yesterday")),
     ("test_result", {}, CTX, ("negative", "positive", "pending")),
     ("test_photo", {}, CTX, ("skip",)),
+    ("certificate", {"category": "quarantine_done"}, CTX, ("skip",)),
     ("temperature", {}, CTX, ("36.2", "36.5", "36.8", "37.0")),
     ("symptoms", {}, CTX, ("fever", "dry_cough", "fatigue", "sore_throat", "smell_taste",
                            "diarrhoea", "none", "done")),
@@ -104,10 +105,14 @@ def test_the_order_and_groups_of_the_questions() -> None:
     assert {key: step.group for key, step in flow.STEPS.items()} == {
         "relation": "relation", "name": "name", "phone": "phone", "id_number": "id_number",
         "region_kind": "origin", "country": "origin", "origin": "origin",
-        "origin_confirm": "origin", "travel": "travel", "travel_confirm": "travel",
+        "origin_pick": "origin", "origin_district": "origin",
+        "origin_confirm": "origin", "travel": "travel", "travel_pick": "travel",
+        "travel_district": "travel",
+        "travel_confirm": "travel",
         "arrival_date": "arrival_date", "transport": "transport", "trip": "transport",
         "village": "place", "grid": "place", "address": "place", "category": "category",
-        "health_code": "health_code", "test": "test", "test_date": "test",
+        "certificate": "category", "health_code": "health_code", "test": "test",
+        "test_date": "test",
         "test_result": "test", "test_photo": "test", "temperature": "temperature",
         "symptoms": "symptoms", "companions": "companions", "companion_name": "companions",
         "companion_id": "companions", "companion_phone": "companions",
@@ -115,6 +120,7 @@ def test_the_order_and_groups_of_the_questions() -> None:
     }  # fmt: skip
     assert flow.STEPS["phone"].contact and not flow.STEPS["name"].contact
     assert flow.STEPS["test_photo"].photo == "test_photo"
+    assert flow.STEPS["certificate"].photo == "certificate_photo"
 
 
 # --- typed answers ---------------------------------------------------------------------------
@@ -137,10 +143,12 @@ TEXTS = [
     ("country", "", {}, CTX, Invalid("text_empty")),
     ("country", "x" * 41, {}, CTX, Invalid("too_long", {"limit": 40})),
     ("country", "x" * 40, {}, CTX, {"country": "x" * 40}),
-    ("origin", "湖北武汉", {}, CTX, {"origin": HUBEI_WUHAN}),
+    ("origin", "湖北武汉", {}, CTX,
+     {"origin": HUBEI_WUHAN, "origin_choices": None, "origin_vague": False}),
     ("origin", "xx", {}, CTX, Invalid("place_unknown")),
-    ("travel", "北京，上海", {}, CTX, {"travel": [BEIJING, SHANGHAI]}),
-    ("travel", "无", {}, CTX, {"travel": []}),
+    ("travel", "北京，上海", {}, CTX,
+     {"travel": [BEIJING, SHANGHAI], "travel_choices": [], "travel_vague": []}),
+    ("travel", "无", {}, CTX, {"travel": [], "travel_choices": [], "travel_vague": []}),
     ("travel", "xx", {}, CTX, Invalid("place_unknown", {"text": "xx"})),
     ("arrival_date", "2020-10-20", {}, CTX, {"arrival_date": "2020-10-20"}),
     ("arrival_date", "今天", {}, CTX, {"arrival_date": "2020-10-26"}),
@@ -205,14 +213,17 @@ PRESSES = [
     ("id_number", "skip", {}, CTX_ID, Invalid("choice_stale")),
     ("id_number", "id", {}, CTX, Invalid("choice_stale")),
     ("region_kind", "abroad", {}, CTX,
-     {"region_kind": "abroad", "origin": None, "origin_confirm": None}),
+     {"region_kind": "abroad", "origin": None, "origin_confirm": None, "origin_choices": None,
+      "origin_vague": None}),
     ("region_kind", "china", {}, CTX, {"region_kind": "china", "country": None}),
     ("origin_confirm", "yes", {}, CTX, {"origin_confirm": "yes"}),
     ("origin_confirm", "no", {"origin": HUBEI_WUHAN}, CTX,
-     {"origin": None, "origin_confirm": None, "back": "origin"}),
-    ("travel", "none", {"travel": [BEIJING]}, CTX, {"travel": []}),
+     {"origin": None, "origin_confirm": None, "origin_vague": None, "back": "origin"}),
+    ("travel", "none", {"travel": [BEIJING]}, CTX,
+     {"travel": [], "travel_choices": [], "travel_vague": []}),
     ("travel_confirm", "yes", {}, CTX, {"travel_confirm": "yes"}),
-    ("travel_confirm", "no", {"travel": [BEIJING]}, CTX, {"travel": [], "back": "travel"}),
+    ("travel_confirm", "no", {"travel": [BEIJING]}, CTX,
+     {"travel": [], "travel_choices": [], "travel_vague": [], "back": "travel"}),
     ("arrival_date", "today", {}, CTX, {"arrival_date": "2020-10-26"}),
     ("arrival_date", "yesterday", {}, CTX, {"arrival_date": "2020-10-25"}),
     ("test_date", "today", {}, CTX, {"test_date": "2020-10-26"}),
@@ -229,6 +240,7 @@ PRESSES = [
      {"test": "no", "test_date": None, "test_result": None, "test_photo": None}),
     ("test_result", "negative", {}, CTX, {"test_result": "negative"}),
     ("test_photo", "skip", {"test_photo": "f1"}, CTX, {"test_photo": None}),
+    ("certificate", "skip", {"certificate_photo": "f1"}, CTX, {"certificate_photo": None}),
     ("temperature", "37.0", {}, CTX, {"temperature": 37.0}),
     ("temperature", "36.5", {}, CTX, {"temperature": 36.5}),
     ("temperature", "36.6", {}, CTX, Invalid("choice_stale")),
@@ -302,6 +314,9 @@ NEXT = [
     ("village", {}, "grid"),
     ("grid", {}, "address"),
     ("address", {}, "category"),
+    ("category", {"category": "quarantine_done"}, "certificate"),
+    ("category", {"category": "overseas"}, "health_code"),
+    ("certificate", {"category": "quarantine_done"}, "health_code"),
     ("health_code", {}, "test"),
     ("test", {"test": "yes"}, "test_date"),
     ("test", {"test": "no"}, "temperature"),
@@ -362,6 +377,9 @@ APPLIES = [
       for key in ("companion_name", "companion_id", "companion_phone", "companion_more")],
     *[(key, {}, False)
       for key in ("companion_name", "companion_id", "companion_phone", "companion_more")],
+    ("certificate", {"category": "quarantine_done"}, True),
+    ("certificate", {"category": "overseas"}, False),
+    ("certificate", {}, False),
     ("edit", {}, False),
     ("relation", {}, True),
     ("summary", {}, True),
@@ -469,6 +487,7 @@ WALKED = {
     "relation": "self", "name": "张三", "phone": "13800138000", "id_kind": "passport",
     "id_number": "E1234567", "region_kind": "china", "country": None, "origin": HUBEI_WUHAN,
     "origin_confirm": "yes", "travel": [BEIJING], "travel_confirm": "yes",
+    "origin_choices": None, "origin_vague": False, "travel_choices": [], "travel_vague": [],
     "arrival_date": "2020-10-25", "transport": "train", "trip": "G123", "village": "xf",
     "grid": "XF02", "address": "先锋街12号", "category": "sanfan", "health_code": "green",
     "test": "yes", "test_date": "2020-10-26", "test_result": "negative", "test_photo": None,
@@ -520,6 +539,7 @@ def test_an_overseas_report_skips_the_origin_and_what_was_not_asked() -> None:
     assert data == {
         "relation": "guest", "name": "张三", "phone": "13800138000",
         "region_kind": "abroad", "origin": None, "origin_confirm": None, "country": "日本",
+        "origin_choices": None, "origin_vague": None, "travel_choices": [], "travel_vague": [],
         "travel": [], "arrival_date": "2020-10-20", "transport": "other", "trip": None,
         "village": "sq", "grid": "SQ01", "address": "先锋街1号", "category": "overseas",
         "health_code": "red", "test": "no", "test_date": None, "test_result": None,
@@ -678,3 +698,18 @@ def test_risk_facts_of_a_sparse_overseas_report() -> None:
 def test_risk_facts_overseas_and_quarantine(changes, overseas, quarantine_done) -> None:
     facts = flow.risk_facts({**RISK_DATA, **changes})
     assert (facts.overseas, facts.quarantine_done) == (overseas, quarantine_done)
+
+
+@pytest.mark.parametrize(
+    ("changes", "result"),
+    [
+        ({}, None),
+        ({"test": "no"}, None),
+        ({"test": "yes", "test_result": "positive"}, "positive"),
+        ({"test": "yes", "test_result": "negative"}, "negative"),
+        ({"test": "no", "test_result": "positive"}, None),  # a stale answer of an edit
+    ],
+)
+def test_risk_facts_test_result(changes, result) -> None:
+    facts = flow.risk_facts({**RISK_DATA, **changes})
+    assert (facts.test_result, facts.certificate_checked) == (result, False)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.domain import cases
 from bot.domain.invalid import Invalid
 
+NOW = datetime(2020, 10, 26, 15, 0, tzinfo=UTC)
 ASCII = "0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 FULLWIDTH = str.maketrans(ASCII, "".join(chr(ord(c) + 0xFEE0) for c in ASCII))
 
@@ -123,16 +124,17 @@ def test_person_from_a_report_skips_to_the_location() -> None:
 
 
 def test_choices_must_be_offered() -> None:
-    ctx = cases.Context(villages={"xf": ("XF01", "XF02")})
+    ctx = cases.Context(villages={"xf": ("XF01", "XF02")}, now=NOW)
     grid = cases.STEPS["grid"]
     assert code(cases.apply_choice(grid, "SQ01", {"village": "xf"}, ctx)) == "choice_stale"
     assert cases.apply_choice(grid, "XF02", {"village": "xf"}, ctx) == {"grid": "XF02"}
 
 
 def test_missing_for_submit() -> None:
-    ctx = cases.Context(villages={"xf": ("XF01",)})
+    ctx = cases.Context(villages={"xf": ("XF01",)}, now=NOW)
     full = {"kind": "suspected", "name": "张三", "village": "xf", "grid": "XF01",
-            "address": "1栋", "status": "居家", "located": True}  # fmt: skip
+            "address": "1栋", "status": "居家", "located": True,
+            "discovered_at": "2020-10-26T06:00:00+00:00"}  # fmt: skip
     assert cases.missing_for_submit(full, ctx) is None
     assert cases.missing_for_submit({**full, "located": False}, ctx) == "location"
     assert cases.missing_for_submit({**full, "grid": "SQ01"}, ctx) == "village"

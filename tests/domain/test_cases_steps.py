@@ -10,7 +10,8 @@ from bot.domain import cases as flow
 from bot.domain.invalid import Invalid
 from bot.domain.steps import Lookup
 
-CTX = flow.Context(villages={"xf": ("XF01", "XF02"), "sq": ("SQ01",)})
+NOW = datetime(2020, 12, 5, 15, 0, tzinfo=timezone(timedelta(hours=8)))
+CTX = flow.Context(villages={"xf": ("XF01", "XF02"), "sq": ("SQ01",)}, now=NOW)
 ID = "440304199001011233"
 
 
@@ -20,6 +21,7 @@ def choose(step: str, value: str, data: dict | None = None):
 
 CHOICES = [
     ("kind", {}, ("confirmed", "suspected", "asymptomatic", "pneumonia")),
+    ("discovered", {}, ("now", "1h")),
     ("person", {}, ("new",)),
     ("phone", {}, ("skip",)),
     ("id_number", {}, ("skip",)),
@@ -91,7 +93,10 @@ def test_location_pin() -> None:
 
 
 NEXT = [
-    ("kind", {}, "person"),
+    ("kind", {}, "discovered"),
+    ("kind", {"case_id": 4, "report_id": 7}, "location"),
+    ("kind", {"case_id": 4}, "location"),
+    ("discovered", {}, "person"),
     ("person", {}, "name"),
     ("person", {"report_id": 7}, "location"),
     ("person", {"report_id": None}, "name"),
@@ -124,11 +129,13 @@ def test_advance_merges_and_moves_on() -> None:
 
 
 COMPLETE = {"kind": "confirmed", "name": "张三", "village": "xf", "grid": "XF01",
-            "address": "先锋街12号", "status": "已隔离", "located": True}  # fmt: skip
+            "address": "先锋街12号", "status": "已隔离", "located": True,
+            "discovered_at": "2020-12-05T06:30:00+00:00"}  # fmt: skip
 MISSING = [
     (COMPLETE, None),
     ({}, "kind"),
     ({**COMPLETE, "kind": None}, "kind"),
+    ({**COMPLETE, "discovered_at": None}, "discovered"),
     ({**COMPLETE, "name": ""}, "person"),
     ({**COMPLETE, "village": None}, "village"),
     ({**COMPLETE, "grid": None}, "grid"),

@@ -20,7 +20,9 @@ from bot.domain.monitoring import (
     latest_slot,
     local_day,
     next_slot,
+    overdue_test,
     parse_checkin_callback,
+    reminder_notice,
     reminder_times,
     slots_on,
 )
@@ -92,6 +94,56 @@ def test_latest_slot_stops_at_the_last_day() -> None:
 def test_reminders_ride_with_the_last_prompt_before_and_the_first_of_the_test_day() -> None:
     three = (time(8), time(14), time(20))
     assert reminder_times(date(2020, 10, 27), three, SHANGHAI) == (utc(26, 12), utc(27, 0))
+
+
+D1, D7, D14 = date(2020, 10, 25), date(2020, 10, 31), date(2020, 11, 7)
+PLAN = (D1, D7, D14)
+
+
+@pytest.mark.parametrize(
+    ("today", "end", "sampled", "expected"),
+    [
+        (date(2020, 10, 24), D14, (), None),  # before the first test day
+        (D1, D14, (), None),  # the test day is today: its own reminder
+        (date(2020, 10, 26), D14, (), D1),
+        (date(2020, 10, 26), D14, (D1,), None),
+        (D7, D14, (), None),  # a test today does for the missed day 1
+        (date(2020, 11, 1), D14, (), D7),  # only the newest missed day
+        (date(2020, 11, 1), D14, (D1,), D7),
+        (date(2020, 11, 1), D14, (D7,), None),  # a later sample supersedes day 1
+        (date(2020, 11, 8), D14, (), D14),
+        (date(2020, 11, 1), date(2020, 10, 30), (), D1),  # shortened: day 7 is gone
+        (date(2020, 11, 1), date(2020, 10, 31), (), D7),  # the last day is a test day
+        (date(2020, 11, 8), date(2020, 11, 7), (D14,), None),
+    ],
+)
+def test_the_overdue_test_is_the_newest_past_day_without_a_sample(
+    today: date, end: date, sampled: tuple[date, ...], expected: date | None
+) -> None:
+    assert overdue_test(PLAN, today, end, set(sampled)) == expected
+
+
+def test_no_test_days_nothing_overdue() -> None:
+    assert overdue_test((), date(2020, 11, 1), D14, set()) is None
+    assert overdue_test(iter([D7, D1]), date(2020, 11, 1), D14, set()) == D7  # any order
+
+
+@pytest.mark.parametrize(
+    ("which", "today", "expected"),
+    [
+        ("before", date(2020, 10, 30), "before"),
+        ("before", D7, None),  # late, on the day: the day's own reminder follows
+        ("before", date(2020, 11, 1), None),  # late, after it: the day's says overdue
+        ("day", D7, "day"),
+        ("day", date(2020, 11, 1), "overdue"),  # late: never "today is the test day"
+        ("overdue", date(2020, 11, 1), "overdue"),
+        ("overdue", date(2020, 11, 3), "overdue"),
+    ],
+)
+def test_a_reminder_names_the_day_as_it_is_when_sent(
+    which: str, today: date, expected: str | None
+) -> None:
+    assert reminder_notice(which, D7, today) == expected
 
 
 def test_monitored_kinds_and_days() -> None:

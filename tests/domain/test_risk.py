@@ -143,15 +143,55 @@ def test_red_and_yellow_codes() -> None:
     assert run(facts(health_code="purple")).category == "low"
 
 
-def test_quarantine_done() -> None:
-    a = run(facts(quarantine_done=True, origin=Place("上海市", None, "浦东新区")))
+def test_quarantine_done_by_own_word_stays_key_control() -> None:
+    """Entered via Shanghai, quarantined there, drove on: still from abroad until a worker saw
+    the release certificate; alerts even with a quiet overseas measure."""
+    quiet = {k: replace(m, alert=False) for k, m in MEASURES.items()}
+    for changes in ({"origin": Place("上海市", None, "浦东新区")},
+                    {"overseas": True, "origin": None}):  # fmt: skip
+        a = assess(facts(quarantine_done=True, **changes), REGIONS, quiet)
+        assert (a.category, codes(a), a.alert) == (
+            "overseas", ["overseas", "certificate_pending"], True)  # fmt: skip
+        assert a.measure is quiet["overseas"]
+        assert (a.certificate_pending, a.positive) == (True, False)
+
+
+def test_quarantine_done_with_a_checked_certificate_replaces_overseas() -> None:
+    """Served the first-entry quarantine, certificate seen: filed (备案), not isolated again."""
+    a = run(facts(overseas=True, origin=None, quarantine_done=True, certificate_checked=True))
     assert (a.category, codes(a), a.alert) == ("quarantine_done", ["quarantine_done"], False)
+    assert not a.certificate_pending
 
 
-def test_quarantine_done_replaces_overseas() -> None:
-    """Came from abroad but served the first-entry quarantine: recorded, not isolated again."""
-    a = run(facts(overseas=True, origin=None, quarantine_done=True))
-    assert (a.category, codes(a)) == ("quarantine_done", ["quarantine_done"])
+def test_a_checked_certificate_alone_changes_nothing() -> None:
+    a = run(facts(overseas=True, origin=None, certificate_checked=True))
+    assert (a.category, codes(a)) == ("overseas", ["overseas"])
+
+
+@pytest.mark.parametrize(
+    ("changes", "category", "reasons"),
+    [
+        ({}, "symptomatic", ["positive"]),
+        ({"overseas": True, "origin": None}, "symptomatic", ["positive", "overseas"]),
+        ({"temperature": 38.0}, "symptomatic", ["positive", "fever"]),
+        ({"health_code": "red", "origin": KASHGAR}, "symptomatic",
+         ["positive", "region_high", "code_red"]),
+    ],
+)  # fmt: skip
+def test_positive_test_comes_first_and_always_alerts(
+    changes: dict[str, object], category: str, reasons: list[str]
+) -> None:
+    """A green code and a positive result is not low risk: medical care, alert, case."""
+    quiet = {k: replace(m, alert=False) for k, m in MEASURES.items()}
+    a = assess(facts(test_result="positive", **changes), REGIONS, quiet)
+    assert (a.category, codes(a), a.alert, a.positive) == (category, reasons, True, True)
+    assert a.measure.kind == "medical_care"
+
+
+@pytest.mark.parametrize("result", ["negative", "pending", None, "", "POSITIVE"])
+def test_other_results_are_not_positive(result: str | None) -> None:
+    a = run(facts(test_result=result))
+    assert (a.category, a.alert, a.positive) == ("low", False, False)
 
 
 def test_high_risk_region_from_origin() -> None:
@@ -183,7 +223,7 @@ def test_medium_risk_region_from_travel() -> None:
         (QINGDAO_SHIBEI, R_QINGDAO, True),  # a city contains its districts
         (QINGDAO, R_QINGDAO, True),
         (Place("山东省", "济南市", "历下区"), R_QINGDAO, False),
-        (SHANDONG, R_QINGDAO, False),  # less precise than the region
+        (SHANDONG, R_QINGDAO, False),  # less precise than the region: see region_possible
         (WUHAN_JIANGHAN, R_JIANGHAN, True),  # district level
         (WUHAN_WUCHANG, R_JIANGHAN, False),
         (Place("湖北省", "武汉市", None), R_JIANGHAN, False),
@@ -194,7 +234,9 @@ def test_medium_risk_region_from_travel() -> None:
 def test_containment(place: Place, region: Region, inside: bool) -> None:
     a = run(facts(origin=place), regions=(region,))
     assert (a.regions == (region,)) is inside
-    assert (a.category != "low") is inside
+    # a place less precise than a region inside it is flagged, never low (issue 10)
+    flagged = inside or "region_possible" in codes(a)
+    assert (a.category != "low") is flagged
 
 
 # ---- validity window ----
@@ -274,8 +316,13 @@ def test_all_reasons_collected_most_serious_first() -> None:
         ({"origin": KASHGAR, "health_code": "red"}, "high_risk"),
         ({"health_code": "red", "origin": QINGDAO}, "red_code"),
         ({"origin": QINGDAO, "health_code": "yellow"}, "medium_risk"),
-        ({"health_code": "yellow", "quarantine_done": True}, "yellow_code"),
-        ({"quarantine_done": True}, "quarantine_done"),
+        ({"health_code": "yellow", "quarantine_done": True}, "overseas"),
+        (
+            {"health_code": "yellow", "quarantine_done": True, "certificate_checked": True},
+            "yellow_code",
+        ),
+        ({"quarantine_done": True}, "overseas"),
+        ({"test_result": "positive", "overseas": True}, "symptomatic"),
     ],
 )
 def test_precedence(changes: dict[str, object], category: str) -> None:
@@ -374,6 +421,8 @@ facts_st = st.builds(
     temperature=st.none() | st.floats(allow_nan=True, allow_infinity=True),
     symptoms=st.frozensets(st.sampled_from(SYMPTOMS)),
     quarantine_done=st.booleans(),
+    test_result=st.sampled_from([None, "negative", "positive", "pending"]),
+    certificate_checked=st.booleans(),
 )
 
 
@@ -386,6 +435,12 @@ def test_assess_never_raises_and_is_consistent(
     assert a.measure is MEASURES[a.category]
     assert (a.category == "low") == (a.reasons == ())
     assert a.alert >= a.measure.alert
+    assert a.alert >= (f.test_result == "positive")
+    assert a.positive == (f.test_result == "positive")
+    assert a.category == "symptomatic" or not a.positive
+    # never downgraded by the resident's word: unchecked quarantine stays key control
+    if f.quarantine_done and not f.certificate_checked and f.test_result != "positive":
+        assert a.category in ("symptomatic", "overseas") and a.alert
     assert len(set(a.regions)) == len(a.regions)
     assert all(r in regions for r in a.regions)
 
@@ -398,9 +453,12 @@ SAMPLE_PARAMS: dict[str, list[dict[str, object]]] = {
     "overseas": [{}],
     "region_high": [{"place": "新疆维吾尔自治区 喀什地区", "risk": "high"}],
     "region_medium": [{"place": "天津市 滨海新区", "risk": "medium"}],
+    "region_possible": [{"place": "湖北省 武汉市"}],
     "code_red": [{}],
     "code_yellow": [{}],
     "quarantine_done": [{}],
+    "positive": [{}],
+    "certificate_pending": [{}],
     "category": [{"code": c} for c in RISK_CATEGORIES],
     "measure_kind": [{"kind": k} for k in MEASURE_KINDS],
     "symptom": [{"code": s} for s in SYMPTOMS],

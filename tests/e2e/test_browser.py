@@ -18,6 +18,26 @@ ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 WAIT_MS = 30_000  # a loaded machine: the bot answers in milliseconds, but allow for it
+WIDTH = 1700  # a common laptop screen at 100 %
+# Whether a font stack draws a character: some ink, and not the same picture as a private-use
+# character no font has (the "tofu" box). Canvas text uses the page's fonts and fallbacks.
+DRAWS = """async ([family, ch]) => {
+  await document.fonts.ready;
+  await document.fonts.load(`40px ${family}`, ch);
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 64;
+  const ctx = canvas.getContext("2d");
+  const draw = (c) => {
+    ctx.clearRect(0, 0, 64, 64);
+    ctx.font = `40px ${family}`;
+    ctx.fillText(c, 4, 48);
+    return canvas.toDataURL();
+  };
+  const blank = draw(" ");
+  const tofu = draw("\ue000");
+  const drawn = draw(ch);
+  return drawn !== blank && drawn !== tofu;
+}"""
 
 
 def chromium() -> str:
@@ -44,7 +64,7 @@ async def test_an_arrival_reported_in_the_browser_alerts_the_leadership_column(
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=executable, args=ARGS)
         try:
-            page = await browser.new_page(locale="zh-CN")
+            page = await browser.new_page(locale="zh-CN", viewport={"width": WIDTH, "height": 900})
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
 
@@ -61,6 +81,17 @@ async def test_an_arrival_reported_in_the_browser_alerts_the_leadership_column(
 
             me, leaders = column("resident1"), column("leaders")
             messages = me.locator(".messages")
+
+            # the group column: on screen at 1700 px, and no START button (a group has none)
+            await expect(leaders).to_be_in_viewport(ratio=1.0, timeout=WAIT_MS)
+            await expect(leaders.locator("button.start")).to_be_hidden()
+            await expect(me.locator("button.start")).to_be_visible()
+            # the full drill is the one offered; the key regions in force are named
+            await expect(page.locator("#scenario")).to_have_value("drill.toml")
+            await expect(page.locator("#regions")).to_contain_text("演示用重点地区名单")
+            await expect(page.locator("#regions")).to_contain_text(
+                "新疆维吾尔自治区 喀什地区 高风险（自2020-10-24起"
+            )
 
             async def press(label: str) -> None:
                 """Click the newest inline button with this label (it waits for it)."""
@@ -111,6 +142,32 @@ async def test_an_arrival_reported_in_the_browser_alerts_the_leadership_column(
             await expect(alert).to_contain_text("XF-20201120-0001")
             await expect(alert).to_contain_text("138****0001")
             await expect(alert).not_to_contain_text(phone)
+            # the log panel opens (a full log: every column shrinks a lot); the resident's
+            # column must still follow what comes next
+            for n in range(40):
+                live.control.say(f"第{n}行：体温38.5℃")
+            await page.locator("#log-toggle").click()
+            await expect(page.locator("#log")).to_contain_text("第39行", timeout=WAIT_MS)
+            count = await messages.locator(".msg").count()
+            await answer("登记成功", "/start")
+            await expect(messages.locator(".msg")).to_have_count(count + 2, timeout=WAIT_MS)
+            gap = await messages.evaluate("b => b.scrollHeight - b.scrollTop - b.clientHeight")
+            assert gap < 40, f"the column stopped {gap} px above its newest message"
+            # ℃ in a message, Chinese in the drill log's monospace font: drawn, not blank
+            for selector, text in ((".msg", "38.5℃"), ("#log", "体温")):
+                family = await page.locator(selector).first.evaluate(
+                    "n => getComputedStyle(n).fontFamily"
+                )
+                for ch in text:
+                    assert await page.evaluate(DRAWS, [family, ch]), (
+                        f"{ch!r} is not drawn in {selector}'s font: {family}"
+                    )
+            # emoji, with no emoji font on the machine: the page's own (static/emoji.ttf)
+            family = await alert.evaluate("n => getComputedStyle(n).fontFamily")
+            for ch in ("🚨", "✅", "📍"):
+                assert await page.evaluate(DRAWS, [family, ch]), (
+                    f"{ch!r} is not drawn in a message's font: {family}"
+                )
             assert errors == [], f"JavaScript errors on the page: {errors}"
         finally:
             await browser.close()

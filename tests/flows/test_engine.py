@@ -16,9 +16,10 @@ from bot.config import Config
 from bot.domain import monitoring as dm
 from bot.flows.engine import Flow, expire_drafts
 from bot.runtime.clock import ManualClock
+from bot.runtime.render import Renderer
 from tests.conftest import SHANGHAI
 from tests.harness import Harness
-from tests.staff_helpers import RESIDENT, VADMIN_XF, WORKER_XF01, seed_report
+from tests.staff_helpers import ADMIN, RESIDENT, VADMIN_XF, WORKER_XF01, seed_report
 from tests.test_arrival_flow import ID_NUMBER as RESIDENT_ID
 from tests.test_arrival_flow import press_value
 from tests.test_cases import ID_NUMBER, LEADER, PIN, report_case
@@ -92,6 +93,7 @@ async def case_first(h: Harness) -> None:
 
 
 async def case_to_end(h: Harness) -> None:
+    await press_value(h, WORKER_XF01, "now")
     await press_value(h, WORKER_XF01, "new")
     await h.text(WORKER_XF01, "张三丰")
     await h.text(WORKER_XF01, "138 1234 5678")
@@ -230,6 +232,24 @@ async def case_report_start(h: Harness) -> None:
     await h.press(LEADER, f"v1:cs:{case['id']}:r")
 
 
+# -- regions: an admin lists a key region in the chat ------------------------------------------
+
+
+async def regions_start(h: Harness) -> None:
+    await h.text(ADMIN, "/regions")
+
+
+async def regions_first(h: Harness) -> None:
+    await press_value(h, ADMIN, "add")
+
+
+async def regions_to_end(h: Harness) -> None:
+    await h.text(ADMIN, "湖北省武汉市江汉区")
+    await press_value(h, ADMIN, "high")
+    await h.text(ADMIN, "10月20日")
+    await press_value(h, ADMIN, "none")
+
+
 FLOWS = [
     FlowRow("arrival", RESIDENT, arrival_start, arrival_first, arrival_to_end, "submit",
             "reports", already="已经提交过", edit="name"),
@@ -250,6 +270,8 @@ FLOWS = [
             "monitoring WHERE state = 'stopped'", setup=monitored, typed=True),
     FlowRow("case_report", LEADER, case_report_start, _nothing, _nothing, "500116000120200042",
             "cases WHERE state = 'reported'", setup=report_case, typed=True),
+    FlowRow("regions", ADMIN, regions_start, regions_first, regions_to_end, "submit",
+            "region_changes WHERE source = 'chat'", already="已经提交过"),
 ]  # fmt: skip
 SUMMARY_FLOWS = [row for row in FLOWS if row.edit]
 BUTTON_FLOWS = [row for row in FLOWS if not row.typed]  # typed: no buttons of their own
@@ -433,6 +455,15 @@ def test_every_flow_is_in_the_suite() -> None:
     """A flow added to the runtime without a row here fails this test."""
     names = {cls.name for cls in _subclasses(Flow) if cls.name}
     assert names - {row.name for row in FLOWS} == set()
+
+
+@pytest.mark.parametrize("locale, fallback", [("zh_CN", "填写"), ("en", "form")])
+def test_every_flow_has_its_name_in_the_conversation_texts(locale: str, fallback: str) -> None:
+    """Resume, cancel and timeout messages name the flow; an unnamed one reads "your form"."""
+    renderer = Renderer()
+    for cls in _subclasses(Flow):
+        if cls.name:
+            assert fallback not in renderer.text(locale, "conversation", "resume", flow=cls.name)
 
 
 def _subclasses(cls: type) -> list[type]:

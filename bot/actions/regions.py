@@ -1,0 +1,456 @@
+"""Key regions (重点地区): a change of the list, from ``/regions`` or a hand edit of the file,
+and the re-screen of everyone registered that it drives.
+
+The regions file is the one source of truth (bot/runtime/regions.py). Every change is found
+the same way, by diffing the list just read against the list last applied (a snapshot in the
+database), and recorded with who made it (a staff user, or NULL: the file) and when. Its
+re-screen is durable: the change stays ``pending`` until one transaction has re-assessed
+every open arrival of the look-back window from or through a province it touches (by the
+rule of submit, ``risk.assess``), raised the measures that went up (monitoring restarted,
+the resident told their new measure, each grid's workers one list, the leadership group one
+预警), and proposed to the workers the measures that went down (never lowered silently). A
+crash mid-way rolls it back; the next tick runs it again, its messages keyed once each.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from bot.actions.monitoring import restart_monitoring
+from bot.domain.arrivals import risk_facts
+from bot.domain.callbacks import button, callback, inline_markup
+from bot.domain.invalid import Invalid
+from bot.domain.regions import (
+    Edit,
+    Region,
+    diff_regions,
+    direction,
+    region_to_dict,
+    regions_from_json,
+)
+from bot.domain.risk import RISK_CATEGORIES, Assessment, assess, plan_measure
+from bot.runtime.escalation import grid_recipients
+from bot.runtime.render import reader_locale, reader_locales
+from bot.runtime.services import Services
+from storage import arrivals as reports
+from storage import audit, outbox
+from storage import regions as store
+from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
+
+PROPOSAL = "rgp"  # callback data of a proposal card: v1:rgp:<proposal id>:c|k
+SUBJECT = "regions"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a change did: its id, how many measures went up, how many downgrades wait."""
+
+    change_id: int | None
+    upgraded: int = 0
+    proposed: int = 0
+
+
+@dataclass(frozen=True)
+class Rescreened:
+    row: Any  # storage.regions.candidates row
+    data: dict[str, Any]
+    assessment: Assessment
+
+
+# --- finding changes ----------------------------------------------------------------------
+
+
+async def sync(services: Services) -> dict[int, Outcome]:
+    """Tick job: a hand edit of the file becomes a change; pending re-screens run."""
+    async with services.regions.lock:
+        await _record(services, None)
+    return await rescreen_pending(services)
+
+
+async def made_by(services: Services, token: str) -> int | None:
+    """The change a /regions draft made, if it made one."""
+    row = await store.by_draft(services.db, token)
+    return row["id"] if row else None
+
+
+async def _record(services: Services, actor: int | None, draft: str | None = None) -> int | None:
+    """The file's list against the list last applied: a difference is recorded as a change
+    by ``actor`` (None: the file was edited by hand). The first list ever read is the
+    baseline: everyone registered before was assessed against it."""
+    regions = services.regions.current()
+    now = services.now()
+    async with services.db.write() as conn:
+        last = await store.snapshot(conn)
+        if last is None:
+            await store.set_snapshot(conn, regions, now)
+            await audit.record(conn, now, None, "regions.baseline", SUBJECT, str(len(regions)))
+            return None
+        added, removed = diff_regions(last, regions)
+        if not added and not removed:
+            return None
+        source = "file" if actor is None else "chat"
+        change_id = await store.record_change(
+            conn,
+            now=now,
+            actor=actor,
+            source=source,
+            added=added,
+            removed=removed,
+            regions=regions,
+            draft=draft,
+        )
+        detail = {
+            "source": source,
+            "added": [region_to_dict(r) for r in added],
+            "removed": [region_to_dict(r) for r in removed],
+        }
+        await audit.record(
+            conn,
+            now,
+            actor,
+            "regions.change",
+            f"{SUBJECT}:{change_id}",
+            json.dumps(detail, ensure_ascii=False),
+        )
+    return change_id
+
+
+async def change(
+    services: Services, actor: int, edit: Edit, draft: str | None = None
+) -> Outcome | Invalid:
+    """``/regions``: write ``edit`` to the file, record it as ``actor``'s change (made by
+    ``draft``) and re-screen at once. A file that cannot be written changes nothing (the
+    reason comes back)."""
+    async with services.regions.lock:
+        await _record(services, None)  # a hand edit not seen yet is a change of its own
+        saved = services.regions.save(edit)
+        if isinstance(saved, Invalid):
+            return saved
+        change_id = await _record(services, actor, draft)
+    outcomes = await rescreen_pending(services)
+    return outcomes.get(change_id or 0, Outcome(change_id))
+
+
+# --- the re-screen ------------------------------------------------------------------------
+
+
+async def rescreen_pending(services: Services) -> dict[int, Outcome]:
+    return {
+        row["id"]: await rescreen(services, row["id"])
+        for row in await store.pending_changes(services.db)
+    }
+
+
+def _assess(services: Services, data: dict[str, Any], regions: Sequence[Region]) -> Assessment:
+    config = services.config
+    return assess(risk_facts(data), regions, config.measures, config.arrival.lookback_days)
+
+
+async def rescreen(services: Services, change_id: int) -> Outcome:
+    """Re-assess the arrivals a change may touch, in one transaction (see the module)."""
+    now = services.now()
+    since = services.local_today() - timedelta(days=services.config.arrival.lookback_days)
+    async with services.db.write() as conn:
+        row = await store.change(conn, change_id)
+        if row is None or row["state"] != "pending":  # done meanwhile by another run
+            return Outcome(change_id, row["upgraded"], row["proposed"]) if row else Outcome(None)
+        regions = regions_from_json(row["regions"])
+        added, removed = regions_from_json(row["added"]), regions_from_json(row["removed"])
+        provinces = {r.province for r in (*added, *removed)}
+        ups: list[Rescreened] = []
+        downs: list[Rescreened] = []
+        for candidate in await store.candidates(conn, provinces, since):
+            data = json.loads(candidate["data"])
+            assessment = _assess(services, data, regions)
+            way = direction(candidate["risk"], assessment.category, RISK_CATEGORIES)
+            if way != "same":
+                (ups if way == "up" else downs).append(Rescreened(candidate, data, assessment))
+        await _apply(conn, services, ups, f"{SUBJECT}:{change_id}", now)
+        await _tell_workers(conn, services, change_id, ups, now)
+        proposed = await _propose(conn, services, change_id, downs, now)
+        await _tell_leaders(conn, services, change_id, added, removed, ups, proposed, now)
+        await store.finish_change(conn, change_id, now, len(ups), proposed)
+        await audit.record(
+            conn,
+            now,
+            None,
+            "regions.rescreen",
+            f"{SUBJECT}:{change_id}",
+            json.dumps({"upgraded": [u.row["ref"] for u in ups], "proposed": proposed}),
+        )
+    services.wake_outbox()
+    return Outcome(change_id, len(ups), proposed)
+
+
+async def _apply(
+    conn: aiosqlite.Connection,
+    services: Services,
+    changed: Sequence[Rescreened],
+    key: str,
+    now: datetime,
+) -> None:
+    """Store each re-assessed measure, restart its monitoring, tell the resident."""
+    plans = {}
+    for item in changed:
+        arrival = date.fromisoformat(item.row["arrival_date"])
+        plans[item.row["id"]] = plan_measure(item.assessment.measure, arrival)
+    await reports.set_assessments(
+        conn,
+        [
+            dict(
+                id=item.row["id"],
+                risk=item.assessment.category,
+                alert=int(item.assessment.alert),
+                measure_kind=plans[item.row["id"]].kind,
+                measure_start=plans[item.row["id"]].start.isoformat(),
+                measure_end=plans[item.row["id"]].end.isoformat(),
+                data=json.dumps(
+                    {**item.data, "reasons": [r.code for r in item.assessment.reasons]},
+                    ensure_ascii=False,
+                ),
+            )
+            for item in changed
+        ],
+        now,
+    )
+    for item in changed:
+        report_id = item.row["id"]
+        await restart_monitoring(conn, services, report_id, plans[report_id], now)
+        await store.supersede(conn, report_id)  # a pending downgrade no longer stands
+        await _tell_resident(conn, services, item, plans[report_id], key, now)
+
+
+async def _tell_resident(
+    conn: aiosqlite.Connection,
+    services: Services,
+    item: Rescreened,
+    plan: Any,
+    key: str,
+    now: datetime,
+) -> None:
+    row, a = item.row, item.assessment
+    chat = row["reporter_chat_id"]
+    locale = await reader_locale(conn, chat, row["locale"])
+    text = services.text(
+        locale,
+        "regions",
+        "resident_measure",
+        ref=row["ref"],
+        places=[r.label() for r in a.regions],
+        risk=services.text(locale, "risk", "category", code=a.category),
+        measure=services.text(
+            locale,
+            "risk",
+            "measure_summary",
+            kind=plan.kind,
+            days=a.measure.days,
+            start=plan.start,
+            end=plan.end,
+            test_dates=plan.test_dates,
+        ),
+    )
+    priority = PRIORITY_ALERT if a.alert else PRIORITY_NOTIFY
+    await outbox.enqueue(
+        conn,
+        chat_id=chat,
+        text=text,
+        now=now,
+        priority=priority,
+        subject=f"report:{row['id']}",
+        dedup_key=f"{key}:r{row['id']}",
+    )
+
+
+def _person(services: Services, locale: str, item: Rescreened) -> dict[str, Any]:
+    row = item.row
+    found = services.config.grid(row["grid_id"])
+    return dict(
+        ref=row["ref"],
+        name=row["name"] or "",
+        village=_village(services, row),
+        grid=found[1].name if found else row["grid_id"],
+        risk=services.text(locale, "risk", "category", code=item.assessment.category),
+        measure=services.text(locale, "risk", "measure_kind", kind=item.assessment.measure.kind),
+    )
+
+
+def _village(services: Services, row: Any) -> str:
+    village = services.config.village(row["village_id"])
+    return village.name if village else row["village_id"]
+
+
+async def _tell_workers(
+    conn: aiosqlite.Connection,
+    services: Services,
+    change_id: int,
+    ups: Sequence[Rescreened],
+    now: datetime,
+) -> None:
+    """One list per grid to its workers (the group gets its own 预警)."""
+    by_grid: dict[str, list[Rescreened]] = {}
+    for item in ups:
+        by_grid.setdefault(item.row["grid_id"], []).append(item)
+    leadership = services.config.leadership.chat_id
+    for grid_id, items in by_grid.items():
+        chats = [c for c in await grid_recipients(conn, services, grid_id) if c != leadership]
+        locales = await reader_locales(conn, chats, services.config.bot.default_locale)
+        for chat in chats:
+            people = [_person(services, locales[chat], item) for item in items]
+            text = services.text(locales[chat], "regions", "worker_list", people=people)
+            await outbox.enqueue(
+                conn,
+                chat_id=chat,
+                text=text,
+                now=now,
+                priority=PRIORITY_ALERT,
+                subject=f"{SUBJECT}:{change_id}",
+                dedup_key=f"{SUBJECT}:{change_id}:g:{grid_id}:to:{chat}",
+            )
+
+
+async def _tell_leaders(
+    conn: aiosqlite.Connection,
+    services: Services,
+    change_id: int,
+    added: Sequence[Region],
+    removed: Sequence[Region],
+    ups: Sequence[Rescreened],
+    proposed: int,
+    now: datetime,
+) -> None:
+    """The one 预警 to the leadership group: the regions, their level, how many registered
+    people went up per village, their reference numbers."""
+    chat = services.config.leadership.chat_id
+    locale = await reader_locale(conn, chat, services.config.bot.default_locale)
+    villages = Counter(_village(services, item.row) for item in ups)
+    text = services.text(
+        locale,
+        "regions",
+        "group_alert",
+        added=[region_to_dict(r) | {"label": r.label()} for r in added],
+        removed=[
+            region_to_dict(r) | {"label": r.label()}
+            for r in removed
+            if not any(a.label() == r.label() for a in added)
+        ],
+        villages=sorted(villages.items(), key=lambda kv: (-kv[1], kv[0])),
+        refs=[item.row["ref"] for item in ups],
+        proposed=proposed,
+    )
+    await outbox.enqueue(
+        conn,
+        chat_id=chat,
+        text=text,
+        now=now,
+        priority=PRIORITY_ALERT,
+        subject=f"{SUBJECT}:{change_id}",
+        dedup_key=f"{SUBJECT}:{change_id}:group",
+    )
+
+
+# --- downgrades: proposed, then confirmed or kept by a worker --------------------------------
+
+
+def proposal_markup(services: Services, locale: str, proposal_id: int) -> dict:
+    def label(value: str) -> str:
+        return services.renderer.label(locale, "regions", "proposal_button", value=value)
+
+    return inline_markup(
+        [[button(label(v), callback(PROPOSAL, str(proposal_id), v)) for v in ("c", "k")]]
+    )
+
+
+async def _propose(
+    conn: aiosqlite.Connection,
+    services: Services,
+    change_id: int,
+    downs: Sequence[Rescreened],
+    now: datetime,
+) -> int:
+    """A card with confirm/keep buttons to each grid's workers per lowered measure."""
+    proposed = 0
+    for item in downs:
+        row = item.row
+        pid = await store.propose(
+            conn, change_id, row["id"], row["risk"], item.assessment.category, now
+        )
+        if pid is None:
+            continue
+        proposed += 1
+        chats = await grid_recipients(conn, services, row["grid_id"])
+        locales = await reader_locales(conn, chats, services.config.bot.default_locale)
+        for chat in chats:
+            text = services.text(
+                locales[chat],
+                "regions",
+                "proposal",
+                **_person(services, locales[chat], item),
+                old=services.text(locales[chat], "risk", "category", code=row["risk"]),
+            )
+            await outbox.enqueue(
+                conn,
+                chat_id=chat,
+                text=text,
+                now=now,
+                reply_markup=proposal_markup(services, locales[chat], pid),
+                subject=f"report:{row['id']}",
+                dedup_key=f"{SUBJECT}:{change_id}:p{pid}:to:{chat}",
+            )
+    return proposed
+
+
+async def proposal(services: Services, proposal_id: int) -> Any:
+    """A proposal with its report's reference and grid (None: no such proposal)."""
+    return await store.proposal(services.db, proposal_id)
+
+
+async def decide(services: Services, proposal_id: int, actor: int, confirm: bool) -> str:
+    """A worker's answer to a proposed downgrade, audited: "confirmed" (the lower measure is
+    applied, the resident told), "kept", "stale" (the list changed since: it would not be
+    lower now), or "decided" (answered already)."""
+    now = services.now()
+    regions = services.regions.current()
+    async with services.db.write() as conn:
+        found = await store.proposal(conn, proposal_id)
+        if found is None or found["state"] != "pending":
+            return "decided"
+        subject = f"report:{found['report_id']}"
+        if not confirm:
+            await store.decide(conn, proposal_id, "kept", actor, now)
+            await audit.record(conn, now, actor, "regions.downgrade.keep", subject)
+            return "kept"
+        row = await store.candidate(conn, found["report_id"])
+        data = json.loads(row["data"])
+        assessment = _assess(services, data, regions)
+        if (
+            row["state"] != "open"
+            or direction(row["risk"], assessment.category, RISK_CATEGORIES) != "down"
+        ):
+            await store.decide(conn, proposal_id, "superseded", actor, now)
+            return "stale"
+        await store.decide(conn, proposal_id, "confirmed", actor, now)
+        await _apply(
+            conn, services, [Rescreened(row, data, assessment)], f"{SUBJECT}:p{proposal_id}", now
+        )
+        await audit.record(
+            conn,
+            now,
+            actor,
+            "regions.downgrade.confirm",
+            subject,
+            f"{row['risk']} -> {assessment.category}",
+        )
+    services.wake_outbox()
+    return "confirmed"
+
+
+async def listed(services: Services) -> tuple[Region, ...]:
+    """The key regions in force (the file as last read)."""
+    return services.regions.current()
