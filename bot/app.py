@@ -166,7 +166,7 @@ def register(application: Application, services: Services) -> None:
         group=HANDLERS,
         handlers=[
             *start.handlers(),
-            *ArrivalCommands(arrival).handlers(),
+            *ArrivalCommands(arrival, access).handlers(),
             *StaffAdmin(services, access).handlers(),
             *inbox.handlers(),
             *VisitCommands(services, access, visit, arrival).handlers(),

@@ -3,7 +3,8 @@ by the conversation runtime; its buttons and answers reach the flow through the 
 
 A stored report's buttons (under its receipt, and /my's): correct it (the flow again, on its
 answers), withdraw it (asked once more first). Only its reporter may press them, and only
-while it is open."""
+while it is open. A key-control report's withdrawal waits for the grid's staff: the buttons
+of its card (confirm / keep key control) are theirs (``roles.can_verify``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.actions import arrivals
+from bot.domain.roles import can_verify
 from bot.flows.arrivals import (
     CORRECT,
     REPORT,
@@ -24,20 +26,25 @@ from bot.flows.arrivals import (
     refusal,
     report_button,
 )
+from handlers.access import Access
 from handlers.common import callback_pattern, keyboard, parse_callback, user_locale
 
 __all__ = ["WITHDRAW", "ArrivalCommands", "ArrivalFlow", "report_button"]
 
 
 class ArrivalCommands:
-    def __init__(self, flow: ArrivalFlow) -> None:
+    def __init__(self, flow: ArrivalFlow, access: Access) -> None:
         self.flow = flow
         self.s = flow.s
+        self.access = access
 
     def handlers(self) -> list[BaseHandler]:
         return [
             CommandHandler("arrive", self.cmd_arrive, filters=filters.ChatType.PRIVATE),
             CallbackQueryHandler(self.on_report_button, pattern=callback_pattern(REPORT)),
+            CallbackQueryHandler(
+                self.on_withdrawal, pattern=callback_pattern(arrivals.WITHDRAW_FLOW)
+            ),
         ]
 
     async def cmd_arrive(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,7 +62,7 @@ class ArrivalCommands:
         user = update.effective_user
         locale = await user_locale(self.s, user)
         report = await arrivals.report(self.s, int(parts[1]))
-        reason = refusal(report, user.id)
+        reason = refusal(report, user.id, parts[0])
         if reason is not None:  # a stale or repeated press, or not his: said, nothing done
             await self._say(update, locale, reason, ref=report["ref"] if report else "")
         elif parts[0] == CORRECT:
@@ -85,13 +92,34 @@ class ArrivalCommands:
         )  # fmt: skip
 
     async def _withdraw(self, update: Update, locale: str, report: Any) -> None:
-        ref = await arrivals.withdraw(self.s, report["id"], update.effective_user.id)
-        if ref is None:  # withdrawn meanwhile (a double tap): why, from the report as it is now
+        done = await arrivals.withdraw(self.s, report["id"], update.effective_user.id)
+        if done is None:  # withdrawn meanwhile (a double tap): why, from the report as it is now
             fresh = await arrivals.report(self.s, report["id"])
             reason = refusal(fresh, update.effective_user.id) or "report_is_withdrawn"
             await self._say(update, locale, reason, ref=report["ref"])
             return
-        await self._edit(update, locale, "withdrawn", report, None)
+        await self._edit(update, locale, "withdraw_pending" if done.pending else "withdrawn",
+                         report, None)  # fmt: skip
+
+    # -- a withdrawal request's card: v1:wd:<y|n>:<report id>, for the grid's staff ----------
+
+    async def on_withdrawal(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        parts = parse_callback(query.data, arrivals.WITHDRAW_FLOW) or []
+        if len(parts) != 2 or parts[0] not in (arrivals.CONFIRM, arrivals.KEEP) \
+                or not parts[1].isdigit():  # fmt: skip
+            await query.answer()
+            return
+        report = await arrivals.report(self.s, int(parts[1]))
+        actor = await self.access.actor(update.effective_user)
+        if report is None or not can_verify(actor, report["grid_id"], self.access.village_of):
+            await self.access.refuse(update, actor, "report.withdraw_decide", f"report:{parts[1]}")
+            return
+        outcome = await arrivals.decide_withdrawal(self.s, report["id"], actor.user_id,
+                                                   parts[0] == arrivals.CONFIRM)  # fmt: skip
+        locale = await user_locale(self.s, update.effective_user)
+        await query.answer(self.s.text(locale, "arrivals", "withdraw_decided", ref=report["ref"],
+                                       outcome=outcome), show_alert=True)  # fmt: skip
 
     async def _edit(
         self, update: Update, locale: str, name: str, report: Any, markup: dict[str, Any] | None

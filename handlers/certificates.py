@@ -7,7 +7,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from bot.actions import certificates as service
-from bot.domain.roles import holds_grid
+from bot.domain.roles import can_verify
 from bot.flows.cases import display_name
 from bot.runtime.services import Services
 from handlers.access import Access
@@ -15,7 +15,7 @@ from handlers.common import callback_pattern, parse_callback, user_locale
 
 
 class CertificateButtons:
-    """Leaders and the staff of the report's grid check the certificate."""
+    """Whoever verifies the report's arrival checks its certificate (``can_verify``)."""
 
     def __init__(self, services: Services, access: Access) -> None:
         self.s = services
@@ -38,10 +38,7 @@ class CertificateButtons:
         report_id, action = int(parts[0]), parts[1]
         actor = await self.access.actor(update.effective_user)
         row = await service.report(self.s, report_id)
-        allowed = row is not None and (
-            actor.is_leader or holds_grid(actor, row["grid_id"], self.access.village_of)
-        )
-        if not allowed:
+        if row is None or not can_verify(actor, row["grid_id"], self.access.village_of):
             await self.access.refuse(update, actor, f"certificate.{action}",
                                      service.subject(report_id))  # fmt: skip
             return
@@ -52,8 +49,7 @@ class CertificateButtons:
             if file_id:
                 await self.s.bot.send_photo(update.effective_user.id, file_id)  # in private
             return
-        done = await service.decide(self.s, report_id, action == "ok", actor.user_id,
-                                    display_name(update))  # fmt: skip
-        await query.answer(self.s.text(locale, service.MODULE,
-                                       "decided_done" if done else "decided_again"),
+        outcome = await service.decide(self.s, report_id, action == "ok", actor.user_id,
+                                       display_name(update))  # fmt: skip
+        await query.answer(self.s.text(locale, service.MODULE, f"decided_{outcome}"),
                            show_alert=True)  # fmt: skip

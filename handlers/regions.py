@@ -43,7 +43,6 @@ class RegionCommands:
             return
         outcome = await service.decide(self.s, found["id"], actor.user_id, parts[1] == "c")
         locale = await user_locale(self.s, update.effective_user)
+        # The card's buttons come off every worker's copy through the outbox (cards.retire).
         await query.answer(self.s.text(locale, "regions", "decided", outcome=outcome),
                            show_alert=True)  # fmt: skip
-        if query.message is not None and outcome != "decided":
-            await query.message.edit_reply_markup(None)

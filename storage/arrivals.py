@@ -241,6 +241,41 @@ async def withdraw(conn: aiosqlite.Connection, report_id: int, user_id: int, now
     return cur.rowcount > 0
 
 
+async def request_withdraw(
+    conn: aiosqlite.Connection, report_id: int, user_id: int, now: datetime
+) -> bool:
+    """The reporter asks to withdraw his open key-control report (migration 017). False when
+    it was not his, not open, or asked already."""
+    cur = await conn.execute(
+        """UPDATE reports SET withdraw_requested_at = ?
+           WHERE id = ? AND reporter_user_id = ? AND state = 'open'
+           AND withdraw_requested_at IS NULL""",
+        (now.isoformat(), report_id, user_id),
+    )
+    return cur.rowcount > 0
+
+
+async def confirm_withdraw(conn: aiosqlite.Connection, report_id: int, now: datetime) -> bool:
+    """A worker confirms the withdrawal asked for. False when none was waiting."""
+    cur = await conn.execute(
+        """UPDATE reports SET state = 'withdrawn', updated_at = ?
+           WHERE id = ? AND state = 'open' AND withdraw_requested_at IS NOT NULL""",
+        (now.isoformat(), report_id),
+    )
+    return cur.rowcount > 0
+
+
+async def refuse_withdraw(conn: aiosqlite.Connection, report_id: int) -> bool:
+    """A worker keeps key control: the request is dropped (he may ask again). False when none
+    was waiting."""
+    cur = await conn.execute(
+        """UPDATE reports SET withdraw_requested_at = NULL
+           WHERE id = ? AND state = 'open' AND withdraw_requested_at IS NOT NULL""",
+        (report_id,),
+    )
+    return cur.rowcount > 0
+
+
 async def by_ref(db: Database, ref: str) -> aiosqlite.Row | None:
     return await db.fetchone("SELECT * FROM reports WHERE ref = ?", (ref,))
 

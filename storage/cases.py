@@ -95,6 +95,17 @@ async def report_person(conn: Reader, report_id: int, idx: int) -> aiosqlite.Row
     )
 
 
+async def standing(conn: Reader, report_id: int) -> aiosqlite.Row | None:
+    """A case of the report's people not ruled out: pending a human's confirmation,
+    confirmed, or entered as a case by a worker (no confirmation asked)."""
+    return await fetch_one(
+        conn,
+        """SELECT id, ref FROM cases WHERE report_id = ?
+             AND coalesce(confirmation, 'confirmed') != 'ruled_out' ORDER BY id LIMIT 1""",
+        (report_id,),
+    )
+
+
 async def by_source(conn: Reader, key: str) -> aiosqlite.Row | None:
     return await fetch_one(conn, "SELECT * FROM cases WHERE source_key = ?", (key,))
 

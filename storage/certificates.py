@@ -40,10 +40,11 @@ async def decide(conn: aiosqlite.Connection, report_id: int, checked: bool, user
 
 
 async def set_measure(conn: aiosqlite.Connection, report_id: int, risk: str, alert: bool,
-                      kind: str, start: str, end: str) -> None:  # fmt: skip
-    """The report's risk and measure after the certificate was checked."""
+                      kind: str, start: str, end: str, data: str) -> None:  # fmt: skip
+    """The report's risk and measure after the certificate was checked, and its data that
+    says so (a later re-assessment reads it)."""
     await conn.execute(
         """UPDATE reports SET risk = ?, alert = ?, measure_kind = ?, measure_start = ?,
-               measure_end = ? WHERE id = ?""",
-        (risk, int(alert), kind, start, end, report_id),
+               measure_end = ?, data = ? WHERE id = ?""",
+        (risk, int(alert), kind, start, end, data, report_id),
     )

@@ -38,6 +38,7 @@ class Monitoring:
     village_id: str
     name: str  # the person's name (full: mask it before it leaves a private chat)
     phone: str | None
+    covered_by: int | None = None  # stopped: his own report (this id) watches him as closely
 
     @property
     def subject(self) -> str:
@@ -81,6 +82,7 @@ def _monitoring(row: aiosqlite.Row) -> Monitoring:
         village_id=row["village_id"],
         name=row["name"] or "",
         phone=row["phone"],
+        covered_by=row["covered_by"],
     )
 
 
@@ -97,19 +99,24 @@ def _checkin(row: aiosqlite.Row) -> Checkin:
 
 
 @dataclass(frozen=True)
+class OwnPlan:
+    """A companion's own report (persons.self_report_id, migration 015) and its active
+    monitoring of him: kind and last day."""
+
+    report_id: int
+    kind: str
+    end: date
+
+
+@dataclass(frozen=True)
 class ReportOutline:
     """What a report's monitorings are made from: who reported it, where, for whom."""
 
     chat_id: int  # the reporter's: the check-ins go there
     locale: str
     grid_id: str
-    people: tuple[int, ...]  # the persons' idx, but those monitored under their own report
-
-
-# A companion entry whose person reported for himself (persons.self_report_id, migration 015)
-# while his own report's monitoring of him is active: he is monitored there, not twice.
-_MONITORED_AS_HIMSELF = """EXISTS (SELECT 1 FROM monitoring own WHERE own.state = 'active'
-                           AND own.report_id = p.self_report_id AND own.person_idx = 0)"""
+    people: tuple[int, ...]  # the persons' idx
+    own: dict[int, OwnPlan]  # by idx: companions monitored under their own report
 
 
 # --- monitoring -------------------------------------------------------------------------
@@ -123,24 +130,42 @@ async def report_outline(conn: Conn, report_id: int) -> ReportOutline | None:
         return None
     people = await fetch_all(
         conn,
-        f"""SELECT p.idx FROM persons p WHERE p.report_id = ? AND NOT {_MONITORED_AS_HIMSELF}
-            ORDER BY p.idx""",
+        """SELECT p.idx, own.report_id AS own_report, own.kind, own.end_date FROM persons p
+           LEFT JOIN monitoring own ON own.report_id = p.self_report_id
+                AND own.person_idx = 0 AND own.state = 'active'
+           WHERE p.report_id = ? ORDER BY p.idx""",
         (report_id,),
     )
+    own = {p["idx"]: OwnPlan(p["own_report"], p["kind"], date.fromisoformat(p["end_date"]))
+           for p in people if p["own_report"] is not None}  # fmt: skip
     return ReportOutline(row["reporter_chat_id"], row["locale"], row["grid_id"],
-                         tuple(p["idx"] for p in people))  # fmt: skip
+                         tuple(p["idx"] for p in people), own)  # fmt: skip
 
 
-async def linked_elsewhere(conn: Conn, report_id: int) -> list[Monitoring]:
-    """The active monitorings of companion entries (in other reports) whose person is the
-    main person of ``report_id`` and monitored under it: each person is monitored once."""
+async def companion_entries(conn: Conn, report_id: int) -> list[Monitoring]:
+    """The monitorings of companion entries, in other open reports, whose person is the main
+    person of ``report_id``: active, or stopped while that report watched him."""
     rows = await fetch_all(
         conn,
-        f"""{_SELECT} WHERE m.state = 'active' AND p.self_report_id = ?
-            AND {_MONITORED_AS_HIMSELF} ORDER BY m.id""",
-        (report_id,),
+        f"""{_SELECT} WHERE p.self_report_id = ? AND r.state = 'open'
+            AND (m.state = 'active' OR (m.state = 'stopped' AND m.covered_by = ?))
+            ORDER BY m.id""",
+        (report_id, report_id),
     )
     return [_monitoring(r) for r in rows]
+
+
+async def cover(
+    conn: aiosqlite.Connection, monitoring_id: int, report_id: int, now: datetime
+) -> bool:
+    """active -> stopped, his own report ``report_id`` watching him instead. False when it
+    was no longer active."""
+    cur = await conn.execute(
+        """UPDATE monitoring SET state = 'stopped', covered_by = ?, updated_at = ?
+           WHERE id = ? AND state = 'active'""",
+        (report_id, iso(now), monitoring_id),
+    )
+    return cur.rowcount > 0
 
 
 async def get(conn: Conn, monitoring_id: int) -> Monitoring | None:
@@ -208,11 +233,12 @@ async def update_plan(
     conn: aiosqlite.Connection, monitoring_id: int, *, chat_id: int, locale: str, grid_id: str,
     kind: str, start: date, end: date, test_dates: tuple[date, ...], now: datetime,
 ) -> None:  # fmt: skip
-    """A new plan for the same person (a new report version, a worker's correction): active
-    again, new dates, a new generation of timers."""
+    """A new plan for the same person (a new report version, a worker's correction, his own
+    report no longer covering him): active again, new dates, a new generation of timers."""
     await conn.execute(
         """UPDATE monitoring SET chat_id = ?, locale = ?, grid_id = ?, kind = ?, start_date = ?,
-               end_date = ?, test_dates = ?, state = 'active', gen = gen + 1, updated_at = ?
+               end_date = ?, test_dates = ?, state = 'active', covered_by = NULL,
+               gen = gen + 1, updated_at = ?
            WHERE id = ?""",
         (chat_id, locale, grid_id, kind, start.isoformat(), end.isoformat(), _dates(test_dates),
          iso(now), monitoring_id),

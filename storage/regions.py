@@ -77,21 +77,32 @@ _CANDIDATE = """SELECT r.id, r.ref, r.data, r.risk, r.state, r.locale, r.reporte
                 FROM reports r LEFT JOIN persons p ON p.report_id = r.id AND p.idx = 0"""
 
 
-async def candidates(conn: Reader, provinces: Iterable[str], since: date) -> list[aiosqlite.Row]:
+# A place related to a region: inside it (the rule may match it), or containing it (a vaguer
+# answer: "possibly from a key region"). NULL-safe (IS): a municipality's districts have no city.
+_RELATED = """(province = ? AND (((? IS NULL OR city IS ?) AND (? IS NULL OR district IS ?))
+               OR ((city IS NULL OR city IS ?) AND (district IS NULL OR district IS ?))))"""
+
+
+def _related(province: str, city: str | None, district: str | None) -> tuple[str | None, ...]:
+    return (province, city, city, district, district, city, district)
+
+
+async def candidates(conn: Reader, regions: Iterable[Region], since: date) -> list[aiosqlite.Row]:
     """Open reports of people who arrived on or after ``since`` and came from or passed
-    through one of ``provinces`` (a superset of those a region there can match: the rule
-    itself decides), with the main person's name."""
-    names = sorted(set(provinces))
-    if not names:
+    through a place inside one of ``regions`` or containing one: only their assessment can
+    differ between the lists before and after the change (the rule itself decides), with the
+    main person's name."""
+    places = list(dict.fromkeys((r.province, r.city, r.district) for r in regions))
+    if not places:
         return []
     return await fetch_all(
         conn,
         f"""{_CANDIDATE}
             WHERE r.state = 'open' AND r.arrival_date >= ?
               AND r.id IN (SELECT report_id FROM report_places
-                           WHERE province IN ({marks(len(names))}))
+                           WHERE {" OR ".join([_RELATED] * len(places))})
             ORDER BY r.id""",
-        (since.isoformat(), *names),
+        (since.isoformat(), *(v for place in places for v in _related(*place))),
     )
 
 
@@ -107,9 +118,8 @@ async def propose(
     conn: aiosqlite.Connection, change_id: int, report_id: int, old_risk: str, new_risk: str,
     now: datetime,
 ) -> int | None:  # fmt: skip
-    """A proposal to lower a report's measure; earlier pending ones of the report are
-    superseded. None when this change proposed it already (a re-run)."""
-    await supersede(conn, report_id)
+    """A proposal to lower a report's measure (the caller supersedes earlier pending ones of
+    the report first). None when this change proposed it already (a re-run)."""
     row = await fetch_one(
         conn,
         """INSERT INTO region_proposals (change_id, report_id, old_risk, new_risk, created_at)
@@ -119,12 +129,22 @@ async def propose(
     return row["id"] if row else None
 
 
-async def supersede(conn: aiosqlite.Connection, report_id: int) -> None:
-    await conn.execute(
-        """UPDATE region_proposals SET state = 'superseded'
-           WHERE report_id = ? AND state = 'pending'""",
-        (report_id,),
-    )
+_CHUNK = 500  # report ids per statement (well under SQLite's bound-parameter limit)
+
+
+async def supersede(conn: aiosqlite.Connection, report_ids: Sequence[int]) -> list[int]:
+    """The reports' pending proposals no longer stand: their ids (a few statements for a
+    re-screen's thousands of reports)."""
+    ids: list[int] = []
+    for first in range(0, len(report_ids), _CHUNK):
+        chunk = report_ids[first : first + _CHUNK]
+        rows = await conn.execute_fetchall(
+            f"""UPDATE region_proposals SET state = 'superseded'
+                WHERE report_id IN ({marks(len(chunk))}) AND state = 'pending' RETURNING id""",
+            tuple(chunk),
+        )
+        ids.extend(row[0] for row in rows)
+    return ids
 
 
 async def proposal(conn: Reader, proposal_id: int) -> aiosqlite.Row | None:

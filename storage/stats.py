@@ -3,12 +3,14 @@
 Two kinds of figure:
 
 - **new in the window** ``[since, until)``, each event counted in the window in which it
-  happened, never by the time it was about: arrivals (people, by category and risk) and
-  arrival alerts when reported, people released from monitoring when released, check-ins and
-  fever or symptom check-ins when answered (a slot of the previous window answered in this
-  one is this window's), check-ins missed when marked missed (their escalation started),
-  items escalated when a ladder rung or a group alert was queued, cases when discovered,
-  tips received / handled;
+  happened, never by the time it was about: arrivals (people in reports still open, by
+  category and risk); arrival alerts and quarantine-release certificate filings (备案) when
+  the version of the report that raised them was stored, whatever became of the report
+  since; changes of the key regions (town-wide) when their re-screen was done; people
+  released from monitoring when released, check-ins and fever or symptom check-ins when
+  answered (a slot of the previous window answered in this one is this window's), check-ins
+  missed when marked missed (their escalation started), items escalated when a ladder rung
+  or a group alert was queued, cases when discovered, tips received / handled;
 - **current** (as of ``now``): people under monitoring, tips past their deadline and not
   handled, open cases and whether they were directly reported (网络直报).
 
@@ -16,13 +18,19 @@ A person is counted once: a companion entry that points to his own report
 (``persons.self_report_id``, where the column exists) is counted there, not in the report
 that listed him.
 
-Only ``reports`` and ``persons`` are certain to exist. The other tables belong to flows that
-land separately, so each is looked up in ``sqlite_master`` and its columns with
-``pragma_table_info``; a missing table or column counts 0. The columns read (the contract):
+Only ``reports`` and ``persons`` are certain to exist. The other tables and columns belong
+to flows that land separately, so each is looked up in ``sqlite_master`` and its columns
+with ``pragma_table_info``; a missing table or column counts 0. The columns read (the contract):
 
 ============  ==============================================================================
 table         columns
 ============  ==============================================================================
+reports       certificate (NULL: none asked; 'pending' | 'checked' | 'rejected'), certificate_at
+              (when a worker decided; NULL while pending), as in migration 013
+report_       report_id, version, saved_at: version ``v`` of a report was stored when version
+history       ``v - 1`` was saved here (version 1: the report's created_at)
+region_       state ('done' once re-screened), done_at, upgraded (people whose measure the
+changes       re-screen raised), as in migration 014
 monitoring    state ('active' | 'released' | 'stopped'); a place: grid_id (or village_id, or
               report_id -> reports.village_id); started_at (or start_at, created_at) and
               ended_at (or released_at, stopped_at; else updated_at of a row no longer
@@ -69,7 +77,8 @@ UNKNOWN = "?"  # the place of rows whose village cannot be told
 class VillageCounts:
     arrivals: int = 0  # people in new open reports
     reports: int = 0
-    alerts: int = 0  # new reports that alerted the leadership group
+    alerts: int = 0  # report versions stored in the window that alerted the group
+    certificates: int = 0  # quarantine-release certificates filed (备案) in the window
     monitoring: int = 0  # current
     released: int = 0
     checkins_done: int = 0
@@ -83,6 +92,9 @@ class VillageCounts:
     cases_open: int = 0  # current
     cases_reported: int = 0  # current, open and directly reported
     cases_overdue: int = 0  # current, open, not reported, past the deadline
+    # town-wide (a change of the list concerns every village): set on the town's total only
+    region_changes: int = 0  # changes of the key regions whose re-screen was done
+    region_upgraded: int = 0  # people whose measure those re-screens raised
     by_category: Counter[str] = field(default_factory=Counter)
     by_risk: Counter[str] = field(default_factory=Counter)
 
@@ -99,11 +111,13 @@ class VillageCounts:
 
     @property
     def quiet(self) -> bool:
-        """Nothing to report (零报告): no arrival, alert, fever, missed check-in, escalation,
-        tip needing action or case."""
+        """Nothing to report (零报告): no arrival, alert, certificate filing, change of the key
+        regions, fever, missed check-in, escalation, tip needing action or case."""
         return not (
             self.arrivals
             or self.alerts
+            or self.certificates
+            or self.region_changes
             or self.fever
             or self.checkins_missed
             or self.escalations
@@ -245,11 +259,11 @@ async def collect(
         people = max(1, row["people"])
         c.reports += 1
         c.arrivals += people
-        c.alerts += 1 if row["alert"] else 0
         c.by_category[row["category"]] += people
         c.by_risk[row["risk"]] += people
 
     groups = (
+        (("alerts", "certificates"), await _reported(conn, window, grid_village)),
         (("monitoring", "released"), await _monitoring(conn, window, grid_village)),
         (("checkins_done", "fever"), await _checkins(conn, window, grid_village)),
         (("checkins_missed", "escalations"), await _escalations(conn, window, grid_village)),
@@ -268,6 +282,65 @@ async def collect(
             for name, value in zip(names, values, strict=True):
                 setattr(c, name, getattr(c, name) + value)
     return result
+
+
+async def _version_at(conn: aiosqlite.Connection) -> str:
+    """SQL: when the current version of report ``r`` was stored (without the history, only a
+    first version's time is known). Every later write of the row (a re-screen, a withdrawal)
+    moves updated_at on, never back: updated_at is never earlier than this."""
+    if not {"report_id", "version", "saved_at"} <= await columns(conn, "report_history"):
+        return "r.created_at"
+    return """COALESCE((SELECT h.saved_at FROM report_history h
+                         WHERE h.report_id = r.id AND h.version = r.version - 1),
+                        r.created_at)"""
+
+
+def _filed(cols: set[str], version_at: str) -> str:
+    """SQL: the current version of report ``r`` filed its quarantine-release certificate
+    (备案): someone back after the quarantine at the port of entry whose certificate was
+    not checked before this version (a check carried over files nothing; a certificate
+    left from a version of another category is stale)."""
+    if "certificate" not in cols:
+        return "0"
+    filed = "r.certificate IS NOT NULL AND r.category = 'quarantine_done'"
+    if "certificate_at" in cols:
+        filed += f" AND (r.certificate_at IS NULL OR r.certificate_at >= {version_at})"
+    return filed
+
+
+async def _reported(
+    conn: aiosqlite.Connection, window: tuple[str, str], grid_village: Mapping[str, str]
+) -> dict[str, list[int]]:
+    """Report versions stored in the window that alerted the leadership group, and those
+    that filed a certificate, whether the report is still open or not."""
+    version_at = await _version_at(conn)
+    filed = _filed(await columns(conn, "reports"), version_at)
+    return await _grouped(
+        conn,
+        f"""SELECT 'v:' || r.village_id, SUM(r.alert != 0), SUM({filed})
+            FROM reports r
+            WHERE r.updated_at >= ?1 AND {version_at} >= ?1 AND {version_at} < ?2
+            GROUP BY 1""",
+        window,
+        grid_village,
+    )
+
+
+async def region_changes(
+    conn: aiosqlite.Connection, since: datetime, until: datetime
+) -> tuple[int, int]:
+    """(changes of the key regions re-screened in the window, people they upgraded): for the
+    whole town. Any change counts, even one that upgraded nobody: the list itself changed."""
+    cols = await columns(conn, "region_changes")
+    if not {"state", "done_at"} <= cols:
+        return 0, 0
+    upgraded = "t.upgraded" if "upgraded" in cols else "0"
+    ((changes, people),) = await conn.execute_fetchall(
+        f"""SELECT COUNT(*), SUM({upgraded}) FROM region_changes t
+            WHERE t.state = 'done' AND t.done_at >= ? AND t.done_at < ?""",
+        (iso(since), iso(until)),
+    )
+    return int(changes or 0), int(people or 0)
 
 
 async def _monitoring(
@@ -411,18 +484,19 @@ def _sums(expr: str, n: int) -> str:
 
 
 async def daily(conn: aiosqlite.Connection, bounds: Sequence[datetime]) -> Daily:
-    """Per day between consecutive ``bounds`` (the last may be now): arrivals (people), people
-    under monitoring at the day's end, alerts (arrival alerts and fever check-ins)."""
+    """Per day between consecutive ``bounds`` (the last may be now): arrivals (people in open
+    reports), people under monitoring at the day's end, alerts (arrival alerts, withdrawn
+    since or not, and fever check-ins)."""
     n = len(bounds) - 1
     pairs = [v for i in range(n) for v in (iso(bounds[i]), iso(bounds[i + 1]))]
     counted = await _counted(conn)
     sql = (
         "SELECT "
-        + _sums("SUM(r.created_at >= ?{a} AND r.created_at < ?{b})", n)
+        + _sums("SUM(r.state = 'open' AND r.created_at >= ?{a} AND r.created_at < ?{b})", n)
         + ", "
         + _sums("SUM(r.alert AND r.created_at >= ?{a} AND r.created_at < ?{b} AND p.idx = 0)", n)
         + " FROM reports r JOIN persons p ON p.report_id = r.id"
-        f" WHERE r.state = 'open' AND r.created_at >= ?1 AND {counted}"
+        f" WHERE r.created_at >= ?1 AND {counted}"
     )
     row = (await conn.execute_fetchall(sql, pairs))[0]
     arrivals = [int(v or 0) for v in tuple(row)[:n]]

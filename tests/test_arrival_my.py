@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sandbox.recording import Call
 from tests.harness import Harness
-from tests.test_arrival_flow import RESIDENT, answer_to_summary, count, submit
+from tests.test_arrival_flow import RESIDENT, WORKER_XF01, answer_to_summary, count, submit
 
 STRANGER = 515151
 
@@ -114,6 +114,11 @@ async def test_withdrawing_stops_health_monitoring_and_deadlines(harness: Harnes
     await h.text(RESIDENT, "/my")
     await h.press(RESIDENT, h.buttons(RESIDENT)[-1][1])
     await h.choose(RESIDENT, "确定撤回")
+    # key control: it goes on until the grid worker confirms the withdrawal
+    watched = await h.db.fetchone("SELECT state FROM monitoring WHERE report_id = ?", (report_id,))
+    assert watched["state"] == "active"
+    await h.drain_outbox()
+    await h.choose(WORKER_XF01, "确认撤回")
     watched = await h.db.fetchone("SELECT state FROM monitoring WHERE report_id = ?", (report_id,))
     assert watched["state"] == "stopped"
     pending = await h.db.fetchone(

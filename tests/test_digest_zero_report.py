@@ -17,11 +17,11 @@ from tests.test_digest import add_report, advance_to, at, reports_sent
 ZERO = "✅ <b>零报告</b>"
 
 # The events of a window: any of them means there is something to report.
-EVENTS = ("arrivals", "alerts", "fever", "checkins_missed", "escalations", "tips_new",
-          "tips_overdue", "cases_new", "cases_open")  # fmt: skip
-# Figures that are shown but are not news on their own.
+EVENTS = ("arrivals", "alerts", "certificates", "region_changes", "fever", "checkins_missed",
+          "escalations", "tips_new", "tips_overdue", "cases_new", "cases_open")  # fmt: skip
+# Figures that are shown but are not news on their own (people upgraded come with a change).
 FIGURES = ("monitoring", "released", "checkins_done", "tips_handled", "reports",
-           "cases_reported", "cases_overdue")  # fmt: skip
+           "cases_reported", "cases_overdue", "region_upgraded")  # fmt: skip
 
 
 def test_the_table_names_every_count() -> None:

@@ -153,3 +153,19 @@ async def test_a_positive_result_recorded_by_a_worker_alerts_and_opens_a_case(
     escalation = await h.db.fetchone("SELECT kind, state FROM escalations WHERE subject = ?",
                                      (f"case:{case['id']}",))  # fmt: skip
     assert (escalation["kind"], escalation["state"]) == ("case", "open")
+
+
+async def test_a_new_positive_test_on_a_later_version_opens_a_new_case(harness: Harness) -> None:
+    """The first case was ruled out; the report sent again with a later positive test (the
+    next day's): a new suspected case, not silence."""
+    h = harness
+    first = (await positive_arrival(h))["case"]
+    await h.press(LEADER, f"v1:cs:{first['id']}:x")
+    h.clock.advance(seconds=24 * 3600)  # "today" is now 27 October
+    await answer_to_summary(h, origin="四川省成都市武侯区", test_result="positive")
+    await submit(h)
+    await h.drain_outbox()
+    rows = await h.db.fetchall("SELECT report_id, confirmation FROM cases ORDER BY id")
+    assert [r["confirmation"] for r in rows] == ["ruled_out", "pending"]
+    assert rows[0]["report_id"] == rows[1]["report_id"]  # a version of the same report
+    assert sum("发现疑似病例" in t for t in h.texts(LEADERS)) == 2

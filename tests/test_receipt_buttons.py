@@ -4,11 +4,14 @@ withdraw it (asked once more, the grid's staff told). Only its reporter, only wh
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from bot.domain.callbacks import CALLBACK_LIMIT
 from bot.domain.parsing import id_check_char
 from sandbox.recording import Call
+from storage import timers
 from tests.harness import Harness
+from tests.staff_helpers import VADMIN_XF
 from tests.test_arrival_flow import (
     ID_NUMBER,
     LEADERS,
@@ -19,6 +22,8 @@ from tests.test_arrival_flow import (
     press_value,
     submit,
 )
+from tests.test_checkins import OTHER_WORKER
+from tests.test_digest import advance_to
 
 STRANGER = 515151
 REF = "XF-20201026-0001"
@@ -97,16 +102,123 @@ async def test_withdraw_asks_then_withdraws_and_tells_the_worker(harness: Harnes
     assert h.texts(LEADERS) == []
 
 
-async def test_a_key_control_person_withdrawn_is_told_to_the_leadership(harness: Harness) -> None:
-    h = harness
+async def key_control_withdrawal(h: Harness) -> int:
+    """A red-code report (centralized isolation, alerted), its withdrawal asked for."""
     report_id = await submitted(h, code="red")
     await h.drain_outbox()
     await h.press(RESIDENT, f"v1:my:withdraw:{report_id}")
     await h.choose(RESIDENT, "确定撤回")
-    assert await h.drain_outbox() == 2
+    return report_id
+
+
+def last_edit(h: Harness, chat: int) -> str:
+    """The newest message text edited in ``chat`` (a question become its outcome)."""
+    found = [c for c in edits(h.request.calls) if int(c.params["chat_id"]) == chat]
+    return found[-1].params["text"]
+
+
+async def states(h: Harness) -> tuple[str, str]:
+    """(the report's state, its monitoring's)."""
+    row = await h.db.fetchone("SELECT r.state, m.state AS watched FROM reports r "
+                              "JOIN monitoring m ON m.report_id = r.id")  # fmt: skip
+    return row["state"], row["watched"]
+
+
+async def test_a_key_control_withdrawal_waits_for_the_grid_worker(harness: Harness) -> None:
+    """Key control does not end on the resident's word: he is told it waits for the grid
+    worker; the monitoring, timers and the verification deadline go on; the worker gets a
+    card to confirm or keep it, on the escalation ladder."""
+    h = harness
+    report_id = await key_control_withdrawal(h)
+    told = last_edit(h, RESIDENT)
+    assert "撤回申请已提交" in told and "网格员核实确认" in told and REF in told
+    assert "已撤回" not in told
+    assert await states(h) == ("open", "active")
+    assert await timers.pending(h.db, "monitoring:1") != []
+    assert await h.db.fetchone(
+        "SELECT * FROM escalations WHERE subject = ? AND state = 'open'", (f"report:{report_id}",)
+    )
+    request = await h.db.fetchone("SELECT kind, state FROM escalations WHERE subject = ?",
+                                  (f"withdraw:{report_id}",))  # fmt: skip
+    assert (request["kind"], request["state"]) == ("withdrawal", "open")
+    audit = await h.db.fetchall("SELECT actor, action FROM audit WHERE subject = ?",
+                                (f"report:{report_id}",))  # fmt: skip
+    assert "report.withdraw_request" in [a["action"] for a in audit]
+    assert "report.withdraw" not in [a["action"] for a in audit]
+    await h.drain_outbox()
+    card = h.texts(WORKER_XF01)[-1]
+    assert "居民申请撤回登记" in card and REF in card and "请核实后确认" in card
+    assert [label for label, _ in h.buttons(WORKER_XF01)] == ["确认撤回", "不同意，继续管控"]
+    assert h.texts(LEADERS)[-1].count("撤回") == 0  # the group hears of it once it is done
+    # pressing again says it is waiting; nothing new for the worker
+    await h.press(RESIDENT, f"v1:my:withdraw:{report_id}")
+    assert "等待网格员核实确认" in h.texts(RESIDENT)[-1]
+    assert await h.drain_outbox() == 0
+
+
+async def test_the_grid_worker_confirms_the_withdrawal(harness: Harness) -> None:
+    h = harness
+    report_id = await key_control_withdrawal(h)
+    await h.drain_outbox()
+    await h.choose(WORKER_XF01, "确认撤回")
+    assert await states(h) == ("withdrawn", "stopped")
+    assert await timers.pending(h.db, "monitoring:1") == []
+    assert await timers.pending(h.db, f"report:{report_id}") == []
+    open_items = await h.db.fetchall("SELECT subject FROM escalations WHERE state = 'open'")
+    assert open_items == []
+    audit = await h.db.fetchall("SELECT actor FROM audit WHERE action = 'report.withdraw'")
+    assert [a["actor"] for a in audit] == [WORKER_XF01]
+    await h.drain_outbox()
+    assert "已核实，登记 <code>XF-20201026-0001</code> 已撤回" in h.texts(RESIDENT)[-1]
     for chat in (WORKER_XF01, LEADERS):
-        notice = h.texts(chat)[-1]
-        assert "已由申报人撤回" in notice and "此人是重点人员" in notice and REF in notice
+        assert any("已由申报人撤回" in t and "此人是重点人员" in t for t in h.texts(chat))
+    edited = [c.params for c in h.request.calls if c.method == "editMessageText"
+              and int(c.params["chat_id"]) == WORKER_XF01]  # fmt: skip
+    assert edited and "reply_markup" not in edited[-1] and "已确认撤回" in edited[-1]["text"]
+    await h.press(WORKER_XF01, f"v1:wd:y:{report_id}")  # a second press: nothing again
+    assert [a["actor"] for a in await h.db.fetchall(
+        "SELECT actor FROM audit WHERE action = 'report.withdraw'")] == [WORKER_XF01]  # fmt: skip
+
+
+async def test_the_grid_worker_keeps_key_control(harness: Harness) -> None:
+    h = harness
+    report_id = await key_control_withdrawal(h)
+    await h.drain_outbox()
+    await h.choose(WORKER_XF01, "不同意")
+    assert await states(h) == ("open", "active")
+    request = await h.db.fetchone("SELECT state FROM escalations WHERE subject = ?",
+                                  (f"withdraw:{report_id}",))  # fmt: skip
+    assert request["state"] == "handled"
+    actions = [a["action"] for a in await h.db.fetchall("SELECT action FROM audit")]
+    assert "report.withdraw_refused" in actions and "report.withdraw" not in actions
+    await h.drain_outbox()
+    told = h.texts(RESIDENT)[-1]
+    assert "网格员没有同意撤回" in told and "请继续配合管控" in told
+    # he may ask again later: a new card for the worker
+    await h.press(RESIDENT, f"v1:my:withdraw:{report_id}")
+    await h.choose(RESIDENT, "确定撤回")
+    assert "撤回申请已提交" in last_edit(h, RESIDENT)
+
+
+async def test_only_the_grids_staff_decide_a_withdrawal(harness: Harness) -> None:
+    h = harness
+    report_id = await key_control_withdrawal(h)
+    for user in (OTHER_WORKER, RESIDENT):
+        await h.press(user, f"v1:wd:y:{report_id}")
+    assert await states(h) == ("open", "active")
+    denied = await h.db.fetchall("SELECT actor FROM audit WHERE action LIKE 'denied:%'")
+    assert {d["actor"] for d in denied} == {OTHER_WORKER, RESIDENT}
+
+
+async def test_a_withdrawal_nobody_decides_climbs_the_ladder(harness: Harness) -> None:
+    h = harness
+    await key_control_withdrawal(h)
+    await h.drain_outbox()
+    start = h.clock.now()
+    for minutes in (0, 1, 60, 61):  # the assignee's step, its flush; the village's, its flush
+        await advance_to(h, start + timedelta(hours=12, minutes=minutes))
+    # with the unverified arrival's own step, in the minute's one message
+    assert any("撤回申请未确认" in t and REF in t for t in h.texts(VADMIN_XF))
 
 
 async def test_not_withdrawing_keeps_the_report(harness: Harness) -> None:

@@ -10,12 +10,22 @@ from pathlib import Path
 
 import pytest
 
+from bench.rescreen import seed
 from bot.actions import regions as actions
 from bot.config import Config
 from bot.runtime.clock import ManualClock
 from tests.harness import Harness
-from tests.staff_helpers import ADMIN, LEADERS_CHAT, REFUSED, WORKER_XF01
+from tests.staff_helpers import (
+    ADMIN,
+    LEADER,
+    LEADERS_CHAT,
+    REFUSED,
+    VADMIN_XF,
+    WORKER_XF01,
+    WORKER_XF02,
+)
 from tests.test_arrival_flow import answer_to_summary, press_value, submit
+from tests.test_cards_update import datas, edits
 
 RESIDENT = 424242
 
@@ -43,15 +53,17 @@ async def register(h: Harness, origin: str) -> str:
 
 
 async def add_region(
-    h: Harness, place: str, risk: str, user: int = ADMIN, start: str = "10月20日"
+    h: Harness, place: str, risk: str, user: int = ADMIN, start: str | None = None
 ) -> list[str]:
-    """A region listed from ``start``: the rule matches an arrival whose last 14 days overlap
-    the region's validity, so one listed "from today" would not reach yesterday's arrival."""
+    """A region listed from ``start`` as typed (None: "今天起" pressed, as a leader would)."""
     await h.text(user, "/regions")
     await press_value(h, user, "add")
     await h.text(user, place)
     await press_value(h, user, risk)
-    await h.text(user, start)
+    if start is None:
+        await press_value(h, user, "today")
+    else:
+        await h.text(user, start)
     await press_value(h, user, "none")
     await press_value(h, user, "submit")
     return h.texts(user)
@@ -101,6 +113,57 @@ async def test_a_region_added_in_chat_upgrades_people_registered_before(
     assert "北京市 朝阳区（高风险" in group[0] and "先锋社区 1 人" in group[0] and ref in group[0]
 
 
+async def test_a_region_listed_from_today_reaches_an_arrival_from_three_days_ago(
+    h: Harness, clock: ManualClock
+) -> None:
+    ref = await register(h, "北京市朝阳区")  # arrived 10月25日
+    clock.advance(days=2)  # 10月28日: three days after the arrival
+    texts = await add_region(h, "北京朝阳区", "medium")
+    assert "2020年10月28日起" in texts[-1] and "1 人升级管控" in texts[-1]
+    row = await report(h)
+    assert row["risk"] == "medium_risk" and row["measure_kind"] == "home_observation"
+    await h.drain_outbox()
+    told = h.texts(RESIDENT)[-1]
+    assert ref in told and "北京市 朝阳区" in told and "中风险" in told
+
+
+async def test_the_resident_is_told_why_when_possibly_from_a_new_region(h: Harness) -> None:
+    ref = await register(h, "北京市")  # no key region in Beijing yet: no district asked
+    assert "1 人升级管控" in (await add_region(h, "北京朝阳区", "high"))[-1]
+    row = await report(h)
+    assert row["risk"] == "medium_risk" and "region_possible" in json.loads(row["data"])["reasons"]
+    await h.drain_outbox()
+    told = h.texts(RESIDENT)[-1]
+    assert ref in told and "中风险" in told
+    assert "可能来自重点地区：只说到“北京市”" in told
+
+
+async def test_a_region_listed_today_counts_for_someone_registering_today(h: Harness) -> None:
+    await add_region(h, "北京朝阳区", "high")  # from 10月26日; the arrival was 10月25日
+    await register(h, "北京市朝阳区")
+    row = await report(h)
+    assert row["risk"] == "high_risk" and row["measure_kind"] == "centralized_isolation"
+
+
+async def queued(h: Harness, chat: int, marker: str) -> list[str]:
+    """The messages queued for ``chat`` (the outbox: 45 residents' messages take a while)."""
+    rows = await h.db.fetchall("SELECT text FROM outbox WHERE chat_id = ? ORDER BY id", (chat,))
+    return [r["text"] for r in rows if marker in r["text"]]
+
+
+async def test_long_lists_are_capped_and_say_where_to_see_everyone(h: Harness) -> None:
+    """After a big re-screen the group's 预警 and a worker's list name 30 people, the count of
+    the rest and where to see them all: one message each, not thousands of numbers."""
+    await seed(h.db, 45, affected=1.0, province=1.0)  # 45 arrivals from 朝阳区, in 第1网格
+    await add_region(h, "北京朝阳区", "high")
+    (group,) = await queued(h, LEADERS_CHAT, "预警：重点地区调整")
+    assert "<b>45 人</b>" in group
+    assert group.count("XF-B-") == 30 and "等 45 人" in group and "/monitoring" in group
+    (worker,) = await queued(h, WORKER_XF01, "管控措施升级")
+    assert "45 人管控措施升级" in worker
+    assert worker.count("XF-B-") == 30 and "另有 15 人" in worker and "/monitoring" in worker
+
+
 async def test_a_hand_edit_of_the_file_is_a_change_too(h: Harness, regions_file: Path) -> None:
     ref = await register(h, "北京市朝阳区")
     with regions_file.open("a", encoding="utf-8") as f:
@@ -133,6 +196,78 @@ async def test_a_lower_risk_is_only_proposed_until_a_worker_confirms(h: Harness)
     assert len(h.texts(RESIDENT)) == before + 1 and "居家医学观察" in h.texts(RESIDENT)[-1]
     decided = await h.db.fetchone("SELECT state, decided_by FROM region_proposals")
     assert tuple(decided) == ("confirmed", WORKER_XF01)
+
+
+SECOND = 30099  # a second worker of 先锋社区 XF01 (only where a test says so)
+
+
+def with_second_worker(config: Config) -> Config:
+    xf = config.village("xf")
+    grids = tuple(
+        g.model_copy(update={"workers": (*g.workers, SECOND)}) if g.id == "XF01" else g
+        for g in xf.grids
+    )
+    village = xf.model_copy(update={"grids": grids})
+    return config.model_copy(
+        update={"villages": tuple(village if v.id == "xf" else v for v in config.villages)}
+    )
+
+
+@pytest.mark.parametrize(
+    ("press", "note"),
+    [("确认降级", "网格员已确认降级"), ("保持现有措施", "网格员已决定保持现有措施")],
+)
+async def test_a_decided_proposal_leaves_no_buttons_on_any_workers_card(
+    config: Config, clock: ManualClock, tmp_path: Path, press: str, note: str
+) -> None:
+    h = await Harness.start(with_second_worker(config), tmp_path / "paicha.sqlite3", clock)
+    try:
+        await actions.sync(h.services)
+        ref = await register(h, "新疆喀什")
+        await lower_kashgar(h)
+        await h.drain_outbox()
+        pid = (await h.db.fetchone("SELECT id FROM region_proposals"))["id"]
+        for worker in (WORKER_XF01, SECOND):
+            assert f"v1:rgp:{pid}:c" in [d for _, d in h.buttons(worker)]
+        await h.choose(WORKER_XF01, press)
+        await h.drain_outbox()
+        for worker in (WORKER_XF01, SECOND):
+            [card] = edits(h, worker)
+            assert datas(card) == [] and ref in card["text"] and note in card["text"]
+    finally:
+        await h.stop()
+
+
+async def test_a_proposal_superseded_by_a_later_change_loses_its_buttons(h: Harness) -> None:
+    await register(h, "新疆喀什")
+    await lower_kashgar(h)  # high -> medium proposed
+    await h.drain_outbox()
+    await h.text(ADMIN, "/regions")  # then ended: a new proposal (low) replaces the first
+    await press_value(h, ADMIN, "end")
+    await h.choose(ADMIN, "喀什地区")
+    await press_value(h, ADMIN, "yesterday")
+    await press_value(h, ADMIN, "submit")
+    await h.drain_outbox()
+    assert (await report(h))["risk"] == "high_risk"
+    [first, second] = await h.db.fetchall("SELECT id, state FROM region_proposals ORDER BY id")
+    assert (first["state"], second["state"]) == ("superseded", "pending")
+    [card] = edits(h, WORKER_XF01)
+    assert datas(card) == [] and "不再适用" in card["text"]
+    assert f"v1:rgp:{second['id']}:c" in [d for _, d in h.buttons(WORKER_XF01)]
+
+
+async def test_a_proposal_is_decided_by_whoever_may_verify_the_grid(h: Harness) -> None:
+    """The one rule for a worker's decision on a record (roles.can_verify): the grid's
+    workers, its village admin, admins; not another grid's worker, not a leader."""
+    await register(h, "新疆喀什")
+    await lower_kashgar(h)
+    pid = (await h.db.fetchone("SELECT id FROM region_proposals"))["id"]
+    for outsider in (WORKER_XF02, LEADER):
+        await h.press(outsider, f"v1:rgp:{pid}:k")
+        assert (await h.db.fetchone("SELECT state FROM region_proposals"))["state"] == "pending"
+    await h.press(VADMIN_XF, f"v1:rgp:{pid}:k")
+    decided = await h.db.fetchone("SELECT state, decided_by FROM region_proposals")
+    assert tuple(decided) == ("kept", VADMIN_XF)
 
 
 async def test_keep_leaves_the_measure(h: Harness) -> None:

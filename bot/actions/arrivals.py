@@ -3,15 +3,18 @@ notifications."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import aiosqlite
 
 from bot.actions import cases, certificates, tips
 from bot.actions.inbox import escalate_offer
-from bot.actions.monitoring import restart_monitoring, stop_linked, stop_monitoring
+from bot.actions.monitoring import restart_monitoring, stop_monitoring
 from bot.domain import arrivals as flow
+from bot.domain.callbacks import button, callback, inline_markup
+from bot.domain.monitoring import withdrawal_needs_worker
 from bot.domain.records import PersonRecord, ReportRecord, StoredReport
 from bot.domain.risk import Assessment, MeasurePlan, assess, plan_measure
 from bot.runtime import cards, escalation
@@ -23,6 +26,9 @@ from storage import audit, drafts, outbox, timers, visits
 from storage.drafts import Draft
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
 
+# The buttons of a withdrawal request's card: v1:wd:<y confirm | n keep>:<report id>.
+WITHDRAW_FLOW, CONFIRM, KEEP = "wd", "y", "n"
+
 
 def build_record(services: Services, draft: Draft) -> tuple[ReportRecord, Assessment, MeasurePlan]:
     data = draft.data
@@ -32,6 +38,7 @@ def build_record(services: Services, draft: Draft) -> tuple[ReportRecord, Assess
         services.regions.current(),
         config.measures,
         config.arrival.lookback_days,
+        as_of=services.local_today(),
     )
     arrival = date.fromisoformat(data["arrival_date"])
     plan = plan_measure(assessment.measure, arrival)
@@ -82,14 +89,14 @@ async def store_report(
             corrects=draft.data.get("corrects"),  # the reporter's correction of his report
         )
         plan = plan_measure(assessment.measure, record.measure_start)
-        await restart_monitoring(conn, services, stored.id, plan, now)  # 居家健康监测 etc.
-        await stop_linked(conn, services, stored.id, now)  # a companion now monitored as himself
+        # 居家健康监测 etc.; a companion now reporting himself is watched once (relink)
+        await restart_monitoring(conn, services, stored.id, plan, now)
         if assessment.certificate_pending:  # 备案, and a worker checks the certificate
             await certificates.request(conn, services, stored, record, now)
         if assessment.positive:  # a suspected case, pending a human's confirmation
-            await cases.open_positive(conn, services, source="arrival",
-                                      key=f"positive:report:{stored.id}", report_id=stored.id,
-                                      idx=0, by=0, now=now)  # fmt: skip
+            key = cases.arrival_key(stored.id, record.data.get("test_date"))
+            await cases.open_positive(conn, services, source="arrival", key=key,
+                                      report_id=stored.id, idx=0, by=0, now=now)  # fmt: skip
         for message in await report_notifications(conn, services, stored, record, assessment):
             await outbox.enqueue(conn, now=now, **message)
         if isinstance(draft.data.get("visit_id"), int):  # registered at the door (入户排查)
@@ -153,51 +160,153 @@ async def of_reporter(services: Services, user_id: int) -> list[Any]:
     return await reports.of_reporter(services.db, user_id)
 
 
-async def withdraw(services: Services, report_id: int, user_id: int) -> str | None:
-    """The reporter withdraws their open report: its monitoring stops (unannounced to him:
-    he asked for it), its timers and escalation end, audited. The grid's staff (and, for a
-    key-control person, the leadership group) are told: nobody leaves their lists unseen.
-    The report's reference, or None when it was not theirs or not open."""
+@dataclass(frozen=True)
+class Withdrawal:
+    """A reporter's withdrawal: done, or (a key-control report) waiting for the grid worker."""
+
+    ref: str
+    pending: bool
+
+
+def withdraw_subject(report_id: int) -> str:
+    """A key-control report's withdrawal request: its card's buttons, its escalation."""
+    return f"withdraw:{report_id}"
+
+
+async def withdraw(services: Services, report_id: int, user_id: int) -> Withdrawal | None:
+    """The reporter withdraws their open report. A key-control one
+    (``withdrawal_needs_worker``) only asks: its monitoring, timers and verification go on,
+    and the grid's workers get a card to confirm or refuse, on the escalation ladder until one
+    does (``decide_withdrawal``). Any other is withdrawn at once (``_withdrawn``). None when
+    it was not theirs or not open."""
     now = services.now()
     async with services.db.write() as conn:
-        if not await reports.withdraw(conn, report_id, user_id, now):
-            return None
         row = await reports.by_id(conn, report_id)
-        subject = f"report:{report_id}"
-        await audit.record(conn, now, user_id, "report.withdraw", subject)
-        await stop_monitoring(conn, services, report_id, now, reason="withdrawn", tell=False)
-        await timers.cancel(conn, subject)
-        await escalation.stop(conn, subject, now)
-        await cards.retire(conn, escalate_offer(subject), now)
-        await cards.retire(conn, subject, now, default_locale=services.config.bot.default_locale,
-                           note=lambda locale: services.text(locale, "arrivals", "withdrawn_note",
-                                                             ref=row["ref"]))  # fmt: skip
-        for message in await withdrawn_notifications(conn, services, row):
-            await outbox.enqueue(conn, now=now, **message)
+        if row is None or row["reporter_user_id"] != user_id or row["state"] != "open":
+            return None
+        if withdrawal_needs_worker(row["risk"], bool(row["alert"]), row["measure_kind"]):
+            if await reports.request_withdraw(conn, report_id, user_id, now):
+                await _ask_grid(conn, services, row, user_id, now)
+            outcome = Withdrawal(row["ref"], pending=True)  # asked before: still waiting
+        elif await reports.withdraw(conn, report_id, user_id, now):
+            await _withdrawn(conn, services, row, user_id, now, confirmed=False)
+            outcome = Withdrawal(row["ref"], pending=False)
+        else:
+            return None
     services.wake_outbox()
-    return row["ref"]
+    return outcome
+
+
+async def _withdrawn(conn: aiosqlite.Connection, services: Services, row: Any, actor: int,
+                     now: datetime, *, confirmed: bool) -> None:  # fmt: skip
+    """The report ``row`` is withdrawn: its monitoring stops (unannounced to its reporter: he
+    asked for it), its timers and escalation end, audited; the grid's staff (and, for a
+    key-control person, the leadership group) are told: nobody leaves their lists unseen."""
+    subject = f"report:{row['id']}"
+    await audit.record(conn, now, actor, "report.withdraw", subject,
+                       "confirmed" if confirmed else None)  # fmt: skip
+    await stop_monitoring(conn, services, row["id"], now, reason="withdrawn", tell=False)
+    await timers.cancel(conn, subject)
+    await escalation.stop(conn, subject, now)
+    await cards.retire(conn, escalate_offer(subject), now)
+    await cards.retire(conn, subject, now, default_locale=services.config.bot.default_locale,
+                       note=lambda locale: services.text(locale, "arrivals", "withdrawn_note",
+                                                         ref=row["ref"]))  # fmt: skip
+    for message in await withdrawn_notifications(conn, services, row, confirmed=confirmed):
+        await outbox.enqueue(conn, now=now, **message)
+
+
+async def _ask_grid(conn: aiosqlite.Connection, services: Services, row: Any, user_id: int,
+                    now: datetime) -> None:  # fmt: skip
+    """The withdrawal request's card to the grid's workers (confirm / refuse), offered for
+    ``withdraw_subject``, and its climb up the ladder until one of them decides."""
+    subject = withdraw_subject(row["id"])
+    await audit.record(conn, now, user_id, "report.withdraw_request", f"report:{row['id']}")
+    params = await _staff_params(conn, services, row)
+    recipients = await grid_recipients(conn, services, row["grid_id"])
+    locales = await reader_locales(conn, recipients, services.config.bot.default_locale)
+    datas = {action: callback(WITHDRAW_FLOW, code, str(row["id"]))
+             for action, code in (("confirm", CONFIRM), ("keep", KEEP))}  # fmt: skip
+    for chat, locale in locales.items():
+        markup = inline_markup([[
+            button(services.text(locale, "arrivals", f"btn_withdraw_{action}"), data)
+            for action, data in datas.items()
+        ]])  # fmt: skip
+        key = f"{subject}:{outbox.iso(now)}:to:{chat}"  # asked again after a refusal: anew
+        await outbox.enqueue(conn, chat_id=chat, now=now, priority=PRIORITY_ALERT,
+                             text=services.text(locale, "arrivals", "withdraw_request", **params),
+                             subject=f"report:{row['id']}", reply_markup=markup,
+                             dedup_key=key)  # fmt: skip
+        await outbox.offer(conn, key, subject, list(datas.values()))
+    await escalation.start(
+        conn, services, subject=subject, kind="withdrawal", grid_id=row["grid_id"],
+        village_id=row["village_id"], ref=row["ref"], now=now, detail={"name": params["name"]},
+        deadline=now + timedelta(hours=services.config.schedule.arrival_deadline_hours),
+    )  # fmt: skip
+
+
+async def decide_withdrawal(services: Services, report_id: int, actor: int, confirm: bool) -> str:
+    """A grid worker (the caller checked: ``roles.can_verify``) confirms the withdrawal
+    (``"confirmed"``: withdrawn, as ``_withdrawn``) or keeps key control (``"kept"``: the
+    request dropped); either way the cards lose their buttons, the climb stops, the
+    reporter is told, audited. ``"closed"`` when there was no request waiting."""
+    now = services.now()
+    async with services.db.write() as conn:
+        row = await reports.by_id(conn, report_id)
+        decided = row is not None and await (
+            reports.confirm_withdraw(conn, report_id, now) if confirm
+            else reports.refuse_withdraw(conn, report_id)
+        )  # fmt: skip
+        if not decided:
+            return "closed"
+        outcome = "confirmed" if confirm else "kept"
+        subject = withdraw_subject(report_id)
+        await escalation.stop(conn, subject, now)
+        await cards.retire(conn, subject, now, default_locale=services.config.bot.default_locale,
+                           note=lambda locale: services.text(
+                               locale, "arrivals", "withdraw_decided_note", ref=row["ref"],
+                               outcome=outcome))  # fmt: skip
+        if confirm:
+            await _withdrawn(conn, services, row, actor, now, confirmed=True)
+        else:
+            await audit.record(conn, now, actor, "report.withdraw_refused", f"report:{report_id}")
+        await outbox.enqueue(conn, chat_id=row["reporter_chat_id"], now=now,
+                             text=services.text(row["locale"], "arrivals",
+                                                f"withdraw_{outcome}_person", ref=row["ref"]),
+                             subject=f"report:{report_id}",
+                             dedup_key=f"{subject}:{outbox.iso(now)}:{outcome}")  # fmt: skip
+    services.wake_outbox()
+    return outcome
+
+
+async def _staff_params(conn: aiosqlite.Connection, services: Services, row: Any) -> dict[str, Any]:
+    """What a staff notice of the report ``row`` says: its place and main person (masked by
+    the renderer in these pushed messages)."""
+    village, grid = services.config.grid(row["grid_id"]) or (None, None)
+    main = (await reports.people(conn, row["id"]))[0]
+    return dict(ref=row["ref"], alert=bool(row["alert"]), name=main.name, phone=main.phone,
+                village=village.name if village else row["village_id"],
+                grid=grid.name if grid else row["grid_id"])  # fmt: skip
 
 
 async def withdrawn_notifications(
-    conn: aiosqlite.Connection, services: Services, row: Any
+    conn: aiosqlite.Connection, services: Services, row: Any, *, confirmed: bool = False
 ) -> list[dict[str, Any]]:
     """Outbox rows telling the grid's staff that the report ``row`` was withdrawn by its
-    reporter (the leadership group too when he is a key-control person), each in its
-    reader's locale."""
-    village, grid = services.config.grid(row["grid_id"]) or (None, None)
-    main = (await reports.people(conn, row["id"]))[0]
-    alert = bool(row["alert"])
+    reporter (``confirmed``: after a worker checked it), the leadership group too when he is
+    a key-control person, each in its reader's locale."""
+    params = await _staff_params(conn, services, row)
+    alert = params["alert"]
     leadership = services.config.leadership.chat_id
     recipients = await grid_recipients(conn, services, row["grid_id"])
     chats = list(dict.fromkeys([*recipients, *([leadership] if alert else [])]))
     locales = await reader_locales(conn, chats, services.config.bot.default_locale)
-    params = dict(ref=row["ref"], alert=alert, name=main.name, phone=main.phone,
-                  village=village.name if village else row["village_id"],
-                  grid=grid.name if grid else row["grid_id"])  # fmt: skip
     return [
         dict(
             chat_id=chat,
-            text=services.text(locales[chat], "arrivals", "report_withdrawn", **params),
+            text=services.text(
+                locales[chat], "arrivals", "report_withdrawn", confirmed=confirmed, **params
+            ),
             priority=PRIORITY_ALERT if alert else PRIORITY_NOTIFY,
             subject=f"report:{row['id']}",
             dedup_key=f"report:{row['id']}:withdrawn:to:{chat}",

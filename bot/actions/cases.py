@@ -213,6 +213,18 @@ async def open_case(conn: aiosqlite.Connection, services: Services, case: NewCas
     return Stored(case_id, ref, deadline_at)
 
 
+def arrival_key(report_id: int, test_date: str | None) -> str:
+    """An arrival report's positive result, by its test date: a later version with a new
+    positive test opens a case of its own even when the first was ruled out."""
+    return f"positive:report:{report_id}:{test_date}"
+
+
+async def holds_measure(conn: aiosqlite.Connection, report_id: int) -> bool:
+    """A case of the report's people stands (pending, confirmed): its measure is never
+    lowered (a certificate checked, a key region's downgrade) until it is ruled out."""
+    return await cases.standing(conn, report_id) is not None
+
+
 async def open_positive(conn: aiosqlite.Connection, services: Services, *, source: str,
                         key: str, report_id: int, idx: int, by: int,
                         now: datetime) -> Stored | None:  # fmt: skip

@@ -210,6 +210,7 @@ async def build(
     total = VillageCounts()
     for row in rows:
         total.add(row.counts)
+    total.region_changes, total.region_upgraded = await stats.region_changes(conn, since, until)
     tz = config.tz
     town = config.town.name
     text = services.text(

@@ -183,9 +183,9 @@ async def restart_monitoring(
 ) -> list[int]:  # fmt: skip
     """(Re)start monitoring of every person of the report under ``plan``, in the caller's
     transaction: on a new report, a new version of it, or a worker's correction of the
-    measure. People no longer under a monitored measure (or no longer in the report, or
-    monitored under their own report) are stopped. Returns the ids of the active
-    monitorings."""
+    measure. People no longer under a monitored measure (or no longer in the report) are
+    stopped; a companion whose own report watches him at least as closely is covered by it
+    (``relink``). Returns the ids of the active monitorings."""
     report = await store.report_outline(conn, report_id)
     if report is None:
         return []
@@ -211,37 +211,71 @@ async def restart_monitoring(
             await store.update_plan(conn, mid, **fields)
         m = await store.get(conn, mid)
         assert m is not None
+        own = report.own.get(idx)
+        if own is not None and dm.covers(own.kind, own.end, plan.kind, plan.end):
+            await _cover(services, conn, m, own.report_id, now)
+            continue
         await _schedule_plan(services, conn, m, now)
         active.append(mid)
-    for old in existing.values():  # a companion removed, or monitored as himself
+    for old in existing.values():  # a companion removed from the report
         await _stop(services, conn, old, now, reason=None, actor=None, tell=False)
+    await relink(conn, services, report_id, now)
     return active
 
 
-async def stop_linked(
+async def relink(
     conn: aiosqlite.Connection, services: Services, report_id: int, now: datetime
-) -> int:
-    """A companion now reporting for himself (``report_id``, his own, monitoring him) is no
-    longer monitored under the report that listed him: its timers end, nobody is told (his
-    own monitoring goes on). Its missed check-ins' ladders end too (he has just reported, and
-    his check-ins come under his own report now); a fever's goes on. In the caller's
-    transaction; returns how many were stopped."""
-    stopped = 0
-    for m in await store.linked_elsewhere(conn, report_id):
-        stopped += await _stop(services, conn, m, now, reason=None, actor=None, tell=False)
-        await escalation.stop_parent(conn, m.subject, now, kinds=("checkin",))
-    return stopped
+) -> None:
+    """Each person is watched once, and never less for having reported himself: a companion
+    entry (in another report) of the main person of ``report_id`` stops while his own
+    monitoring there covers its plan (``dm.covers``), and resumes once it no longer does
+    (withdrawn, stopped or shortened by a worker, lowered). In the caller's transaction."""
+    own = next((m for m in await store.of_report(conn, report_id)
+                if m.person_idx == 0 and m.state == "active"), None)  # fmt: skip
+    today = dm.local_day(now, services.config.tz)
+    for m in await store.companion_entries(conn, report_id):
+        covered = own is not None and dm.covers(own.kind, own.end_date, m.kind, m.end_date)
+        if m.state == "active" and covered:
+            await _cover(services, conn, m, report_id, now)
+        elif m.state == "stopped" and not covered and m.end_date >= today:
+            await _resume(services, conn, m, report_id, now)
+
+
+async def _cover(services: Services, conn: aiosqlite.Connection, m: Monitoring, own: int,
+                 now: datetime) -> None:  # fmt: skip
+    """The companion entry ``m`` stops, unannounced: his own report ``own`` watches him. Its
+    missed check-ins' ladders end too (his check-ins come under his own report now); a
+    fever's goes on."""
+    if not await store.cover(conn, m.id, own, now):
+        return
+    await store.cancel_timers(conn, m.id)
+    await escalation.stop_parent(conn, m.subject, now, kinds=("checkin",))
+    await audit.record(conn, now, None, "monitoring.cover", m.subject, f"report:{own}")
+
+
+async def _resume(services: Services, conn: aiosqlite.Connection, m: Monitoring, own: int,
+                  now: datetime) -> None:  # fmt: skip
+    """The companion entry ``m`` watches him again under its own plan (his report ``own``
+    no longer covers it): prompts from the next slot."""
+    await store.update_plan(conn, m.id, chat_id=m.chat_id, locale=m.locale, grid_id=m.grid_id,
+                            kind=m.kind, start=m.start_date, end=m.end_date,
+                            test_dates=m.test_dates, now=now)  # fmt: skip
+    resumed = await store.get(conn, m.id)
+    assert resumed is not None
+    await _schedule_plan(services, conn, resumed, now)
+    await audit.record(conn, now, None, "monitoring.resume", m.subject, f"report:{own}")
 
 
 async def stop_monitoring(
     conn: aiosqlite.Connection, services: Services, report_id: int, now: datetime, *,
     reason: str | None = None, actor: int | None = None, tell: bool = True,
 ) -> int:  # fmt: skip
-    """Stop every active monitoring of the report (a withdrawn report, a changed measure).
-    Returns how many were stopped."""
+    """Stop every active monitoring of the report (a withdrawn report, a changed measure):
+    his companion entries elsewhere resume (``relink``). Returns how many were stopped."""
     stopped = 0
     for m in await store.of_report(conn, report_id):
         stopped += await _stop(services, conn, m, now, reason=reason, actor=actor, tell=tell)
+    await relink(conn, services, report_id, now)
     return stopped
 
 
@@ -276,6 +310,7 @@ async def change_end(
     changed = await store.get(conn, m.id)
     assert changed is not None
     await _schedule_plan(services, conn, changed, now)
+    await relink(conn, services, m.report_id, now)  # shortened: may no longer cover him
     # the open slot's prompt was sent already: the chain goes on from the next slot
     action = "extend" if days > 0 else "shorten"
     await audit.record(conn, now, actor, f"monitoring.{action}", m.subject,
@@ -729,8 +764,10 @@ async def stop(
         m = await store.get(conn, monitoring_id)
         if m is None:
             return False
-        stopped = await _stop(services, conn, m, services.now(), reason=reason,
-                              actor=actor.user_id, tell=True)  # fmt: skip
+        now = services.now()
+        stopped = await _stop(services, conn, m, now, reason=reason, actor=actor.user_id,
+                              tell=True)  # fmt: skip
+        await relink(conn, services, m.report_id, now)  # his companion entries resume
     if stopped:
         services.wake_outbox()
     return stopped

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import aiosqlite
 
+from bot.actions.arrivals import reason_texts
+from bot.actions.cases import holds_measure
 from bot.actions.monitoring import restart_monitoring
 from bot.domain.arrivals import risk_facts
 from bot.domain.callbacks import button, callback, inline_markup
@@ -35,7 +37,8 @@ from bot.domain.regions import (
     region_to_dict,
     regions_from_json,
 )
-from bot.domain.risk import RISK_CATEGORIES, Assessment, assess, plan_measure
+from bot.domain.risk import RISK_CATEGORIES, Assessment, MeasurePlan, assess, plan_measure
+from bot.runtime import cards
 from bot.runtime.escalation import grid_recipients
 from bot.runtime.render import reader_locale, reader_locales
 from bot.runtime.services import Services
@@ -44,6 +47,7 @@ from storage import audit, outbox
 from storage import regions as store
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
 
+LIST_CAP = 30  # people named in one list: the rest are counted (the group gets 20 msg/min)
 PROPOSAL = "rgp"  # callback data of a proposal card: v1:rgp:<proposal id>:c|k
 SUBJECT = "regions"
 
@@ -148,27 +152,30 @@ async def rescreen_pending(services: Services) -> dict[int, Outcome]:
     }
 
 
-def _assess(services: Services, data: dict[str, Any], regions: Sequence[Region]) -> Assessment:
+def _assess(
+    services: Services, data: dict[str, Any], regions: Sequence[Region], today: date
+) -> Assessment:
+    """The rule of submit, on ``today``: a region listed since the arrival counts too."""
     config = services.config
-    return assess(risk_facts(data), regions, config.measures, config.arrival.lookback_days)
+    return assess(risk_facts(data), regions, config.measures, config.arrival.lookback_days,
+                  as_of=today)  # fmt: skip
 
 
 async def rescreen(services: Services, change_id: int) -> Outcome:
     """Re-assess the arrivals a change may touch, in one transaction (see the module)."""
-    now = services.now()
-    since = services.local_today() - timedelta(days=services.config.arrival.lookback_days)
+    now, today = services.now(), services.local_today()
+    since = today - timedelta(days=services.config.arrival.lookback_days)
     async with services.db.write() as conn:
         row = await store.change(conn, change_id)
         if row is None or row["state"] != "pending":  # done meanwhile by another run
             return Outcome(change_id, row["upgraded"], row["proposed"]) if row else Outcome(None)
         regions = regions_from_json(row["regions"])
         added, removed = regions_from_json(row["added"]), regions_from_json(row["removed"])
-        provinces = {r.province for r in (*added, *removed)}
         ups: list[Rescreened] = []
         downs: list[Rescreened] = []
-        for candidate in await store.candidates(conn, provinces, since):
+        for candidate in await store.candidates(conn, (*added, *removed), since):
             data = json.loads(candidate["data"])
-            assessment = _assess(services, data, regions)
+            assessment = _assess(services, data, regions, today)
             way = direction(candidate["risk"], assessment.category, RISK_CATEGORIES)
             if way != "same":
                 (ups if way == "up" else downs).append(Rescreened(candidate, data, assessment))
@@ -223,49 +230,48 @@ async def _apply(
     for item in changed:
         report_id = item.row["id"]
         await restart_monitoring(conn, services, report_id, plans[report_id], now)
-        await store.supersede(conn, report_id)  # a pending downgrade no longer stands
-        await _tell_resident(conn, services, item, plans[report_id], key, now)
+    # A pending downgrade no longer stands.
+    await _supersede(conn, services, [item.row["id"] for item in changed], now)
+    await _tell_residents(conn, services, changed, plans, key, now)
 
 
-async def _tell_resident(
+async def _tell_residents(
     conn: aiosqlite.Connection,
     services: Services,
-    item: Rescreened,
-    plan: Any,
+    changed: Sequence[Rescreened],
+    plans: dict[int, MeasurePlan],
     key: str,
     now: datetime,
 ) -> None:
-    row, a = item.row, item.assessment
-    chat = row["reporter_chat_id"]
-    locale = await reader_locale(conn, chat, row["locale"])
-    text = services.text(
-        locale,
-        "regions",
-        "resident_measure",
-        ref=row["ref"],
-        places=[r.label() for r in a.regions],
-        risk=services.text(locale, "risk", "category", code=a.category),
-        measure=services.text(
-            locale,
-            "risk",
-            "measure_summary",
-            kind=plan.kind,
-            days=a.measure.days,
-            start=plan.start,
-            end=plan.end,
-            test_dates=plan.test_dates,
-        ),
-    )
-    priority = PRIORITY_ALERT if a.alert else PRIORITY_NOTIFY
-    await outbox.enqueue(
-        conn,
-        chat_id=chat,
-        text=text,
-        now=now,
-        priority=priority,
-        subject=f"report:{row['id']}",
-        dedup_key=f"{key}:r{row['id']}",
-    )
+    """Each resident their new measure and why, in their language. Many share the same
+    reasons and dates: each distinct part is rendered once, and the messages are queued in
+    a few statements."""
+    chosen = await reader_locales(conn, [i.row["reporter_chat_id"] for i in changed], "")
+    rendered: dict[tuple, Any] = {}
+
+    def once(key: tuple, render: Callable[..., Any], *args: Any, **params: Any) -> Any:
+        if key not in rendered:
+            rendered[key] = render(*args, **params)
+        return rendered[key]
+
+    messages = []
+    for item in changed:
+        row, a, plan = item.row, item.assessment, plans[item.row["id"]]
+        chat = row["reporter_chat_id"]
+        locale = chosen[chat] or row["locale"]  # never chose: the language they reported in
+        reasons = once(("why", locale, a.reasons), reason_texts, services, locale, a)
+        risk = once(("risk", locale, a.category), services.text, locale, "risk", "category",
+                    code=a.category)  # fmt: skip
+        measure = once(("measure", locale, plan, a.measure.days), services.text, locale, "risk",
+                       "measure_summary", kind=plan.kind, days=a.measure.days, start=plan.start,
+                       end=plan.end, test_dates=plan.test_dates)  # fmt: skip
+        text = services.text(locale, "regions", "resident_measure", ref=row["ref"],
+                             reasons=reasons, risk=risk, measure=measure)  # fmt: skip
+        priority = PRIORITY_ALERT if a.alert else PRIORITY_NOTIFY
+        messages.append(dict(chat_id=chat, text=text, priority=priority,
+                             subject=f"report:{row['id']}",
+                             dedup_key=f"{key}:r{row['id']}"))  # fmt: skip
+    await outbox.enqueue_many(conn, messages, now)
 
 
 def _person(services: Services, locale: str, item: Rescreened) -> dict[str, Any]:
@@ -302,8 +308,9 @@ async def _tell_workers(
         chats = [c for c in await grid_recipients(conn, services, grid_id) if c != leadership]
         locales = await reader_locales(conn, chats, services.config.bot.default_locale)
         for chat in chats:
-            people = [_person(services, locales[chat], item) for item in items]
-            text = services.text(locales[chat], "regions", "worker_list", people=people)
+            people = [_person(services, locales[chat], item) for item in items[:LIST_CAP]]
+            text = services.text(locales[chat], "regions", "worker_list", people=people,
+                                 total=len(items))  # fmt: skip
             await outbox.enqueue(
                 conn,
                 chat_id=chat,
@@ -341,7 +348,8 @@ async def _tell_leaders(
             if not any(a.label() == r.label() for a in added)
         ],
         villages=sorted(villages.items(), key=lambda kv: (-kv[1], kv[0])),
-        refs=[item.row["ref"] for item in ups],
+        refs=[item.row["ref"] for item in ups[:LIST_CAP]],
+        total=len(ups),
         proposed=proposed,
     )
     await outbox.enqueue(
@@ -378,6 +386,7 @@ async def _propose(
     proposed = 0
     for item in downs:
         row = item.row
+        await _supersede(conn, services, [row["id"]], now)
         pid = await store.propose(
             conn, change_id, row["id"], row["risk"], item.assessment.category, now
         )
@@ -394,16 +403,34 @@ async def _propose(
                 **_person(services, locales[chat], item),
                 old=services.text(locales[chat], "risk", "category", code=row["risk"]),
             )
-            await outbox.enqueue(
-                conn,
-                chat_id=chat,
-                text=text,
-                now=now,
-                reply_markup=proposal_markup(services, locales[chat], pid),
-                subject=f"report:{row['id']}",
-                dedup_key=f"{SUBJECT}:{change_id}:p{pid}:to:{chat}",
+            markup = proposal_markup(services, locales[chat], pid)
+            key = f"{SUBJECT}:{change_id}:p{pid}:to:{chat}"
+            await outbox.enqueue(conn, chat_id=chat, text=text, now=now, reply_markup=markup,
+                                 subject=f"report:{row['id']}", dedup_key=key)  # fmt: skip
+            await outbox.offer(
+                conn, key, _offer(pid), [b["callback_data"] for b in markup["inline_keyboard"][0]]
             )
     return proposed
+
+
+def _offer(proposal_id: int) -> str:
+    """What a proposal's cards offer buttons for (bot.runtime.cards)."""
+    return f"{SUBJECT}:p{proposal_id}"
+
+
+async def _retire(conn: aiosqlite.Connection, services: Services, proposal_id: int,
+                  outcome: str, now: datetime) -> None:  # fmt: skip
+    """The proposal's buttons off every worker's card, its outcome under it."""
+    await cards.retire(conn, _offer(proposal_id), now,
+                       default_locale=services.config.bot.default_locale,
+                       note=lambda locale: services.text(locale, "regions", "proposal_note",
+                                                         outcome=outcome))  # fmt: skip
+
+
+async def _supersede(conn: aiosqlite.Connection, services: Services, report_ids: Sequence[int],
+                     now: datetime) -> None:  # fmt: skip
+    for proposal_id in await store.supersede(conn, report_ids):
+        await _retire(conn, services, proposal_id, "superseded", now)
 
 
 async def proposal(services: Services, proposal_id: int) -> Any:
@@ -425,17 +452,24 @@ async def decide(services: Services, proposal_id: int, actor: int, confirm: bool
         if not confirm:
             await store.decide(conn, proposal_id, "kept", actor, now)
             await audit.record(conn, now, actor, "regions.downgrade.keep", subject)
+            await _retire(conn, services, proposal_id, "kept", now)
+            services.wake_outbox()
             return "kept"
         row = await store.candidate(conn, found["report_id"])
         data = json.loads(row["data"])
-        assessment = _assess(services, data, regions)
+        assessment = _assess(services, data, regions, services.local_today())
         if (
             row["state"] != "open"
             or direction(row["risk"], assessment.category, RISK_CATEGORIES) != "down"
         ):
             await store.decide(conn, proposal_id, "superseded", actor, now)
+            await _retire(conn, services, proposal_id, "stale", now)
+            services.wake_outbox()
             return "stale"
+        if await holds_measure(conn, found["report_id"]):  # a case stands: "case", still pending
+            return "case"
         await store.decide(conn, proposal_id, "confirmed", actor, now)
+        await _retire(conn, services, proposal_id, "confirmed", now)
         await _apply(
             conn, services, [Rescreened(row, data, assessment)], f"{SUBJECT}:p{proposal_id}", now
         )

@@ -567,4 +567,7 @@ def risk_facts(data: Data) -> RiskFacts:
         symptoms=frozenset(data.get("symptoms") or []),
         quarantine_done=data.get("category") == "quarantine_done",
         test_result=data.get("test_result") if data.get("test") == "yes" else None,
+        # a worker's check of the release certificate, kept with the report (bot.actions.
+        # certificates): a later re-assessment must not forget it
+        certificate_checked=data.get("certificate_checked") is True,
     )

@@ -34,6 +34,29 @@ def is_monitored(kind: str, days: int) -> bool:
     return kind in MONITORED_KINDS and days > 0
 
 
+# How closely each monitored measure watches a person. Isolation at a site and medical care
+# share the top: each does what the other does not (the site's test days, the clinic's
+# care), so neither stands in for the other.
+_STRICTNESS = {"home_monitoring": 1, "home_observation": 2, "centralized_isolation": 3,
+               "medical_care": 3}  # fmt: skip
+
+
+def covers(own_kind: str, own_end: date, other_kind: str, other_end: date) -> bool:
+    """Does a person's own monitoring (``own_kind`` until ``own_end``) watch him at least as
+    closely and as long as another plan for him (a companion entry's)? Then that one may
+    stop. Unknown or unmonitored kinds never cover and are never covered: both go on."""
+    own, other = _STRICTNESS.get(own_kind), _STRICTNESS.get(other_kind)
+    if own is None or other is None or own_end < other_end:
+        return False
+    return own > other or own_kind == other_kind
+
+
+def withdrawal_needs_worker(risk: str, alert: bool, measure_kind: str) -> bool:
+    """May a report be withdrawn on its reporter's word alone? Only a low-risk one under
+    self-monitoring that alerted nobody; key control ends only with a worker's confirmation."""
+    return alert or risk != "low" or measure_kind != "self_monitoring"
+
+
 # --- slots ------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import clean, full_date, parse_date
-from bot.domain.places import PLACE_LIMIT, parse_place
+from bot.domain.places import PLACE_LIMIT, Place, parse_place
 from bot.domain.steps import Data, Step, Updates, fixed_choices
 
 RISKS = ("high", "medium")
@@ -145,13 +145,28 @@ def _parse_region(entry: object, path: str, problems: list[str]) -> Region | Non
     return Region(province, city, district, risk, start, until)  # type: ignore[arg-type]
 
 
-def parse_regions(data: dict[str, Any]) -> tuple[Region, ...]:
-    """The loaded TOML of a regions file -> regions, or ``RegionsError`` listing every problem.
+def _smallest(place: Place) -> str:
+    return place.district or place.city or place.province
 
-    Key paths count entries from 0 in file order: ``region[0]`` is the first ``[[region]]``.
-    A file with no ``[[region]]`` at all is valid and means no key regions.
-    """
-    problems: list[str] = []
+
+def _unknown_place(region: Region, path: str) -> str | None:
+    """Why ``region`` names no unit of the code list (a name that is no unit, or a unit not
+    inside the one above it), with the official names where the text is close to one;
+    None for a real unit. A region no resident's place can lie in would never match."""
+    given = Place(region.province, region.city, region.district)
+    found = parse_place(given.label())
+    if found == given:
+        return None
+    problem = f'{path}: "{given.label()}" is not in the list of administrative divisions'
+    if isinstance(found, Invalid) or not _smallest(found).startswith(_smallest(given)[:2]):
+        return f"{problem} (check each name, and that it lies in the one above it)"
+    keys = (("province", found.province), ("city", found.city), ("district", found.district))
+    fields = ", ".join(f'{key} = "{name}"' for key, name in keys if name)
+    return f"{problem}; did you mean {fields}?"
+
+
+def _parse_list(data: dict[str, Any], problems: list[str]) -> list[tuple[str, Region]]:
+    """Each well-formed region with its key path; a problem of form or type is listed."""
     for key in data:
         if key != "region":
             problems.append(f"{key}: unknown key (regions are [[region]] tables)")
@@ -159,14 +174,32 @@ def parse_regions(data: dict[str, Any]) -> tuple[Region, ...]:
     if not isinstance(entries, list):
         problems.append("region: must be an array of tables ([[region]])")
         entries = []
-    regions: list[Region] = []
+    parsed = []
     for index, entry in enumerate(entries):
         region = _parse_region(entry, f"region[{index}]", problems)
         if region is not None:
-            regions.append(region)
+            parsed.append((f"region[{index}]", region))
+    return parsed
+
+
+def parse_regions(data: dict[str, Any]) -> tuple[Region, ...]:
+    """The loaded TOML of a regions file -> regions, or ``RegionsError`` listing every problem;
+    every region must be a unit of the code list of administrative divisions.
+
+    Key paths count entries from 0 in file order: ``region[0]`` is the first ``[[region]]``.
+    A file with no ``[[region]]`` at all is valid and means no key regions.
+    """
+    return _read(data, official=True)
+
+
+def _read(data: dict[str, Any], *, official: bool) -> tuple[Region, ...]:
+    problems: list[str] = []
+    parsed = _parse_list(data, problems)
+    if official:
+        problems.extend(p for path, region in parsed if (p := _unknown_place(region, path)))
     if problems:
         raise RegionsError(problems)
-    return tuple(regions)
+    return tuple(region for _, region in parsed)
 
 
 # --- the list as data: snapshots, changes -------------------------------------------------
@@ -186,7 +219,9 @@ def regions_to_json(regions: Iterable[Region]) -> str:
 
 
 def regions_from_json(text: str) -> tuple[Region, ...]:
-    return parse_regions({"region": json.loads(text)})
+    """A list the bot stored: checked against the code list when it was read from the file,
+    so a later code list cannot make a pending change unreadable."""
+    return _read({"region": json.loads(text)}, official=False)
 
 
 def diff_regions(

@@ -166,7 +166,12 @@ def assess(
     regions: Iterable[Region],
     measures: Mapping[str, MeasureLike],
     lookback_days: int = 14,
+    as_of: date | None = None,
 ) -> Assessment:
+    """Every reason that applies to ``facts``, assessed on ``as_of`` (default: the arrival
+    date). A region counts when it was in force at some time from ``lookback_days`` before
+    the arrival to the later of the arrival and ``as_of``: one listed today reaches those
+    who came from there in the days before it was listed."""
     missing = [c for c in RISK_CATEGORIES if c not in measures]
     if missing:
         raise ValueError(f"no measure configured for: {', '.join(missing)}")
@@ -194,8 +199,9 @@ def assess(
         first = facts.arrival_date - timedelta(days=max(lookback_days, 0))
     except OverflowError:
         first = date.min
+    last = max(facts.arrival_date, as_of or facts.arrival_date)
     regions = tuple(regions)
-    matched = matching_regions(_places(facts), regions, first, facts.arrival_date)
+    matched = matching_regions(_places(facts), regions, first, last)
     region_reasons: dict[str, list[Reason]] = {"high": [], "medium": []}
     for region in matched:
         reason = Reason(f"region_{region.risk}", (("place", region.label()), ("risk", region.risk)))
@@ -208,7 +214,7 @@ def assess(
     reasons.extend(
         Reason("region_possible", (("place", place.label()),))
         for place in dict.fromkeys(_places(facts))
-        if regions_inside(place, regions, first, facts.arrival_date)
+        if regions_inside(place, regions, first, last)
     )
     if facts.health_code == "yellow":
         reasons.append(Reason("code_yellow"))

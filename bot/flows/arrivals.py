@@ -30,20 +30,25 @@ DEEP_LINK = re.compile(r"^a-([A-Za-z0-9]{1,16})$")
 REPORT = "my"
 CORRECT, WITHDRAW, WITHDRAW_YES, WITHDRAW_NO = "correct", "withdraw", "withdraw_yes", "withdraw_no"
 # A stored report's data a correction does not carry over: worked out again on submit, or
-# done once by the first submit (the door visit linked, the tip closed).
-NOT_CARRIED = ("reasons", "visit_id", "tip_id", "corrects")
+# done once by the first submit (the door visit linked, the tip closed), or a worker's word
+# on the version he saw (the certificate checked: a corrected report is checked again).
+NOT_CARRIED = ("reasons", "visit_id", "tip_id", "corrects", "certificate_checked")
 
 
 def report_button(action: str, report_id: int) -> str:
     return callback(REPORT, action, str(report_id))
 
 
-def refusal(report: Any, user_id: int) -> str | None:
-    """Why a button of the stored ``report`` (None: there is none) is refused to
-    ``user_id``, as a text of the arrivals templates; None: he may use it."""
+def refusal(report: Any, user_id: int, action: str = CORRECT) -> str | None:
+    """Why ``action`` on the stored ``report`` (None: there is none) is refused to
+    ``user_id``, as a text of the arrivals templates; None: he may do it. A withdrawal
+    waiting for the grid worker is not asked for twice."""
     if report is None or report["reporter_user_id"] != user_id:
         return "report_not_yours"
-    return None if report["state"] == "open" else "report_is_withdrawn"
+    if report["state"] != "open":
+        return "report_is_withdrawn"
+    waiting = action in (WITHDRAW, WITHDRAW_YES) and report["withdraw_requested_at"]
+    return "report_withdraw_waiting" if waiting else None
 
 
 class ArrivalFlow(TableFlow):

@@ -713,3 +713,17 @@ def test_risk_facts_overseas_and_quarantine(changes, overseas, quarantine_done) 
 def test_risk_facts_test_result(changes, result) -> None:
     facts = flow.risk_facts({**RISK_DATA, **changes})
     assert (facts.test_result, facts.certificate_checked) == (result, False)
+
+
+@pytest.mark.parametrize(
+    ("changes", "checked"),
+    [
+        ({}, False),
+        ({"certificate_checked": True}, True),  # written by a worker's check, never answered
+        ({"certificate_checked": False}, False),
+        ({"certificate_checked": "yes"}, False),  # only the stored True counts
+    ],
+)
+def test_risk_facts_certificate_checked(changes, checked) -> None:
+    facts = flow.risk_facts({**RISK_DATA, "category": "quarantine_done", **changes})
+    assert facts.certificate_checked is checked

@@ -13,6 +13,7 @@ import pytest
 
 from bot.domain.monitoring import (
     CheckinAction,
+    covers,
     epoch,
     from_epoch,
     is_fever,
@@ -25,6 +26,7 @@ from bot.domain.monitoring import (
     reminder_notice,
     reminder_times,
     slots_on,
+    withdrawal_needs_worker,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -177,3 +179,57 @@ def test_from_epoch_is_utc(machine_zone: str) -> None:
     assert epoch(utc(26, 0)) == 1603670400
     assert from_epoch(1603670400) == utc(26, 0)
     assert from_epoch(1603670400).isoformat() == "2020-10-26T00:00:00+00:00"
+
+
+# --- one person, two plans: which monitoring watches him (issue 10, review A2) ------------
+
+NOV1, NOV7, NOV14 = date(2020, 11, 1), date(2020, 11, 7), date(2020, 11, 14)
+
+COVERS = [
+    # his own plan (kind, end), the companion entry's plan (kind, end), own plan covers it?
+    (("home_monitoring", NOV7), ("home_monitoring", NOV7), True),
+    (("home_monitoring", NOV14), ("home_monitoring", NOV7), True),  # ends later: covers
+    (("home_monitoring", NOV1), ("home_monitoring", NOV7), False),  # ends earlier
+    (("home_observation", NOV14), ("home_monitoring", NOV7), True),
+    (("home_monitoring", NOV14), ("home_observation", NOV14), False),  # laxer
+    (("home_monitoring", NOV14), ("home_observation", NOV7), False),  # laxer, however long
+    (("centralized_isolation", NOV14), ("home_observation", NOV14), True),
+    (("centralized_isolation", NOV14), ("home_monitoring", NOV7), True),
+    (("home_observation", NOV14), ("centralized_isolation", NOV14), False),
+    (("centralized_isolation", NOV7), ("centralized_isolation", NOV14), False),
+    (("medical_care", NOV14), ("home_observation", NOV14), True),
+    (("medical_care", NOV14), ("home_monitoring", NOV7), True),
+    # isolation and medical care do different things: neither stands in for the other
+    (("medical_care", NOV14), ("centralized_isolation", NOV14), False),
+    (("centralized_isolation", NOV14), ("medical_care", NOV14), False),
+    (("medical_care", NOV14), ("medical_care", NOV7), True),
+    # not monitored, or unknown: never covers, never covered (fail safe: both watched)
+    (("self_monitoring", NOV14), ("home_monitoring", NOV7), False),
+    (("lockdown", NOV14), ("home_monitoring", NOV7), False),
+    (("home_observation", NOV14), ("lockdown", NOV7), False),
+]
+
+
+@pytest.mark.parametrize(("own", "other", "expected"), COVERS)
+def test_covers_known_answers(own: tuple, other: tuple, expected: bool) -> None:
+    assert covers(*own, *other) is expected
+
+
+KEY_CONTROL = [
+    # risk category, alert, measure kind -> a worker confirms a withdrawal?
+    ("low", False, "self_monitoring", False),
+    ("low", True, "self_monitoring", True),
+    ("yellow_code", False, "self_monitoring", True),
+    ("low", False, "home_monitoring", True),
+    ("quarantine_done", False, "home_monitoring", True),
+    ("overseas", True, "centralized_isolation", True),
+    ("low", False, "medical_care", True),
+    ("low", False, "something_new", True),  # unknown: a human decides
+]
+
+
+@pytest.mark.parametrize(("risk", "alert", "kind", "expected"), KEY_CONTROL)
+def test_withdrawal_needs_a_worker_known_answers(
+    risk: str, alert: bool, kind: str, expected: bool
+) -> None:
+    assert withdrawal_needs_worker(risk, alert, kind) is expected

@@ -62,9 +62,15 @@ def test_example_file_parses() -> None:
 
 def test_all_levels_and_open_end() -> None:
     (region,) = parse_regions(
-        {"region": [_entry(city="武汉市", district="江汉区", risk="medium", until=None)]}
+        {
+            "region": [
+                _entry(
+                    province="湖北省", city="武汉市", district="江汉区", risk="medium", until=None
+                )
+            ]
+        }
     )
-    assert region == Region("山东省", "武汉市", "江汉区", "medium", date(2020, 10, 1), None)
+    assert region == Region("湖北省", "武汉市", "江汉区", "medium", date(2020, 10, 1), None)
 
 
 def test_empty_file_means_no_regions() -> None:
@@ -144,18 +150,20 @@ def test_real_province_names(province: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("city", "district"),
+    ("province", "city", "district"),
     [
-        ("喀什地区", None),
-        ("延边朝鲜族自治州", "延吉市"),
-        ("锡林郭勒盟", "二连浩特市"),
-        (None, "神农架林区"),
-        ("呼伦贝尔市", "鄂温克族自治旗"),
-        ("重庆市", "石柱土家族自治县"),
+        ("新疆维吾尔自治区", "喀什地区", None),
+        ("吉林省", "延边朝鲜族自治州", "延吉市"),
+        ("内蒙古自治区", "锡林郭勒盟", "二连浩特市"),
+        ("湖北省", None, "神农架林区"),
+        ("内蒙古自治区", "呼伦贝尔市", "鄂温克族自治旗"),
+        ("重庆市", None, "石柱土家族自治县"),
     ],
 )
-def test_real_city_and_district_names(city: str | None, district: str | None) -> None:
-    (region,) = parse_regions({"region": [_entry(city=city, district=district)]})
+def test_real_city_and_district_names(
+    province: str, city: str | None, district: str | None
+) -> None:
+    (region,) = parse_regions({"region": [_entry(province=province, city=city, district=district)]})
     assert (region.city, region.district) == (city, district)
 
 

@@ -271,6 +271,42 @@ def test_lookback_days_widens_the_window() -> None:
     )
 
 
+# ---- assessed later than the arrival (submit after arriving, a re-screen) ----
+
+_LISTED_TODAY = replace(R_QINGDAO, start=ARRIVAL + timedelta(days=3), until=None)
+
+
+@pytest.mark.parametrize(
+    ("start_after_arrival", "as_of_after_arrival", "category"),
+    [
+        (3, 3, "medium_risk"),  # listed "from today", arrived 3 days ago
+        (3, 2, "low"),  # not in force yet on the assessment day
+        (3, None, "low"),  # by default assessed on the arrival day
+        (0, -5, "medium_risk"),  # registered ahead of the arrival: the arrival day still counts
+        (1, -5, "low"),
+        (20, 20, "medium_risk"),  # however long after the arrival it was listed
+    ],
+)
+def test_a_region_in_force_by_the_assessment_day_counts(
+    start_after_arrival: int, as_of_after_arrival: int | None, category: str
+) -> None:
+    region = replace(R_QINGDAO, start=ARRIVAL + timedelta(days=start_after_arrival), until=None)
+    as_of = None if as_of_after_arrival is None else ARRIVAL + timedelta(days=as_of_after_arrival)
+    assert run(facts(origin=QINGDAO), regions=(region,), as_of=as_of).category == category
+
+
+def test_a_region_ended_before_the_look_back_stays_out_whatever_the_assessment_day() -> None:
+    region = _qingdao_until(ARRIVAL - timedelta(days=15))
+    late = ARRIVAL + timedelta(days=30)
+    assert run(facts(origin=QINGDAO), regions=(region,), as_of=late).category == "low"
+
+
+def test_a_vague_place_is_possibly_from_a_region_listed_after_the_arrival() -> None:
+    a = run(facts(origin=SHANDONG), regions=(_LISTED_TODAY,), as_of=_LISTED_TODAY.start)
+    assert codes(a) == ["region_possible"]
+    assert run(facts(origin=SHANDONG), regions=(_LISTED_TODAY,)).category == "low"
+
+
 # ---- several reasons, precedence ----
 
 
