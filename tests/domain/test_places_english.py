@@ -11,6 +11,8 @@ from bot.domain.invalid import Invalid
 from bot.domain.places import (
     Ambiguous,
     Place,
+    _candidates,
+    _index,
     bilingual,
     bilingual_label,
     english_name,
@@ -26,6 +28,16 @@ YUBEI = Place("重庆市", None, "渝北区")
 WUHAN = Place("湖北省", "武汉市", None)
 JIANGHAN = Place("湖北省", "武汉市", "江汉区")
 BEIJING = Place("北京市", None, None)
+
+
+@pytest.fixture
+def fresh_index() -> None:
+    """The index of the code list built anew inside the test. It is built once per process,
+    most often while the tests are collected, and it holds every English name and Latin form:
+    a test of those must build it, or mutation testing links the builders to whichever test
+    happens to run first and a broken builder goes unnoticed."""
+    _index.cache_clear()
+    _candidates.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -69,10 +81,34 @@ BEIJING = Place("北京市", None, None)
         ("Kashgar City", Place("新疆维吾尔自治区", "喀什地区", "喀什市")),
         ("Kashi City, Xinjiang", Place("新疆维吾尔自治区", "喀什地区", "喀什市")),
         ("Xianfeng town", Invalid("place_unknown")),  # a town is not a unit
+        ("Guangxi Autonomous Region", Place("广西壮族自治区", None, None)),
+        ("Hong Kong SAR", Place("香港特别行政区", None, None)),
         ("Atlantis", Invalid("place_unknown")),
     ],
 )
+@pytest.mark.usefixtures("fresh_index")
 def test_english_and_pinyin_answers(text: str, expected: Place | Invalid) -> None:
+    assert parse_place(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # only a bare name before a word for a town or road is taken for a town; a full
+        # name (reading, English, a kind word or another English name) names the unit
+        ("Jiangjin town", Invalid("place_unknown")),
+        ("Jiangjinqu town", Place("重庆市", None, "江津区")),
+        ("Jiangjin District town", Place("重庆市", None, "江津区")),
+        ("Enshi Prefecture town", Place("湖北省", "恩施土家族苗族自治州", None)),
+        ("Kashgar town", Place("新疆维吾尔自治区", "喀什地区", None)),
+        # 那曲市, formerly 那曲地区: the city's own name stays full beside the old one's
+        ("Naqu town", Place("西藏自治区", "那曲市", None)),
+    ],
+)
+@pytest.mark.usefixtures("fresh_index")
+def test_a_full_name_before_a_town_word_names_the_unit(
+    text: str, expected: Place | Invalid
+) -> None:
     assert parse_place(text) == expected
 
 
@@ -117,9 +153,19 @@ def test_the_most_readings_of_one_answer_fit_on_buttons() -> None:
          "重庆市 石柱土家族自治县 (Shizhu Autonomous County, Chongqing)"),
         (Place("四川省", "成都市", "都江堰市"), "Dujiangyan City, Chengdu, Sichuan",
          "四川省 成都市 都江堰市 (Dujiangyan City, Chengdu, Sichuan)"),
+        (Place("山西省", "吕梁市", None), "Lüliang, Shanxi", "山西省 吕梁市 (Lüliang, Shanxi)"),
+        (Place("辽宁省", "大连市", "旅顺口区"), "Lüshunkou District, Dalian, Liaoning",
+         "辽宁省 大连市 旅顺口区 (Lüshunkou District, Dalian, Liaoning)"),
+        # units with no kind word go by their whole reading
+        (Place("海南省", "三沙市", "西沙群岛"), "Xishaqundao, Sansha, Hainan",
+         "海南省 三沙市 西沙群岛 (Xishaqundao, Sansha, Hainan)"),
+        (Place("海南省", "三沙市", "中沙群岛的岛礁及其海域"),
+         "Zhongshaqundaodedaojiaojiqihaiyu, Sansha, Hainan",
+         "海南省 三沙市 中沙群岛的岛礁及其海域 (Zhongshaqundaodedaojiaojiqihaiyu, Sansha, Hainan)"),
         (Place("某省", None, None), "某省", "某省"),  # not in the list: as stored
     ],
 )  # fmt: skip
+@pytest.mark.usefixtures("fresh_index")
 def test_names_in_english_and_both_scripts(place: Place, english: str, label: str) -> None:
     assert english_name(place) == english
     assert bilingual_label(place) == label
@@ -178,6 +224,7 @@ def test_ambiguous_parts_count_towards_the_limit() -> None:
         ("某省 某市", "某省 某市"),
     ],
 )  # fmt: skip
+@pytest.mark.usefixtures("fresh_index")
 def test_a_label_in_both_scripts(label: str, expected: str) -> None:
     assert bilingual(label) == expected
 
