@@ -189,6 +189,9 @@ def test_place_text(text: str, expected: object) -> None:
 def test_start_text_takes_past_dates_only() -> None:
     assert d.STEPS["start"].text("10月20日", {}, CTX) == {"start": "2020-10-20"}
     assert d.STEPS["start"].text("2020-11-20", {}, CTX) == Invalid("date_future")
+    assert d.STEPS["start"].text("2020-08-27", {}, CTX) == {"start": "2020-08-27"}  # 60 days
+    too_old = Invalid("date_too_old", {"days": 60})
+    assert d.STEPS["start"].text("2020-08-26", {}, CTX) == too_old
 
 
 @pytest.mark.parametrize(
@@ -208,6 +211,24 @@ def test_each_operation_asks_its_own_steps(op: str, steps: list[str]) -> None:
     assert seen == steps
     assert d.advance("summary", {}, data)[0] == "summary"
     assert d.advance("menu", {}, {})[0] == "summary"  # no operation: nothing to ask
+
+
+@pytest.mark.parametrize(
+    ("step", "data", "expected"),
+    [
+        ("menu", {"op": "add"}, "place"),
+        ("place", {"op": "add"}, "risk"),
+        ("until", {"op": "add"}, "summary"),
+        ("summary", {"op": "add"}, "summary"),
+        ("pick", {"op": "change"}, "risk"),
+        ("risk", {"op": "end"}, "pick"),  # not a step of ending: its first question
+        ("start", {"op": "change"}, "pick"),
+        ("place", {}, "summary"),
+        ("menu", {"op": "other"}, "summary"),
+    ],
+)
+def test_the_next_question(step: str, data: dict, expected: str) -> None:
+    assert d.advance(step, {}, data) == (expected, data)
 
 
 def test_edit_of_a_finished_draft() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time as clock
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -79,6 +80,18 @@ TEXTS = [
 @pytest.mark.parametrize(("step", "answer", "expected"), TEXTS)
 def test_typed_answers(step, answer, expected) -> None:
     assert flow.STEPS[step].text(answer, {}, CTX) == expected
+
+
+def test_a_typed_discovery_time_is_stored_in_utc_whatever_the_machine_zone(monkeypatch) -> None:
+    """14:30 in the town is 06:30 UTC, also on a server set to the town's own zone."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    clock.tzset()
+    try:
+        answer = flow.STEPS["discovered"].text("14:30", {}, CTX)
+    finally:
+        monkeypatch.undo()
+        clock.tzset()
+    assert answer == {"discovered_at": "2020-12-05T06:30:00+00:00"}
 
 
 def test_location_pin() -> None:

@@ -65,6 +65,8 @@ def test_merged_keeps_an_id_number_given_before() -> None:
     assert merged(without, person(number=None)) == without
     passport = PersonRecord("John", PHONE, "passport", "E1234567")
     assert merged(PersonRecord("John", PHONE, None, None), passport) == passport
+    corrected = person(number=ID_B)  # a new ID number replaces the one given before
+    assert merged(corrected, person()) == corrected
 
 
 def at(report_id: int, idx: int, who: PersonRecord) -> Registered:

@@ -82,6 +82,8 @@ def fresh_index() -> None:
         ("Kashi City, Xinjiang", Place("新疆维吾尔自治区", "喀什地区", "喀什市")),
         ("Xianfeng town", Invalid("place_unknown")),  # a town is not a unit
         ("Guangxi Autonomous Region", Place("广西壮族自治区", None, None)),
+        ("Jilin City", Place("吉林省", "吉林市", None)),  # not the province 吉林
+        ("Jilin Municipality", Place("吉林省", "吉林市", None)),
         ("Hong Kong SAR", Place("香港特别行政区", None, None)),
         ("Atlantis", Invalid("place_unknown")),
     ],
@@ -101,6 +103,9 @@ def test_english_and_pinyin_answers(text: str, expected: Place | Invalid) -> Non
         ("Jiangjin District town", Place("重庆市", None, "江津区")),
         ("Enshi Prefecture town", Place("湖北省", "恩施土家族苗族自治州", None)),
         ("Kashgar town", Place("新疆维吾尔自治区", "喀什地区", None)),
+        # the bare names are the city 长沙市 and the province 吉林省
+        ("Changsha County Road", Place("湖南省", "长沙市", "长沙县")),
+        ("Jilin City Road", Place("吉林省", "吉林市", None)),
         # 那曲市, formerly 那曲地区: the city's own name stays full beside the old one's
         ("Naqu town", Place("西藏自治区", "那曲市", None)),
     ],
