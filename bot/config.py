@@ -51,6 +51,9 @@ __all__ = [
     "parse_config",
 ]
 
+# The health code of the example town (Chongqing): a town names its own in `town.health_code`.
+HEALTH_CODE = "渝康码"
+
 
 class ConfigError(Exception):
     """The configuration is invalid; `problems` lists every problem, "path: message"."""
@@ -194,7 +197,7 @@ class Town(_Frozen):
     timezone: Annotated[str, AfterValidator(_time_zone)] = "Asia/Shanghai"
     region: str = ""
     # the local name of the health code app residents are asked about (渝康码 in Chongqing)
-    health_code: Annotated[str, Field(max_length=20), AfterValidator(_not_blank)] = "渝康码"
+    health_code: Annotated[str, Field(max_length=20), AfterValidator(_not_blank)] = HEALTH_CODE
 
 
 class BotSettings(_Frozen):

@@ -311,15 +311,7 @@ async def _tell_workers(
             people = [_person(services, locales[chat], item) for item in items[:LIST_CAP]]
             text = services.text(locales[chat], "regions", "worker_list", people=people,
                                  total=len(items))  # fmt: skip
-            await outbox.enqueue(
-                conn,
-                chat_id=chat,
-                text=text,
-                now=now,
-                priority=PRIORITY_ALERT,
-                subject=f"{SUBJECT}:{change_id}",
-                dedup_key=f"{SUBJECT}:{change_id}:g:{grid_id}:to:{chat}",
-            )
+            await _alert(conn, chat, text, change_id, f"g:{grid_id}:to:{chat}", now)
 
 
 async def _tell_leaders(
@@ -352,15 +344,17 @@ async def _tell_leaders(
         total=len(ups),
         proposed=proposed,
     )
-    await outbox.enqueue(
-        conn,
-        chat_id=chat,
-        text=text,
-        now=now,
-        priority=PRIORITY_ALERT,
-        subject=f"{SUBJECT}:{change_id}",
-        dedup_key=f"{SUBJECT}:{change_id}:group",
-    )
+    await _alert(conn, chat, text, change_id, "group", now)
+
+
+async def _alert(
+    conn: aiosqlite.Connection, chat: int, text: str, change_id: int, key: str, now: datetime
+) -> None:
+    """A message of change ``change_id``, keyed so that a re-run of its re-screen sends none
+    twice."""
+    subject = f"{SUBJECT}:{change_id}"
+    await outbox.enqueue(conn, chat_id=chat, text=text, now=now, priority=PRIORITY_ALERT,
+                         subject=subject, dedup_key=f"{subject}:{key}")  # fmt: skip
 
 
 # --- downgrades: proposed, then confirmed or kept by a worker --------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from bot.config import HEALTH_CODE
 from bot.domain.masking import MASKS, PHONE_LENGTH, Audience, shown
 from bot.domain.places import bilingual
 from bot.runtime import assets
@@ -47,7 +48,7 @@ async def reader_locale(conn: users.Conn, chat: int, default: str) -> str:
 
 
 class Renderer:
-    def __init__(self, root: Path = TEMPLATES, *, health_code: str = "渝康码") -> None:
+    def __init__(self, root: Path = TEMPLATES, *, health_code: str = HEALTH_CODE) -> None:
         self.env = Environment(
             loader=FileSystemLoader(root),
             autoescape=select_autoescape(default=True, default_for_string=True),
