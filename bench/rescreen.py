@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -43,6 +44,9 @@ from bot.domain.regions import Edit, Region  # noqa: E402
 from bot.runtime.clock import ManualClock  # noqa: E402
 from sandbox.recording import RecordingRequest  # noqa: E402
 from storage.db import Database  # noqa: E402
+
+# the database is thrown away after each run: any data key will do (unless one is set)
+os.environ.setdefault("PAICHA_DATA_KEY", "0" * 64)
 
 TOKEN = "123456:BENCH"
 CONFIG = ROOT / "config.example.toml"

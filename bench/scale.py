@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import resource
 import sys
 import tempfile
@@ -54,6 +55,9 @@ from bot.runtime.timers import fire_due  # noqa: E402
 from sandbox.recording import RecordingRequest  # noqa: E402
 from storage import outbox, timers  # noqa: E402
 from storage.db import Database  # noqa: E402
+
+# the database is thrown away after each run: any data key will do (unless one is set)
+os.environ.setdefault("PAICHA_DATA_KEY", "0" * 64)
 from storage.outbox import PRIORITY_ALERT, PRIORITY_BULK, iso  # noqa: E402
 
 TOKEN = "123456:BENCH"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from telegram import (
     Bot,
@@ -16,9 +17,9 @@ from telegram import (
 )
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.actions import cases, digest, monitoring, regions, tips
+from bot.actions import cases, digest, monitoring, regions, retention, tips
 from bot.actions.monitoring import on_unreachable
 from bot.config import Config
 from bot.domain.escalation import CASE
@@ -26,22 +27,23 @@ from bot.domain.places import parse_place
 from bot.domain.timers import KINDS, Kind
 from bot.flows.engine import expire_drafts
 from bot.flows.monitoring import CheckinFlow, MonitorFlow
-from bot.flows.staff import InviteFlow
+from bot.flows.staff import MANAGER_COMMANDS, STAFF_COMMANDS, InviteFlow
 from bot.flows.verification import VerifyFlow
 from bot.flows.visits import VisitFlow
-from bot.runtime import api, escalation
+from bot.runtime import api, escalation, intake
 from bot.runtime.clock import Clock
 from bot.runtime.outbox import OutboxWorker
-from bot.runtime.regions import RegionList
+from bot.runtime.regions import RegionList, last_good_copy
 from bot.runtime.render import Renderer
 from bot.runtime.scheduler import TICK_SECONDS, tick
 from bot.runtime.services import Services
 from bot.runtime.timers import Handlers, fire_due
+from bot.runtime.updates import InOrderPerSender
 from handlers.access import Access
 from handlers.arrivals import ArrivalCommands, ArrivalFlow
 from handlers.cases import CaseCommands
 from handlers.certificates import CertificateButtons
-from handlers.errors import on_error
+from handlers.errors import Errors
 from handlers.escalation import AckDesk
 from handlers.inbox import Inbox
 from handlers.leaders import LeadersFlow
@@ -50,6 +52,7 @@ from handlers.regions import RegionCommands
 from handlers.router import Router
 from handlers.staff import StaffAdmin
 from handlers.start import StartFlow
+from handlers.status import StatusDesk
 from handlers.tips import TipCommands, TipDesk, TipFlow
 from handlers.visits import VisitCommands
 from storage import staff
@@ -60,7 +63,14 @@ log = logging.getLogger(__name__)
 COMMANDS = ("arrive", "tip", "my", "cancel", "language", "start", "help")  # private chats
 GROUP_COMMANDS = ("help",)  # every group; the leadership group has LEADERSHIP_COMMANDS
 LEADERSHIP_COMMANDS = ("report", "help")
+ADMIN_COMMANDS = (*STAFF_COMMANDS, *MANAGER_COMMANDS, "status", *COMMANDS)  # config admins' chats
+HEARTBEAT = -2  # first of all: the time of the last update, for the health command
+GATE = -1  # before every handler: where a button may act, leadership membership changes
 HANDLERS = 0  # the handler group of every handler (see register)
+# How long a Bot API call waits (PTB's default is 5 s for each). A send whose answer comes
+# after the read timeout was delivered but counts as failed and is sent again: wait long
+# enough that only a real outage times out (the outbox counts the rest, issue 11).
+SEND_TIMEOUTS = {"read_timeout": 30.0, "write_timeout": 30.0, "connect_timeout": 10.0}
 
 # Every timer kind (bot.domain.timers) and what fires it: build_application refuses to start
 # the bot when a declared kind is missing here, so no stored timer waits for nothing.
@@ -81,8 +91,9 @@ TIMERS = Handlers(
 )
 # What every scheduler tick does, in order: end stale conversations, fire due timers, make
 # sure the next daily report is scheduled, apply a hand edit of the key-regions file (and
-# finish any re-screen a crash interrupted).
-TICK_JOBS = (expire_drafts, fire_due, digest.ensure_next, regions.sync)
+# finish any re-screen a crash interrupted), purge personal data kept long enough (once a
+# day; every other tick, one read).
+TICK_JOBS = (expire_drafts, fire_due, digest.ensure_next, regions.sync, retention.run)
 
 
 def build_application(
@@ -99,8 +110,9 @@ def build_application(
     ``MissingHandlers`` when a timer kind has no handler in ``TIMERS``."""
     TIMERS.check(KINDS)
     api.allow_raw_calls()
-    regions = RegionList(config.regions.file)
-    regions.load()
+    # the last good list is kept with the database the bot really opened (tests: a temporary one)
+    regions = RegionList(config.regions.file, db.path and last_good_copy(db.path))
+    regions.start()  # a broken file: the last good copy, or RegionsError
     parse_place(config.town.region or "重庆市")  # builds the divisions index now, not mid-report
     renderer = Renderer(health_code=config.town.health_code)
     services = Services(config=config, db=db, clock=clock, renderer=renderer, regions=regions,
@@ -112,12 +124,19 @@ def build_application(
         .base_file_url(config.bot.file_url)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        .concurrent_updates(InOrderPerSender(config.bot.concurrent_updates))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+        builder = (
+            builder.rate_limiter(AIORateLimiter(max_retries=2))
+            .read_timeout(SEND_TIMEOUTS["read_timeout"])
+            .write_timeout(SEND_TIMEOUTS["write_timeout"])
+            .connect_timeout(SEND_TIMEOUTS["connect_timeout"])
+        )
     application = builder.build()
+    application.bot_data["intake"] = intake.install(application, db)  # updates kept till handled
     application.bot_data["services"] = services
     application.bot_data["start_outbox"] = start_outbox
     services.bot = application.bot
@@ -127,7 +146,7 @@ def build_application(
         clock,
         rate_per_second=config.outbox.rate_per_second,
         group_per_minute=config.outbox.group_per_minute,
-        max_attempts=config.outbox.max_attempts,
+        max_age=timedelta(hours=config.outbox.max_age_hours),
         concurrency=config.outbox.concurrency,
         on_unreachable=lambda chat_id: on_unreachable(services, chat_id),
     )
@@ -140,7 +159,8 @@ def _outbox_bot(app: Application, token: str, config: Config, request: BaseReque
     inline replies keep the limiter, which also retries them after a flood-control wait."""
     if request is not None:
         return app.bot
-    return Bot(token, base_url=config.bot.api_base_url, base_file_url=config.bot.file_url)
+    return Bot(token, base_url=config.bot.api_base_url, base_file_url=config.bot.file_url,
+               request=HTTPXRequest(**SEND_TIMEOUTS))  # fmt: skip
 
 
 def register(application: Application, services: Services) -> None:
@@ -159,6 +179,9 @@ def register(application: Application, services: Services) -> None:
     inbox.sections.append(tip_desk.tasks_section)
     checkin = CheckinButtons(checkin_flow)
     monitor = MonitorDesk(MonitorFlow(services, router.engine), access)
+    status = StatusDesk(services, access)
+    application.add_handlers(status.heartbeat_handlers(), group=HEARTBEAT)
+    application.add_handlers(access.handlers(), group=GATE)
     # One group, in this order: the first handler whose filter matches an update takes it, so
     # the commands and buttons of each noun come first and the router's catch-alls (answers to
     # the open question, /cancel, unknown commands) last.
@@ -179,10 +202,12 @@ def register(application: Application, services: Services) -> None:
             *checkin.handlers(),
             *monitor.handlers(),
             *RegionCommands(services, router.engine, access).handlers(),
+            *status.handlers(),
             *router.handlers(),
         ],
     )
-    application.add_error_handler(on_error)
+    application.add_error_handler(Errors(services, router.engine).on_error)
+    application.bot_data["engine"] = router.engine  # post_init resumes owed questions with it
     if application.job_queue is not None:
         # a tick still running when the next is due: skip it rather than run two at once
         application.job_queue.run_repeating(
@@ -195,6 +220,7 @@ def register(application: Application, services: Services) -> None:
 
 async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     await tick(context.bot_data["services"], TICK_JOBS)
+    await context.bot_data["engine"].record_asked()  # the questions sent since the last tick
 
 
 async def _post_init(application: Application) -> None:
@@ -202,6 +228,7 @@ async def _post_init(application: Application) -> None:
     await staff.seed_from_config(services.db, services.config.listed_staff(), services.now())
     await _set_commands(application, services)
     await digest.ensure_next(services)  # the next daily report is a durable timer
+    await application.bot_data["engine"].resume_owed()  # questions a crash left unasked
     if application.bot_data["start_outbox"] and services.outbox is not None:
         worker_bot = services.outbox.bot
         if worker_bot is not application.bot:
@@ -211,11 +238,13 @@ async def _post_init(application: Application) -> None:
 
 async def _set_commands(application: Application, services: Services) -> None:
     """The command menus: residents' in private chats (staff get their own per chat,
-    bot/flows/staff.py), /help in groups, /report and /help in the leadership group."""
+    bot/flows/staff.py; the config's admins theirs here), /help in groups, /report and /help
+    in the leadership group."""
     menus: tuple[tuple[BotCommandScope, tuple[str, ...]], ...] = (
         (BotCommandScopeAllPrivateChats(), COMMANDS),
         (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
         (BotCommandScopeChat(services.config.leadership.chat_id), LEADERSHIP_COMMANDS),
+        *((BotCommandScopeChat(a), ADMIN_COMMANDS) for a in services.config.leadership.admins),
     )
     for scope, names in menus:
         try:
@@ -236,6 +265,8 @@ async def _set_menu(
 
 async def _post_shutdown(application: Application) -> None:
     services: Services = application.bot_data["services"]
+    await application.bot_data["engine"].record_asked()  # or the next start asks them again
+    await application.bot_data["intake"].close()  # or the next start handles them again
     task = application.bot_data.get("outbox_task")
     if services.outbox is not None and task is not None:
         services.outbox.stop()

@@ -1,5 +1,6 @@
-"""``paicha run | check-config | invite | sandbox | drill``: the console script (sandbox and
-drill come from the sandbox package, as ``paicha.commands`` entry points).
+"""``paicha run | check-config | invite | status | backup | restore | sandbox | drill``: the
+console script (sandbox and drill come from the sandbox package, as ``paicha.commands`` entry
+points); ``--log-level`` on every one.
 
 Every failure an operator can cause (bad config, missing token, unreachable API) ends with a
 one-line reason and a non-zero exit, never a traceback."""
@@ -12,7 +13,11 @@ import importlib.metadata
 import logging
 import os
 import signal
+import sqlite3
 import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -21,10 +26,19 @@ from bot.config import Config, ConfigError, load_config
 from bot.domain import roles
 from bot.domain.regions import RegionsError
 from bot.runtime.clock import Clock, FileClock, SystemClock
-from bot.runtime.regions import RegionList
+from bot.runtime.regions import RegionList, last_good_copy
 from bot.runtime.timers import MissingHandlers
+from storage.cipher import NEW_KEY_VARIABLE, Cipher, KeyProblem, load_key, new_key
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 TOKEN_VARIABLE = "PAICHA_BOT_TOKEN"
+# Secrets systemd hands over with LoadCredential= (README, "Run it as a service"): read from
+# $CREDENTIALS_DIRECTORY/<name>, ahead of the environment.
+TOKEN_CREDENTIAL = "paicha-token"
+DATA_KEY_CREDENTIAL = "paicha-data-key"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 log = logging.getLogger("paicha")
 
 
@@ -35,7 +49,7 @@ class Fatal(Exception):
 def load(path: str, base_url: str | None = None) -> Config:
     try:
         config = load_config(path)
-        RegionList(config.regions.file).load()
+        RegionList(config.regions.file, last_good_copy(config.bot.database)).start()
     except ConfigError as exc:
         raise Fatal(f"{path}: {exc.problems[0]} ({len(exc.problems)} problem(s); "
                     f"see: paicha check-config {path})") from exc  # fmt: skip
@@ -60,9 +74,28 @@ def check_config(path: str) -> int:
         for problem in exc.problems:
             print(problem)
         return 1
+    problem = key_problem(config)
+    if problem:
+        print(f"{path}: {problem}")
+        return 1
     grids = sum(len(v.grids) for v in config.villages)
     print(f"{path}: OK — {config.town.name}, {len(config.villages)} villages, {grids} grids")
     return 0
+
+
+def key_problem(config: Config) -> str | None:
+    """Why the bot could not open its database with the data key it would be given: none
+    found, malformed, or not this database's; None when it fits (or no database yet)."""
+    from storage.db import key_fits
+
+    try:
+        cipher = Cipher(load_key(data_key_file() or config.bot.data_key_file))
+    except KeyProblem as exc:
+        return str(exc)
+    database = config.bot.database
+    if database.exists() and not key_fits(database, cipher):
+        return f"the data key is not the one {database} was sealed with"
+    return None
 
 
 def make_clock(config: Config) -> Clock:
@@ -71,10 +104,13 @@ def make_clock(config: Config) -> Clock:
 
 async def serve(config: Config, token: str) -> None:
     from bot.app import build_application  # imports PTB handlers: only when running
-    from storage.db import Database
 
-    db = await Database.open(config.bot.database)
-    application = build_application(config, token, db, make_clock(config))
+    db = await open_database(config.bot.database, config.bot.data_key_file)
+    try:
+        application = build_application(config, token, db, make_clock(config))
+    except BaseException:  # e.g. a timer kind unhandled: the database's thread must end too
+        await db.close()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -100,12 +136,10 @@ async def serve(config: Config, token: str) -> None:
 
 def run(path: str, base_url: str | None) -> int:
     config = load(path, base_url)
-    token = os.environ.get(TOKEN_VARIABLE, "").strip()
-    if not token:
-        raise Fatal(f"{TOKEN_VARIABLE} is not set: export the bot token from BotFather")
+    token = bot_token()
     try:
         asyncio.run(serve(config, token))
-    except MissingHandlers as exc:
+    except (MissingHandlers, KeyProblem) as exc:
         raise Fatal(str(exc)) from exc
     except InvalidToken as exc:
         raise Fatal(f"the Bot API refused the token in {TOKEN_VARIABLE}") from exc
@@ -116,6 +150,163 @@ def run(path: str, base_url: str | None) -> int:
     except OSError as exc:
         raise Fatal(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}") from exc
     return 0
+
+
+def health(path: str, alert_minutes: float | None) -> int:
+    """``paicha status``: one line per figure; 2 when alerts are stuck (a priority-0 message
+    waiting longer than ``alert_minutes`` (default ``status.ALERT_STUCK``), or any message
+    failed in the last 24 hours)."""
+    from bot.actions import status  # no PTB application: the database, read only
+
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        raise Fatal(f"{path}: {exc.problems[0]} (see: paicha check-config {path})") from exc
+    database = config.bot.database
+    try:
+        figures = asyncio.run(status.read_file(database, make_clock(config).now()))
+    except FileNotFoundError as exc:
+        raise Fatal(f"no database at {database}: has the bot run yet?") from exc
+    except sqlite3.Error as exc:
+        raise Fatal(f"cannot read {database}: {exc} (start the bot once to migrate it)") from exc
+    limit = status.ALERT_STUCK if alert_minutes is None else timedelta(minutes=alert_minutes)
+    stuck = status.problems(figures, limit)
+    for name, value in status.figures(figures):
+        print(f"{name}: {value}")
+    print(f"alerts: {'STUCK (' + ', '.join(stuck) + ')' if stuck else 'OK'}")
+    return 2 if stuck else 0
+
+
+def credential(name: str) -> Path | None:
+    """The file systemd passed as credential ``name``, if it did."""
+    folder = os.environ.get("CREDENTIALS_DIRECTORY")
+    path = Path(folder, name) if folder else None
+    return path if path is not None and path.is_file() else None
+
+
+def bot_token() -> str:
+    """The token: the ``paicha-token`` credential, else ``PAICHA_BOT_TOKEN``."""
+    path = credential(TOKEN_CREDENTIAL)
+    if path is not None:
+        token = path.read_text(encoding="utf-8").strip()
+        if not token:
+            raise Fatal(f"{path} is empty: put the bot token from BotFather in it")
+        return token
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        raise Fatal(f"{TOKEN_VARIABLE} is not set: export the bot token from BotFather")
+    return token
+
+
+def data_key_file() -> Path | None:
+    """The data key's file: the ``paicha-data-key`` credential, if systemd passed one (else
+    the key comes from the config's key file or PAICHA_DATA_KEY: storage/cipher.py)."""
+    return credential(DATA_KEY_CREDENTIAL)
+
+
+def config_only(path: str) -> Config:
+    """The config, for commands that only need the database's place."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise Fatal(f"{path}: {exc.problems[0]} (see: paicha check-config {path})") from exc
+
+
+def add_backup_parsers(sub: argparse._SubParsersAction) -> None:
+    b = sub.add_parser("backup", help="copy the database, also while the bot runs")
+    b.add_argument("--config", default="config.toml", help="TOML file (default: config.toml)")
+    b.add_argument("--out", required=True, help="the backup file to write (created 0600)")
+    b.add_argument("--force", action="store_true", help="replace --out if it exists")
+    b.set_defaults(run_command=backup_command)
+    r = sub.add_parser("restore", help="check a backup and put it in place of the database")
+    r.add_argument("--config", default="config.toml", help="TOML file (default: config.toml)")
+    r.add_argument("file", help="the backup file")
+    r.add_argument("--force", action="store_true", help="replace the database if it exists")
+    r.set_defaults(run_command=restore_command)
+
+
+def backup_command(args: argparse.Namespace) -> int:
+    from storage import backup
+
+    config = config_only(args.config)
+    try:
+        size = backup.backup(config.bot.database, Path(args.out), force=args.force)
+    except backup.BackupError as exc:
+        raise Fatal(str(exc)) from exc
+    log.info("backup: %s written, %d bytes", args.out, size)
+    return 0
+
+
+def restore_command(args: argparse.Namespace) -> int:
+    from storage import backup
+
+    config = config_only(args.config)
+    source, target = Path(args.file), config.bot.database
+    try:
+        version = backup.verify(source)
+        staged = backup.stage(source, target, force=args.force)
+    except backup.BackupError as exc:
+        raise Fatal(str(exc)) from exc
+    try:
+        asyncio.run(_open_once(staged, config.bot.data_key_file))
+    except Exception as exc:  # KeyProblem, sqlite3.Error: the file is not restored
+        backup.discard(staged)
+        raise Fatal(f"{source}: {exc}") from exc
+    backup.install(staged, target)
+    log.info("restore: %s restored from %s (schema %d)", target, source, version)
+    return 0
+
+
+async def open_database(path: Path, key_file: Path | None = None) -> Database:
+    """The database, opened with the data key: systemd's ``paicha-data-key`` credential if it
+    passed one, else ``key_file`` (the config's ``bot.data_key_file``), else PAICHA_DATA_KEY
+    (KeyProblem when it is missing or not this database's)."""
+    from storage.db import Database
+
+    return await Database.open(path, Cipher(load_key(data_key_file() or key_file)))
+
+
+async def _open_once(path: Path, key_file: Path | None) -> None:
+    """Open the staged copy as the bot would: the data key checked, the schema migrated."""
+    await (await open_database(path, key_file)).close()
+
+
+def add_key_parsers(sub: argparse._SubParsersAction) -> None:
+    n = sub.add_parser("new-key", help="print a new data key (64 hex characters)")
+    n.set_defaults(run_command=lambda args: print(new_key()) or 0)
+    r = sub.add_parser("rotate-key", help="re-seal the personal data under a new data key")
+    r.add_argument("--config", default="config.toml", help="TOML file (default: config.toml)")
+    r.add_argument("--new-key-file", help=f"the new key's file (default: ${NEW_KEY_VARIABLE})")
+    r.set_defaults(run_command=rotate_key_command)
+
+
+def rotate_key_command(args: argparse.Namespace) -> int:
+    """Every sealed value and blind index moved to the new key in one transaction, with the
+    bot stopped (a running bot would go on sealing under the old key)."""
+    from storage import backup
+
+    config = config_only(args.config)
+    key_file = Path(args.new_key_file) if args.new_key_file else None
+    new = load_key(key_file, NEW_KEY_VARIABLE)
+    database = config.bot.database
+    if not database.exists():
+        raise Fatal(f"no database at {database}: nothing to re-seal")
+    if backup.in_use(database):
+        raise Fatal(f"{database} is in use: stop the bot, then rotate the key")
+    count = asyncio.run(_rotate(database, config.bot.data_key_file, new))
+    print(f"{database}: {count} rows re-sealed under the new key; the old key opens nothing "
+          "now: put the new one where the bot reads it, then start the bot")  # fmt: skip
+    return 0
+
+
+async def _rotate(database: Path, key_file: Path | None, new: bytes) -> int:
+    db = await open_database(database, key_file)
+    try:
+        if db.cipher.key == new:
+            raise Fatal("the new data key is the one in use: make one with paicha new-key")
+        return await db.rotate(new)
+    finally:
+        await db.close()
 
 
 def add_invite_parser(sub: argparse._SubParsersAction) -> None:
@@ -146,9 +337,8 @@ async def _make_invite(config: Config, role: str, scope: str, hours: float) -> s
     from bot.runtime.clock import SystemClock
     from bot.runtime.render import Renderer
     from bot.runtime.services import Services
-    from storage.db import Database
 
-    db = await Database.open(config.bot.database)
+    db = await open_database(config.bot.database, config.bot.data_key_file)
     try:
         services = Services(
             config=config, db=db, clock=SystemClock(), renderer=Renderer(), regions=None
@@ -181,8 +371,18 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check-config", help="list every problem in a config file")
     c.add_argument("file")
     add_invite_parser(sub)
+    add_backup_parsers(sub)
+    add_key_parsers(sub)
+    h = sub.add_parser("status", help="health figures; exit 2 when alerts are stuck")
+    h.add_argument("--config", default="config.toml", help="TOML file (default: config.toml)")
+    h.add_argument("--alert-minutes", type=float,
+                   help="an alert waiting longer than this is stuck (default 10)")  # fmt: skip
     for command in _plugins():
         command.load()(sub)
+    level = {"choices": LOG_LEVELS, "type": str.upper, "help": "log level (default INFO)"}
+    p.add_argument("--log-level", default="INFO", **level)
+    for command in sub.choices.values():  # after the subcommand too: paicha run --log-level
+        command.add_argument("--log-level", default=argparse.SUPPRESS, **level)
     return p
 
 
@@ -195,7 +395,7 @@ def _plugins() -> list[importlib.metadata.EntryPoint]:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # httpx logs every request URL, and the URL carries the bot token
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -203,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check-config":
             return check_config(args.file)
+        if args.command == "status":
+            return health(args.config, args.alert_minutes)
         if args.command == "invite":
             try:
                 print(invite(load(args.config), args))
@@ -212,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(args, "run_command"):
             return args.run_command(args)
         return run(args.config, args.base_url)
-    except Fatal as exc:
+    except (Fatal, KeyProblem) as exc:
         print(f"paicha: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -23,9 +23,11 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from bot.domain.retention import DEFAULT_DAYS as DEFAULT_RETENTION_DAYS
 from bot.domain.risk import RISK_CATEGORIES
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "Measures",
     "OutboxSettings",
     "RegionsSettings",
+    "Retention",
     "Schedule",
     "Tips",
     "Town",
@@ -207,7 +210,11 @@ class BotSettings(_Frozen):
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     conversation_timeout_minutes: Annotated[Int, Field(ge=1, le=1440)] = 30
     poll_timeout_seconds: Annotated[Int, Field(ge=0, le=50)] = 30
+    # updates of different people handled at once (one person's always in order)
+    concurrent_updates: Annotated[Int, Field(ge=1, le=1024)] = 64
     clock_file: Annotated[Path | None, BeforeValidator(_optional_path)] = None
+    # the data key (64 hex characters) that seals phones and IDs; none: PAICHA_DATA_KEY
+    data_key_file: Annotated[Path | None, BeforeValidator(_optional_path)] = None
     username: Annotated[str, _matching(r"[A-Za-z][A-Za-z0-9_]{3,31}|", "bot username")] = ""
 
     @field_validator("api_file_url")
@@ -238,6 +245,11 @@ class ArrivalSettings(_Frozen):
     max_companions: Annotated[Int, Field(ge=0, le=50)] = 10
 
 
+class Retention(_Frozen):
+    # personal data of people released or withdrawn is purged this many days later
+    days: Annotated[Int, Field(ge=1, le=3650)] = DEFAULT_RETENTION_DAYS
+
+
 class Tips(_Frozen):
     max_per_day: Annotated[Int, Field(ge=1, le=100)] = 5  # tips one person may send a day
 
@@ -249,10 +261,21 @@ class RegionsSettings(_Frozen):
 class OutboxSettings(_Frozen):
     rate_per_second: Annotated[Float, Field(gt=0, le=30)] = 25.0
     group_per_minute: Annotated[Int, Field(ge=1, le=20)] = 20
-    max_attempts: Annotated[Int, Field(ge=1, le=100)] = 8
+    # A network error, 5xx or timeout is never final: the message is retried (at most a few
+    # minutes apart) until it is this old; only a definite refusal fails it sooner.
+    max_age_hours: Annotated[Float, Field(gt=0, le=24 * 7)] = 24.0
     # Sends in flight at once. A crash between a send and its mark repeats at most this many
     # messages, each once; 1 makes that one message, at one round trip per message.
     concurrency: Annotated[Int, Field(ge=1, le=32)] = 8
+
+    @model_validator(mode="before")
+    @classmethod
+    def _max_attempts_replaced(cls, data: Any) -> Any:
+        # An upgraded config must not keep an option that no longer does anything.
+        if isinstance(data, Mapping) and "max_attempts" in data:
+            raise _fail("max_attempts is no longer used: a message is retried until it is "
+                        "max_age_hours old (default 24); remove max_attempts")  # fmt: skip
+        return data
 
 
 class Schedule(_Frozen):
@@ -382,6 +405,7 @@ class Config(_Frozen):
     outbox: OutboxSettings = OutboxSettings()
     schedule: Schedule = Schedule()
     tips: Tips = Tips()
+    retention: Retention = Retention()
     escalation: Escalation = Escalation()
     villages: Annotated[tuple[Village, ...], AfterValidator(_not_empty)]
     key_units: tuple[KeyUnit, ...] = ()

@@ -79,9 +79,9 @@ class CaseButtons:
             await self.access.refuse(update, actor, f"case.{action}", subject)
 
     def _may_act(self, actor: Actor, case: Any) -> bool:
-        """Leaders, the reporter, and the staff of the case's grid act on a case."""
-        return (actor.is_leader or actor.user_id == case["reported_by"]
-                or holds_grid(actor, case["grid_id"], self.access.village_of))  # fmt: skip
+        """Leaders (the group card's buttons) and the staff of the case's grid act on a case;
+        its reporter only while still one of them (a revoked worker rules nothing out)."""
+        return actor.is_leader or holds_grid(actor, case["grid_id"], self.access.village_of)
 
     async def _confirmation(self, update: Update, actor: Actor, case: Any, action: str) -> None:
         """A positive result's case: "确认是病例" (c), "排除" (x), or the case flow (f)."""

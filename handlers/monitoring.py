@@ -72,22 +72,26 @@ class MonitorDesk:
             return
         ref = context.args[0].strip().upper()[:40]
         found = await mon.by_ref(self.s, ref)
-        if not found:
+        grid = found[0].grid_id if found else None
+        actor = await self.flow.actor(update.effective_user, grid)
+        if grid is None or not self.flow.allowed(actor, grid):
+            # one answer whether the reference exists or is someone else's: not revealed
+            subject = f"report:{found[0].report_id}" if found else f"ref:{ref}"
+            await deny(self.s, actor, "monitor.view", subject)
             await chat.send_message(self.flow.t("not_found", ref=ref))
             return
-        actor = await self.flow.actor(update.effective_user, found[0].grid_id)
-        if not self.flow.allowed(actor, found[0].grid_id):
-            await self.refuse(update, actor, "monitor.view", f"report:{found[0].report_id}")
-            return
         for card in await mon.view(self.s, actor, found):
-            await self.send_card(chat.id, card)
+            await self.send_card(chat.id, card, self.flow.may_change(actor, grid))
 
-    async def send_card(self, chat_id: int, card: mon.Card) -> None:
-        text, markup = self.render_card(card)
+    async def send_card(self, chat_id: int, card: mon.Card, buttons: bool = True) -> None:
+        text, markup = self.render_card(card, buttons)
         await self.s.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
                                       reply_markup=markup)  # fmt: skip
 
-    def render_card(self, card: mon.Card) -> tuple[str, InlineKeyboardMarkup | None]:
+    def render_card(
+        self, card: mon.Card, buttons: bool = True
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        """The card; its buttons only for those who may change the monitoring."""
         m, today, tz = card.monitoring, self.s.local_today(), self.s.config.tz
         checkins = [
             dict(slot=c.slot_at.astimezone(tz), state=c.state, temperature=c.temperature,
@@ -105,7 +109,7 @@ class MonitorDesk:
             start=m.start_date, end=m.end_date, missed_in_row=m.missed_in_row, checkins=checkins,
             tests=tests, note=m.note, **mon.place_names(self.s, m),
         )  # fmt: skip
-        if m.state != "active":
+        if m.state != "active" or not buttons:
             return text, None
         rows = [[(self.flow.t("btn_extend", days=n), dm.staff_callback(m.id, "ext", str(n)))
                  for n in dm.EXTEND_CHOICES]]  # fmt: skip
@@ -154,12 +158,10 @@ class MonitorDesk:
             return
         action, arg = parts[1], parts[2]
         m = await mon.get(self.s, int(parts[0]))
-        if m is None:
-            await query.answer()
-            return
-        actor = await self.flow.actor(update.effective_user, m.grid_id)
-        if not self.flow.allowed(actor, m.grid_id):
-            await self.refuse(update, actor, f"monitor.{action}", m.subject)
+        actor = await self.flow.actor(update.effective_user, m.grid_id if m else None)
+        if m is None or not self.flow.may_change(actor, m.grid_id):
+            # the same refusal whether or not the monitoring exists
+            await self.refuse(update, actor, f"monitor.{action}", f"monitoring:{parts[0]}")
             return
         if action == "ext" and arg.isdigit():
             changed = await mon.change(self.s, actor, m.id, int(arg))

@@ -173,7 +173,7 @@ class StaffAdmin:
         rows = [r for r in roster.members if roles.can_manage_staff(actor, self._village_of_row(r))]
         people = [self._person(r) for r in rows]
         buttons = []
-        for p in people:
+        for p in (self._person(r) for r in rows if self._may_manage(actor, r)):
             row = [
                 (
                     self.s.text(locale, "staff", "btn_revoke", **p),
@@ -208,11 +208,7 @@ class StaffAdmin:
         row = None
         if len(parts) >= 2 and parts[1].isascii() and parts[1].isdigit():
             row = await staff.member(self.s, int(parts[1]))
-        allowed = (
-            row is not None
-            and row["active"]
-            and roles.can_manage_staff(actor, self._village_of_row(row))
-        )
+        allowed = row is not None and row["active"] and self._may_manage(actor, row)
         subject = f"staff:{parts[1]}" if len(parts) >= 2 else None
         kind = parts[0] if parts else ""
         target = parts[2] if len(parts) == 3 else None
@@ -233,6 +229,11 @@ class StaffAdmin:
             await self._revoke(update, actor, locale, row, confirmed=kind == "R")
         else:
             await self.access.refuse(update, actor, "staff", subject)
+
+    def _may_manage(self, actor: Actor, row: Any) -> bool:
+        """Move or revoke this member (not a config-listed one, nor a peer village admin)."""
+        return roles.can_manage_member(actor, row["role"], self._village_of_row(row),
+                                       row["source"])  # fmt: skip
 
     def _person(self, row: Any) -> dict[str, Any]:
         return dict(

@@ -19,6 +19,7 @@ from bot.config import Config
 from sandbox.clock import DrillClock
 from sandbox.regions import SandboxRegions
 from sandbox.scenario import Player, Scenario, load_scenario
+from sandbox.server import Faults
 from sandbox.state import SandboxState, Signal
 from sandbox.world import World, reset_state, seed
 
@@ -46,8 +47,11 @@ class SandboxControl:
         start: datetime | None = None,
         player_timeout: float | None = None,
         regions: SandboxRegions | None = None,
+        faults: Faults | None = None,
     ) -> None:
         self.state, self.config, self.clock = state, config, clock
+        # the Bot API fault knob of the server (make_app's): a reset clears it
+        self.faults = faults or Faults()
         self.world = world if world is not None else seed(state, config)
         self.scenarios_dir = scenarios_dir
         self.database = database
@@ -87,6 +91,7 @@ class SandboxControl:
                 for suffix in ("", "-wal", "-shm", "-journal"):
                     Path(f"{self.database}{suffix}").unlink(missing_ok=True)
             self.clock.reset(start or self.start)
+            self.faults.set(rate=0.0, outage=False)
             self.write_regions()
             self.epoch += 1
             self.reset_signal.fire()

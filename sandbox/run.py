@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import secrets
 import signal
 import sys
 import tomllib
@@ -69,6 +70,7 @@ def sandbox_config(source: Path, target: Path, *, port: int, database: Path, clo
         api_file_url=f"http://127.0.0.1:{port}/file/bot",
         database=str(database.resolve()),
         clock_file=str(clock.resolve()),
+        data_key_file=str(sandbox_key(target.parent).resolve()),
         poll_timeout_seconds=min(int(bot.get("poll_timeout_seconds", 10)), poll_timeout),
     )
     data["bot"] = bot
@@ -76,6 +78,20 @@ def sandbox_config(source: Path, target: Path, *, port: int, database: Path, clo
         data["regions"] = dict(data.get("regions", {})) | {"file": str(regions.resolve())}
     header = f"# Written by `paicha sandbox` from {source.resolve()}; rewritten at every start.\n"
     target.write_text(header + dump_toml(data), encoding="utf-8")
+
+
+def sandbox_key(folder: Path) -> Path:
+    """The sandbox's data key file (storage/cipher.py), in its folder, readable by this user
+    only: nothing to set by hand. It holds the key of the environment (PAICHA_DATA_KEY) when
+    there is one, so that what opens the sandbox's database from outside (the tests, the
+    fault suite) opens it with that key; else a key of its own, made once."""
+    path, key = folder / "data.key", os.environ.get("PAICHA_DATA_KEY", "").strip()
+    if key or not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write((key or secrets.token_hex(32)) + "\n")  # as `paicha new-key` makes one
+    return path
 
 
 # ---------------------------------------------------------------- the bot process

@@ -6,13 +6,21 @@ real API takes them (query string, urlencoded or multipart form, JSON body); eac
 declares the parameters it reads, with their kind, and those names are checked against
 the published Bot API in the tests. Answers are ``{"ok": true, "result": ...}`` or the
 error object with Telegram's status code and wording.
+
+The fault knob (``Faults``): a seeded share of the sending calls answer as a bad network
+would (429, 500, 502, or no answer before the client gives up), and an outage switch fails
+every one; set it in process (``faults.set(rate=0.1, seed=7)``) or over HTTP
+(``POST /sandbox/faults`` with ``{"rate": 0.1, "seed": 7, "outage": false}``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
+import random
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -24,6 +32,7 @@ from sandbox.errors import ApiError, bad_request
 from sandbox.state import SandboxState, StoredFile
 
 STATE_KEY = web.AppKey("sandbox_state", SandboxState)
+FAULTS_PATH = "/sandbox/faults"
 UPLOAD_LIMIT = 50 * 1024 * 1024  # Telegram's upload limit for bots
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
@@ -43,6 +52,65 @@ _SCOPES = frozenset(
 _JSON_NAMES = {"reply_markup": "reply keyboard markup", "entities": "entities"}
 
 Handler = Callable[[SandboxState, "Params"], Any]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One failed call: an error answer, or (no ``error``) the answer held back until the
+    client has given up — the call still takes effect, as a slow Telegram's does."""
+
+    kind: str
+    error: ApiError | None = None
+
+
+class Faults:
+    """The fault knob: each sending call fails with probability ``rate`` (drawn from a
+    generator seeded with ``seed``, so a run repeats), as one of 429 (retry after
+    ``retry_after`` s), 500, 502 or ``late`` (answered after ``late_seconds``); during an
+    ``outage`` every sending call answers 502. ``counts`` tallies what was injected."""
+
+    KINDS = ("429", "500", "502", "late")
+
+    def __init__(self, rate: float = 0.0, seed: int = 0, *, retry_after: int = 3,
+                 late_seconds: float = 30.0) -> None:  # fmt: skip
+        self.retry_after, self.late_seconds = retry_after, late_seconds
+        self.outage = False
+        self.counts: Counter[str] = Counter()
+        self.rate, self._random = 0.0, random.Random(seed)
+        self.set(rate=rate, seed=seed)
+
+    def set(self, *, rate: float | None = None, seed: int | None = None,
+            outage: bool | None = None) -> None:  # fmt: skip
+        if rate is not None:
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError("the fault rate is a share between 0 and 1")
+            self.rate = float(rate)
+        if seed is not None:
+            self._random = random.Random(seed)
+        if outage is not None:
+            self.outage = bool(outage)
+
+    def draw(self) -> Fault | None:
+        """The fault for the next sending call, or None when it goes through."""
+        if self.outage:
+            self.counts["outage"] += 1
+            return Fault("outage", error=ApiError(502, "Bad Gateway"))
+        if self.rate == 0.0 or self._random.random() >= self.rate:
+            return None
+        kind = self._random.choice(self.KINDS)
+        self.counts[kind] += 1
+        if kind == "late":
+            return Fault(kind)
+        if kind == "429":
+            seconds = self.retry_after
+            error = ApiError(429, f"Too Many Requests: retry after {seconds}",
+                             {"retry_after": seconds})  # fmt: skip
+            return Fault(kind, error=error)
+        wording = "Internal Server Error" if kind == "500" else "Bad Gateway"
+        return Fault(kind, error=ApiError(int(kind), wording))
+
+    def to_api(self) -> dict[str, Any]:
+        return {"rate": self.rate, "outage": self.outage, "counts": dict(self.counts)}
 
 
 @dataclass(frozen=True)
@@ -525,8 +593,10 @@ async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, 
     return params, files
 
 
-def add_botapi_routes(app: web.Application, state: SandboxState, token: str) -> None:
+def add_botapi_routes(app: web.Application, state: SandboxState, token: str,
+                      faults: Faults | None = None) -> None:  # fmt: skip
     """Mount the Bot API (``/bot<token>/<method>``) and file downloads on ``app``."""
+    faults = faults or Faults()
 
     async def call(request: web.Request) -> web.Response:
         try:
@@ -536,6 +606,11 @@ def add_botapi_routes(app: web.Application, state: SandboxState, token: str) -> 
                 raise ApiError(404, "Not Found")
             raw, files = await _read_params(request)
             if method.sends:
+                fault = faults.draw()
+                if fault is not None and fault.error is not None:
+                    raise fault.error
+                if fault is not None:
+                    await asyncio.sleep(faults.late_seconds)
                 state.check_flood()
             result = method.handler(state, Params(method, raw, files))
             if inspect.isawaitable(result):
@@ -560,16 +635,39 @@ def add_botapi_routes(app: web.Application, state: SandboxState, token: str) -> 
     app.router.add_get("/file/bot{token}/{path:.+}", download)
 
 
-def make_app(state: SandboxState, token: str) -> web.Application:
+def add_fault_routes(app: web.Application, faults: Faults) -> None:
+    """``GET /sandbox/faults`` reads the knob; ``POST`` sets any of ``rate``, ``seed`` and
+    ``outage`` (a JSON object)."""
+
+    async def read(request: web.Request) -> web.Response:
+        return _json(faults.to_api())
+
+    async def write(request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError("a JSON object is expected")
+            faults.set(rate=body.get("rate"), seed=body.get("seed"), outage=body.get("outage"))
+        except (ValueError, TypeError) as exc:
+            return _json({"ok": False, "description": str(exc)}, status=400)
+        return _json(faults.to_api())
+
+    app.router.add_get(FAULTS_PATH, read)
+    app.router.add_post(FAULTS_PATH, write)
+
+
+def make_app(state: SandboxState, token: str, faults: Faults | None = None) -> web.Application:
     """The sandbox's aiohttp application; the web chat page adds its routes to it."""
     app = web.Application(client_max_size=UPLOAD_LIMIT)
     app[STATE_KEY] = state
+    faults = faults or Faults()
 
     async def release_waiters(_app: web.Application) -> None:
         state.close()  # pending long polls answer now instead of holding shutdown
 
     app.on_shutdown.append(release_waiters)
-    add_botapi_routes(app, state, token)
+    add_botapi_routes(app, state, token, faults)
+    add_fault_routes(app, faults)
     return app
 
 

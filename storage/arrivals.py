@@ -17,7 +17,8 @@ from bot.domain.records import (
     identify,
     merged,
 )
-from storage.db import Database, fetch_all, fetch_one, next_in_sequence
+from storage.cipher import Cipher
+from storage.db import Database, cipher_of, fetch_all, fetch_one, next_in_sequence
 
 
 async def next_ref(conn: aiosqlite.Connection, code: str, day: date) -> str:
@@ -35,16 +36,18 @@ async def find_same_person(
     conn: aiosqlite.Connection, person: PersonRecord, since: datetime
 ) -> Identified:
     """Where this person already is among the open reports updated since then (as the main
-    person or a companion): the candidates share his ID number, or his name and phone;
-    ``bot.domain.records.identify`` decides."""
+    person or a companion): the candidates share his ID number, or his name and phone (by
+    their blind indexes); ``bot.domain.records.identify`` decides."""
+    cipher = cipher_of(conn)
+    id_key, phone_key = cipher.blind("id", person.id_number), cipher.blind("phone", person.phone)
     rows = await fetch_all(
         conn,
         """SELECT r.id, r.ref, p.idx, p.name, p.phone, p.id_kind, p.id_number
            FROM persons p JOIN reports r ON r.id = p.report_id
            WHERE r.state = 'open' AND r.updated_at >= ?
-             AND ((? IS NOT NULL AND p.id_number = ?) OR (p.name = ? AND p.phone = ?))
+             AND ((? IS NOT NULL AND p.id_number_key = ?) OR (p.name = ? AND p.phone_key = ?))
            ORDER BY r.id DESC, p.idx""",
-        (since.isoformat(), person.id_number, person.id_number, person.name, person.phone),
+        (since.isoformat(), id_key, id_key, person.name, phone_key),
     )
     registered = [Registered(row["id"], row["ref"], row["idx"], PersonRecord(*tuple(row)[3:]))
                   for row in rows]  # fmt: skip
@@ -78,7 +81,7 @@ async def store(
                relation, village_id, grid_id, address, arrival_date, category, risk, alert,
                measure_kind, measure_start, measure_end, data, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (ref, *_columns(report), now.isoformat(), now.isoformat()),
+        (ref, *_columns(cipher_of(conn), report), now.isoformat(), now.isoformat()),
     )
     report_id = cur.lastrowid
     await _insert_people(conn, report_id, report.people)
@@ -115,7 +118,7 @@ async def _correct(
     return replace(await _update(conn, own, report, now), conflicts=conflicts)
 
 
-def _columns(report: ReportRecord) -> tuple:
+def _columns(cipher: Cipher, report: ReportRecord) -> tuple:
     return (
         report.draft_token,
         report.reporter_user_id,
@@ -132,7 +135,7 @@ def _columns(report: ReportRecord) -> tuple:
         report.measure_kind,
         report.measure_start.isoformat(),
         report.measure_end.isoformat(),
-        json.dumps(report.data, ensure_ascii=False),
+        cipher.dumps(report.data),
     )
 
 
@@ -143,12 +146,14 @@ async def _insert_people(
     links: dict[str, int] | None = None,
 ) -> None:
     """``links``: ID number -> the person's own report, kept across a new version."""
-    links = links or {}
+    links, cipher = links or {}, cipher_of(conn)
     await conn.executemany(
-        """INSERT INTO persons (report_id, idx, name, phone, id_kind, id_number, self_report_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [(report_id, i, p.name, p.phone, p.id_kind, p.id_number, links.get(p.id_number or ""))
-         for i, p in enumerate(people)],
+        """INSERT INTO persons (report_id, idx, name, phone, id_kind, id_number, self_report_id,
+                               phone_key, id_number_key)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [(report_id, i, p.name, cipher.seal(p.phone), p.id_kind, cipher.seal(p.id_number),
+          links.get(p.id_number or ""), cipher.blind("phone", p.phone),
+          cipher.blind("id", p.id_number)) for i, p in enumerate(people)],
     )  # fmt: skip
 
 
@@ -167,12 +172,16 @@ async def replace_places(conn: aiosqlite.Connection, report_id: int, data: dict)
 async def set_assessments(conn: aiosqlite.Connection, rows: list[dict], now: datetime) -> None:
     """A re-assessed measure for each report of ``rows`` (id, risk, alert, measure_kind,
     measure_start, measure_end, data): a key region listed or changed after it was stored."""
+    cipher = cipher_of(conn)
     await conn.executemany(
         """UPDATE reports SET risk = :risk, alert = :alert, measure_kind = :measure_kind,
                measure_start = :measure_start, measure_end = :measure_end, data = :data,
                updated_at = :now
            WHERE id = :id""",
-        [{**row, "now": now.isoformat()} for row in rows],
+        [
+            {**row, "data": cipher.dumps(json.loads(row["data"])), "now": now.isoformat()}
+            for row in rows
+        ],
     )
 
 
@@ -188,14 +197,15 @@ async def _update(
     previous = await fetch_one(conn, "SELECT version, data FROM reports WHERE id = ?",
                                (own.report_id,))  # fmt: skip
     old_people = await people(conn, own.report_id)
+    cipher = cipher_of(conn)
     await conn.execute(
         """INSERT INTO report_history (report_id, version, data, persons, saved_at)
            VALUES (?, ?, ?, ?, ?)""",
         (
             own.report_id,
             previous["version"],
-            previous["data"],
-            json.dumps([asdict(p) for p in old_people], ensure_ascii=False),
+            cipher.dumps(json.loads(previous["data"])),
+            cipher.dumps([asdict(p) for p in old_people]),
             now.isoformat(),
         ),
     )
@@ -207,7 +217,7 @@ async def _update(
                measure_start = ?, measure_end = ?, data = ?, version = ?, updated_at = ?,
                review = 'pending'
            WHERE id = ?""",
-        (*_columns(report), version, now.isoformat(), own.report_id),
+        (*_columns(cipher, report), version, now.isoformat(), own.report_id),
     )
     links = await fetch_all(
         conn,

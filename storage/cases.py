@@ -8,7 +8,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from bot.domain.cases import CHECKLIST
-from storage.db import Reader, fetch_all, fetch_one, next_in_sequence
+from storage.db import Reader, cipher_of, fetch_all, fetch_one, next_in_sequence
 from storage.outbox import iso
 
 
@@ -55,16 +55,17 @@ async def next_ref(conn: aiosqlite.Connection, code: str, day: date) -> str:
 async def create(
     conn: aiosqlite.Connection, case: NewCase, *, ref: str, now: datetime, deadline_at: datetime
 ) -> int:
+    seal = cipher_of(conn).seal
     cur = await conn.execute(
         """INSERT INTO cases (ref, draft_token, kind, report_id, person_name, person_phone,
                person_id_number, village_id, grid_id, address, latitude, longitude, status,
                reported_by, created_at, deadline_at, discovered_at, source, source_key,
                confirmation)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (ref, case.draft_token, case.kind, case.report_id, case.person_name, case.person_phone,
-         case.person_id_number, case.village_id, case.grid_id, case.address, case.latitude,
-         case.longitude, case.status, case.reported_by, iso(now), iso(deadline_at),
-         iso(case.discovered_at), case.source, case.source_key,
+        (ref, case.draft_token, case.kind, case.report_id, case.person_name,
+         seal(case.person_phone), seal(case.person_id_number), case.village_id, case.grid_id,
+         case.address, case.latitude, case.longitude, case.status, case.reported_by, iso(now),
+         iso(deadline_at), iso(case.discovered_at), case.source, case.source_key,
          "pending" if case.pending else None),
     )  # fmt: skip
     case_id = cur.lastrowid

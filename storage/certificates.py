@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import aiosqlite
 
-from storage.db import Reader, fetch_one
+from storage.db import Reader, cipher_of, fetch_one
 from storage.outbox import iso
 
 
@@ -46,5 +47,5 @@ async def set_measure(conn: aiosqlite.Connection, report_id: int, risk: str, ale
     await conn.execute(
         """UPDATE reports SET risk = ?, alert = ?, measure_kind = ?, measure_start = ?,
                measure_end = ?, data = ? WHERE id = ?""",
-        (risk, int(alert), kind, start, end, data, report_id),
+        (risk, int(alert), kind, start, end, cipher_of(conn).dumps(json.loads(data)), report_id),
     )

@@ -83,7 +83,7 @@ async def put(db: Database, draft: Draft, now: datetime) -> Draft:
                locale = excluded.locale,
                step = excluded.step, data = excluded.data,
                last_update_id = MAX(drafts.last_update_id, excluded.last_update_id),
-               updated_at = excluded.updated_at""",
+               updated_at = excluded.updated_at, asked_at = NULL""",
         (
             draft.user_id,
             draft.chat_id,
@@ -91,7 +91,7 @@ async def put(db: Database, draft: Draft, now: datetime) -> Draft:
             draft.token,
             draft.locale,
             draft.step,
-            json.dumps(draft.data, ensure_ascii=False),
+            db.cipher.dumps(draft.data),  # the answers: phones and IDs sealed
             draft.last_update_id,
             stamp,
             stamp,
@@ -105,12 +105,12 @@ async def update(db: Database, draft: Draft, now: datetime) -> Draft | None:
     timed out), so a late answer can never bring a finished draft back."""
     stamp = now.isoformat()
     changed = await db.write_one(
-        """UPDATE drafts SET step = ?, data = ?, locale = ?, updated_at = ?,
+        """UPDATE drafts SET step = ?, data = ?, locale = ?, updated_at = ?, asked_at = NULL,
                last_update_id = MAX(last_update_id, ?)
            WHERE user_id = ? AND token = ?""",
         (
             draft.step,
-            json.dumps(draft.data, ensure_ascii=False),
+            db.cipher.dumps(draft.data),  # the answers: phones and IDs sealed
             draft.locale,
             stamp,
             draft.last_update_id,
@@ -142,6 +142,29 @@ async def stale(db: Database, before: datetime, limit: int = 500) -> list[Draft]
     rows = await db.fetchall(
         "SELECT * FROM drafts WHERE updated_at < ? ORDER BY updated_at LIMIT ?",
         (before.isoformat(), limit),
+    )
+    return [_row(row) for row in rows]
+
+
+async def asked(db: Database, sent: list[Draft], now: datetime) -> None:
+    """The open questions of ``sent`` (each as saved: its update id and time) went out: they
+    are no longer owed. One write for all of them; a draft answered or ended since is left
+    alone."""
+    async with db.write() as conn:
+        await conn.executemany(
+            """UPDATE drafts SET asked_at = ? WHERE user_id = ? AND token = ?
+                   AND last_update_id = ? AND updated_at = ?""",
+            [(now.isoformat(), d.user_id, d.token, d.last_update_id, d.updated_at) for d in sent],
+        )
+
+
+async def owed(db: Database, touched_since: datetime, limit: int = 500) -> list[Draft]:
+    """Open drafts whose question was saved but never went out (a crash between the two),
+    touched since ``touched_since`` (older ones are ending by the timeout)."""
+    rows = await db.fetchall(
+        """SELECT * FROM drafts WHERE asked_at IS NULL AND updated_at >= ?
+           ORDER BY updated_at LIMIT ?""",
+        (touched_since.isoformat(), limit),
     )
     return [_row(row) for row in rows]
 

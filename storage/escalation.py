@@ -11,7 +11,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import Database, fetch_one, marks
+from storage.db import Database, cipher_of, fetch_one, marks
 from storage.outbox import iso
 
 # The group queue's step of an item's own alert (bot.runtime.escalation.start(alert_group=True)),
@@ -84,7 +84,7 @@ async def open_item(
            WHERE state != 'open'
            RETURNING gen""",
         (subject, kind, parent, ref, grid_id, village_id, iso(deadline_at),
-         json.dumps(detail, ensure_ascii=False), iso(now)),
+         cipher_of(conn).dumps(detail), iso(now)),  # a missed check-in's phone sealed
     )  # fmt: skip
     row = next(iter(rows), None)
     return row["gen"] if row else None

@@ -1,15 +1,18 @@
 """Outbox rows: SQL only. Enqueue inside the caller's transaction; claim and mark for the worker.
 
 States: ``pending`` -> ``sending`` (claimed) -> ``sent`` | ``failed`` | ``unreachable``, or back
-to ``pending`` (retry, deferral, release). A row is marked as soon as its send completes, so a
-crash between sending and marking repeats at most the messages in flight then — at most the
-worker's ``concurrency``, each at most once (``requeue_stale_sending`` at start).
+to ``pending`` (retry, deferral, release). ``failed`` is final: a definite refusal, or a row
+that could not be delivered within the worker's maximum age (``failed_at`` says when).
+``uncertain`` counts sends whose answer was lost: a row delivered with ``uncertain > 0`` may
+have reached its chat twice (a "possible repeat"). A row is marked as soon as its send
+completes, so a crash between sending and marking repeats at most the messages in flight then —
+at most the worker's ``concurrency``, each at most once (``requeue_stale_sending`` at start).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,9 +20,10 @@ from typing import Any
 import aiosqlite
 
 from bot.domain.messages import message_parts
-from storage.db import Database, marks, value_rows
+from storage.db import Database, Reader, cipher_of, fetch_one, marks, value_rows
 
 PRIORITY_ALERT = 0
+PRIORITY_REPLY = 1  # a conversation's queued reply (bot/runtime/replies.py): kept in order
 PRIORITY_NOTIFY = 5
 PRIORITY_BULK = 9
 
@@ -41,6 +45,7 @@ class OutboxRow:
     subject: str | None
     edits: str | None  # the dedup key of the message this row brings up to date
     fallback: str | None  # sent instead when that message cannot be edited
+    uncertain: int = 0  # sends whose answer was lost (maybe delivered)
 
 
 def iso(instant: datetime) -> str:
@@ -67,6 +72,7 @@ def _row(r: aiosqlite.Row) -> OutboxRow:
         subject=r["subject"],
         edits=r["edits"],
         fallback=r["fallback"],
+        uncertain=r["uncertain"],
     )
 
 
@@ -77,6 +83,7 @@ _MAX_ROWS = 32766 // _WIDTH  # SQLite's limit on the values of one statement
 
 
 def _rows(
+    seal: Callable[[str | None], str | None],
     *,
     chat_id: int,
     text: str,
@@ -89,7 +96,8 @@ def _rows(
     edits: str | None = None,
     fallback: str | None = None,
 ) -> list[tuple[Any, ...]]:
-    """One message's outbox rows (see ``enqueue``), in ``_COLUMNS``' order."""
+    """One message's outbox rows (see ``enqueue``), in ``_COLUMNS``' order; their texts
+    sealed (a card for a worker carries a phone in full)."""
     if not 0 <= priority <= 9:
         raise ValueError(f"priority must be 0..9, got {priority}")
     parts = message_parts(text, photo)
@@ -102,7 +110,7 @@ def _rows(
             dedup_key if dedup_key is None or len(parts) == 1 else f"{dedup_key}#{index}",
             chat_id,
             "photo" if part_photo is not None else "text",
-            part,
+            seal(part),
             markup if index == len(parts) else None,
             part_photo,
             priority,
@@ -111,7 +119,7 @@ def _rows(
             stamp,
             subject,
             edits,
-            fallback,
+            seal(fallback),
         )
         for index, (part, part_photo) in enumerate(parts, start=1)
     ]
@@ -132,7 +140,7 @@ async def enqueue(conn: aiosqlite.Connection, **message: Any) -> int | None:
     of the first row, or None if ``dedup_key`` was already enqueued (idempotent replay).
     After the transaction commits, call ``OutboxWorker.wake()``.
     """
-    rows = _rows(**message)
+    rows = _rows(cipher_of(conn).seal, **message)
     inserted = await conn.execute_fetchall(  # one trip to the SQLite thread
         _insert(len(rows)) + " RETURNING id", [value for row in rows for value in row]
     )
@@ -189,6 +197,14 @@ async def take_offers(conn: aiosqlite.Connection, subject: str) -> list[Offer]:
         (subject,),
     )
     await conn.execute("DELETE FROM offers WHERE subject = ?", (subject,))
+    keys = [r["dedup_key"] for r in rows]
+    if keys:  # what no offer needs any more is forgotten (see _FORGET_SENT)
+        await conn.execute(
+            f"""UPDATE outbox SET {_FORGET_SENT}
+                WHERE state = 'sent' AND (dedup_key IN ({marks(len(keys))})
+                                          OR edits IN ({marks(len(keys))}))""",
+            keys + keys,
+        )
     return [
         Offer(r["dedup_key"], r["chat_id"], r[4], r[5], r["subject"], json.loads(r["data"]))
         for r in rows
@@ -205,7 +221,8 @@ async def record_sent(
         """INSERT INTO outbox (dedup_key, chat_id, text, reply_markup, priority, state,
                                not_before, created_at, sent_at, message_id, subject)
            VALUES (?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?, ?) ON CONFLICT(dedup_key) DO NOTHING""",
-        (key, chat_id, text, json.dumps(reply_markup, ensure_ascii=False) if reply_markup
+        (key, chat_id, cipher_of(conn).seal(text),
+         json.dumps(reply_markup, ensure_ascii=False) if reply_markup
          else None, PRIORITY_NOTIFY, iso(now), iso(now), iso(now), message_id, subject),
     )  # fmt: skip
 
@@ -216,7 +233,8 @@ async def enqueue_many(
     """``enqueue`` of many messages (each the keyword arguments of ``enqueue`` but ``now``) in
     a few statements: a wave of check-in prompts is a handful of trips to SQLite's thread,
     not one per message."""
-    rows = [row for message in messages for row in _rows(now=now, **message)]
+    seal = cipher_of(conn).seal
+    rows = [row for message in messages for row in _rows(seal, now=now, **message)]
     for first in range(0, len(rows), _MAX_ROWS):
         chunk = rows[first : first + _MAX_ROWS]
         await conn.execute_fetchall(_insert(len(chunk)), [v for row in chunk for v in row])
@@ -227,19 +245,45 @@ async def claim(db: Database, now: datetime, limit: int) -> list[OutboxRow]:
 
     Ordered by (priority, not_before, id) — the claim index's order, so no sort over the
     backlog is needed; parts of one split message share not_before and keep their id order.
+    A chat's reply waits while an earlier reply of that chat is undelivered (``_NO_EARLIER_REPLY``):
+    a person reads a conversation's replies in the order they were written, even when one
+    is retried later or fails while the next goes through.
     """
     async with db.write() as conn:
         found = await conn.execute_fetchall(
-            """UPDATE outbox SET state = 'sending'
-               WHERE id IN (SELECT id FROM outbox
-                            WHERE state = 'pending' AND not_before <= ?
-                            ORDER BY priority, not_before, id LIMIT ?)
-               RETURNING *""",
+            f"""UPDATE outbox SET state = 'sending'
+                WHERE id IN (SELECT id FROM outbox AS o
+                             WHERE state = 'pending' AND not_before <= ?
+                                   AND (priority != {PRIORITY_REPLY} OR {_NO_EARLIER_REPLY})
+                             ORDER BY priority, not_before, id LIMIT ?)
+                RETURNING *""",
             (iso(now), limit),
         )
     rows = [_row(r) for r in found]
     # RETURNING gives no order guarantee.
     return sorted(rows, key=lambda r: (r.priority, r.not_before, r.id))
+
+
+# No reply of o's chat before it is undelivered. Only reply rows pay for it; they are few,
+# found through the claim index's (state, priority) prefix.
+_UNDELIVERED_REPLY = f"""SELECT 1 FROM outbox AS e
+    WHERE e.state IN ('pending', 'sending') AND e.priority = {PRIORITY_REPLY}"""
+_NO_EARLIER_REPLY = f"NOT EXISTS ({_UNDELIVERED_REPLY} AND e.chat_id = o.chat_id AND e.id < o.id)"
+
+
+async def undelivered_reply(db: Database, chat_id: int) -> bool:
+    """Whether a reply to ``chat_id`` still waits in the outbox (pending or being sent)."""
+    row = await db.fetchone(f"{_UNDELIVERED_REPLY} AND e.chat_id = ? LIMIT 1", (chat_id,))
+    return row is not None
+
+
+# A sent message's text is forgotten (issue 11: no full phone or ID survives in a sent
+# message), unless it still offers buttons: taking the offer redraws it from that text.
+_FORGET_SENT = """text = CASE WHEN dedup_key IN (SELECT dedup_key FROM offers)
+                             OR edits IN (SELECT dedup_key FROM offers) THEN text ELSE '' END,
+                  fallback = CASE WHEN dedup_key IN (SELECT dedup_key FROM offers)
+                                  OR edits IN (SELECT dedup_key FROM offers)
+                                  THEN fallback END"""
 
 
 async def mark_sent(db: Database, id: int, message_id: int | None, now: datetime) -> None:
@@ -264,7 +308,8 @@ async def mark_sent_many(
         whens = " ".join("WHEN ? THEN ?" for _ in delivered)
         await db.write_one(
             f"""UPDATE outbox SET state = 'sent', attempts = attempts + 1, error = NULL,
-                    message_id = CASE id {whens} END, sent_at = CASE id {whens} END
+                    message_id = CASE id {whens} END, sent_at = CASE id {whens} END,
+                    {_FORGET_SENT}
                 WHERE id IN ({marks(len(ids))})""",
             [v for id, message_id, _ in delivered for v in (id, message_id)]
             + [v for id, _, at in delivered for v in (id, iso(at))]
@@ -273,9 +318,9 @@ async def mark_sent_many(
         return
     async with db.write() as conn:
         await conn.executemany(
-            """UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?,
-                                 message_id = ?, error = NULL
-               WHERE id = ?""",
+            f"""UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?,
+                                  message_id = ?, error = NULL, {_FORGET_SENT}
+                WHERE id = ?""",
             [(iso(at), message_id, id) for id, message_id, at in delivered],
         )
         await conn.execute(
@@ -286,17 +331,37 @@ async def mark_sent_many(
 
 
 async def mark_retry(
-    db: Database, id: int, not_before: datetime, error: str | None, *, count_attempt: bool = True
+    db: Database,
+    id: int,
+    not_before: datetime,
+    error: str | None,
+    *,
+    count_attempt: bool = True,
+    uncertain: bool = False,
 ) -> None:
     """Back to pending, due at ``not_before``. ``count_attempt=False`` for waits that are not
-    the row's fault (flood control, a saturated group), so they never exhaust max_attempts."""
+    the row's fault (flood control, a saturated group): the backoff grows with attempts only.
+    ``uncertain`` when the failed send may have been delivered (its answer was lost)."""
     async with db.write() as conn:
         await conn.execute(
             """UPDATE outbox SET state = 'pending', not_before = ?, error = ?,
-                                 attempts = attempts + ?
+                                 attempts = attempts + ?, uncertain = uncertain + ?
                WHERE id = ?""",
-            (iso(not_before), error, 1 if count_attempt else 0, id),
+            (iso(not_before), error, 1 if count_attempt else 0, 1 if uncertain else 0, id),
         )
+
+
+async def hasten_retries(db: Database, now: datetime) -> int:
+    """Rows backed off after transient failures are due ``now`` (the API answers again);
+    flood-control waits and group deferrals keep their time. How many."""
+    async with db.write() as conn:
+        cursor = await conn.execute(
+            """UPDATE outbox SET not_before = ?
+               WHERE state = 'pending' AND not_before > ?
+                     AND error IS NOT NULL AND error != 'RetryAfter'""",
+            (iso(now), iso(now)),
+        )
+        return cursor.rowcount
 
 
 async def defer(db: Database, id: int, not_before: datetime) -> None:
@@ -323,13 +388,13 @@ async def retarget(db: Database, id: int, new_chat_id: int) -> None:
         )
 
 
-async def mark_failed(db: Database, id: int, error: str) -> None:
-    """Given up: bad content, or max_attempts reached."""
-    async with db.write() as conn:
-        await conn.execute(
-            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, error = ? WHERE id = ?",
-            (error, id),
-        )
+async def mark_failed(db: Database, id: int, error: str, now: datetime) -> None:
+    """Given up: a definite refusal, or the row outlived the maximum age."""
+    await db.write_one(
+        """UPDATE outbox SET state = 'failed', attempts = attempts + 1, error = ?, failed_at = ?
+           WHERE id = ?""",
+        (error, iso(now), id),
+    )
 
 
 async def mark_unreachable(db: Database, id: int, chat_id: int, now: datetime, reason: str) -> bool:
@@ -370,6 +435,62 @@ async def pending_count(db: Database) -> int:
     return int(row[0]) if row else 0
 
 
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What is waiting to go out: every undelivered row, and the oldest of each kind."""
+
+    pending: int  # pending (retries included) and sending
+    oldest: datetime | None  # when the oldest of them was enqueued
+    oldest_alert: datetime | None  # ... the oldest priority-0 (alert) row
+
+
+async def backlog(conn: Reader) -> Backlog:
+    row = await fetch_one(
+        conn,
+        f"""SELECT count(*), min(created_at),
+                   min(CASE WHEN priority = {PRIORITY_ALERT} THEN created_at END)
+            FROM outbox WHERE state IN ('pending', 'sending')""",
+    )
+    return Backlog(row[0], _time(row[1]), _time(row[2]))
+
+
+@dataclass(frozen=True, slots=True)
+class Trouble:
+    """Delivery problems in a period: rows given up, rows that may have arrived twice."""
+
+    failed: int
+    repeats: int
+
+
+async def trouble(conn: Reader, since: datetime, until: datetime) -> Trouble:
+    """Rows failed, and rows delivered after a lost answer (possible repeats), in
+    ``[since, until)``."""
+    window = (iso(since), iso(until))
+    row = await fetch_one(
+        conn,
+        """SELECT (SELECT count(*) FROM outbox WHERE state = 'failed'
+                   AND failed_at >= ? AND failed_at < ?),
+                  (SELECT count(*) FROM outbox WHERE uncertain > 0 AND state = 'sent'
+                   AND sent_at >= ? AND sent_at < ?)""",
+        window + window,
+    )
+    return Trouble(row[0], row[1])
+
+
+async def trouble_total(conn: Reader) -> Trouble:
+    """``trouble`` over all time (rows failed before failed_at existed included)."""
+    row = await fetch_one(
+        conn,
+        """SELECT (SELECT count(*) FROM outbox WHERE state = 'failed'),
+                  (SELECT count(*) FROM outbox WHERE uncertain > 0 AND state = 'sent')""",
+    )
+    return Trouble(row[0], row[1])
+
+
+def _time(stamp: str | None) -> datetime | None:
+    return datetime.fromisoformat(stamp) if stamp else None
+
+
 async def next_due(db: Database) -> datetime | None:
     """When the earliest pending row falls due (the worker sleeps until then)."""
     row = await db.fetchone("SELECT min(not_before) FROM outbox WHERE state = 'pending'")
@@ -391,6 +512,16 @@ async def unreachable_among(db: Database, chat_ids: Sequence[int]) -> set[int]:
 async def is_unreachable(db: Database, chat_id: int) -> bool:
     row = await db.fetchone("SELECT 1 FROM unreachable WHERE chat_id = ?", (chat_id,))
     return row is not None
+
+
+async def last_unreachable_key(db: Database, chat_id: int) -> str | None:
+    """The dedup key of the newest message that found ``chat_id`` blocked (None: unkeyed)."""
+    row = await db.fetchone(
+        """SELECT dedup_key FROM outbox WHERE chat_id = ? AND state = 'unreachable'
+           ORDER BY id DESC LIMIT 1""",
+        (chat_id,),
+    )
+    return row["dedup_key"] if row else None
 
 
 async def get(db: Database, id: int) -> OutboxRow | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Database, cipher_of
 
 
 async def seed_from_config(db: Database, wanted: set[tuple[int, str, str]], now: datetime) -> None:
@@ -128,6 +128,7 @@ async def use_invite(
     invite = await cur.fetchone()
     if invite is None:
         return None
+    phone = cipher_of(conn).seal(phone)
     await conn.execute(
         """INSERT INTO staff (user_id, role, scope, name, phone, invited_by, invite, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -21,7 +21,7 @@ from bot.domain.tips import (
     normalize_address,
     ranked,
 )
-from storage.db import Database, fetch_all, fetch_one, marks, next_in_sequence
+from storage.db import Database, cipher_of, fetch_all, fetch_one, marks, next_in_sequence
 from storage.outbox import iso
 
 STAFF_COLUMNS = ", ".join(f"t.{name}" for name in TipView.columns())
@@ -71,7 +71,8 @@ async def insert(conn: aiosqlite.Connection, tip: NewTip, *, ref: str, now: date
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(draft_token) DO NOTHING RETURNING id""",
         (ref, tip.draft_token, tip.tipster_user_id, tip.tipster_chat_id, tip.tipster_locale,
-         tip.kind, tip.venue_kind, tip.person_name, tip.person_phone, tip.relation,
+         tip.kind, tip.venue_kind, tip.person_name, cipher_of(conn).seal(tip.person_phone),
+         tip.relation,
          tip.description, tip.village_id, tip.grid_id, tip.address, tip.latitude, tip.longitude,
          tip.since, tip.photo_file_id, iso(now), iso(deadline_at)),
     ) as cur:  # fmt: skip
@@ -202,8 +203,8 @@ async def match_registrations(
             await fetch_all(
                 conn,
                 f"""{base} JOIN persons p ON p.report_id = r.id
-                                 WHERE r.state = 'open' AND p.phone = ?""",
-                (phone,),
+                                 WHERE r.state = 'open' AND p.phone_key = ?""",
+                (cipher_of(conn).blind("phone", phone),),
             ),
             "phone",
         )

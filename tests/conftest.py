@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
@@ -14,14 +15,23 @@ from tests.harness import STARTED, Harness
 
 ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Every database a test opens seals personal data under this key (storage/cipher.py); a test
+# of a missing or wrong key changes it with monkeypatch.
+TEST_DATA_KEY = "00112233445566778899aabbccddeeff" * 2
+os.environ["PAICHA_DATA_KEY"] = TEST_DATA_KEY
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    """The example town, with its own copy of the regions file: /regions writes the file
-    (the one source of truth), and no test may change the checkout's data/regions.toml."""
+    return example_config(tmp_path)
+
+
+def example_config(folder: Path) -> Config:
+    """The example town, with its own copy of the regions file in ``folder``: /regions writes
+    the file (the one source of truth), and no test may change the checkout's
+    data/regions.toml."""
     example = load_config(ROOT / "config.example.toml")
-    regions = tmp_path / "regions.toml"
+    regions = folder / "regions.toml"
     shutil.copy(example.regions.file, regions)
     return example.model_copy(
         update={"regions": example.regions.model_copy(update={"file": regions})}

@@ -3,10 +3,10 @@ storage (the arrival flow itself is tested in test_arrival_*)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from bot.domain.records import PersonRecord, ReportRecord
-from storage import arrivals, visits
+from storage import arrivals, staff, visits
 from tests.harness import Harness
 
 ADMIN = 10001
@@ -93,3 +93,16 @@ async def denied(h: Harness, user: int) -> list[str]:
 async def audit_actions(h: Harness, user: int) -> list[str]:
     rows = await h.db.fetchall("SELECT action FROM audit WHERE actor = ? ORDER BY id", (user,))
     return [r["action"] for r in rows]
+
+
+async def seed_invited(h: Harness, user: int, role: str = "worker", scope: str = "XF01") -> int:
+    """A staff member who joined by an invite link (not listed in the config): their id."""
+    now = h.clock.now()
+    token = f"seed-invite-{user}-{scope}"
+    async with h.db.write() as conn:
+        await staff.create_invite(conn, token, role, scope, ADMIN, now, now + timedelta(days=1))
+        await staff.use_invite(conn, token, user, "赵六", "13800001111", now)
+    row = await h.db.fetchone(
+        "SELECT id FROM staff WHERE user_id = ? AND scope = ? AND active = 1", (user, scope)
+    )
+    return row["id"]

@@ -17,9 +17,12 @@ from tests.staff_helpers import (
     WORKER_SQ01,
     WORKER_XF01,
     denied,
+    seed_invited,
     seed_report,
     seed_visit,
 )
+
+INVITED_XF01 = 30009  # a worker of XF01 who joined by an invite link
 
 ROLES = {
     "resident": RESIDENT,
@@ -56,10 +59,8 @@ MISSING = {"report": 99999, "visit": 99999, "staff": 99999}
 
 async def seed(h: Harness) -> dict[str, int]:
     h.request.members[LEADER] = "member"
-    staff_row = await h.db.fetchone(
-        "SELECT id FROM staff WHERE user_id = ? AND scope = 'XF01'", (WORKER_XF01,)
-    )
-    return {"report": await seed_report(h), "visit": await seed_visit(h), "staff": staff_row["id"]}
+    invited = await seed_invited(h, INVITED_XF01)  # config-listed staff are not managed in chat
+    return {"report": await seed_report(h), "visit": await seed_visit(h), "staff": invited}
 
 
 async def act(h: Harness, user: int, how: str, ids: dict[str, int]) -> list[str]:

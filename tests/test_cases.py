@@ -348,7 +348,7 @@ async def test_english_alert_renders(harness: Harness, locale: str) -> None:
     await h.choose(WORKER, "Unknown")
     await h.choose(WORKER, "Unknown")
     await h.choose(WORKER, "先锋社区")
-    await h.choose(WORKER, "先锋社区第2网格")
+    await h.choose(WORKER, "先锋社区第1网格")  # the worker's own grid
     await h.text(WORKER, "Building 5")
     await h.text(WORKER, "No location")
     await h.text(WORKER, "at the fever clinic")

@@ -348,7 +348,7 @@ async def test_worker_extends_shortens_and_stops(harness: Harness) -> None:
     h = harness
     await monitored(h)
     await h.text(OTHER_WORKER, f"/monitor {REF}")
-    assert "只有该网格的网格员" in h.texts(OTHER_WORKER)[-1]
+    assert f"没有找到编号为 {REF} 的" in h.texts(OTHER_WORKER)[-1]  # as for an unknown one
     await h.text(WORKER_XF01, f"/monitor {REF}")
     card = h.texts(WORKER_XF01)[-1]
     assert REF in card and "张三" in card and "第2/7天" in card

@@ -67,7 +67,7 @@ def test_example_sections(config: Config) -> None:
     assert config.arrival.max_companions == 10
     assert config.regions.file == ROOT / "data" / "regions.toml"
     assert config.outbox.rate_per_second == 25
-    assert (config.outbox.group_per_minute, config.outbox.max_attempts) == (20, 8)
+    assert (config.outbox.group_per_minute, config.outbox.max_age_hours) == (20, 24)
     assert config.outbox.concurrency == 8
     assert config.schedule.digest == (time(8), time(20))
     assert config.schedule.checkin == (time(9), time(20))
@@ -242,6 +242,7 @@ CASES: list[tuple[str, Any, str]] = [
     ("outbox.rate_per_second", float("inf"), "outbox.rate_per_second: must be a finite number"),
     ("outbox.group_per_minute", 21, "outbox.group_per_minute: must be at most 20, not 21"),
     ("outbox.concurrency", 0, "outbox.concurrency: must be at least 1, not 0"),
+    ("outbox.max_age_hours", 0, "outbox.max_age_hours: must be greater than 0, not 0"),
     ("schedule.digest", ["08:00", "25:00"], 'schedule.digest[1]: "25:00" is not HH:MM'),
     ("schedule.checkin", ["8:00"], 'schedule.checkin[0]: "8:00" is not HH:MM'),
     ("schedule.digest", [800], "schedule.digest[0]: 800 is not HH:MM"),
@@ -423,11 +424,25 @@ def test_load_reports_missing_regions_file(tmp_path: Path) -> None:
 
 def test_load_reports_unknown_key(tmp_path: Path) -> None:
     path = tmp_path / "paicha.toml"
-    text = EXAMPLE.read_text(encoding="utf-8").replace("max_attempts = 8", "max_attempt = 8")
+    text = EXAMPLE.read_text(encoding="utf-8").replace("concurrency = 8", "concurency = 8")
     path.write_text(text.replace('"data/regions.toml"', repr(str(ROOT / "data/regions.toml"))))
     with pytest.raises(ConfigError) as info:
         load_config(path)
-    assert info.value.problems == ['outbox: unknown key "max_attempt"']
+    assert info.value.problems == ['outbox: unknown key "concurency"']
+
+
+def test_the_replaced_max_attempts_is_refused_with_its_replacement(tmp_path: Path) -> None:
+    """A config written for an older paicha: the option no longer does anything, so say what
+    replaced it rather than ignore it."""
+    path = tmp_path / "paicha.toml"
+    text = EXAMPLE.read_text(encoding="utf-8").replace("[outbox]\n", "[outbox]\nmax_attempts = 8\n")
+    path.write_text(text.replace('"data/regions.toml"', repr(str(ROOT / "data/regions.toml"))))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == [
+        "outbox: max_attempts is no longer used: a message is retried until it is "
+        "max_age_hours old (default 24); remove max_attempts"
+    ]
 
 
 # --- property ---------------------------------------------------------------------------

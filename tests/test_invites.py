@@ -17,6 +17,7 @@ from tests.staff_helpers import (
     VADMIN_XF,
     audit_actions,
     denied,
+    seed_invited,
     seed_report,
 )
 
@@ -164,8 +165,8 @@ async def test_revoked_worker_loses_access_at_once(harness: Harness) -> None:
 
 async def test_admin_moves_a_worker_to_another_grid(harness: Harness) -> None:
     h = harness
+    staff_id = await seed_invited(h, 30009)  # config-listed staff are moved in the config
     await h.text(ADMIN, "/staff")
-    staff_id = (await h.db.fetchone("SELECT id FROM staff WHERE user_id = 30001"))["id"]
     await h.press(ADMIN, f"v1:st:m:{staff_id}")
     await h.choose(ADMIN, "石桥村第2网格")
     assert "调整到石桥村 石桥村第2网格" in h.texts(ADMIN)[-1]

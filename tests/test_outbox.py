@@ -295,13 +295,16 @@ async def test_network_errors_back_off_then_succeed(db, clock, bot):
     assert len(bot.sent) == 1
 
 
-async def test_gives_up_after_max_attempts(db, clock, bot):
+async def test_gives_up_only_at_max_age(db, clock, bot):
+    """2 + 4 + 8 + 16 s of backoff: the fifth try, 30 s after the row was enqueued, is the
+    first at its maximum age; it fails the row (tests/test_outbox_outage.py has the rest)."""
     bot.always[1] = NetworkError("down")
     row_id = await put(db, clock, 1)
-    await drain_until_done(make_worker(db, bot, clock, max_attempts=3), db, clock, step=5)
-    assert len(bot.calls) == 3
+    worker = make_worker(db, bot, clock, max_age=timedelta(seconds=30))
+    await drain_until_done(worker, db, clock, step=1)
+    assert len(bot.calls) == 5
     row = await outbox.get(db, row_id)
-    assert row is not None and row.state == "failed" and row.attempts == 3
+    assert row is not None and row.state == "failed" and row.attempts == 5
 
 
 async def test_forbidden_marks_unreachable_and_escalates_once(db, clock, bot):

@@ -64,7 +64,7 @@ async def test_sent_failed_and_retargeted(db: Database) -> None:
     sent, failed, moved = [await put(db, chat, "x") for chat in (1, 2, 3)]
     assert await outbox.pending_count(db) == 3
     await outbox.mark_sent(db, sent, 555, T0)
-    await outbox.mark_failed(db, failed, "bad request")
+    await outbox.mark_failed(db, failed, "bad request", T0)
     await outbox.retarget(db, moved, -1009)
     assert await state(db, sent) == ("sent", 1, 1, None, 555)
     assert await state(db, failed) == ("failed", 2, 1, "bad request", None)
@@ -157,3 +157,70 @@ def test_stored_times_are_utc_whatever_the_machines_zone(monkeypatch) -> None:
         clock.tzset()
     with pytest.raises(ValueError, match=r"^naive datetime: outbox times must be timezone-aware$"):
         outbox.iso(datetime(2020, 10, 26, 2, 0))
+
+
+async def test_failure_time_and_lost_answers_are_stored(db: Database) -> None:
+    row_id = await put(db, 1, "x")
+    later = T0 + timedelta(seconds=30)
+    await outbox.mark_retry(db, row_id, later, "TimedOut", uncertain=True)
+    await outbox.mark_retry(db, row_id, later, "Bad Gateway")
+    row = await outbox.get(db, row_id)
+    assert row is not None and (row.attempts, row.uncertain) == (2, 1)
+    await outbox.mark_failed(db, row_id, "undelivered", later)
+    stored = await db.fetchone("SELECT failed_at, uncertain FROM outbox WHERE id = ?", (row_id,))
+    assert tuple(stored) == (outbox.iso(later), 1)
+
+
+async def test_backlog_counts_undelivered_rows_and_finds_the_oldest(db: Database) -> None:
+    assert await outbox.backlog(db) == outbox.Backlog(0, None, None)
+    minute = timedelta(minutes=1)
+    sent = await put(db, 1, "delivered", at=T0)
+    await outbox.mark_sent(db, sent, 1, T0)
+    failed = await put(db, 1, "given up", at=T0, priority=outbox.PRIORITY_ALERT)
+    await outbox.mark_failed(db, failed, "Chat not found", T0)
+    await put(db, 2, "bulk", at=T0 + minute, priority=outbox.PRIORITY_BULK)
+    await put(db, 3, "alert", at=T0 + 2 * minute, priority=outbox.PRIORITY_ALERT)
+    await put(db, 4, "alert", at=T0 + 3 * minute, priority=outbox.PRIORITY_ALERT)
+    claimed = await put(db, 5, "in flight", at=T0 + 4 * minute)
+    await outbox.claim(db, T0 + 5 * minute, 1)  # the oldest due row: 'sending' counts too
+    assert claimed
+    assert await outbox.backlog(db) == outbox.Backlog(4, T0 + minute, T0 + 2 * minute)
+
+
+async def test_trouble_counts_failures_and_possible_repeats_in_the_window(db: Database) -> None:
+    hour = timedelta(hours=1)
+    rows = [await put(db, chat, "x") for chat in range(1, 7)]
+    await outbox.mark_failed(db, rows[0], "a", T0)  # at the window's start: in
+    await outbox.mark_failed(db, rows[1], "b", T0 + hour)  # at its end: out
+    await outbox.mark_failed(db, rows[2], "c", T0 - hour)  # before: out
+    for row_id, at in ((rows[3], T0), (rows[4], T0 + hour)):
+        await outbox.mark_retry(db, row_id, at, "TimedOut", uncertain=True)
+        await outbox.mark_sent(db, row_id, 9, at)  # delivered after a lost answer
+    await outbox.mark_sent(db, rows[5], 9, T0)  # delivered the first time: no repeat
+    assert await outbox.trouble(db, T0, T0 + hour) == outbox.Trouble(failed=1, repeats=1)
+    assert await outbox.trouble(db, T0 + hour, T0 + 2 * hour) == outbox.Trouble(1, 1)
+    assert await outbox.trouble_total(db) == outbox.Trouble(failed=3, repeats=2)
+    async with db.write() as conn:  # inside a transaction too (the daily report's)
+        assert await outbox.trouble(conn, T0 - hour, T0) == outbox.Trouble(1, 0)
+
+
+async def test_a_sent_message_forgets_its_text_unless_its_buttons_are_still_offered(
+    db: Database,
+) -> None:
+    """Issue 11: no full phone survives in a sent message; a card still offering buttons keeps
+    its (sealed) text until the offer is taken, because taking it redraws the card."""
+    card = "王五 +86 138 1234 5678"
+    plain = await put(db, 1, card, dedup_key="plain", fallback="王五 13812345678")
+    offered = await put(db, 2, card, dedup_key="card")
+    async with db.write() as conn:
+        await outbox.offer(conn, "card", "report:1", ["v1:x"])
+    await outbox.mark_sent_many(db, [(plain, 10, T0)], clear_unreachable=False)
+    await outbox.mark_sent_many(db, [(offered, 11, T0)], clear_unreachable=True)
+    texts = {r["id"]: (r["text"], r["fallback"])
+             for r in await db.fetchall("SELECT id, text, fallback FROM outbox")}  # fmt: skip
+    assert texts == {plain: ("", None), offered: (card, None)}
+    async with db.write() as conn:
+        (taken,) = await outbox.take_offers(conn, "report:1")
+    assert taken.text == card  # read once more to redraw it, then forgotten
+    row = await db.fetchone("SELECT text FROM outbox WHERE id = ?", (offered,))
+    assert row["text"] == ""

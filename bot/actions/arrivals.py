@@ -3,6 +3,7 @@ notifications."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,6 +26,8 @@ from storage import arrivals as reports
 from storage import audit, drafts, outbox, timers, visits
 from storage.drafts import Draft
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
+
+log = logging.getLogger(__name__)
 
 # The buttons of a withdrawal request's card: v1:wd:<y confirm | n keep>:<report id>.
 WITHDRAW_FLOW, CONFIRM, KEEP = "wd", "y", "n"
@@ -135,6 +138,11 @@ async def store_report(
         if stored.conflicts:  # kept apart, never merged: the worker checks (in the notice)
             await audit.record(conn, now, record.reporter_user_id, "report.identity_conflict",
                                f"report:{stored.id}", ",".join(stored.conflicts))  # fmt: skip
+    # business events, once committed: reference numbers and counts only, never a name
+    log.info("report stored: %s (%s), %d person(s), %s, %s", stored.ref, action,
+             len(record.people), assessment.category, plan.kind)  # fmt: skip
+    if assessment.alert:
+        log.info("alert queued: arrival %s to the leadership group", stored.ref)
     services.wake_outbox()
     return stored
 

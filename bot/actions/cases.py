@@ -10,6 +10,7 @@ recording the direct report (its number) stops the overdue escalation."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,8 @@ from storage import escalation as ladder_store
 from storage.cases import NewCase, Tick
 from storage.escalation import Item
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
+
+log = logging.getLogger(__name__)
 
 FLOW = "cs"  # callback data of the buttons on case messages: v1:cs:<case id>:<action>[:<item>]
 BATCH_BUTTONS = 8  # "已网络直报" buttons on one batched escalation
@@ -210,6 +213,8 @@ async def open_case(conn: aiosqlite.Connection, services: Services, case: NewCas
         subject(case_id),
         case.kind if case.source is None else f"{case.kind}:{case.source}",
     )
+    log.info("case opened: %s (%s), alert queued to the leadership group and %d staff",
+             ref, case.kind, len(staff))  # fmt: skip
     return Stored(case_id, ref, deadline_at)
 
 

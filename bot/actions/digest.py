@@ -211,6 +211,7 @@ async def build(
     for row in rows:
         total.add(row.counts)
     total.region_changes, total.region_upgraded = await stats.region_changes(conn, since, until)
+    delivery = await outbox.trouble(conn, since, until)  # messages failed or maybe repeated
     tz = config.tz
     town = config.town.name
     text = services.text(
@@ -226,6 +227,7 @@ async def build(
         quiet=total.quiet,
         total=Row(town, total),
         villages=rows,
+        delivery=delivery,
     )
 
     today = now.astimezone(tz).date()

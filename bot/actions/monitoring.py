@@ -28,6 +28,7 @@ worker's /monitor and /monitoring) are each one transaction of their own.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -43,6 +44,7 @@ from bot.domain.masking import Audience
 from bot.domain.risk import MeasurePlan
 from bot.domain.roles import Actor
 from bot.domain.timers import Kind
+from bot.domain.tips import is_tipster_message
 from bot.runtime import cards, escalation
 from bot.runtime.render import reader_locales
 from bot.runtime.services import Services
@@ -53,6 +55,7 @@ from storage.monitoring import Checkin, Monitoring
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
 from storage.timers import NewTimer, Timer
 
+log = logging.getLogger(__name__)
 PLAN_TIMERS = ("checkin.prompt", "monitoring.end", "test.remind")
 Markup = Callable[[str], dict]  # a message's buttons, in the reader's locale
 
@@ -554,11 +557,19 @@ async def checkin_alert(
                                now=now, alerted=True,
                                detail={"name": params["name"], "slot": outbox.iso(slot),
                                        "temperature": temperature})  # fmt: skip
+    log.info("alert queued: health alert %s (monitoring %d, %s) to the grid and the "
+             "leadership group", m.ref, m.id, stage)  # fmt: skip
 
 
 async def on_unreachable(services: Services, chat_id: int) -> None:
     """The outbox found ``chat_id`` blocked the bot: for people under monitoring there, their
-    grid's workers are alerted (an unreachable person under observation is an escalation)."""
+    grid's workers are alerted (an unreachable person under observation is an escalation).
+    Not when it was the answer to a tip: "无法联系" right after closing a tip would name the
+    tipster to the worker. That blocking is forgotten, so the next message that fails (a
+    check-in prompt) alerts on its own."""
+    if is_tipster_message(await outbox.last_unreachable_key(services.db, chat_id)):
+        await outbox.clear_unreachable(services.db, chat_id)
+        return
     now = services.now()
     async with services.db.write() as conn:
         people = await store.active_for_chat(conn, chat_id)

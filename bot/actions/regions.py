@@ -40,6 +40,7 @@ from bot.domain.regions import (
 from bot.domain.risk import RISK_CATEGORIES, Assessment, MeasurePlan, assess, plan_measure
 from bot.runtime import cards
 from bot.runtime.escalation import grid_recipients
+from bot.runtime.regions import Trouble
 from bot.runtime.render import reader_locale, reader_locales
 from bot.runtime.services import Services
 from storage import arrivals as reports
@@ -72,10 +73,42 @@ class Rescreened:
 
 
 async def sync(services: Services) -> dict[int, Outcome]:
-    """Tick job: a hand edit of the file becomes a change; pending re-screens run."""
+    """Tick job: a hand edit of the file becomes a change (a broken one, or its repair, is
+    told to the admins); pending re-screens run."""
     async with services.regions.lock:
         await _record(services, None)
+        await _tell_file_news(services)
+        services.regions.keep_copy()  # after a good read: what a broken restart starts on
     return await rescreen_pending(services)
+
+
+FILE_PROBLEMS_SHOWN = 5  # a broken file's first problems in the admins' alert
+
+
+async def _tell_file_news(services: Services) -> None:
+    """The file broke (the last good list stays in force) or was repaired: each admin is
+    told once per version of the file (keyed: a restart does not repeat it)."""
+    news = services.regions.news()
+    if news is None:
+        return
+    now, config = services.now(), services.config
+    if isinstance(news, Trouble):
+        name, key = "file_alert", f"{SUBJECT}:file:broken:{news.version}"
+        params = {"problems": news.problems[:FILE_PROBLEMS_SHOWN],
+                  "more": max(0, len(news.problems) - FILE_PROBLEMS_SHOWN),
+                  "kept": len(services.regions.current())}  # fmt: skip
+    else:
+        name, key, params = "file_repaired", f"{SUBJECT}:file:repaired:{news.version}", {
+            "count": news.count}  # fmt: skip
+    async with services.db.write() as conn:
+        readers = await reader_locales(conn, config.leadership.admins, config.bot.default_locale)
+        for chat, locale in readers.items():
+            text = services.text(locale, "regions", name, path=str(services.regions.path),
+                                 **params)  # fmt: skip
+            await outbox.enqueue(conn, chat_id=chat, text=text, now=now, priority=PRIORITY_ALERT,
+                                 subject=SUBJECT, dedup_key=f"{key}:{chat}")  # fmt: skip
+    services.regions.told(news)
+    services.wake_outbox()
 
 
 async def made_by(services: Services, token: str) -> int | None:

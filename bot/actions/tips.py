@@ -354,7 +354,7 @@ async def _tell_tipster(conn: aiosqlite.Connection, services: Services, tip_id: 
     await outbox.enqueue(conn, chat_id=who.chat_id, now=now, subject=subject(tip_id),
                          text=services.text(who.locale, "tips", "tipster_closed", ref=tip.ref,
                                             outcome=outcome),
-                         dedup_key=f"tip:{tip_id}:closed")  # fmt: skip
+                         dedup_key=domain.tipster_key(tip_id))  # fmt: skip
 
 
 # --- the deadline before the escalation ladder ---------------------------------------------

@@ -37,7 +37,7 @@ from bot.domain.places import (
 )
 from bot.domain.regions import Region
 from bot.domain.risk import SYMPTOMS, RiskFacts, regions_inside
-from bot.domain.steps import Step, fixed_choices, store_answer
+from bot.domain.steps import ANYONE, SELF, Step, fixed_choices, store_answer
 
 RELATIONS = ("self", "family", "tenant", "guest")
 REGION_KINDS = ("china", "abroad")
@@ -269,12 +269,19 @@ def _companion_field(
     return {"companion": {**(data.get("companion") or {}), key: value}}
 
 
+def _phone_of(data: Data) -> str:
+    """Registering oneself, a contact card must be one's own (another's is not "my number");
+    for a family member or a guest, their card or the registrar's own will do."""
+    return SELF if data.get("relation") == "self" else ANYONE
+
+
 STEPS: dict[str, Step] = {
     step.key: step
     for step in (
         Step("relation", "relation", choices=fixed_choices(RELATIONS), per_row=2),
         Step("name", "name", text=store_answer("name", parse_name)),
-        Step("phone", "phone", text=store_answer("phone", parse_phone), contact=True),
+        Step("phone", "phone", text=store_answer("phone", parse_phone), contact=True,
+             contact_of=_phone_of),
         Step("id_number", "id_number", choices=_id_choices, text=_id_text, per_row=2),
         Step("region_kind", "origin", choices=fixed_choices(REGION_KINDS), per_row=2),
         Step("country", "origin", text=store_answer("country", lambda t: parse_text(t, 40))),
@@ -314,7 +321,8 @@ STEPS: dict[str, Step] = {
         Step("companion_id", "companions", choices=_companion_id_choices,
              text=_companion_id_text, per_row=2),
         Step("companion_phone", "companions", choices=fixed_choices(("skip",)),
-             text=partial(_companion_field, "phone", parse_phone), per_row=2),
+             text=partial(_companion_field, "phone", parse_phone), per_row=2,
+             contact_of=lambda data: ANYONE),
         Step("companion_more", "companions", choices=fixed_choices(("add", "done")), per_row=2),
         Step("summary", "summary", choices=fixed_choices(("submit", "edit", "cancel")), per_row=2),
         Step("edit", "summary", choices=lambda data, ctx: EDIT_GROUPS),

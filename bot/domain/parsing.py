@@ -40,11 +40,27 @@ def too_long(limit: int) -> Invalid:
     return Invalid("too_long", {"limit": limit})
 
 
+# Characters nobody sees: zero-width, direction marks and isolates, the BOM, soft hyphen and
+# controls (C0 but tab and line breaks, DEL, C1). Pasted from other apps or typed to fool the
+# bot, they would make an empty name look filled in, or one name look like two; they are
+# removed from every answer before it is checked.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+)
+
+
+def visible(text: str) -> str:
+    """``text`` without the characters nobody sees (``_INVISIBLE``)."""
+    return _INVISIBLE.sub("", text)
+
+
 def clean(text: str, limit: int) -> str | Invalid:
-    """NFKC then trim; ``too_long`` when the result exceeds ``limit`` characters."""
+    """Invisible characters removed, NFKC, trimmed; ``too_long`` when the result exceeds
+    ``limit`` characters."""
     if len(text) > limit * _RAW_FACTOR + _RAW_SLACK:
         return too_long(limit)
-    normalised = unicodedata.normalize("NFKC", text).strip()
+    normalised = visible(unicodedata.normalize("NFKC", text)).strip()
     if len(normalised) > limit:
         return too_long(limit)
     return normalised
@@ -65,6 +81,9 @@ _DOTS = "·•・‧"
 _NAME = re.compile(rf"[{_HAN}{_LATIN}{_DOTS} '’\-‐]+")
 _NAME_LETTER = re.compile(rf"[{_HAN}{_LATIN}]")
 _DOT_TRANS = str.maketrans(dict.fromkeys(_DOTS, "·") | {"’": "'", "‐": "-"})
+# A full name has a surname and a given name: two characters at least (张三, Li Na); "张" or
+# "A." alone is no one's name.
+NAME_MIN_LETTERS = 2
 
 
 def parse_name(text: str) -> str | Invalid:
@@ -76,6 +95,8 @@ def parse_name(text: str) -> str | Invalid:
         return Invalid("name_empty")
     if not _NAME.fullmatch(name) or not _NAME_LETTER.search(name):
         return Invalid("name_invalid")
+    if len(_NAME_LETTER.findall(name)) < NAME_MIN_LETTERS:
+        return Invalid("name_short")
     return name.translate(_DOT_TRANS)
 
 
@@ -359,6 +380,9 @@ def parse_address(text: str) -> str | Invalid:
         return cleaned
     if len(cleaned) < ADDRESS_MIN:
         return Invalid("address_short")
+    # an address names its place in letters or digits: "A." or "。。" says nothing
+    if sum(c.isalnum() for c in cleaned) < ADDRESS_MIN:
+        return Invalid("address_invalid")
     return cleaned
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 ROLE_WORKER = "worker"
 ROLE_VILLAGE_ADMIN = "village_admin"
 STAFF_ROLES = (ROLE_WORKER, ROLE_VILLAGE_ADMIN)
+SOURCE_CONFIG = "config"  # a staff row listed in the config file (storage.staff.seed_from_config)
 
 INVITE_PREFIX = "inv-"
 INVITE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,60}")  # "inv-" + token fits a 64-byte payload
@@ -78,8 +79,16 @@ def can_manage_regions(actor: Actor) -> bool:
 
 
 def can_verify(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
-    """Verify, correct or escalate a record of the grid: its staff, and admins."""
+    """Act on a record of the grid — verify, correct or escalate it, change its monitoring,
+    record a test: its staff, and admins. Leaders read."""
     return actor.is_admin or holds_grid(actor, grid_id, village_of)
+
+
+def can_report_case(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
+    """Report a discovered case in the grid (/case): its staff, and the town's leaders and
+    admins — a case is an alert, and whoever of the town's command learns of one raises it;
+    a worker of another grid does not (the grid's own staff answer for it)."""
+    return can_see_grid(actor, grid_id, village_of)
 
 
 def can_visit(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
@@ -121,6 +130,17 @@ def can_manage_staff(actor: Actor, village_id: str | None = None) -> bool:
     if village_id is None:
         return bool(actor.admin_villages)
     return village_id in actor.admin_villages
+
+
+def can_manage_member(actor: Actor, role: str, village_id: str | None, source: str) -> bool:
+    """Move or revoke one staff member: never one listed in the config (the file is where
+    they are changed); admins any other; a village admin the workers of their own village,
+    not a peer village admin."""
+    if source == SOURCE_CONFIG:
+        return False
+    if actor.is_admin:
+        return True
+    return role == ROLE_WORKER and village_id is not None and village_id in actor.admin_villages
 
 
 def can_invite(actor: Actor, role: str, village_id: str | None) -> bool:

@@ -32,6 +32,9 @@ Parsed = Updates | Invalid | Lookup
 Choices = Callable[[Data, Any], tuple[str, ...]]
 TextParser = Callable[[str, Data, Any], Parsed]
 LocationParser = Callable[[float, float], Updates | Invalid]
+# Whose number a shared contact card may be, given the answers so far (see ``contact_refusal``)
+Whose = Callable[[Data], str]
+SELF, OTHER, ANYONE = "self", "other", "anyone"
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,9 @@ class Step:
     contact's phone number too, when ``contact``); ``photo`` names the answer a photo is
     stored under; ``location`` parses a location pin. A step that asks for a contact or a
     location shows a reply keyboard (its choices as text buttons); others inline buttons,
-    ``per_row`` a row. ``group`` is what "change a field" on the summary card edits together."""
+    ``per_row`` a row. ``group`` is what "change a field" on the summary card edits together.
+    ``contact_of`` says whose contact card the step takes (default: the sender's own when
+    ``contact``, else none)."""
 
     key: str
     group: str = ""
@@ -50,6 +55,13 @@ class Step:
     photo: str = ""
     location: LocationParser | None = None
     per_row: int = 1
+    contact_of: Whose | None = None
+
+    def whose_contact(self, data: Data) -> str | None:
+        """Whose shared contact card answers this step (None: a card is not an answer)."""
+        if self.contact_of is not None:
+            return self.contact_of(data)
+        return SELF if self.contact else None
 
     def values(self, data: Data, ctx: Any) -> tuple[str, ...]:
         return self.choices(data, ctx) if self.choices is not None else ()
@@ -64,6 +76,18 @@ class Step:
         if self.location is not None:
             return "expect_location"
         return "expect_text" if self.text is not None else "expect_choice"
+
+
+def contact_refusal(whose: str, contact_user_id: int | None, sender: int) -> Invalid | None:
+    """Why a shared contact card (of Telegram user ``contact_user_id``, None: not a Telegram
+    user) does not answer a question for ``whose`` number; None when it does. Only a card
+    carrying the sender's own user id is the sender's: one from the address book is not."""
+    own = contact_user_id == sender
+    if whose == SELF and not own:
+        return Invalid("contact_not_own")
+    if whose == OTHER and own:
+        return Invalid("contact_is_own")
+    return None
 
 
 def fixed_choices(values: tuple[str, ...]) -> Choices:

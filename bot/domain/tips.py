@@ -17,7 +17,7 @@ from typing import Any
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_address, parse_date, parse_name, parse_phone, parse_text
 from bot.domain.roles import Actor, VillageOf, can_verify
-from bot.domain.steps import Step, fixed_choices, store_answer
+from bot.domain.steps import OTHER, Step, fixed_choices, store_answer
 
 KINDS = ("unregistered", "symptoms", "gathering", "venue", "other")
 # 酒店、宾馆、民宿、日租房、农家乐 (the plan, point 3)
@@ -67,6 +67,22 @@ def parse_description(text: str) -> str | Invalid:
 
 def parse_note(text: str) -> str | Invalid:
     return parse_text(text, NOTE_LIMIT)
+
+
+# --- the tipster's messages ----------------------------------------------------------
+
+_TIPSTER_KEY = re.compile(r"tip:[0-9]+:closed(?:#[0-9]+)?")  # "#n": a part of a split text
+
+
+def tipster_key(tip_id: int) -> str:
+    """The outbox dedup key of the message telling the tipster how their tip ended."""
+    return f"tip:{tip_id}:closed"
+
+
+def is_tipster_message(dedup_key: str | None) -> bool:
+    """Whether an outbox message was an answer to a tipster: whether one can be reached is
+    nobody's business (an alert about it would tell a worker who sent the tip)."""
+    return dedup_key is not None and _TIPSTER_KEY.fullmatch(dedup_key) is not None
 
 
 # --- deadlines and permissions -------------------------------------------------------
@@ -189,8 +205,13 @@ def _description_choices(data: Data, ctx: Context) -> tuple[str, ...]:
     return () if description_required(data) else ("skip",)
 
 
+# A pin sent from the tip's place may be where the tipster stands (or lives): stored and
+# shown to about 100 m (3 decimals of a degree), enough to find the place, not the door.
+PIN_DECIMALS = 3
+
+
 def location_answer(latitude: float, longitude: float) -> Updates:
-    return {"latitude": latitude, "longitude": longitude}
+    return {"latitude": round(latitude, PIN_DECIMALS), "longitude": round(longitude, PIN_DECIMALS)}
 
 
 STEPS: dict[str, Step] = {
@@ -205,7 +226,8 @@ STEPS: dict[str, Step] = {
         Step("name", choices=fixed_choices(("skip",)), text=store_answer("name", parse_name)),
         Step("venue_name", choices=fixed_choices(("skip",)),
              text=store_answer("name", parse_description)),
-        Step("phone", choices=fixed_choices(("skip",)), text=store_answer("phone", parse_phone)),
+        Step("phone", choices=fixed_choices(("skip",)), text=store_answer("phone", parse_phone),
+             contact_of=lambda data: OTHER),
         Step("relation", choices=fixed_choices(RELATIONS), per_row=2),
         Step("description", choices=_description_choices,
              text=store_answer("description", parse_description)),

@@ -12,15 +12,17 @@ from typing import Any
 
 from telegram import ReplyKeyboardRemove, Update
 
+from bot.actions import tips
 from bot.actions.arrivals import build_record, reason_texts, store_report
 from bot.domain import arrivals as domain
 from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.masking import Audience
 from bot.domain.places import Place, bilingual_label, english_name
+from bot.domain.roles import Actor
 from bot.domain.steps import Data
+from bot.domain.tips import can_check
 from bot.flows.engine import SUMMARY, Engine, plain
 from bot.flows.table import TableFlow
-from bot.runtime import api
 from bot.runtime.services import Services
 from storage import arrivals as reports
 from storage.drafts import Draft
@@ -60,6 +62,17 @@ class ArrivalFlow(TableFlow):
     def __init__(self, services: Services, engine: Engine) -> None:
         super().__init__(services, engine)
         self._villages = services.config.grid_ids()
+
+    def commit_check(self, draft: Draft) -> tuple[str, str | None] | None:
+        """A resident's own report: anyone; registered on the spot for a tip, whose submission
+        closes it: whoever may still check the tip."""
+        tip_id = draft.data.get("tip_id")
+        return ("tip.r", tips.subject(tip_id)) if isinstance(tip_id, int) else None
+
+    async def may_commit(self, actor: Actor, draft: Draft) -> bool:
+        tip = await tips.view(self.s, draft.data["tip_id"])
+        gate = self.engine.gate
+        return tip is not None and can_check(actor, tip.village_id, tip.grid_id, gate.village_of)
 
     def context(self) -> domain.Context:
         config = self.s.config
@@ -193,9 +206,9 @@ class ArrivalFlow(TableFlow):
         if corrects and (reason := refusal(await reports.by_ref(self.s.db, corrects),
                                            draft.user_id)):  # fmt: skip
             await self.drop(draft)  # withdrawn while it was being corrected: nothing to update
-            await api.send_text(self.s.bot, draft.chat_id,
-                                self.s.text(draft.locale, "arrivals", reason, ref=corrects),
-                                reply_markup=ReplyKeyboardRemove())  # fmt: skip
+            await self.s.replies.send(draft.chat_id,
+                                      self.s.text(draft.locale, "arrivals", reason, ref=corrects),
+                                      reply_markup=ReplyKeyboardRemove())  # fmt: skip
             return
         record, assessment, plan = build_record(self.s, draft)
         outcome = await store_report(self.s, draft, record, assessment)
@@ -211,5 +224,6 @@ class ArrivalFlow(TableFlow):
             category=assessment.category, reasons=reason_texts(self.s, draft.locale, assessment),
             measure=upcoming, missed_tests=missed, people=len(record.people),
         )  # fmt: skip
-        await api.send_text(self.s.bot, draft.chat_id, receipt,
-                            reply_markup=self.report_markup(draft.locale, outcome.id))  # fmt: skip
+        await self.s.replies.send(
+            draft.chat_id, receipt, reply_markup=self.report_markup(draft.locale, outcome.id)
+        )

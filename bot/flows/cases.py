@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.error import Forbidden
 
 from bot.actions import cases as service
@@ -17,12 +16,11 @@ from bot.actions.arrivals import person_for
 from bot.domain import cases as domain
 from bot.domain.invalid import Invalid
 from bot.domain.masking import Audience
-from bot.domain.roles import Actor, can_see_grid
+from bot.domain.roles import Actor, can_report_case, can_see_grid
 from bot.domain.steps import Data, Lookup, Step, Updates, store_answer
 from bot.flows.answer import AnswerFlow
 from bot.flows.engine import Engine
 from bot.flows.table import TableFlow
-from bot.runtime import api
 from bot.runtime.services import Services
 from storage import arrivals
 from storage import cases as store
@@ -43,6 +41,14 @@ class CaseFlow(TableFlow):
 
     def may_start(self, actor: Actor) -> bool:
         return actor.is_staff
+
+    def commit_check(self, draft: Draft) -> tuple[str, str | None]:
+        return "case.report", f"grid:{draft.data.get('grid')}"
+
+    async def may_commit(self, actor: Actor, draft: Draft) -> bool:
+        """Only in a grid the reporter answers for (a leader: anywhere)."""
+        grid = draft.data.get("grid")
+        return bool(grid) and can_report_case(actor, grid, self.engine.gate.village_of)
 
     def context(self) -> domain.Context:
         return domain.Context(villages=self._villages,
@@ -108,8 +114,8 @@ class CaseFlow(TableFlow):
             case_id = data["case_id"]
             if not await service.confirm(self.s, case_id, draft.user_id, display_name(update),
                                          details, draft.token):  # fmt: skip
-                await api.send_text(
-                    self.s.bot, draft.chat_id, self.s.text(draft.locale, "cases", "confirm_again")
+                await self.s.replies.send(
+                    draft.chat_id, self.s.text(draft.locale, "cases", "confirm_again")
                 )
                 return
         else:
@@ -120,9 +126,9 @@ class CaseFlow(TableFlow):
         case, ticks = await service.load(self.s.db, case_id)
         params = service.card_params(self.s, case, ticks, self.s.now())
         markup = service.staff_markup(self.s, draft.locale, case, ticks)
-        await self.s.bot.send_message(
+        await self.s.replies.send(
             draft.chat_id, self.s.text(draft.locale, "cases", "receipt", c=params),
-            parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup.de_json(markup, None),
+            reply_markup=InlineKeyboardMarkup.de_json(markup, None),
         )  # fmt: skip
 
 
@@ -152,19 +158,21 @@ class DirectReportFlow(AnswerFlow):
                 await self.drop(draft)
             return "blocked"
 
+    def commit_check(self, draft: Draft) -> tuple[str, str | None]:
+        return "case.r", service.subject(draft.data["case_id"])
+
+    async def may_commit(self, actor: Actor, draft: Draft) -> bool:
+        """Still a leader (they may have left the leadership group since pressing)."""
+        return actor.is_leader
+
     def question_text(self, draft: Draft) -> str:
         # a draft opened before the reference was stored with it asks without it
         return self.s.text(draft.locale, "cases", "ask_number", ref=draft.data.get("ref", ""))
 
     async def finish(self, update: Update, draft: Draft) -> None:
-        """Record the number, if the presser is still a leader (they may have left the
-        leadership group since pressing)."""
-        case_id, gate = draft.data["case_id"], self.engine.gate
-        actor = await gate.actor(update.effective_user)
-        if not actor.is_leader:
-            await self.drop(draft)
-            await gate.refuse(update, actor, "case.r", service.subject(case_id))
-            return
+        """Record the number (the presser is still a leader: ``may_commit``)."""
+        case_id = draft.data["case_id"]
+        actor = await self.engine.gate.actor(update.effective_user)
         done = await service.record_direct_report(
             self.s, case_id, draft.data["number"], actor.user_id, display_name(update),
             draft.user_id, draft.token,
@@ -173,4 +181,4 @@ class DirectReportFlow(AnswerFlow):
         text = self.s.text(draft.locale, "cases", "number_recorded" if done else "already_reported",
                            ref=case["ref"], number=case["direct_report_no"] or "",
                            name=case["reported_by_name"] or "")  # fmt: skip
-        await api.send_text(self.s.bot, draft.chat_id, text)
+        await self.s.replies.send(draft.chat_id, text)

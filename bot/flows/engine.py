@@ -7,12 +7,16 @@ The runtime alone owns the rules every conversation shares:
   ended or another draft, or of an earlier step, is refused (a submitted draft's buttons say
   which record it made: a double tap makes one record);
 - save-before-ask: the answers are written before the next question is sent, so a restart
-  resumes at the same question (the flow's command or deep link re-asks it);
+  resumes at the same question (the flow's command or deep link re-asks it); the saved draft
+  owes its question until the send returns (``asked_at``, stored each tick), and a start
+  after a crash between the two asks every owed question again (``resume_owed``);
 - re-ask with the reason: a refused answer gets its specific reason, then the same question;
 - summary / edit / cancel, and a flow's ``may_start(actor)`` (refused and audited);
 - re-delivered updates (an update id not newer than the draft's) are ignored;
 - the timeout: a sweep over drafts untouched for the configured time (durable: it runs on
-  every tick, so drafts that went stale while the bot was down end on the first tick).
+  every tick, so drafts that went stale while the bot was down end on the first tick);
+- every question, re-ask and note goes out through ``services.replies`` (retried, else queued
+  in the outbox): a failing Bot API never leaves the person without the open question.
 
 A flow says what is particular to it: its step table (or hooks), its questions' text, and a
 ``finish`` that calls one action (the action owns the transaction).
@@ -20,6 +24,9 @@ A flow says what is particular to it: its step table (or hooks), its questions' 
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Protocol
@@ -33,6 +40,7 @@ from telegram import (
     Update,
     User,
 )
+from telegram.error import BadRequest
 
 from bot.domain.callbacks import callback, parse_callback
 from bot.domain.invalid import Invalid
@@ -40,11 +48,20 @@ from bot.domain.roles import Actor
 from bot.domain.steps import Data
 from bot.runtime import api
 from bot.runtime.render import LOCALES, locale_for
+from bot.runtime.replies import Reply
 from bot.runtime.services import Services
 from storage import drafts, outbox, users
 from storage.drafts import Draft
 
+log = logging.getLogger(__name__)
+
 SUMMARY, EDIT = "summary", "edit"  # the steps of the summary card, handled here
+
+
+def not_stored(error: BaseException | None) -> bool:
+    """The database refused the write (locked past every wait, full, broken): it was rolled
+    back, so what the failed update brought is not stored."""
+    return isinstance(error, sqlite3.Error)
 
 
 @dataclass(frozen=True)
@@ -73,8 +90,9 @@ class Gate(Protocol):
     def village_of(self, grid_id: str) -> str | None: ...
 
     async def refuse(
-        self, update: Update, actor: Actor, what: str, subject: str | None = None
-    ) -> None: ...
+        self, update: Update, actor: Actor, what: str, subject: str | None = None,
+        reason: str = "refused",
+    ) -> None: ...  # fmt: skip
 
 
 async def user_locale(services: Services, user: User | None) -> str:
@@ -106,6 +124,16 @@ class Flow:
 
     def may_start(self, actor: Actor) -> bool:
         return True
+
+    def commit_check(self, draft: Draft) -> tuple[str, str | None] | None:
+        """What submitting ``draft`` needs checked again, as (permission audited when refused,
+        subject); None: nobody's role matters (a resident's own report)."""
+        return (self.permission, None) if self.permission is not None else None
+
+    async def may_commit(self, actor: Actor, draft: Draft) -> bool:
+        """Whether ``actor`` may still submit ``draft``: asked as it commits, because a role
+        or a scope can be lost while a conversation is open."""
+        return self.may_start(actor)
 
     async def start(self, update: Update, step: str, data: Data) -> bool:
         """Open the conversation at ``step``, unless it is refused or another one is under
@@ -199,6 +227,7 @@ class Engine:
         self.gate = gate
         self.flows: dict[str, Flow] = {}
         self.prefixes: dict[str, Flow] = {}
+        self._asked: dict[int, Draft] = {}  # user -> draft whose question went out (unstored)
 
     def add(self, flow: Flow) -> None:
         self.flows[flow.name] = flow
@@ -214,16 +243,17 @@ class Engine:
         self, update: Update, flow: Flow, data: Data, step: str, chat_id: int | None = None,
         locale: str | None = None,
     ) -> Draft | None:  # fmt: skip
-        """Open ``flow`` at ``step`` (in ``chat_id``, by default the update's chat; in
-        ``locale``, by default the user's), unless it is refused or another conversation is
-        under way (then that one resumes)."""
-        user, chat = update.effective_user, update.effective_chat
+        """Open ``flow`` at ``step`` (in ``chat_id``, by default the user's private chat, never
+        a group; in ``locale``, by default the user's), unless it is refused or another
+        conversation is under way (then that one resumes)."""
+        user = update.effective_user
         if flow.permission is not None:
             actor = await self.gate.actor(user)
             if not flow.may_start(actor):
                 await self.gate.refuse(update, actor, flow.permission)
                 return None
-        chat_id = chat.id if chat_id is None else chat_id
+        # a conversation asks for phones and ID numbers: never in a group (ids < 0)
+        chat_id = user.id if chat_id is None or chat_id < 0 else chat_id
         if await self.resume(chat_id, user.id):
             return None
         locale = locale or await user_locale(self.s, user)
@@ -231,7 +261,7 @@ class Engine:
         draft = await drafts.put(self.s.db, new, self.s.now())
         intro = flow.intro(draft)
         if intro:
-            await api.send_text(self.s.bot, chat_id, intro)
+            await self.s.replies.send(chat_id, intro)
         await self.ask(draft)
         return draft
 
@@ -241,11 +271,12 @@ class Engine:
         draft = await drafts.get(self.s.db, user_id)
         if draft is None or not self.knows(draft):
             return False
-        await self.s.bot.send_message(
-            chat_id, self.s.text(draft.locale, "conversation", "resume", flow=draft.flow)
-        )
+        await self.s.replies.send(chat_id, self._resume_note(draft), html=False)
         await self.ask(draft, chat_id)
         return True
+
+    def _resume_note(self, draft: Draft) -> str:
+        return self.s.text(draft.locale, "conversation", "resume", flow=draft.flow)
 
     def knows(self, draft: Draft) -> bool:
         return draft.flow in self.flows
@@ -256,7 +287,40 @@ class Engine:
             return
         chat_id = draft.chat_id if chat_id is None else chat_id
         text, markup = self.flows[draft.flow].question(draft)
-        await api.send_text(self.s.bot, chat_id, text, reply_markup=markup)
+        await self.s.replies.send(chat_id, text, reply_markup=markup)
+        self._asked[draft.user_id] = draft
+
+    async def record_asked(self) -> None:
+        """Store that the questions sent since the last call went out, in one write (every
+        tick and at shutdown, not one write per answer): a crash loses only the last few
+        seconds' marks, and those few are asked once more at start."""
+        sent, self._asked = self._asked, {}
+        if not sent:
+            return
+        try:
+            await drafts.asked(self.s.db, list(sent.values()), self.s.now())
+        except BaseException:
+            self._asked = {**sent, **self._asked}  # the next call tries them again
+            raise
+
+    async def resume_owed(self) -> int:
+        """At start: every conversation whose answer was saved but whose next question never
+        went out (the bot was killed between the two) is resumed: the person is asked again
+        without having to write first. The questions are queued in the outbox, all in one
+        transaction, not sent here: a start during an outage (or after the upgrade that owes
+        every draft's question) must not hold up the outbox and the updates behind it."""
+        minutes = self.s.config.bot.conversation_timeout_minutes
+        since = self.s.now() - timedelta(minutes=minutes)
+        owed = [d for d in await drafts.owed(self.s.db, since) if self.knows(d)]
+        await self.s.replies.queue([reply for d in owed for reply in self._resumption(d)])
+        self._asked.update((d.user_id, d) for d in owed)  # durable in the outbox now
+        return len(owed)
+
+    def _resumption(self, draft: Draft) -> tuple[Reply, Reply]:
+        """The resume note and the open question, to the draft's chat."""
+        text, markup = self.flows[draft.flow].question(draft)
+        note = Reply(draft.chat_id, self._resume_note(draft), html=False)
+        return note, Reply(draft.chat_id, text, markup)
 
     # -- answers ---------------------------------------------------------------------------
 
@@ -288,11 +352,12 @@ class Engine:
         card = step in (SUMMARY, EDIT)
         shown = None if card else self.answered(flow, draft, value, query.message)
         if shown is None and query.message is not None:
-            await query.message.edit_reply_markup(None)  # the question is answered now
+            await _tidy(query.message.edit_reply_markup(None))  # the question is answered now
         result = await flow.on_button(update, draft, value)
         moved_on = isinstance(result, Next) and result.step != draft.step
         if shown is not None and moved_on and query.message is not None:
-            await api.edit_text(self.s.bot, query.message.chat_id, query.message.message_id, shown)
+            await _tidy(api.edit_text(self.s.bot, query.message.chat_id,
+                                      query.message.message_id, shown))  # fmt: skip
         await self.apply(update, flow, draft, result)
 
     def answered(
@@ -328,13 +393,13 @@ class Engine:
         elif isinstance(result, Cancel):
             await self.cancel(flow, draft)
         elif result.step is None:
-            await flow.finish(update, replace(draft, data=result.data))
+            done = replace(draft, data=result.data)
+            if await self.committable(update, flow, done):
+                await flow.finish(update, done)
         else:
             note = flow.after_answer(draft)
             if note:
-                await api.send_text(
-                    self.s.bot, draft.chat_id, note, reply_markup=ReplyKeyboardRemove()
-                )
+                await self.s.replies.send(draft.chat_id, note, reply_markup=ReplyKeyboardRemove())
             changed = replace(
                 draft, step=result.step, data=result.data, last_update_id=update.update_id
             )
@@ -344,26 +409,39 @@ class Engine:
             else:
                 await self.ask(saved)
 
+    async def committable(self, update: Update, flow: Flow, draft: Draft) -> bool:
+        """Role and scope checked again as the draft is submitted (the one check of every
+        flow at commit): refused, the draft ends unsaved, the user is told why, audited."""
+        check = flow.commit_check(draft)
+        if check is None:
+            return True
+        actor = await self.gate.actor(update.effective_user)
+        if await flow.may_commit(actor, draft):
+            return True
+        await flow.drop(draft)
+        await self.gate.refuse(update, actor, check[0], check[1], reason="not_submitted")
+        return False
+
     async def save(self, changed: Draft) -> Draft | None:
         """Store the answers; a draft that ended meanwhile (submitted, cancelled, timed out) is
         not revived: the user is told and None comes back."""
         saved = await drafts.update(self.s.db, changed, self.s.now())
         if saved is None:
-            await self.s.bot.send_message(
+            await self.s.replies.send(
                 changed.chat_id,
                 self.s.text(changed.locale, "conversation", "draft_gone", flow=changed.flow),
+                html=False,
             )
         return saved
 
     async def re_ask(self, flow: Flow, draft: Draft, invalid: Invalid) -> None:
         """Bad input: the specific reason, then the same question again; nothing is saved."""
-        await api.send_text(self.s.bot, draft.chat_id, flow.reason(draft.locale, invalid))
+        await self.s.replies.send(draft.chat_id, flow.reason(draft.locale, invalid))
         await self.ask(draft)
 
     async def cancel(self, flow: Flow, draft: Draft) -> None:
         if await flow.drop(draft):
-            await api.send_text(
-                self.s.bot,
+            await self.s.replies.send(
                 draft.chat_id,
                 flow.say(draft.locale, "cancelled"),
                 html=False,
@@ -399,3 +477,12 @@ async def expire_drafts(services: Services) -> int:
     if ended:
         services.wake_outbox()
     return ended
+
+
+async def _tidy(edit: Awaitable[Any]) -> None:
+    """Editing the answered question is cosmetic: a message edited already (a press handled
+    again after a restart: "not modified"), deleted or too old must not stop the answer."""
+    try:
+        await edit
+    except BadRequest as exc:
+        log.info("answered question not edited: %s", exc.message)

@@ -31,7 +31,6 @@ from bot.domain.risk import SYMPTOMS
 from bot.domain.steps import Step, store_answer
 from bot.flows.answer import AnswerFlow
 from bot.flows.engine import Draft
-from bot.runtime import api
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +122,7 @@ class CheckinFlow(AnswerFlow):
         """The menu's "健康打卡": the open check-ins again, or that none is open."""
         waiting = await mon.open_checkins(self.s, update.effective_user.id)
         if not waiting:
-            await api.send_text(self.s.bot, update.effective_chat.id, self.t(locale, "none_open"))
+            await self.s.replies.send(update.effective_chat.id, self.t(locale, "none_open"))
             return
         await self.show_waiting(update.effective_chat.id, waiting, None)
 
@@ -145,7 +144,7 @@ class CheckinFlow(AnswerFlow):
             else:
                 text = self.t(m.locale, "waiting_symptoms", name=m.name, why=why)
                 markup = self.symptom_markup(m, slot, 0)
-            await api.send_text(self.s.bot, chat_id, text, reply_markup=markup)
+            await self.s.replies.send(chat_id, text, reply_markup=markup)
 
     def _why(self, locale: str, typed: float | Invalid | None, people: int) -> str:
         """Why a typed text answered no check-in: an impossible temperature's reason, or a
@@ -167,7 +166,7 @@ class CheckinFlow(AnswerFlow):
         m = await mon.get(self.s, draft.data["monitoring"])
         if m is None or m.state != "active":
             await self.drop(draft)
-            await api.send_text(self.s.bot, draft.chat_id, self.t(draft.locale, "stale"))
+            await self.s.replies.send(draft.chat_id, self.t(draft.locale, "stale"))
             return
         slot = dm.from_epoch(draft.data["slot"])
         await self.record(update, m, slot, draft.data["temperature"], draft)
@@ -184,14 +183,14 @@ class CheckinFlow(AnswerFlow):
             if query is not None:
                 await query.answer(self.t(m.locale, "already_answered"))
             else:
-                await api.send_text(self.s.bot, m.chat_id, self.t(m.locale, "already_answered"))
+                await self.s.replies.send(m.chat_id, self.t(m.locale, "already_answered"))
             return
         if query is not None:
             await query.answer()
             await _edit(query.message, self.t(m.locale, "answered_temperature", name=m.name,
                                               temperature=value))  # fmt: skip
-        await api.send_text(
-            self.s.bot, m.chat_id,
+        await self.s.replies.send(
+            m.chat_id,
             self.t(m.locale, "ask_symptoms", name=m.name, temperature=value, chosen=[]),
             reply_markup=self.symptom_markup(m, slot, 0),
         )  # fmt: skip
@@ -273,8 +272,21 @@ class MonitorFlow(AnswerFlow):
         return actor if actor.is_admin or granted else await self.engine.gate.actor(user)
 
     def allowed(self, actor: roles.Actor, grid_id: str) -> bool:
-        """See and change the grid's monitorings."""
+        """See the grid's monitorings (leaders too)."""
         return roles.can_see_grid(actor, grid_id, self.engine.gate.village_of)
+
+    def may_change(self, actor: roles.Actor, grid_id: str) -> bool:
+        """Change a monitoring of the grid or record its tests: the grid's staff (and admins);
+        leaders read."""
+        return roles.can_verify(actor, grid_id, self.engine.gate.village_of)
+
+    def commit_check(self, draft: Draft) -> tuple[str, str | None]:
+        return f"monitor.{draft.data['action']}", f"monitoring:{draft.data['monitoring']}"
+
+    async def may_commit(self, actor: roles.Actor, draft: Draft) -> bool:
+        """The worker may still change the monitoring (a scope can be revoked meanwhile)."""
+        m = await mon.get(self.s, draft.data["monitoring"])
+        return m is not None and self.may_change(actor, m.grid_id)
 
     # -- the reason ------------------------------------------------------------------------
 
@@ -288,31 +300,28 @@ class MonitorFlow(AnswerFlow):
         return self.t("ask_reason", action=draft.data["action"], days=draft.data["days"])
 
     async def finish(self, update: Update, draft: Draft) -> None:
-        """Shorten or stop, if the worker may still change the monitoring (a scope can be
-        revoked meanwhile)."""
+        """Shorten or stop (the worker may still: ``may_commit``)."""
         data, chat_id = draft.data, draft.chat_id
         m = await mon.get(self.s, data["monitoring"])
-        actor = await self.actor(update.effective_user, m.grid_id) if m else None
-        if m is None or actor is None or not self.allowed(actor, m.grid_id):
-            await self.drop(draft)
-            await api.send_text(self.s.bot, chat_id, self.t("not_allowed"))
-            return
+        if m is None:
+            return  # gone since the check
+        actor = await self.actor(update.effective_user, m.grid_id)
         if data["action"] == "sh":
             days = -int(data["days"])
             changed = await mon.change(self.s, actor, m.id, days, data["reason"], draft)
             await self.tell_changed(chat_id, m, days, changed)
         elif await mon.stop(self.s, actor, m.id, data["reason"], draft):
-            await api.send_text(self.s.bot, chat_id, self.t("stopped_done", ref=m.ref, name=m.name))
+            await self.s.replies.send(chat_id, self.t("stopped_done", ref=m.ref, name=m.name))
         else:
-            await api.send_text(self.s.bot, chat_id, self.t("cannot_change"))
+            await self.s.replies.send(chat_id, self.t("cannot_change"))
 
     async def tell_changed(
         self, chat_id: int, m: mon.Monitoring, days: int, changed: mon.Monitoring | None
     ) -> None:
         """The worker's answer to an extension (a button) or a shortening (a reason)."""
         if changed is None:
-            await api.send_text(self.s.bot, chat_id, self.t("cannot_change"))
+            await self.s.replies.send(chat_id, self.t("cannot_change"))
             return
         action = "extend" if days > 0 else "shorten"
         text = self.t("changed_done", ref=m.ref, name=m.name, action=action, end=changed.end_date)
-        await api.send_text(self.s.bot, chat_id, text)
+        await self.s.replies.send(chat_id, text)

@@ -14,7 +14,6 @@ from bot.domain.invalid import Invalid
 from bot.domain.roles import Actor, can_manage_regions
 from bot.domain.steps import Data
 from bot.flows.table import TableFlow
-from bot.runtime import api
 from storage.drafts import Draft
 
 
@@ -68,4 +67,4 @@ class RegionsFlow(TableFlow):
             return
         text = self.s.text(draft.locale, self.module, "receipt", data=draft.data,
                            upgraded=outcome.upgraded, proposed=outcome.proposed)  # fmt: skip
-        await api.send_text(self.s.bot, draft.chat_id, text)
+        await self.s.replies.send(draft.chat_id, text)

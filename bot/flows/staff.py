@@ -18,7 +18,6 @@ from bot.domain.roles import ROLE_VILLAGE_ADMIN, ROLE_WORKER
 from bot.domain.steps import Data, Step, Updates, fixed_choices, store_answer
 from bot.flows.engine import Cancel, Draft, Engine, Result, user_locale
 from bot.flows.table import TableFlow
-from bot.runtime import api
 from bot.runtime.services import Services
 
 STAFF_COMMANDS = ("tasks", "visit", "visits", "monitoring", "case")
@@ -72,9 +71,7 @@ class InviteFlow(TableFlow):
 
     async def _say_invalid(self, chat_id: int, locale: str) -> None:
         text = self.s.text(locale, "staff", "invalid")
-        await api.send_text(
-            self.s.bot, chat_id, text, html=False, reply_markup=ReplyKeyboardRemove()
-        )
+        await self.s.replies.send(chat_id, text, html=False, reply_markup=ReplyKeyboardRemove())
 
     # -- rules -----------------------------------------------------------------------------
 
@@ -112,7 +109,7 @@ class InviteFlow(TableFlow):
             grids=[scope_label(self.s, ROLE_WORKER, g) for g in sorted(held.grids)],
             villages=[scope_label(self.s, ROLE_VILLAGE_ADMIN, v) for v in sorted(held.villages)],
         )  # fmt: skip
-        await api.send_text(self.s.bot, draft.chat_id, text, reply_markup=ReplyKeyboardRemove())
+        await self.s.replies.send(draft.chat_id, text, reply_markup=ReplyKeyboardRemove())
         await self._staff_commands(draft.chat_id, draft.locale, held.villages)
 
     async def _staff_commands(self, chat_id: int, locale: str, villages: frozenset[str]) -> None:

@@ -13,7 +13,7 @@ from telegram import Message, ReplyKeyboardRemove, Update
 from bot.domain.callbacks import button, inline_markup
 from bot.domain.invalid import Invalid
 from bot.domain.masking import Audience
-from bot.domain.steps import Data, Lookup, Step, Updates
+from bot.domain.steps import Data, Lookup, Step, Updates, contact_refusal
 from bot.flows.engine import EDIT, SUMMARY, Cancel, Flow, Next, Result, plain, reply_keyboard
 from storage.drafts import Draft
 
@@ -121,8 +121,10 @@ class TableFlow(Flow):
 
     def read(self, step: Step, message: Message, draft: Draft) -> Updates | Invalid | Lookup:
         data, ctx = draft.data, self.context()
-        if message.contact and step.contact:
-            return step.text(message.contact.phone_number or "", data, ctx)
+        whose = step.whose_contact(data)
+        if message.contact and whose is not None and step.text is not None:
+            refused = contact_refusal(whose, message.contact.user_id, draft.user_id)
+            return refused or step.text(message.contact.phone_number or "", data, ctx)
         if message.photo and step.photo:
             return {step.photo: message.photo[-1].file_id}
         if message.location and step.location is not None:

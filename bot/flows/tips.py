@@ -20,7 +20,6 @@ from bot.domain.steps import Data
 from bot.domain.tips import TipView
 from bot.flows.engine import Engine, Flow, Gate, Next, Result, user_locale
 from bot.flows.table import TableFlow
-from bot.runtime import api
 from bot.runtime.services import Services
 from storage.drafts import Draft
 from storage.tips import NewTip
@@ -113,11 +112,11 @@ class TipFlow(TableFlow):
             await self.drop(draft)
             limit = self.s.config.tips.max_per_day
             text = self.s.text(draft.locale, "tips", "limit_reached", limit=limit)
-            await api.send_text(self.s.bot, chat, text)
+            await self.s.replies.send(chat, text)
             return
         hours = round((stored.deadline_at - self.s.now()).total_seconds() / 3600, 1)
-        await api.send_text(
-            self.s.bot, chat, self.s.text(draft.locale, "tips", "receipt", ref=stored.ref,
+        await self.s.replies.send(
+            chat, self.s.text(draft.locale, "tips", "receipt", ref=stored.ref,
                                           hours=int(hours) if hours.is_integer() else hours,
                                           symptoms=data["kind"] == "symptoms"),
             reply_markup=ReplyKeyboardRemove(),
@@ -183,15 +182,18 @@ class TipCheckFlow(Flow):
             return Invalid("tips.ref_not_found", {"ref": ref})
         return Next(None, {**draft.data, "report_id": row["id"], "report_ref": row["ref"]})
 
+    def commit_check(self, draft: Draft) -> tuple[str, str | None]:
+        return "tip.check", service.subject(draft.data["tip_id"])
+
+    async def may_commit(self, actor: Actor, draft: Draft) -> bool:
+        tip = await service.view(self.s, draft.data["tip_id"])
+        return tip is not None and allowed(self.engine.gate, actor, tip)
+
     async def finish(self, update: Update, draft: Draft) -> None:
-        data, gate = draft.data, self.engine.gate
-        actor = await gate.actor(update.effective_user)
+        data = draft.data
+        actor = await self.engine.gate.actor(update.effective_user)
         tip = await service.view(self.s, data["tip_id"])
-        if tip is None or not allowed(gate, actor, tip):
-            await self.drop(draft)
-            await gate.refuse(update, actor, "tip.check", service.subject(data["tip_id"]))
-            return
-        if not await self.drop(draft):
+        if tip is None or not await self.drop(draft):
             return  # a double tap
         outcome, note = data["outcome"], data.get("note")
         if outcome == "escalated":

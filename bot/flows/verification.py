@@ -14,11 +14,10 @@ from bot.actions.inbox import Report
 from bot.actions.verification import CHECKS
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_date, parse_text
-from bot.domain.roles import can_verify
+from bot.domain.roles import Actor, can_verify
 from bot.domain.steps import Data, Step, Updates, fixed_choices, store_answer
 from bot.flows.engine import Draft
 from bot.flows.table import TableFlow
-from bot.runtime import api
 from bot.runtime.services import Services
 
 MEASURES = ("keep", "home_monitoring", "home_observation", "centralized_isolation")
@@ -66,7 +65,7 @@ def apply_choice(step: Step, value: str, data: Data, today: date) -> Updates | I
 async def already_reviewed(services: Services, chat_id: int, locale: str, ref: str) -> None:
     """Someone was quicker, or the reporter withdrew or updated the report: nothing was done."""
     text = services.text(locale, "inbox", "already_reviewed", ref=ref)
-    await api.send_text(services.bot, chat_id, text, html=False)
+    await services.replies.send(chat_id, text, html=False)
 
 
 class VerifyFlow(TableFlow):
@@ -108,16 +107,20 @@ class VerifyFlow(TableFlow):
 
     # -- the review ------------------------------------------------------------------------
 
+    def commit_check(self, draft: Draft) -> tuple[str, str | None]:
+        return "verify", f"report:{draft.data['report_id']}"
+
+    async def may_commit(self, actor: Actor, draft: Draft) -> bool:
+        """The worker may still verify the report (a scope can be revoked mid-flow)."""
+        report = await inbox.report(self.s, draft.data["report_id"])
+        return report is not None and can_verify(actor, report.grid_id, self.engine.gate.village_of)
+
     async def finish(self, update: Update, draft: Draft) -> None:
-        """The review, if the worker may still verify the report (a scope can be revoked
-        mid-flow)."""
-        data, gate = draft.data, self.engine.gate
-        actor = await gate.actor(update.effective_user)
+        data = draft.data
+        actor = await self.engine.gate.actor(update.effective_user)
         report = await inbox.report(self.s, data["report_id"])
-        if report is None or not can_verify(actor, report.grid_id, gate.village_of):
-            await self.drop(draft)
-            await gate.refuse(update, actor, "verify", f"report:{data['report_id']}")
-            return
+        if report is None:
+            return  # gone since the check
         outcome = data["outcome"]
         act = verification.verify if outcome == "verified" else verification.mark_wrong
         review = await act(self.s, actor, report, draft.token, data)
@@ -132,4 +135,4 @@ class VerifyFlow(TableFlow):
             measure=plan.kind if plan else None, start=plan.start if plan else None,
             end=plan.end if plan else None,
         )  # fmt: skip
-        await api.send_text(self.s.bot, draft.chat_id, text)
+        await self.s.replies.send(draft.chat_id, text)

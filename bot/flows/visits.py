@@ -13,12 +13,11 @@ from bot.actions import visits
 from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_address, parse_text
-from bot.domain.roles import can_visit
+from bot.domain.roles import Actor, can_visit
 from bot.domain.steps import Data, Step, Updates, fixed_choices, store_answer
 from bot.domain.visits import parse_people, parse_temperatures
 from bot.flows.engine import Draft, Engine
 from bot.flows.table import TableFlow
-from bot.runtime import api
 from bot.runtime.services import Services
 
 NOTE_LIMIT = 300
@@ -124,14 +123,16 @@ class VisitFlow(TableFlow):
 
     # -- saving ----------------------------------------------------------------------------
 
+    def commit_check(self, draft: Draft) -> tuple[str, str | None]:
+        return "visit", f"grid:{draft.data['grid']}"
+
+    async def may_commit(self, actor: Actor, draft: Draft) -> bool:
+        """The worker still holds the grid (a scope can be revoked mid-flow)."""
+        return can_visit(actor, draft.data["grid"], self.engine.gate.village_of)
+
     async def finish(self, update: Update, draft: Draft) -> None:
-        """The visit, if the worker still holds the grid (a scope can be revoked mid-flow)."""
-        data, gate = draft.data, self.engine.gate
-        actor = await gate.actor(update.effective_user)
-        if not can_visit(actor, data["grid"], gate.village_of):
-            await self.drop(draft)
-            await gate.refuse(update, actor, "visit", f"grid:{data['grid']}")
-            return
+        data = draft.data
+        actor = await self.engine.gate.actor(update.effective_user)
         visit = await visits.record(self.s, actor, draft.token, data)
         if visit is None:
             return  # a double tap
@@ -141,9 +142,7 @@ class VisitFlow(TableFlow):
             address=visit.address, refused=visit.refused, people=visit.people,
             temperatures=visit.temperatures, fever=visit.fever, arrivals=visit.arrivals,
         )  # fmt: skip
-        await api.send_text(
-            self.s.bot, draft.chat_id, text, reply_markup=self._register(draft, visit)
-        )
+        await self.s.replies.send(draft.chat_id, text, reply_markup=self._register(draft, visit))
 
     def _register(self, draft: Draft, visit: visits.Visit) -> dict[str, Any] | None:
         """The button that registers the arrivals found at the door, one by one."""

@@ -22,6 +22,7 @@ each step at its own delay after the item's deadline.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,6 +44,7 @@ from storage.escalation import ALERT_STEP, Item, Queued
 from storage.outbox import PRIORITY_ALERT
 from storage.timers import Timer
 
+log = logging.getLogger(__name__)
 STEP = Kind.LADDER_STEP
 FLUSH = Kind.LADDER_FLUSH
 REPEAT = Kind.LADDER_REPEAT
@@ -311,6 +313,8 @@ class Ladder:
                                  item.deadline_at, now)  # fmt: skip
         if rung.repeat_minutes:
             await _schedule_repeat(conn, item.kind, index, rung.repeat_minutes, now)
+        log.info("ladder step: %s %s step %d to %s%s", item.kind, item.ref, index, rung.to,
+                 " (late)" if late else "")  # fmt: skip
 
     async def repeat(self, services: Services, conn: aiosqlite.Connection, timer: Timer,
                      now: datetime, late: bool) -> None:  # fmt: skip

@@ -20,9 +20,17 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.runtime import api
 from bot.runtime.clock import Clock
@@ -37,7 +45,9 @@ MAX_BATCH = 100  # rows per claim: an alert waits behind one claimed batch at mo
 BATCH_SECONDS = 0.5  # ... and a batch is about half a second of sending at the configured rate
 PACE_SLACK = timedelta(milliseconds=20)  # lost pacing time the worker may make up at once
 SHORT_WAIT = 0.01  # seconds: waits this short skip the stop()/wake() machinery
-MAX_BACKOFF = timedelta(minutes=10)
+MAX_BACKOFF = timedelta(minutes=5)  # an outage's end is noticed within this long
+MAX_AGE = timedelta(hours=24)  # outbox.max_age_hours' default: how long a row is retried
+HASTEN_EVERY = timedelta(minutes=1)  # at most this often, a recovery makes backed-off rows due
 MAX_IDLE = 5.0  # seconds: the loop looks for due rows at least this often, even without wake()
 _TAG = re.compile(r"<[^>]*>")
 _NO_PREVIEW = {"is_disabled": True}  # LinkPreviewOptions: the links we send are not news
@@ -71,6 +81,21 @@ async def send_row(bot: Bot, row: OutboxRow, *, plain: bool = False) -> int | No
                                link_preview_options=_NO_PREVIEW)  # fmt: skip
 
 
+def backoff(attempt: int) -> timedelta:
+    """The wait after the ``attempt``-th failed send: 2, 4, 8... seconds, at most
+    ``MAX_BACKOFF`` (the exponent is bounded so a day of failures cannot overflow it)."""
+    return min(timedelta(seconds=2 ** min(attempt, 20)), MAX_BACKOFF)
+
+
+def maybe_delivered(exc: Exception) -> bool:
+    """The request may have reached Telegram but its answer was lost (a read timeout): the
+    message may be there already, and the retry may repeat it. A connect or pool timeout
+    never sent anything."""
+    return isinstance(exc, TimedOut) and not isinstance(
+        exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout
+    )
+
+
 def retry_after_seconds(exc: RetryAfter) -> float:
     """PTB 22 gives an int or a timedelta depending on PTB_TIMEDELTA; accept both."""
     with warnings.catch_warnings():
@@ -101,6 +126,13 @@ class OutboxWorker:
       at the next start). ``concurrency=1`` gives the strict one-message bound.
     - Flood control (RetryAfter) pauses every send; the few already in flight when it arrives
       complete (their outcome is recorded as usual).
+    - Outages: a network error, a 5xx or a timeout is never final. The row is retried with
+      exponential backoff (at most ``MAX_BACKOFF`` apart) until it is older than ``max_age``;
+      only a definite refusal (BadRequest, Forbidden) or that age fails it, and every failure
+      is an ERROR log line and counted (``storage.outbox.trouble``). A send whose answer was
+      lost (``maybe_delivered``) is logged and counted on the row (``uncertain``): if a retry
+      delivers it, it may have arrived twice, and the daily report and ``paicha status`` say
+      so.
     - Priority: rows are claimed in small batches (about half a second of sending, at most
       ``MAX_BATCH``), so an alert enqueued behind a wave waits for one small batch at most.
     """
@@ -113,20 +145,20 @@ class OutboxWorker:
         *,
         rate_per_second: float = 25,
         group_per_minute: int = 20,
-        max_attempts: int = 8,
+        max_age: timedelta = MAX_AGE,
         concurrency: int = 8,
         on_unreachable: Callable[[int], Awaitable[None]] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if rate_per_second <= 0 or group_per_minute < 1 or max_attempts < 1 or concurrency < 1:
+        if min(rate_per_second, group_per_minute, concurrency) <= 0 or max_age <= timedelta():
             raise ValueError(
-                "rate_per_second, group_per_minute, max_attempts and concurrency must be > 0"
+                "rate_per_second, group_per_minute, max_age and concurrency must be > 0"
             )
         self.db = db
         self.bot = bot
         self.clock = clock
         self.group_per_minute = group_per_minute
-        self.max_attempts = max_attempts
+        self.max_age = max_age
         self.concurrency = concurrency
         self.on_unreachable = on_unreachable
         self._sleep = sleep
@@ -149,6 +181,9 @@ class OutboxWorker:
         self._marking = False
         self._failure: Exception | None = None  # a task's storage failure, for the round
         self._paused_until: datetime | None = None  # flood control is per bot
+        # a send failed transiently since the last delivery; when the last recovery hastened
+        self._failing = False
+        self._hastened: datetime | None = None
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._token = getattr(bot, "token", None)
@@ -310,6 +345,7 @@ class OutboxWorker:
                 await self._on_error(row, error)
                 return False
             await self._mark_sent(row.id, message_id, row.chat_id)
+            await self._recovered()
             return True
         return False  # not reached: the plain pass always returns
 
@@ -400,24 +436,61 @@ class OutboxWorker:
             await self._retry(row, exc)
 
     async def _retry(self, row: OutboxRow, exc: Exception) -> None:
+        """A failure that is not a definite refusal: try again later, until ``max_age``."""
+        now = self.clock.now()
         error = self._scrub(f"{type(exc).__name__}: {exc}")
+        uncertain = maybe_delivered(exc)
+        if uncertain:
+            logger.warning(
+                "outbox %d: no answer to the send (%s): it may have been delivered, and the "
+                "retry may repeat it",
+                row.id,
+                error,
+            )
+        self._failing = True
         attempt = row.attempts + 1
-        if attempt >= self.max_attempts:
-            await self._fail(row, f"gave up after {attempt} attempts; {error}")
+        if now - row.created_at >= self.max_age:
+            await self._fail(row, f"undelivered after {attempt} attempts in {self.max_age}; "
+                                  f"{error}")  # fmt: skip
             return
-        delay = min(timedelta(seconds=2**attempt), MAX_BACKOFF)
+        delay = backoff(attempt)
         if isinstance(exc, TelegramError):
             logger.warning(
                 "outbox %d: attempt %d failed (%s); retry in %s", row.id, attempt, error, delay
             )
         else:  # not a Telegram error: a bug worth a traceback
             logger.error("outbox %d: unexpected error; retry in %s", row.id, delay, exc_info=exc)
-        await outbox.mark_retry(self.db, row.id, self.clock.now() + delay, error)
+        await outbox.mark_retry(self.db, row.id, now + delay, error, uncertain=uncertain)
+
+    async def _recovered(self) -> None:
+        """A delivery after transient failures: the API answers again, so the messages backed
+        off during the outage (up to MAX_BACKOFF away) are due now, not minutes later. At most
+        once per HASTEN_EVERY: a chat that keeps failing alone is not retried at every send."""
+        if not self._failing:
+            return
+        self._failing = False
+        now = self.clock.now()
+        if self._hastened is not None and now - self._hastened < HASTEN_EVERY:
+            return
+        self._hastened = now
+        hastened = await outbox.hasten_retries(self.db, now)
+        if hastened:
+            logger.info("outbox: the Bot API answers again; %d backed-off messages due now",
+                        hastened)  # fmt: skip
+            self.wake()
 
     async def _fail(self, row: OutboxRow, error: str) -> None:
+        """Given up for good: loud (an ERROR line, counted by the daily report and ``paicha
+        status``). No chat id or text in the log: they would identify the person."""
         error = self._scrub(error)
-        logger.error("outbox %d: failed to chat %d: %s", row.id, row.chat_id, error)
-        await outbox.mark_failed(self.db, row.id, error)
+        logger.error(
+            "outbox %d: message FAILED for good (priority %d, %s): %s",
+            row.id,
+            row.priority,
+            row.subject or "no subject",
+            error,
+        )
+        await outbox.mark_failed(self.db, row.id, error, self.clock.now())
 
     async def _unreachable(self, row: OutboxRow, reason: str) -> None:
         logger.warning("outbox %d: chat %d unreachable: %s", row.id, row.chat_id, reason)

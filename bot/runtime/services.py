@@ -13,6 +13,7 @@ from bot.runtime.clock import Clock
 from bot.runtime.outbox import OutboxWorker
 from bot.runtime.regions import RegionList
 from bot.runtime.render import Renderer
+from bot.runtime.replies import Replies
 from bot.runtime.timers import Handlers
 from storage.db import Database
 
@@ -27,6 +28,10 @@ class Services:
     outbox: OutboxWorker | None = field(default=None)
     bot: Bot | None = field(default=None)  # the application's bot, set when it is built
     timers: Handlers = field(default_factory=Handlers)  # every timer kind's, from bot/app.py
+    replies: Replies = field(init=False)  # direct replies: retried, else queued (replies.py)
+
+    def __post_init__(self) -> None:
+        self.replies = Replies(self)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -187,6 +187,8 @@ async def _fire_run(
         fired = [(timer, timer.id in late) for timer in run if timer.id in done]
         if fired:
             await services.timers.batch[run[0].kind](services, conn, fired, now)
+        if late & done:
+            log.info("timers: %d %s fired late", len(late & done), run[0].kind)
     except Exception as exc:
         log.warning("timers: a run of %d %s failed (%r); firing them one at a time",
                     len(run), run[0].kind, exc)  # fmt: skip
@@ -210,6 +212,9 @@ async def _fire_one(
             if not await timers.finish(conn, timer.id, now, late):
                 return _SKIPPED
             await _handle(services, conn, timer, now, late)
+            if late:
+                log.info("timer %d (%s %s) fired late, due %s", timer.id, timer.kind,
+                         timer.subject, timer.due_at.isoformat())  # fmt: skip
     except Exception:
         log.exception("timer %d (%s %s) failed", timer.id, timer.kind, timer.subject)
         return _FAILED

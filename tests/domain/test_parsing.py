@@ -102,7 +102,7 @@ def test_name_rejected(text: str, expected: str) -> None:
     assert code(parse_name(text)) == expected
 
 
-@given(st.text(alphabet="张王李赵钱孙abcXYZ", min_size=1, max_size=30))
+@given(st.text(alphabet="张王李赵钱孙abcXYZ", min_size=2, max_size=30))  # a full name: 2 letters
 def test_name_generated_accepted_and_idempotent(text: str) -> None:
     name = parse_name(text)
     assert name == text
