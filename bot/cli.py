@@ -158,10 +158,7 @@ def health(path: str, alert_minutes: float | None) -> int:
     failed in the last 24 hours)."""
     from bot.actions import status  # no PTB application: the database, read only
 
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        raise Fatal(f"{path}: {exc.problems[0]} (see: paicha check-config {path})") from exc
+    config = config_only(path)
     database = config.bot.database
     try:
         figures = asyncio.run(status.read_file(database, make_clock(config).now()))
