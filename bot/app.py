@@ -19,7 +19,10 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.actions import cases, digest, monitoring, regions, retention, tips
+from bot.actions import cases, digest, monitoring, regions, release, retention, samples, tips
+from bot.actions import sites as site_actions
+from bot.actions import transfers as transfer_actions
+from bot.actions import vehicles as vehicle_actions
 from bot.actions.monitoring import on_unreachable
 from bot.config import Config
 from bot.domain.escalation import CASE
@@ -43,17 +46,25 @@ from handlers.access import Access
 from handlers.arrivals import ArrivalCommands, ArrivalFlow
 from handlers.cases import CaseCommands
 from handlers.certificates import CertificateButtons
+from handlers.contact_import import ContactImportDesk
+from handlers.contacts import ContactCommands
 from handlers.errors import Errors
 from handlers.escalation import AckDesk
 from handlers.inbox import Inbox
+from handlers.isolation import IsolationDesk
 from handlers.leaders import LeadersFlow
 from handlers.monitoring import CheckinButtons, MonitorDesk
 from handlers.regions import RegionCommands
+from handlers.release import ReleaseButtons
 from handlers.router import Router
+from handlers.samples import SampleDesk
+from handlers.sites import SiteDesk
 from handlers.staff import StaffAdmin
 from handlers.start import StartFlow
 from handlers.status import StatusDesk
 from handlers.tips import TipCommands, TipDesk, TipFlow
+from handlers.transfers import TransferDesk
+from handlers.vehicles import VehicleDesk
 from handlers.visits import VisitCommands
 from storage import staff
 from storage.db import Database
@@ -62,8 +73,10 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("arrive", "tip", "my", "cancel", "language", "start", "help")  # private chats
 GROUP_COMMANDS = ("help",)  # every group; the leadership group has LEADERSHIP_COMMANDS
-LEADERSHIP_COMMANDS = ("report", "help")
-ADMIN_COMMANDS = (*STAFF_COMMANDS, *MANAGER_COMMANDS, "status", *COMMANDS)  # config admins' chats
+LEADERSHIP_COMMANDS = ("report", "isolation", "help")
+# config admins' chats
+ADMIN_COMMANDS = (*STAFF_COMMANDS, *MANAGER_COMMANDS, "sites", "isolation", "status",
+                  "import_contacts", *COMMANDS)  # fmt: skip
 HEARTBEAT = -2  # first of all: the time of the last update, for the health command
 GATE = -1  # before every handler: where a button may act, leadership membership changes
 HANDLERS = 0  # the handler group of every handler (see register)
@@ -74,7 +87,7 @@ SEND_TIMEOUTS = {"read_timeout": 30.0, "write_timeout": 30.0, "connect_timeout":
 
 # Every timer kind (bot.domain.timers) and what fires it: build_application refuses to start
 # the bot when a declared kind is missing here, so no stored timer waits for nothing.
-LADDER = escalation.Ladder({CASE: cases.LADDER})
+LADDER = escalation.Ladder({CASE: cases.LADDER, escalation.SITE: site_actions.LADDER})
 TIMERS = Handlers(
     single={
         Kind.LADDER_STEP: LADDER.step,
@@ -86,6 +99,10 @@ TIMERS = Handlers(
         Kind.MONITORING_END: monitoring.on_end,
         Kind.DIGEST: digest.on_due,
         Kind.TIP_DEADLINE: tips.on_deadline,
+        Kind.VEHICLE_AVAILABLE: transfer_actions.on_vehicle_available,
+        Kind.SAMPLE_REMIND: samples.on_remind,
+        Kind.SAMPLE_MISSED: samples.on_missed,
+        Kind.RELEASE_DUE: release.on_due,
     },
     batch={Kind.CHECKIN_PROMPT: monitoring.on_prompts},
 )
@@ -197,11 +214,19 @@ def register(application: Application, services: Services) -> None:
             *tip_desk.handlers(),
             *LeadersFlow(services).handlers(),
             *CaseCommands(services, router, access).handlers(),
+            *ContactCommands(services, router, access).handlers(),
+            *ContactImportDesk(services, router.engine, access).handlers(),
             *CertificateButtons(services, access).handlers(),
             *AckDesk(services, access).handlers(),
             *checkin.handlers(),
             *monitor.handlers(),
             *RegionCommands(services, router.engine, access).handlers(),
+            *SiteDesk(services, router.engine, access).handlers(),
+            *IsolationDesk(services, router, access).handlers(),
+            *SampleDesk(services, router, access).handlers(),
+            *ReleaseButtons(services, access).handlers(),
+            *TransferDesk(services, router.engine, access).handlers(),
+            *VehicleDesk(services, router.engine, access).handlers(),
             *status.handlers(),
             *router.handlers(),
         ],
@@ -225,6 +250,8 @@ async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _post_init(application: Application) -> None:
     services: Services = application.bot_data["services"]
+    await site_actions.seed(services)  # before the staff: a site manager's site exists
+    await vehicle_actions.seed(services)  # the config's vehicles; their states kept
     await staff.seed_from_config(services.db, services.config.listed_staff(), services.now())
     await _set_commands(application, services)
     await digest.ensure_next(services)  # the next daily report is a durable timer

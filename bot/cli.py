@@ -312,6 +312,8 @@ def add_invite_parser(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--role", choices=roles.STAFF_ROLES, default=roles.ROLE_WORKER)
     i.add_argument("--grid", help="grid id, for a worker (e.g. XF01)")
     i.add_argument("--village", help="village id, for a village admin (e.g. xf)")
+    i.add_argument("--site", help="isolation site id, for a site manager (e.g. GL01)")
+    i.add_argument("--vehicle", help="vehicle id, for a crew member (e.g. V01)")
     i.add_argument("--hours", type=float, default=72, help="valid for this long (default 72)")
     i.add_argument("--bot-username", help="the bot's username (default: bot.username in config)")
 
@@ -323,10 +325,22 @@ def invite_scope(config: Config, args: argparse.Namespace) -> str:
             known = ", ".join(g.id for v in config.villages for g in v.grids)
             raise ValueError(f"--grid: give one of the grids in the config ({known})")
         return args.grid
+    if args.role == roles.ROLE_DISPATCHER:
+        return roles.TOWN_SCOPE
+    if args.role == roles.ROLE_SITE_MANAGER:
+        return _listed("--site", args.site, [s.id for s in config.sites], "isolation sites")
+    if args.role == roles.ROLE_CREW:
+        return _listed("--vehicle", args.vehicle, [v.id for v in config.vehicles], "vehicles")
     if not args.village or config.village(args.village) is None:
         known = ", ".join(v.id for v in config.villages)
         raise ValueError(f"--village: give one of the villages in the config ({known})")
     return args.village
+
+
+def _listed(option: str, value: str | None, known: list[str], what: str) -> str:
+    if value not in known:
+        raise ValueError(f"{option}: give one of the {what} in the config ({', '.join(known)})")
+    return value
 
 
 async def _make_invite(config: Config, role: str, scope: str, hours: float) -> str:

@@ -27,6 +27,9 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from bot.domain import sites, vehicles
+from bot.domain.invalid import Invalid
+from bot.domain.parsing import parse_phone
 from bot.domain.retention import DEFAULT_DAYS as DEFAULT_RETENTION_DAYS
 from bot.domain.risk import RISK_CATEGORIES
 
@@ -36,6 +39,7 @@ __all__ = [
     "BotSettings",
     "Config",
     "ConfigError",
+    "ContactSettings",
     "Escalation",
     "EscalationStep",
     "Grid",
@@ -47,8 +51,11 @@ __all__ = [
     "RegionsSettings",
     "Retention",
     "Schedule",
+    "Site",
     "Tips",
     "Town",
+    "TransferSettings",
+    "Vehicle",
     "Village",
     "load_config",
     "parse_config",
@@ -185,6 +192,24 @@ FilePath = Annotated[Path, BeforeValidator(_resolve)]
 SmallId = Annotated[str, _matching(r"[a-z0-9_]{1,16}", "id (1–16 of a-z, 0-9, _)")]
 GridId = Annotated[str, _matching(r"[A-Z0-9]{2,8}", "grid id (2–8 of A-Z, 0-9)")]
 TownCode = Annotated[str, _matching(r"[A-Z]{1,6}", "town code (1–6 letters A-Z)")]
+SiteId = Annotated[str, _matching(r"[A-Z0-9]{2,8}", "site id (2–8 of A-Z, 0-9)")]
+RoomNumber = Annotated[str, _matching(r"[A-Za-z0-9-]{1,8}", "room number (1–8 of A-Z, 0-9, -)")]
+VehicleId = Annotated[str, _matching(r"[A-Z0-9]{2,8}", "vehicle id (2–8 of A-Z, 0-9)")]
+
+
+def _plate(value: str) -> str:
+    """A vehicle's plate as typed -> as written (渝A·12345)."""
+    written = vehicles.plate(value)
+    if isinstance(written, Invalid):
+        raise _fail(f"{_q(value)} is not a plate like 渝A12345 or 渝AD12345")
+    return written
+
+
+def _phone(value: str) -> str:
+    parsed = parse_phone(value) if value else value
+    if isinstance(parsed, Invalid):
+        raise _fail(f"{_q(value)} is not a phone number")
+    return parsed
 
 
 class _Frozen(BaseModel):
@@ -254,6 +279,11 @@ class Tips(_Frozen):
     max_per_day: Annotated[Int, Field(ge=1, le=100)] = 5  # tips one person may send a day
 
 
+class ContactSettings(_Frozen):
+    # a case's contacts are traced within this many hours of its discovery (the 'trace' ladder)
+    trace_hours: Annotated[Int, Field(ge=1, le=168)] = 24
+
+
 class RegionsSettings(_Frozen):
     file: Annotated[FilePath, AfterValidator(_existing_file)]
 
@@ -278,6 +308,15 @@ class OutboxSettings(_Frozen):
         return data
 
 
+class Release(_Frozen):
+    """Release from centralised isolation (解除, bot.domain.release)."""
+
+    # the day after a stay's last day, at this local time, its release is decided
+    at: ClockTime = time(9, 0)
+    # home health monitoring after release (居家健康监测), days; 0: none
+    home_monitoring_days: Annotated[Int, Field(ge=0, le=30)] = 0
+
+
 class Schedule(_Frozen):
     digest: Times = (time(8, 0), time(20, 0))
     checkin: Times = (time(9, 0), time(20, 0))
@@ -286,6 +325,8 @@ class Schedule(_Frozen):
     symptom_tip_deadline_hours: Annotated[Float, Field(gt=0, le=720)] = 2.0
     arrival_deadline_hours: Annotated[Float, Field(gt=0, le=720)] = 12.0
     case_overdue_repeat_minutes: Annotated[Int, Field(ge=5, le=120)] = 15
+    # a reserved isolation site is ready within this many hours of the order (plan §8: 24)
+    site_activation_hours: Annotated[Float, Field(gt=0, le=168)] = 24.0
 
 
 class EscalationStep(_Frozen):
@@ -296,7 +337,7 @@ class EscalationStep(_Frozen):
 
 
 Ladder = Annotated[tuple[EscalationStep, ...], AfterValidator(_not_empty)]
-LADDER_KINDS = ("arrival", "tip", "checkin", "fever")
+LADDER_KINDS = ("arrival", "tip", "checkin", "fever", "site", "sample")
 
 
 class Escalation(_Frozen):
@@ -312,9 +353,11 @@ class Escalation(_Frozen):
     tip: Ladder | None = None
     checkin: Ladder | None = None
     fever: Ladder | None = None
+    site: Ladder | None = None  # none: bot.domain.sites.ACTIVATION_LADDER
+    sample: Ladder | None = None  # a missed isolation test (bot.actions.samples)
 
     def ladder(self, kind: str) -> tuple[EscalationStep, ...]:
-        """The ladder of an item kind (arrival, tip, checkin, fever)."""
+        """The ladder of an item kind (arrival, tip, checkin, fever, site, sample)."""
         own = getattr(self, kind) if kind in LADDER_KINDS else None
         return own or self.steps
 
@@ -364,6 +407,11 @@ class Measures(_Frozen):
     yellow_code: Measure
     quarantine_done: Measure
     low: Measure
+    # A case's contacts (bot.domain.contacts), not a risk category: outside the mapping.
+    close_contact: Measure = Measure(kind="centralized_isolation", days=14,
+                                     test_days=(1, 4, 7, 14), alert=True)  # fmt: skip
+    secondary_contact: Measure = Measure(kind="centralized_isolation", days=14,
+                                         test_days=(1, 4, 7, 14), alert=True)  # fmt: skip
 
     def __getitem__(self, category: str) -> Measure:
         if category not in RISK_CATEGORIES:
@@ -392,8 +440,79 @@ class Measures(_Frozen):
         return self[category] if category in RISK_CATEGORIES else default
 
 
+def _rooms(value: object) -> object:
+    """A room count -> its numbered rooms; a list is checked room by room."""
+    if not _is_int(value):
+        return value
+    if not 1 <= value <= sites.MAX_ROOMS:
+        raise _fail(f"a room count must be within 1..{sites.MAX_ROOMS}, not {value}")
+    return sites.numbered_rooms(value)
+
+
+class Site(_Frozen):
+    """A centralised isolation site (集中隔离点): ``rooms`` lists its room numbers, or counts
+    them (numbered 1…N); ``capacity`` defaults to one person a room."""
+
+    id: SiteId
+    name: Name
+    address: Name
+    village: str
+    latitude: Annotated[Float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[Float, Field(ge=-180, le=180)] | None = None
+    rooms: Annotated[tuple[RoomNumber, ...], BeforeValidator(_rooms), AfterValidator(_not_empty)]
+    capacity: Annotated[Int, Field(ge=0)] | None = None
+    state: Literal["reserved", "active"] = "reserved"
+    managers: tuple[UserId, ...] = ()
+
+    @property
+    def places(self) -> int:
+        """People it takes: ``capacity``, else one a room."""
+        return len(self.rooms) if self.capacity is None else self.capacity
+
+
+class Vehicle(_Frozen):
+    """A transfer vehicle (负压救护车 / 转运车) and its crew: their Telegram user ids get its
+    transfers (role crew, scope the vehicle's id)."""
+
+    id: VehicleId
+    plate: Annotated[str, AfterValidator(_plate)]
+    kind: Literal["negative_pressure", "transfer"]
+    crew_name: Annotated[str, Field(max_length=30)] = ""
+    crew_phone: Annotated[str, AfterValidator(_phone)] = ""
+    crew: tuple[UserId, ...] = ()
+
+
+Minutes = Annotated[Int, Field(ge=1, le=1440)]
+
+
+class TransferSettings(_Frozen):
+    """Transfers (bot.domain.transfers): who dispatches, how long each stage may wait, how
+    long a vehicle is disinfected after a delivery."""
+
+    dispatchers: tuple[UserId, ...] = ()
+    dispatch_minutes: Minutes = 30
+    urgent_dispatch_minutes: Minutes = 10
+    ack_minutes: Minutes = 15
+    remind_minutes: Annotated[Int, Field(ge=0, le=1440)] = 5
+    group_minutes: Annotated[Int, Field(ge=0, le=1440)] = 15
+    disinfection_minutes: Annotated[Int, Field(ge=0, le=1440)] = 60
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "TransferSettings":
+        if self.urgent_dispatch_minutes > self.dispatch_minutes:
+            raise _fail("urgent_dispatch_minutes must not be more than dispatch_minutes")
+        if self.remind_minutes >= min(self.urgent_dispatch_minutes, self.ack_minutes):
+            raise _fail("remind_minutes must be less than urgent_dispatch_minutes and "
+                        "ack_minutes (the reminder comes before the deadline)")  # fmt: skip
+        return self
+
+    def minutes(self) -> dict[str, int]:
+        return self.model_dump(include={"dispatch_minutes", "urgent_dispatch_minutes",
+                                        "ack_minutes"})  # fmt: skip
+
+
 Mapping.register(Measures)
-assert tuple(Measures.model_fields) == RISK_CATEGORIES
+assert tuple(Measures.model_fields)[: len(RISK_CATEGORIES)] == RISK_CATEGORIES
 
 
 class Config(_Frozen):
@@ -405,11 +524,16 @@ class Config(_Frozen):
     outbox: OutboxSettings = OutboxSettings()
     schedule: Schedule = Schedule()
     tips: Tips = Tips()
+    contacts: ContactSettings = ContactSettings()
     retention: Retention = Retention()
     escalation: Escalation = Escalation()
     villages: Annotated[tuple[Village, ...], AfterValidator(_not_empty)]
     key_units: tuple[KeyUnit, ...] = ()
     measures: Measures
+    sites: tuple[Site, ...] = ()
+    release: Release = Release()
+    vehicles: tuple[Vehicle, ...] = ()
+    transfer: TransferSettings = TransferSettings()
 
     def village(self, village_id: str) -> Village | None:
         return next((v for v in self.villages if v.id == village_id), None)
@@ -438,7 +562,13 @@ class Config(_Frozen):
     def listed_staff(self) -> set[tuple[int, str, str]]:
         """Workers and village admins named in the file, as (user id, role, scope)."""
         staff = {(u, "worker", g.id) for v in self.villages for g in v.grids for u in g.workers}
-        return staff | {(u, "village_admin", v.id) for v in self.villages for u in v.admins}
+        staff |= {(u, "village_admin", v.id) for v in self.villages for u in v.admins}
+        staff |= {(u, "crew", v.id) for v in self.vehicles for u in v.crew}
+        staff |= {(u, "dispatcher", "*") for u in self.transfer.dispatchers}
+        return staff | {(u, "site_manager", s.id) for s in self.sites for u in s.managers}
+
+    def site(self, site_id: str) -> Site | None:
+        return next((s for s in self.sites if s.id == site_id), None)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -577,11 +707,18 @@ def _cross_checks(data: object) -> list[str]:
     villages = _tables(data.get("villages"), "villages")
     grids = [g for path, v in villages for g in _tables(v.get("grids"), f"{path}.grids")]
     units = _tables(data.get("key_units"), "key_units")
+    sites_ = _tables(data.get("sites"), "sites")
+    vehicles_ = _tables(data.get("vehicles"), "vehicles")
     return (
         _duplicates(villages, "village id")
         + _duplicates(grids, "grid id")
         + _duplicates(units, "key unit id")
+        + _duplicates(sites_, "site id")
+        + _duplicates(vehicles_, "vehicle id")
+        + _check_plates(vehicles_)
         + _check_unit_villages(data.get("villages"), units)
+        + _check_unit_villages(data.get("villages"), sites_)
+        + _check_sites(sites_)
         + _check_measures(data.get("measures"))
         + _check_ladders(data.get("escalation"))
     )
@@ -598,6 +735,42 @@ def _check_unit_villages(villages: object, units: list[tuple[str, dict[str, Any]
         for path, unit in units
         if isinstance(unit.get("village"), str) and unit["village"] not in ids
     ]
+
+
+def _check_sites(tables: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """Each site's rooms once each, its capacity within them, both or neither coordinate."""
+    problems = []
+    for path, site in tables:
+        rooms, capacity = site.get("rooms"), site.get("capacity")
+        if isinstance(rooms, list):
+            seen: set[object] = set()
+            for i, room in enumerate(rooms):
+                if isinstance(room, str) and room in seen:
+                    problems.append(f"{path}.rooms[{i}]: room {_q(room)} is listed twice")
+                seen.add(room)
+            count = len(rooms)
+        else:
+            count = rooms if _is_int(rooms) else None
+        if _is_int(capacity) and count is not None and capacity > count:
+            problems.append(f"{path}.capacity: {capacity} is more than its {count} rooms "
+                            "(a room holds one person)")  # fmt: skip
+        if ("latitude" in site) != ("longitude" in site):
+            problems.append(f"{path}: latitude and longitude go together")
+    return problems
+
+
+def _check_plates(tables: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """One vehicle a plate, however it is spaced."""
+    seen: set[str] = set()
+    problems = []
+    for path, vehicle in tables:
+        plate = vehicle.get("plate")
+        written = vehicles.plate(plate) if isinstance(plate, str) else None
+        if isinstance(written, str):
+            if written in seen:
+                problems.append(f"{path}.plate: plate {_q(written)} is listed twice")
+            seen.add(written)
+    return problems
 
 
 def _check_measures(measures: object) -> list[str]:

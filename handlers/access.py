@@ -102,6 +102,9 @@ class Access:
             is_leader=is_admin or await self._is_leader(user.id),
             worker_grids=held.grids,
             admin_villages=held.villages,
+            site_ids=held.sites,
+            is_dispatcher=held.dispatcher,
+            crew_vehicles=held.vehicles,
         )
 
     async def _is_leader(self, user_id: int) -> bool:

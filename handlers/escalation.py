@@ -44,7 +44,7 @@ class AckDesk:
             return
         if item is None or item.kind == CASE or not can_acknowledge(
                 actor, item.reached, item.grid_id, item.village_id,
-                self.access.village_of):  # fmt: skip
+                self.access.village_of, escalation.assignee(item)):  # fmt: skip
             await self.access.refuse(update, actor, "escalation.ack", subject or None)
             return
         outcome, _ = await escalation.acknowledge(self.s, subject, actor.user_id,

@@ -12,13 +12,23 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.actions import staff
+from bot.actions import sites, staff
 from bot.actions.staff import INVITE_HOURS, scope_label
 from bot.domain import roles
-from bot.domain.roles import ROLE_VILLAGE_ADMIN, ROLE_WORKER, Actor
+from bot.domain.roles import (
+    ROLE_CREW,
+    ROLE_DISPATCHER,
+    ROLE_SITE_MANAGER,
+    ROLE_VILLAGE_ADMIN,
+    ROLE_WORKER,
+    Actor,
+)
 from bot.runtime.services import Services
 from handlers.access import Access
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
+
+TOWN_ROLES = (ROLE_SITE_MANAGER, ROLE_DISPATCHER, ROLE_CREW)  # scoped by site, town, vehicle
+SCOPE_STEPS = {"s": ROLE_SITE_MANAGER, "c": ROLE_CREW}  # v1:inv:<step>:<site or vehicle id>
 
 
 class StaffAdmin:
@@ -73,9 +83,18 @@ class StaffAdmin:
         actor = await self.access.actor(update.effective_user)
         locale = await user_locale(self.s, update.effective_user)
         kind, args = (parts[0], parts[1:]) if parts else ("", [])
-        if kind == "r" and len(args) == 1 and roles.can_invite(actor, args[0], None):
+        if kind == "r" and len(args) == 1 and args[0] in TOWN_ROLES \
+                and roles.can_invite(actor, args[0], None):  # fmt: skip
+            await update.callback_query.answer()
+            await self._choose_town_scope(update, context, actor, locale, args[0])
+        elif kind == "r" and len(args) == 1 and roles.can_invite(actor, args[0], None):
             await update.callback_query.answer()
             await self._choose_village(update, actor, locale, args[0])
+        elif kind in SCOPE_STEPS and len(args) == 1 \
+                and args[0] in await self._scopes(SCOPE_STEPS[kind]) \
+                and roles.can_invite(actor, SCOPE_STEPS[kind], None):  # fmt: skip
+            await update.callback_query.answer()
+            await self._give_link(update, context, actor, locale, SCOPE_STEPS[kind], args[0])
         elif kind == "v" and len(args) == 2 and roles.can_invite(actor, *args):
             await update.callback_query.answer()
             role, village = args
@@ -100,6 +119,30 @@ class StaffAdmin:
             await self._revoke_invite(update, actor, locale, args[0])
         else:
             await self.access.refuse(update, actor, "invite", ":".join(parts))
+
+    async def _scopes(self, role: str) -> dict[str, str]:
+        """What a site manager or a crew may be invited for: scope id -> its name."""
+        if role == ROLE_SITE_MANAGER:
+            return await sites.open_sites(self.s)
+        return {v.id: v.plate for v in self.s.config.vehicles}
+
+    async def _choose_town_scope(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, locale: str,
+        role: str,
+    ) -> None:  # fmt: skip
+        """A dispatcher's link at once (the town's vehicles); a site manager's or a crew's
+        after the site or the vehicle is chosen."""
+        if role == ROLE_DISPATCHER:
+            await self._give_link(update, context, actor, locale, role, roles.TOWN_SCOPE)
+            return
+        step = next(k for k, r in SCOPE_STEPS.items() if r == role)
+        rows = [[(name, callback("inv", step, key))]
+                for key, name in (await self._scopes(role)).items()]  # fmt: skip
+        name = "choose_site" if role == ROLE_SITE_MANAGER else "choose_vehicle"
+        await update.effective_chat.send_message(
+            self.s.text(locale, "staff", name if rows else "none_to_choose"),
+            reply_markup=keyboard(rows) if rows else None,
+        )
 
     async def _give_link(
         self,
@@ -142,9 +185,12 @@ class StaffAdmin:
     # -- /staff ----------------------------------------------------------------------------
 
     def _village_of_row(self, row: Any) -> str | None:
-        """The village of a staff row or an invite (a village admin's scope is one)."""
+        """The village of a staff row or an invite (a village admin's scope is one); a
+        site's, dispatcher's or crew's role is the town's ("-": no village's, admins only)."""
         if row["role"] == ROLE_VILLAGE_ADMIN:
             return row["scope"]
+        if row["role"] in TOWN_ROLES:
+            return "-"
         return self.access.village_of(row["scope"])
 
     def _open_invites(self, actor: Actor, invites: list[Any]) -> list[dict[str, Any]]:

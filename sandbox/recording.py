@@ -45,6 +45,7 @@ class RecordingRequest(BaseRequest):
     keyboards: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # newest per chat
     remember_keyboards: bool = True  # off where 100k chats would only cost memory
     members: dict[int, str] = field(default_factory=dict)  # getChatMember status; default "left"
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content: getFile, download
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     now: Callable[[], int] = field(default=lambda: 1_600_000_000)
 
@@ -79,6 +80,8 @@ class RecordingRequest(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
+        if method == "GET":  # a file download (getFile's file_path): its bytes, not JSON
+            return (200, self.files[name]) if name in self.files else (404, b"Not Found")
         params = dict(request_data.json_parameters) if request_data else {}
         call = Call(name, {k: _decode(v) for k, v in params.items()})
         if self.record:
@@ -122,6 +125,8 @@ class RecordingRequest(BaseRequest):
             return self._message(call)
         if call.method == "getUpdates":
             return []
+        if call.method == "getFile":
+            return self._file(str(p["file_id"]))
         if call.method == "getChatMember":
             return self._member(int(p["user_id"]))
         if call.method == "getChat":
@@ -144,6 +149,12 @@ class RecordingRequest(BaseRequest):
         builder, so both doubles answer getChatMember with the same required fields."""
         status = self.members.get(user_id, "left")
         return member_to_api(status, {"id": user_id, "is_bot": False, "first_name": "u"})
+
+    def _file(self, file_id: str) -> dict[str, Any]:
+        """A File as Telegram sends it; its file_path is what the download's URL ends with."""
+        content = self.files.get(file_id, b"")
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(content),
+                "file_path": f"documents/{file_id}"}  # fmt: skip
 
     def _message(self, call: Call) -> dict[str, Any]:
         p = call.params

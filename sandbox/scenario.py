@@ -18,8 +18,9 @@ to = 2020-11-20T20:00:30+08:00
 
 A people step first waits until the bot has answered the person's previous message in that
 chat (the newest message there is not theirs); ``press`` waits until a button with the label
-appears. A wait that runs out is reported as one failure line and the drill stops: the
-player never raises for what the bot did or did not do.
+appears (with ``on``: on the newest message containing that text, an earlier card too, as a
+person scrolls up to it). A wait that runs out is reported as one failure line and the drill
+stops: the player never raises for what the bot did or did not do.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ _COMMON = {"at", "who", "action", "chat", "timeout", "note"}
 ACTIONS: dict[str, tuple[set[str], set[str]]] = {
     "start": (set(), {"payload"}),
     "text": ({"text"}, set()),
-    "press": ({"label"}, set()),
+    "press": ({"label"}, {"on"}),  # on: the newest message containing this text
     "contact": (set(), {"phone"}),
     "location": (set(), {"latitude", "longitude"}),
     "photo": (set(), {"file", "caption"}),
@@ -322,6 +323,8 @@ class Player:
         elif step.action == "text":
             state.user_sends_text(user, chat_id, args["text"])
         elif step.action == "press":
+            if "on" in args:
+                return await self._press_on(user, chat_id, args["on"], args["label"], timeout)
             return await self._press(user, chat_id, args["label"], timeout)
         elif step.action == "contact":
             state.user_sends_contact(user, args.get("phone", person.phone), chat_id=chat_id)
@@ -451,6 +454,31 @@ class Player:
             text = button if isinstance(button, str) else button["text"]
             self.state.user_sends_text(user, chat_id, text)
         return button if isinstance(button, str) else button["text"]
+
+    async def _press_on(self, user: int, chat_id: int, text: str, label: str,
+                        timeout: float) -> str:  # fmt: skip
+        """A button of an earlier message, as a person scrolls up to a card: the newest
+        message containing ``text`` with a button containing ``label``."""
+
+        def find() -> tuple[Message, dict[str, Any]] | None:
+            for message in reversed(self.state.messages(chat_id)):
+                if message.deleted or text not in (message.text or message.caption or ""):
+                    continue
+                for row in (message.reply_markup or {}).get("inline_keyboard", []):
+                    for button in row:
+                        if label in button.get("text", "") and "callback_data" in button:
+                            return message, button
+            return None
+
+        found = await self._wait(chat_id, find, timeout)
+        if not found:
+            raise StepFailed(f"no message containing {text!r} with a button containing "
+                             f"{label!r} within {timeout:g} s")  # fmt: skip
+        message, button = found
+        query = self.state.user_presses_button(user, chat_id, message.message_id,
+                                               button["callback_data"])  # fmt: skip
+        self._pressed[chat_id] = (message.message_id, _snapshot(message), query)
+        return button["text"]
 
     def _labels(self, chat_id: int) -> str:
         messages = self.state.messages(chat_id)

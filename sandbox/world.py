@@ -1,8 +1,10 @@
 """The town of a config, as people in a SandboxState: residents, a neighbour, the staff the
-config names (grid workers, village admins, leaders) and the leadership group chat.
+config names (grid workers, village admins, leaders, site managers, dispatchers, vehicle
+crews) and the leadership group chat.
 
-Every person has a short key (``resident1``, ``worker_XF01``, ``admin_xf``, ``leader``) that
-scenario files and the web page use; the leadership group's key is ``leaders``.
+Every person has a short key (``resident1``, ``worker_XF01``, ``admin_xf``, ``leader``,
+``manager_GL01``, ``dispatcher``, ``crew_V01``) that scenario files and the web page use; the
+leadership group's key is ``leaders``.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class Person:
     key: str
     user_id: int
     label: str  # what the page shows: "网格员 李娟 (XF01)"
-    role: str  # resident | neighbour | worker | village_admin | leader
+    role: str  # resident | neighbour | worker | village_admin | leader | site_manager | ...
     language: str
     phone: str
     detail: str = ""  # grids or village the person serves
@@ -156,11 +158,45 @@ def build_world(config: Config) -> World:
                    f"136{leader % 100000000:08d}", config.town.name,
                    first_name=family + given))  # fmt: skip
 
+    _chain_staff(config, world, seen, staff_index)
+
     for village in config.villages:
         world.payloads.append((f"a-{village.id}", f"{village.name}（村二维码）"))
         for grid in village.grids:
             world.payloads.append((f"a-{grid.id}", f"{grid.name}（网格二维码）"))
     return world
+
+
+def _chain_staff(config: Config, world: World, seen: set[int], staff_index: int) -> None:
+    """The staff of the chain after discovery the config names: site managers
+    (``manager_GL01``), dispatchers (``dispatcher``, ``dispatcher2``) and vehicle crews
+    (``crew_V01``); a person named twice is one person, keyed by the first."""
+    staff: list[tuple[str, int, str, str, str, str]] = []  # key, id, word, where, role, detail
+
+    def numbered(base: str, number: int) -> str:
+        return base + (f"{number + 1}" if number else "")
+
+    for site in config.sites:
+        for n, user in enumerate(site.managers):
+            staff.append((numbered(f"manager_{site.id}", n), user, "隔离点负责人",
+                          f" ({site.name})", "site_manager", site.id))  # fmt: skip
+    for n, user in enumerate(config.transfer.dispatchers):
+        staff.append((numbered("dispatcher", n), user, "转运调度员", "", "dispatcher",
+                      config.town.name))  # fmt: skip
+    for vehicle in config.vehicles:
+        for n, user in enumerate(vehicle.crew):
+            staff.append((numbered(f"crew_{vehicle.id}", n), user, "车组",
+                          f" ({vehicle.plate})", "crew", vehicle.id))  # fmt: skip
+    for key, user, word, where, role, detail in staff:
+        if user in seen:
+            continue
+        seen.add(user)
+        given, family = _name(staff_index)
+        staff_index += 1
+        name = family + given
+        world.people[key] = Person(key, user, f"{word} {name}{where}", role, "zh-hans",
+                                   f"135{user % 100000000:08d}", detail,
+                                   first_name=name)  # fmt: skip
 
 
 def seed(state: SandboxState, config: Config) -> World:

@@ -54,7 +54,11 @@ SEALED = (
     ("outbox", ("text", "fallback"), ()),
     ("escalations", (), ("detail",)),
     ("intake", ("data",), ()),  # updates not handled yet: what people typed
+    ("contacts", ("phone", "id_number"), ()),
+    ("vehicles", ("crew_phone",), ()),
 )
+# Tables whose people are found by blind indexes of their phone and ID number (dedup).
+BLIND = ("persons", "contacts")
 # The sealed token in ``data_key`` that tells whether a key is this database's.
 _CHECK = "paicha data key check"
 _TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
@@ -249,11 +253,12 @@ async def reseal(conn: aiosqlite.Connection, cipher: Cipher) -> int:
         sets = ", ".join(f"{c} = ?" for c in columns)
         await conn.executemany(f"UPDATE {table} SET {sets} WHERE rowid = ?", values)
         count += len(values)
-    rows = await fetch_all(conn, "SELECT id, phone, id_number FROM persons")
-    await conn.executemany(
-        "UPDATE persons SET phone_key = ?, id_number_key = ? WHERE id = ?",
-        [(cipher.blind("phone", r[1]), cipher.blind("id", r[2]), r[0]) for r in rows],
-    )
+    for table in BLIND:
+        rows = await fetch_all(conn, f"SELECT id, phone, id_number FROM {table}")
+        await conn.executemany(
+            f"UPDATE {table} SET phone_key = ?, id_number_key = ? WHERE id = ?",
+            [(cipher.blind("phone", r[1]), cipher.blind("id", r[2]), r[0]) for r in rows],
+        )
     return count
 
 

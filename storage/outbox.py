@@ -35,7 +35,7 @@ class OutboxRow:
     kind: str
     text: str
     reply_markup: str | None  # as stored: the JSON the Bot API takes, sent without re-encoding
-    photo: bytes | None
+    photo: bytes | None  # a photo's bytes, or a document's (kind 'document')
     priority: int
     state: str
     attempts: int
@@ -46,6 +46,7 @@ class OutboxRow:
     edits: str | None  # the dedup key of the message this row brings up to date
     fallback: str | None  # sent instead when that message cannot be edited
     uncertain: int = 0  # sends whose answer was lost (maybe delivered)
+    filename: str | None = None  # a document's file name
 
 
 def iso(instant: datetime) -> str:
@@ -73,12 +74,13 @@ def _row(r: aiosqlite.Row) -> OutboxRow:
         edits=r["edits"],
         fallback=r["fallback"],
         uncertain=r["uncertain"],
+        filename=r["filename"],
     )
 
 
 _COLUMNS = """dedup_key, chat_id, kind, text, reply_markup, photo, priority, state, not_before,
-               created_at, subject, edits, fallback"""
-_WIDTH = 13  # values per row, in _COLUMNS' order
+               created_at, subject, edits, fallback, filename"""
+_WIDTH = 14  # values per row, in _COLUMNS' order
 _MAX_ROWS = 32766 // _WIDTH  # SQLite's limit on the values of one statement
 
 
@@ -93,6 +95,7 @@ def _rows(
     dedup_key: str | None = None,
     subject: str | None = None,
     photo: bytes | None = None,
+    document: tuple[str, bytes] | None = None,
     edits: str | None = None,
     fallback: str | None = None,
 ) -> list[tuple[Any, ...]]:
@@ -100,19 +103,23 @@ def _rows(
     sealed (a card for a worker carries a phone in full)."""
     if not 0 <= priority <= 9:
         raise ValueError(f"priority must be 0..9, got {priority}")
-    parts = message_parts(text, photo)
-    if edits is not None and (photo is not None or len(parts) > 1):
-        raise ValueError("an edit replaces one text message: no photo, at most one part")
+    if photo is not None and document is not None:
+        raise ValueError("a message carries a photo or a document, not both")
+    filename, file = document or (None, photo)
+    attached = "photo" if document is None else "document"
+    parts = message_parts(text, file)
+    if edits is not None and (file is not None or len(parts) > 1):
+        raise ValueError("an edit replaces one text message: no file, at most one part")
     markup = json.dumps(reply_markup, ensure_ascii=False) if reply_markup else None
     stamp = iso(now)
     return [
         (
             dedup_key if dedup_key is None or len(parts) == 1 else f"{dedup_key}#{index}",
             chat_id,
-            "photo" if part_photo is not None else "text",
+            attached if part_file is not None else "text",
             seal(part),
             markup if index == len(parts) else None,
-            part_photo,
+            part_file,
             priority,
             "pending",
             stamp,
@@ -120,8 +127,9 @@ def _rows(
             subject,
             edits,
             seal(fallback),
+            filename if part_file is not None else None,
         )
-        for index, (part, part_photo) in enumerate(parts, start=1)
+        for index, (part, part_file) in enumerate(parts, start=1)
     ]
 
 
@@ -133,7 +141,8 @@ def _insert(rows: int) -> str:
 async def enqueue(conn: aiosqlite.Connection, **message: Any) -> int | None:
     """Add a message to the outbox inside the caller's ``db.write()`` transaction: ``chat_id``,
     ``text``, ``now``; optionally ``priority``, ``reply_markup`` (a dict), ``dedup_key``,
-    ``subject``, ``photo`` (bytes; the text is its caption).
+    ``subject``, ``photo`` (bytes; the text is its caption), ``document`` ((file name,
+    bytes); the text is its caption).
 
     Text over Telegram's limit becomes several rows (dedup keys ``key#1``, ``key#2``...); only
     the last carries the keyboard, so the buttons sit under the whole message. Returns the id
@@ -278,12 +287,14 @@ async def undelivered_reply(db: Database, chat_id: int) -> bool:
 
 
 # A sent message's text is forgotten (issue 11: no full phone or ID survives in a sent
-# message), unless it still offers buttons: taking the offer redraws it from that text.
+# message), unless it still offers buttons: taking the offer redraws it from that text. So is
+# a sent document's file (a certificate names its person): its record can make it again.
 _FORGET_SENT = """text = CASE WHEN dedup_key IN (SELECT dedup_key FROM offers)
                              OR edits IN (SELECT dedup_key FROM offers) THEN text ELSE '' END,
                   fallback = CASE WHEN dedup_key IN (SELECT dedup_key FROM offers)
                                   OR edits IN (SELECT dedup_key FROM offers)
-                                  THEN fallback END"""
+                                  THEN fallback END,
+                  photo = CASE WHEN kind = 'document' THEN NULL ELSE photo END"""
 
 
 async def mark_sent(db: Database, id: int, message_id: int | None, now: datetime) -> None:

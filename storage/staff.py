@@ -43,6 +43,17 @@ async def scopes_of(db: Database, user_id: int) -> tuple[frozenset[str], frozens
     return grids, villages
 
 
+async def held(db: Database, user_id: int) -> dict[str, frozenset[str]]:
+    """Each role the user holds (active rows only) -> its scopes."""
+    rows = await db.fetchall(
+        "SELECT role, scope FROM staff WHERE user_id = ? AND active = 1", (user_id,)
+    )
+    found: dict[str, set[str]] = {}
+    for r in rows:
+        found.setdefault(r["role"], set()).add(r["scope"])
+    return {role: frozenset(scopes) for role, scopes in found.items()}
+
+
 async def recipients(conn: aiosqlite.Connection, grid_id: str, village_id: str) -> list[int]:
     """Active workers of the grid; where it has none, the active admins of its village."""
     for role, scope in (("worker", grid_id), ("village_admin", village_id)):

@@ -54,6 +54,10 @@ cases         created_at (new in the window); reported_at (NULL until the online
 
 Places come back as ``"v:<village id>"`` or ``"g:<grid id>"``; the caller maps grids to
 villages from the config. Times are compared as stored: ISO-8601 UTC text.
+
+The chain after discovery (``chain``: contacts, stays, stay_tests, transfers, sites) is
+town-wide and read from migration 027's tables as they are, each figure one count over an
+index of migration 035; the occupancy per site is ``storage.isolation.occupancy``'s.
 """
 
 from __future__ import annotations
@@ -66,6 +70,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain.isolation import SiteLoad
+from storage import isolation
 from storage.outbox import iso
 
 FEVER = 37.3
@@ -474,6 +480,92 @@ async def _cases(
         {"now": now, "since": window[0], "until": window[1]},
         grid_village,
     )
+
+
+# --- the chain after discovery (issue 12) ---------------------------------------------------
+# Town-wide, from the tables of migration 027: close contacts traced, people in centralised
+# isolation per site, their nucleic-acid tests, transfers and the sites being activated.
+
+MOVING = "('dispatched', 'acknowledged', 'picked_up')"  # a transfer on its way
+
+
+@dataclass(frozen=True)
+class Chain:
+    contacts_new: int = 0  # people first traced as contacts in the window
+    contacts_waiting: int = 0  # current: traced, not in isolation yet
+    released: int = 0  # stays released in the window
+    tests_taken: int = 0  # samples taken in the window
+    positives: int = 0  # positive results recorded in the window
+    results_pending: int = 0  # current: sampled, no result yet
+    transfers_done: int = 0  # delivered in the window
+    transfers_waiting: int = 0  # current: requested, no vehicle dispatched yet
+    transfers_moving: int = 0  # current: dispatched, acknowledged or picked up
+    sites: tuple[SiteLoad, ...] = ()  # every site not closed (storage.isolation.occupancy)
+    deadlines: Mapping[str, datetime] = field(default_factory=dict)  # activating: countdown end
+
+    @property
+    def isolating(self) -> int:
+        return sum(s.people for s in self.sites)
+
+    @property
+    def activating(self) -> tuple[SiteLoad, ...]:
+        return tuple(s for s in self.sites if s.state == "activating")
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing here for 零报告 to leave out: no contact traced or waiting, no positive,
+        no transfer under way, no site being activated. People merely isolated, tests taken
+        and free rooms are figures, as monitoring is."""
+        return not (
+            self.contacts_new
+            or self.contacts_waiting
+            or self.positives
+            or self.transfers_waiting
+            or self.transfers_moving
+            or self.activating
+        )
+
+    @property
+    def shown(self) -> bool:
+        """Worth a section: a town with no site and nothing traced keeps its old report."""
+        return bool(self.sites) or not self.quiet or bool(self.tests_taken + self.released)
+
+
+async def _deadlines(conn: aiosqlite.Connection) -> dict[str, datetime]:
+    """The end of the activation countdown of each site being activated."""
+    rows = await conn.execute_fetchall(
+        """SELECT id, activation_deadline FROM sites
+           WHERE state = 'activating' AND activation_deadline IS NOT NULL"""
+    )
+    return {r["id"]: datetime.fromisoformat(r["activation_deadline"]) for r in rows}
+
+
+def _within(column: str) -> str:
+    """SQL: ``column`` falls in the window ``[:since, :until)``."""
+    return f"{column} >= :since AND {column} < :until"
+
+
+# The chain's figures in the order of Chain's fields, each one count over an index of
+# migration 035 (a scan of the tests is most of the report's time at 10,000 people isolated).
+_CHAIN_COUNTS = (
+    f"SELECT COUNT(*) FROM contacts WHERE {_within('created_at')}",
+    "SELECT COUNT(*) FROM contacts WHERE state = 'traced'",
+    f"SELECT COUNT(*) FROM stays WHERE {_within('released_at')}",
+    f"SELECT COUNT(*) FROM stay_tests WHERE {_within('sampled_at')}",
+    f"SELECT COUNT(*) FROM stay_tests WHERE result = 'positive' AND {_within('result_at')}",
+    """SELECT COUNT(*) FROM stay_tests
+       WHERE sampled_at IS NOT NULL AND COALESCE(result, 'pending') = 'pending'""",
+    f"SELECT COUNT(*) FROM transfers WHERE {_within('delivered_at')}",
+    "SELECT COUNT(*) FROM transfers WHERE state = 'requested'",
+    f"SELECT COUNT(*) FROM transfers WHERE state IN {MOVING}",
+)
+
+
+async def chain(conn: aiosqlite.Connection, since: datetime, until: datetime) -> Chain:
+    """The chain's figures for the window ``[since, until)`` and as of now."""
+    window = {"since": iso(since), "until": iso(until)}
+    figures = [(await conn.execute_fetchall(sql, window))[0][0] for sql in _CHAIN_COUNTS]
+    return Chain(*figures, sites=await isolation.occupancy(conn), deadlines=await _deadlines(conn))
 
 
 # --- the chart's series -----------------------------------------------------------------------

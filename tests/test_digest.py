@@ -287,6 +287,8 @@ def ten_villages() -> Config:
         for i in range(10)
     ]  # fmt: skip
     data["key_units"] = []
+    for site in data.get("sites", []):  # the chain's section shows them too
+        site["village"] = "v0"
     return parse_config(data, ROOT)
 
 

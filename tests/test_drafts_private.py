@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from storage import drafts
-from storage.db import Database
+from storage.db import Database, migrations
 
 GROUP, RESIDENT = -100500, 4242
 T0 = datetime(2020, 11, 20, 1, 0, tzinfo=UTC)
@@ -16,11 +16,10 @@ T0 = datetime(2020, 11, 20, 1, 0, tzinfo=UTC)
 async def test_a_draft_left_in_a_group_moves_to_the_private_chat(tmp_path) -> None:
     db = await Database.open(tmp_path / "d.sqlite3")
     try:
-        async with db.write() as conn:
-            await conn.execute("PRAGMA user_version=25")  # as before migration 026
         for user, chat in ((RESIDENT, GROUP), (RESIDENT + 1, RESIDENT + 1)):
             await drafts.put(db, drafts.new(user, chat, "zh_CN", "name", {}, 1, flow="arrival"), T0)
-        await db.migrate()
+        async with db.write() as conn:  # migration 026 on the drafts stored before it
+            await conn.execute(dict(migrations())[26])
         rows = await db.fetchall("SELECT user_id, chat_id FROM drafts ORDER BY user_id")
         assert [tuple(r) for r in rows] == [(RESIDENT, RESIDENT), (RESIDENT + 1, RESIDENT + 1)]
     finally:

@@ -139,5 +139,5 @@ async def test_command_menus_by_chat_type(harness: Harness) -> None:
     for language in (None, "zh", "en"):
         assert menus[("all_private_chats", None, language)] == residents
         assert menus[("all_group_chats", None, language)] == ["help"]
-        assert menus[("chat", LEADERS, language)] == ["report", "help"]
+        assert menus[("chat", LEADERS, language)] == ["report", "isolation", "help"]
     assert not any(scope == "default" for scope, _, _ in menus)

@@ -5,6 +5,7 @@ source (every ``schedule(kind=...)`` and ``NewTimer(...)``), not from the paths 
 from __future__ import annotations
 
 import ast
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -92,8 +93,11 @@ def test_the_bot_refuses_to_start_with_a_kind_unhandled(
     monkeypatch.setattr(app, "TIMERS", replace(app.TIMERS, single=single))
     with pytest.raises(MissingHandlers, match=r"digest\.send"):
         app.TIMERS.check(KINDS)
+    # the example config in a folder of its own: its database (var/) is not the checkout's
+    shutil.copy(ROOT / "config.example.toml", tmp_path / "config.toml")
+    shutil.copytree(ROOT / "data", tmp_path / "data")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(cli.TOKEN_VARIABLE, "123456:TEST-token")
-    assert cli.main(["run", "--config", str(ROOT / "config.example.toml")]) == 1
+    assert cli.main(["run", "--config", str(tmp_path / "config.toml")]) == 1
     err = capsys.readouterr().err.strip()
     assert err == ("paicha: timer kinds with no handler: digest.send (register them in bot/app.py)")

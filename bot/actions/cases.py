@@ -2,6 +2,11 @@
 transaction, what the leadership group reads (masked), and how the case ladder's messages are
 worded (``LADDER``, wired in bot/app.py).
 
+Every case also starts its contact tracing deadline (escalation kind 'trace', subject
+``trace:<case id>``, ``[contacts] trace_hours`` after the discovery; bot.actions.contacts says
+what handles it). The group's card shows how far its contacts are along the chain
+(``refresh_card``, called by whoever changes a count).
+
 Timeline of an open case (minutes after it was reported; bot.domain.escalation.case_ladder):
 alert at 0; reminders at 60, 90 and 110 unless someone acknowledged ("收到"); at 120 a red
 overdue escalation, then one batched red message per repeat slot
@@ -12,19 +17,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import aiosqlite
 
 from bot.domain import cases as domain
+from bot.domain import contacts as contact_rules
 from bot.domain.callbacks import button, callback, inline_markup
+from bot.domain.contacts import Chain
 from bot.domain.escalation import CASE, Rung
 from bot.runtime import escalation
 from bot.runtime.render import reader_locales
 from bot.runtime.services import Services
-from storage import audit, cases, drafts, outbox
+from storage import audit, cases, contacts, drafts, outbox
 from storage import escalation as ladder_store
 from storage.cases import NewCase, Tick
 from storage.escalation import Item
@@ -33,6 +40,7 @@ from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
 log = logging.getLogger(__name__)
 
 FLOW = "cs"  # callback data of the buttons on case messages: v1:cs:<case id>:<action>[:<item>]
+TRACE = "trace"  # the escalation kind of a case's contact tracing
 BATCH_BUTTONS = 8  # "已网络直报" buttons on one batched escalation
 
 
@@ -42,6 +50,10 @@ def subject(case_id: int) -> str:
 
 def alert_key(case_id: int) -> str:
     return f"case:{case_id}:alert"
+
+
+def trace_subject(case_id: int) -> str:
+    return f"{TRACE}:{case_id}"
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -61,8 +73,10 @@ def map_url(latitude: float, longitude: float, label: str) -> str:
     return f"https://uri.amap.com/marker?{query}"
 
 
-def card_params(services: Services, case: Any, ticks: list[Tick], now: datetime) -> dict:
-    """Everything a case message shows (staff and group chats: the renderer masks it)."""
+def card_params(services: Services, case: Any, ticks: list[Tick], now: datetime,
+                chain: Chain | None = None) -> dict:  # fmt: skip
+    """Everything a case message shows (staff and group chats: the renderer masks it);
+    ``chain``: how far its contacts are (the group's card)."""
     config = services.config
     village, grid = config.grid(case["grid_id"]) or (None, None)
     located = case["latitude"] is not None
@@ -84,6 +98,8 @@ def card_params(services: Services, case: Any, ticks: list[Tick], now: datetime)
         report_no=case["direct_report_no"] or "", reported_at=_local(services, case["reported_at"]),
         reported_by=case["reported_by_name"] or "",
         ticks=[dict(item=t.item, name=t.name or "", at=_local(services, t.at)) for t in ticks],
+        chain=chain, traced_at=_local(services, case["traced_at"]),
+        traced_by=case["traced_name"] or "",
     )  # fmt: skip
 
 
@@ -130,13 +146,26 @@ def group_markup(services: Services, locale: str, case: Any, ticks: list[Tick]) 
 
 def staff_markup(services: Services, locale: str, case: Any, ticks: list[Tick]) -> dict:
     """A worker's notice: while a positive result's case waits, the case flow prefilled with
-    the person (定人定位定状态, which confirms it) and "排除"; the checklist."""
+    the person (定人定位定状态, which confirms it) and "排除"; the checklist; the contacts'
+    buttons (add one, the list, the list complete) while the case stands."""
     rows: list[list[dict[str, str]]] = []
     if _pending(case):
         rows.append([_button(services.text(locale, "cases", "btn_fill"), str(case["id"]), "f")])
         rows.append([_button(services.text(locale, "cases", "btn_rule_out"), str(case["id"]),
                              "x")])  # fmt: skip
-    return inline_markup(rows + checklist_rows(services, locale, case["id"], ticks))
+    rows += checklist_rows(services, locale, case["id"], ticks)
+    if case["state"] != "closed":
+        rows.append(contact_row(services, locale, case))
+    return inline_markup(rows)
+
+
+def contact_row(services: Services, locale: str, case: Any) -> list[dict[str, str]]:
+    """The contact buttons: 添加密接, 密接名单 and, until it was marked, 密接排查完毕
+    (handlers/contacts.py)."""
+    actions = ("add", "list") if case["traced_at"] else ("add", "list", "done")
+    return [button(services.text(locale, "contacts", f"btn_{a}"),
+                   callback(contact_rules.CALLBACK, str(case["id"]), a))
+            for a in actions]  # fmt: skip
 
 
 async def load(conn: aiosqlite.Connection | Any, case_id: int) -> tuple[Any, list[Tick]] | None:
@@ -151,9 +180,11 @@ async def find(services: Services, case_id: int) -> tuple[Any, list[Tick]] | Non
     return await load(services.db, case_id)
 
 
-def group_card(services: Services, case: Any, ticks: list[Tick], now: datetime) -> str:
+def group_card(services: Services, case: Any, ticks: list[Tick], now: datetime,
+               chain: Chain | None = None) -> str:  # fmt: skip
     locale = services.config.bot.default_locale
-    return services.text(locale, "cases", "alert", c=card_params(services, case, ticks, now))
+    return services.text(locale, "cases", "alert",
+                         c=card_params(services, case, ticks, now, chain))  # fmt: skip
 
 
 # --- storing a new case ------------------------------------------------------------------
@@ -205,6 +236,11 @@ async def open_case(conn: aiosqlite.Connection, services: Services, case: NewCas
     await escalation.start(conn, services, subject=subject(case_id), kind=CASE,
                            grid_id=case.grid_id, village_id=case.village_id,
                            deadline=deadline_at, ref=ref, now=now)  # fmt: skip
+    traced_by = case.discovered_at + timedelta(hours=services.config.contacts.trace_hours)
+    await escalation.start(conn, services, subject=trace_subject(case_id), kind=TRACE,
+                           grid_id=case.grid_id, village_id=case.village_id,
+                           deadline=traced_by, ref=ref, now=now,
+                           parent=subject(case_id))  # fmt: skip
     await audit.record(
         conn,
         now,
@@ -275,7 +311,7 @@ async def confirm(services: Services, case_id: int, user_id: int, name: str,
         await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
                              priority=PRIORITY_ALERT, subject=subject(case_id), text=status,
                              dedup_key=f"case:{case_id}:confirmed")  # fmt: skip
-        await _refresh_group_card(services, conn, case_id, now, priority=PRIORITY_ALERT)
+        await refresh_card(services, conn, case_id, now, priority=PRIORITY_ALERT)
     services.wake_outbox()
     return True
 
@@ -302,6 +338,7 @@ async def rule_out(services: Services, case_id: int, user_id: int, name: str) ->
         if not await cases.rule_out(conn, case_id, user_id, now):
             return False
         await escalation.stop(conn, subject(case_id), now)
+        await stop_trace(conn, case_id, now)
         await audit.record(conn, now, user_id, "case.rule_out", subject(case_id))
         case = await cases.get(conn, case_id)
         await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
@@ -309,7 +346,7 @@ async def rule_out(services: Services, case_id: int, user_id: int, name: str) ->
                              text=services.text(locale, "cases", "ruled_out", ref=case["ref"],
                                                 name=name, at=_local(services, now)),
                              dedup_key=f"case:{case_id}:ruled_out")  # fmt: skip
-        await _refresh_group_card(services, conn, case_id, now)
+        await refresh_card(services, conn, case_id, now)
     services.wake_outbox()
     return True
 
@@ -334,7 +371,7 @@ async def tick(services: Services, case_id: int, item: str, user_id: int, name: 
             name=name,
             at=_local(services, now),
         )
-        await _refresh_group_card(services, conn, case_id, now, fallback=status)  # fmt: skip
+        await refresh_card(services, conn, case_id, now, fallback=status)  # fmt: skip
     services.wake_outbox()
     return True
 
@@ -377,7 +414,7 @@ async def record_direct_report(services: Services, case_id: int, number: str, us
         await audit.record(conn, now, user_id, "case.direct_report", subject(case_id), number)
         # The card first, as urgent as the news: the group sees the number on it by the time
         # it reads that the report is done.
-        await _refresh_group_card(services, conn, case_id, now, priority=PRIORITY_ALERT)
+        await refresh_card(services, conn, case_id, now, priority=PRIORITY_ALERT)
         case = await cases.get(conn, case_id)
         found = datetime.fromisoformat(case["discovered_at"] or case["created_at"])
         took = int((now - found).total_seconds() // 60)
@@ -393,19 +430,29 @@ async def record_direct_report(services: Services, case_id: int, number: str, us
     return True
 
 
-async def _refresh_group_card(services: Services, conn: aiosqlite.Connection, case_id: int,
-                              now: datetime, *, fallback: str | None = None,
-                              priority: int = PRIORITY_NOTIFY) -> None:  # fmt: skip
-    """The group's alert brought up to the case's current state by the outbox, in the
-    action's transaction; ``fallback`` is posted instead if the alert cannot be edited."""
+async def refresh_card(services: Services, conn: aiosqlite.Connection, case_id: int,
+                       now: datetime | None = None, *, fallback: str | None = None,
+                       priority: int = PRIORITY_NOTIFY) -> None:  # fmt: skip
+    """The group's alert brought up to the case's current state (its checklist, its
+    contacts' chain: traced, isolated, tested, waiting for transfer) by the outbox, edited in
+    place, in the caller's transaction; ``fallback`` is posted instead if the alert cannot be
+    edited. Isolation, testing and transfer call it when a count changes."""
+    now = now or services.now()
     case, ticks = await load(conn, case_id)
+    chain = await contacts.chain(conn, case_id)
     locale = services.config.bot.default_locale
     await outbox.enqueue_edit(conn, edits=alert_key(case_id),
                               chat_id=services.config.leadership.chat_id, now=now,
-                              text=group_card(services, case, ticks, now),
+                              text=group_card(services, case, ticks, now, chain),
                               reply_markup=group_markup(services, locale, case, ticks),
                               priority=priority, subject=subject(case_id),
                               fallback=fallback)  # fmt: skip
+
+
+async def stop_trace(conn: aiosqlite.Connection, case_id: int, now: datetime) -> None:
+    """The case's contact tracing is no longer owed (its list marked complete, or the case
+    ruled out): its deadline stops climbing."""
+    await escalation.stop(conn, trace_subject(case_id), now)
 
 
 # --- the case ladder's messages ------------------------------------------------------------

@@ -212,6 +212,7 @@ async def build(
         total.add(row.counts)
     total.region_changes, total.region_upgraded = await stats.region_changes(conn, since, until)
     delivery = await outbox.trouble(conn, since, until)  # messages failed or maybe repeated
+    isolation = await stats.chain(conn, since, until)
     tz = config.tz
     town = config.town.name
     text = services.text(
@@ -224,10 +225,12 @@ async def build(
         until=until.astimezone(tz),
         late=late,
         on_demand=on_demand,
-        quiet=total.quiet,
+        quiet=total.quiet and isolation.quiet,
         total=Row(town, total),
         villages=rows,
         delivery=delivery,
+        chain=isolation,
+        deadlines={site: due.astimezone(tz) for site, due in isolation.deadlines.items()},
     )
 
     today = now.astimezone(tz).date()

@@ -196,9 +196,7 @@ async def restart_monitoring(
     today = dm.local_day(now, services.config.tz)
     monitored = dm.is_monitored(plan.kind, dm.total_days(plan.start, plan.end))
     monitored = monitored and plan.end >= today
-    fields = dict(chat_id=report.chat_id, locale=report.locale, grid_id=report.grid_id,
-                  kind=plan.kind, start=plan.start, end=plan.end, test_dates=plan.test_dates,
-                  now=now)  # fmt: skip
+    fields = _plan_fields(report, plan, now)
     active: list[int] = []
     for idx in report.people:
         old = existing.pop(idx, None)
@@ -206,24 +204,56 @@ async def restart_monitoring(
             if old is not None:
                 await _stop(services, conn, old, now, reason=None, actor=None, tell=False)
             continue
-        if old is None:
-            mid = await store.insert(conn, report_id=report_id, person_idx=idx, **fields)
-        else:
-            mid = old.id
-            await store.cancel_timers(conn, mid, PLAN_TIMERS)
-            await store.update_plan(conn, mid, **fields)
-        m = await store.get(conn, mid)
-        assert m is not None
+        m = await _set_plan(conn, report_id, idx, old, fields)
         own = report.own.get(idx)
         if own is not None and dm.covers(own.kind, own.end, plan.kind, plan.end):
             await _cover(services, conn, m, own.report_id, now)
             continue
         await _schedule_plan(services, conn, m, now)
-        active.append(mid)
+        active.append(m.id)
     for old in existing.values():  # a companion removed from the report
         await _stop(services, conn, old, now, reason=None, actor=None, tell=False)
     await relink(conn, services, report_id, now)
     return active
+
+
+async def start_person(
+    conn: aiosqlite.Connection, services: Services, report_id: int, idx: int,
+    plan: MeasurePlan, now: datetime,
+) -> int | None:  # fmt: skip
+    """Monitoring of one person of the report under ``plan`` (the home health monitoring
+    that follows a release from isolation, bot.actions.release), in the caller's
+    transaction; the report's other people keep theirs. Returns the monitoring's id (None:
+    no such report)."""
+    report = await store.report_outline(conn, report_id)
+    if report is None:
+        return None
+    fields = _plan_fields(report, plan, now)
+    old = next((m for m in await store.of_report(conn, report_id) if m.person_idx == idx), None)
+    m = await _set_plan(conn, report_id, idx, old, fields)
+    await _schedule_plan(services, conn, m, now)
+    return m.id
+
+
+def _plan_fields(report: store.ReportOutline, plan: MeasurePlan, now: datetime) -> dict[str, Any]:
+    return dict(chat_id=report.chat_id, locale=report.locale, grid_id=report.grid_id,
+                kind=plan.kind, start=plan.start, end=plan.end, test_dates=plan.test_dates,
+                now=now)  # fmt: skip
+
+
+async def _set_plan(conn: aiosqlite.Connection, report_id: int, idx: int,
+                    old: Monitoring | None, fields: dict[str, Any]) -> Monitoring:  # fmt: skip
+    """The person's monitoring row under the plan in ``fields``: a new one, or ``old``
+    active again with new dates (its plan's timers cancelled: a new generation follows)."""
+    if old is None:
+        mid = await store.insert(conn, report_id=report_id, person_idx=idx, **fields)
+    else:
+        mid = old.id
+        await store.cancel_timers(conn, mid, PLAN_TIMERS)
+        await store.update_plan(conn, mid, **fields)
+    m = await store.get(conn, mid)
+    assert m is not None
+    return m
 
 
 async def relink(

@@ -20,10 +20,18 @@ Row = Any  # a staff or invite row: mapping access by column name
 class Scopes:
     grids: frozenset[str]  # held as a worker
     villages: frozenset[str]  # held as a village admin
+    sites: frozenset[str] = frozenset()  # isolation sites managed
+    dispatcher: bool = False
+    vehicles: frozenset[str] = frozenset()  # held as crew
+
+    @property
+    def grid_staff(self) -> bool:
+        """Works in grids: a worker or a village admin."""
+        return bool(self.grids or self.villages)
 
     @property
     def any(self) -> bool:
-        return bool(self.grids or self.villages)
+        return self.grid_staff or bool(self.sites or self.dispatcher or self.vehicles)
 
 
 @dataclass(frozen=True)
@@ -33,17 +41,34 @@ class Roster:
 
 
 def scope_label(services: Services, role: str, scope: str) -> str:
-    """A worker's grid ("先锋社区 第1网格") or a village admin's village, by name."""
+    """By name: a worker's grid ("先锋社区 第1网格"), a village admin's village, a site
+    manager's site, a crew's vehicle (its plate), a dispatcher's town."""
     if role == roles.ROLE_WORKER:
         found = services.config.grid(scope)
         return f"{found[0].name} {found[1].name}" if found else scope
+    if role == roles.ROLE_SITE_MANAGER:
+        site = services.config.site(scope)
+        return site.name if site else scope
+    if role == roles.ROLE_CREW:
+        vehicle = next((v for v in services.config.vehicles if v.id == scope), None)
+        return vehicle.plate if vehicle else scope
+    if role == roles.ROLE_DISPATCHER:
+        return services.config.town.name
     village = services.config.village(scope)
     return village.name if village else scope
 
 
 async def scopes(services: Services, user_id: int) -> Scopes:
     """Read on every call, so a revoked worker loses access at once."""
-    return Scopes(*await staff.scopes_of(services.db, user_id))
+    held = await staff.held(services.db, user_id)
+    none: frozenset[str] = frozenset()
+    return Scopes(
+        grids=held.get(roles.ROLE_WORKER, none),
+        villages=held.get(roles.ROLE_VILLAGE_ADMIN, none),
+        sites=held.get(roles.ROLE_SITE_MANAGER, none),
+        dispatcher=roles.ROLE_DISPATCHER in held,
+        vehicles=held.get(roles.ROLE_CREW, none),
+    )
 
 
 async def make_invite(

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 
 ROLE_WORKER = "worker"
 ROLE_VILLAGE_ADMIN = "village_admin"
-STAFF_ROLES = (ROLE_WORKER, ROLE_VILLAGE_ADMIN)
+ROLE_SITE_MANAGER = "site_manager"  # scope: an isolation site's id
+ROLE_DISPATCHER = "dispatcher"  # scope: "*", the town's transfer vehicles
+ROLE_CREW = "crew"  # scope: a vehicle's id
+STAFF_ROLES = (ROLE_WORKER, ROLE_VILLAGE_ADMIN, ROLE_SITE_MANAGER, ROLE_DISPATCHER, ROLE_CREW)
+TOWN_SCOPE = "*"  # the scope of a role over the whole town (a dispatcher's)
 SOURCE_CONFIG = "config"  # a staff row listed in the config file (storage.staff.seed_from_config)
 
 INVITE_PREFIX = "inv-"
@@ -29,10 +33,16 @@ class Actor:
     is_leader: bool = False
     worker_grids: frozenset[str] = frozenset()
     admin_villages: frozenset[str] = frozenset()
+    site_ids: frozenset[str] = frozenset()  # isolation sites managed
+    is_dispatcher: bool = False
+    crew_vehicles: frozenset[str] = frozenset()
 
     @property
     def is_staff(self) -> bool:
-        return bool(self.is_admin or self.is_leader or self.worker_grids or self.admin_villages)
+        return bool(
+            self.is_admin or self.is_leader or self.worker_grids or self.admin_villages
+            or self.site_ids or self.is_dispatcher or self.crew_vehicles
+        )  # fmt: skip
 
     @property
     def role(self) -> str:
@@ -45,6 +55,12 @@ class Actor:
             return ROLE_VILLAGE_ADMIN
         if self.worker_grids:
             return ROLE_WORKER
+        if self.site_ids:
+            return ROLE_SITE_MANAGER
+        if self.is_dispatcher:
+            return ROLE_DISPATCHER
+        if self.crew_vehicles:
+            return ROLE_CREW
         return "resident"
 
 
@@ -89,6 +105,12 @@ def can_report_case(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
     admins — a case is an alert, and whoever of the town's command learns of one raises it;
     a worker of another grid does not (the grid's own staff answer for it)."""
     return can_see_grid(actor, grid_id, village_of)
+
+
+def can_trace(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
+    """Add to, read and complete the contact list of a case in the grid: the staff who
+    answer for the case (its grid's, the town's leaders and admins), as for reporting it."""
+    return can_report_case(actor, grid_id, village_of)
 
 
 def can_visit(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
@@ -144,7 +166,8 @@ def can_manage_member(actor: Actor, role: str, village_id: str | None, source: s
 
 
 def can_invite(actor: Actor, role: str, village_id: str | None) -> bool:
-    """Admins invite anyone; village admins invite workers for their own village."""
+    """Admins invite anyone (a site manager, dispatcher or crew too); village admins invite
+    workers for their own village."""
     if role not in STAFF_ROLES:
         return False
     if actor.is_admin:
@@ -154,6 +177,43 @@ def can_invite(actor: Actor, role: str, village_id: str | None) -> bool:
     if village_id is None:
         return bool(actor.admin_villages)
     return village_id in actor.admin_villages
+
+
+def can_view_sites(actor: Actor) -> bool:
+    """/sites: the town's leaders and admins see every site, a site manager their own."""
+    return _town_wide(actor) or bool(actor.site_ids)
+
+
+def can_edit_sites(actor: Actor) -> bool:
+    """Add a site, change its name, address, rooms or capacity, close or reopen it: admins."""
+    return actor.is_admin
+
+
+def can_order_activation(actor: Actor) -> bool:
+    """Order a reserved site activated (the 24-hour countdown starts): leaders and admins."""
+    return _town_wide(actor)
+
+
+def can_manage_site(actor: Actor, site_id: str) -> bool:
+    """Act at the site — tick its activation checklist, confirm arrivals and releases, record
+    tests: its managers, and admins. A manager of another site may not (refused, audited)."""
+    return actor.is_admin or site_id in actor.site_ids
+
+
+def can_isolate(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
+    """Assign a person of the grid to an isolation site and room, and ask their transfer:
+    the grid's staff, and the town's leaders and admins (who answer for the whole chain)."""
+    return can_see_grid(actor, grid_id, village_of)
+
+
+def can_dispatch(actor: Actor) -> bool:
+    """Assign transfer requests to vehicles: the dispatchers, and admins."""
+    return actor.is_admin or actor.is_dispatcher
+
+
+def can_crew(actor: Actor, vehicle_id: str) -> bool:
+    """Acknowledge, pick up and deliver a transfer of the vehicle: its crew, and admins."""
+    return actor.is_admin or vehicle_id in actor.crew_vehicles
 
 
 def new_invite_token() -> str:
@@ -173,15 +233,25 @@ ACK_LEVELS = (
 
 
 def can_acknowledge(
-    actor: Actor, reached: str | None, grid_id: str | None, village_id: str, village_of: VillageOf
+    actor: Actor,
+    reached: str | None,
+    grid_id: str | None,
+    village_id: str,
+    village_of: VillageOf,
+    assignee: Callable[[Actor], bool] | None = None,
 ) -> bool:
     """Press "收到" on an escalated item: the recipients of the level it has reached and those
-    above — the grid's workers while it is with them, the village's admins up to theirs,
-    leaders and admins always."""
+    above — the item's assignees while it is with them (the grid's workers, or ``assignee``
+    where the kind has others: a site's managers, the dispatchers or a vehicle's crew), the
+    village's admins up to theirs, leaders and admins always."""
     needed = ACK_LEVELS.index(reached) if reached in ACK_LEVELS else 0
     if _town_wide(actor):
         return True
     village = village_of(grid_id) if grid_id else village_id
     if village_id in actor.admin_villages or village in actor.admin_villages:
         return needed <= 1
-    return needed == 0 and grid_id is not None and grid_id in actor.worker_grids
+    if needed != 0:
+        return False
+    if assignee is not None:
+        return assignee(actor)
+    return grid_id is not None and grid_id in actor.worker_grids

@@ -22,6 +22,13 @@ class Kind(StrEnum):
     DIGEST = "digest.send"
     # tips (bot.actions.tips): stored before the ladder replaced it, still fired
     TIP_DEADLINE = "tip.deadline"
+    # transfers (bot.actions.transfers): a vehicle's disinfection after a delivery is over
+    VEHICLE_AVAILABLE = "vehicle.available"
+    # isolation tests (bot.actions.samples): a site's test day, its morning and its end
+    SAMPLE_REMIND = "sample.remind"
+    SAMPLE_MISSED = "sample.missed"
+    # release from isolation (bot.actions.release): the day after a stay's last day
+    RELEASE_DUE = "release.due"
 
 
 KINDS: frozenset[str] = frozenset(Kind)

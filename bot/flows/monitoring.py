@@ -268,7 +268,7 @@ class MonitorFlow(AnswerFlow):
         held = await staff.scopes(self.s, user.id)
         actor = roles.Actor(user.id, is_admin=user.id in self.s.config.leadership.admins,
                             worker_grids=held.grids, admin_villages=held.villages)  # fmt: skip
-        granted = held.any if grid_id is None else self.allowed(actor, grid_id)
+        granted = held.grid_staff if grid_id is None else self.allowed(actor, grid_id)
         return actor if actor.is_admin or granted else await self.engine.gate.actor(user)
 
     def allowed(self, actor: roles.Actor, grid_id: str) -> bool:

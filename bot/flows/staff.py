@@ -14,14 +14,23 @@ from bot.actions import staff
 from bot.actions.staff import scope_label
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_name, parse_phone
-from bot.domain.roles import ROLE_VILLAGE_ADMIN, ROLE_WORKER
+from bot.domain.roles import (
+    ROLE_CREW,
+    ROLE_DISPATCHER,
+    ROLE_SITE_MANAGER,
+    ROLE_VILLAGE_ADMIN,
+    ROLE_WORKER,
+    TOWN_SCOPE,
+)
 from bot.domain.steps import Data, Step, Updates, fixed_choices, store_answer
 from bot.flows.engine import Cancel, Draft, Engine, Result, user_locale
 from bot.flows.table import TableFlow
 from bot.runtime.services import Services
 
-STAFF_COMMANDS = ("tasks", "visit", "visits", "monitoring", "case")
+STAFF_COMMANDS = ("tasks", "visit", "visits", "monitoring", "case", "isolate")
 MANAGER_COMMANDS = ("invite", "staff")
+SITE_COMMANDS = ("sites", "isolation", "samples")  # a site manager's
+TRANSFER_COMMANDS = ("transfers", "vehicles")  # a dispatcher's, a vehicle crew's
 
 STEPS = {
     step.key: step
@@ -108,13 +117,25 @@ class InviteFlow(TableFlow):
             draft.locale, "staff", "welcome", name=draft.data["name"],
             grids=[scope_label(self.s, ROLE_WORKER, g) for g in sorted(held.grids)],
             villages=[scope_label(self.s, ROLE_VILLAGE_ADMIN, v) for v in sorted(held.villages)],
+            others=self._others(held),
         )  # fmt: skip
         await self.s.replies.send(draft.chat_id, text, reply_markup=ReplyKeyboardRemove())
-        await self._staff_commands(draft.chat_id, draft.locale, held.villages)
+        await self._staff_commands(draft.chat_id, draft.locale, held)
 
-    async def _staff_commands(self, chat_id: int, locale: str, villages: frozenset[str]) -> None:
+    def _others(self, held: staff.Scopes) -> list[tuple[str, str]]:
+        """The isolation and transfer roles held, as (role, scope by name)."""
+        scoped = [*((ROLE_SITE_MANAGER, s) for s in sorted(held.sites)),
+                  *((ROLE_DISPATCHER, TOWN_SCOPE) for _ in range(held.dispatcher)),
+                  *((ROLE_CREW, v) for v in sorted(held.vehicles))]  # fmt: skip
+        return [(role, scope_label(self.s, role, scope)) for role, scope in scoped]
+
+    async def _staff_commands(self, chat_id: int, locale: str, held: staff.Scopes) -> None:
         """Show the staff commands in this person's command menu (best effort)."""
-        names = (*self.commands, *(MANAGER_COMMANDS if villages else ()), *self.resident_commands)
+        names = (*(self.commands if held.grid_staff else ()),  # not a site manager's, a crew's
+                 *(MANAGER_COMMANDS if held.villages else ()),
+                 *(SITE_COMMANDS if held.sites else ()),
+                 *(TRANSFER_COMMANDS if held.dispatcher or held.vehicles else ()),
+                 *self.resident_commands)  # fmt: skip
         commands = [BotCommand(c, self.s.text(locale, "start", f"cmd_{c}")) for c in names]
         with contextlib.suppress(TelegramError):
             await self.s.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))

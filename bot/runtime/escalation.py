@@ -25,21 +25,28 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import aiosqlite
 
 from bot.domain import escalation as rules
+from bot.domain import roles, sites
+from bot.domain import transfers as transfer_rules
 from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.escalation import Rung
 from bot.domain.masking import Audience
+from bot.domain.roles import Actor
 from bot.domain.timers import Kind
 from bot.runtime import cards
 from bot.runtime.render import reader_locale, reader_locales
 from bot.runtime.services import Services
-from storage import audit, outbox, staff, timers
+from storage import audit, outbox, samples, staff, timers
+from storage import contacts as contact_store
 from storage import escalation as store
+from storage import sites as site_store
+from storage import transfers as transfer_store
+from storage import vehicles as vehicle_store
 from storage.escalation import ALERT_STEP, Item, Queued
 from storage.outbox import PRIORITY_ALERT
 from storage.timers import Timer
@@ -55,6 +62,7 @@ BATCH_BUTTONS = 8  # acknowledge buttons on one batched group message
 BATCH_LINES = 40  # items listed in one batched group message; the rest are counted
 BATCH_LIMIT = 500  # queued items taken by one flush; any more go in the next minute's
 REPEAT_LIMIT = 200  # items told again by one repeat
+SITE = sites.KIND  # an isolation site's activation countdown (bot.actions.sites)
 
 
 async def grid_recipients(
@@ -73,6 +81,11 @@ def ladder(services: Services, kind: str) -> tuple[Rung, ...]:
     """The ladder of an item kind: a case's from its 2-hour rules, the others configured."""
     if kind == rules.CASE:
         return rules.case_ladder(services.config.schedule.case_overdue_repeat_minutes)
+    if kind == transfer_rules.KIND:
+        settings = services.config.transfer
+        return transfer_rules.ladder(settings.remind_minutes, settings.group_minutes)
+    if kind == SITE and services.config.escalation.site is None:
+        return sites.ACTIVATION_LADDER
     return tuple(Rung(s.to, s.after_minutes) for s in services.config.escalation.ladder(kind))
 
 
@@ -229,7 +242,8 @@ def item_params(services: Services, item: Item, now: datetime) -> dict[str, Any]
                 grid=grid.name if grid else "", deadline=local(services, item.deadline_at),
                 overdue=overdue, slot=local(services, detail.get("slot")),
                 temperature=detail.get("temperature"),
-                missed=detail.get("missed", 0), phone=detail.get("phone", ""))  # fmt: skip
+                missed=detail.get("missed", 0), phone=detail.get("phone", ""),
+                stage=detail.get("stage", ""))  # fmt: skip
 
 
 async def _waiting(conn: aiosqlite.Connection, item: Item) -> bool:
@@ -245,6 +259,15 @@ async def _waiting(conn: aiosqlite.Connection, item: Item) -> bool:
         return await store.checkin_waiting(conn, int(mid), slot)
     if item.kind == rules.CASE and kind == "case":
         return await store.case_waiting(conn, int(rest))
+    if item.kind == "trace" and kind == "trace":  # a case's contact list not marked complete
+        return await contact_store.trace_waiting(conn, int(rest))
+    if item.kind == SITE and kind == "site":  # a site's activation countdown
+        return await site_store.activating(conn, rest)
+    if item.kind == "sample" and kind == "sample":
+        stay, _, day = rest.partition(":")
+        return await samples.waiting(conn, int(stay), date.fromisoformat(day))
+    if item.kind == transfer_rules.KIND and kind == "transfer":  # the stage still waiting
+        return await transfer_store.in_state(conn, int(rest), item.detail.get("stage", ""))
     if item.kind == "fever" and item.parent and item.parent.startswith("monitoring:"):
         return await store.monitoring_active(conn, int(item.parent.split(":")[1]))
     return True
@@ -254,7 +277,15 @@ async def _chats(conn: aiosqlite.Connection, services: Services, item: Item,
                  to: str) -> list[int]:  # fmt: skip
     """The chats of a ladder level; where it has nobody, the leadership group."""
     leadership = services.config.leadership.chat_id
-    if to == "assignee":
+    if to == "assignee" and item.kind == "sample":  # a missed isolation test: site managers
+        found = await site_store.managers(conn, item.detail.get("site", ""))
+    elif to == "assignee" and item.kind == SITE:  # an activation countdown: the site's managers
+        found = await site_store.managers(conn, item.ref)
+    elif to == "assignee" and item.kind == transfer_rules.KIND:  # dispatchers, or the crew
+        vehicle = item.detail.get("vehicle")
+        found = await (vehicle_store.crew(conn, vehicle) if vehicle
+                       else transfer_store.dispatchers(conn))  # fmt: skip
+    elif to == "assignee":
         if item.grid_id:
             found = await grid_recipients(conn, services, item.grid_id)
         else:  # a tip whose grid is unknown: its village's admins
@@ -264,6 +295,28 @@ async def _chats(conn: aiosqlite.Connection, services: Services, item: Item,
     else:
         found = []
     return list(dict.fromkeys(found)) or [leadership]
+
+
+def assignee(item: Item) -> Callable[[Actor], bool] | None:
+    """Who may press "收到" as the item's assignee where that is not the grid's workers: the
+    same people ``_chats`` tells at the assignee level. None: the grid's workers."""
+    if item.kind == "sample":
+        site = item.detail.get("site", "")
+        return lambda actor: roles.can_manage_site(actor, site)
+    if item.kind == SITE:
+        return lambda actor: roles.can_manage_site(actor, item.ref)
+    if item.kind == transfer_rules.KIND:
+        vehicle = item.detail.get("vehicle")
+        if vehicle:
+            return lambda actor: roles.can_crew(actor, vehicle) or roles.can_dispatch(actor)
+        return roles.can_dispatch
+    return None
+
+
+async def level_chats(conn: aiosqlite.Connection, services: Services, item: Item,
+                      to: str) -> list[int]:  # fmt: skip
+    """The chats of a ladder level, for a kind that words its own messages (``OwnMessages``)."""
+    return await _chats(conn, services, item, to)
 
 
 StepSender = Callable[[Services, aiosqlite.Connection, Item, Rung, datetime], Awaitable[None]]

@@ -69,12 +69,16 @@ async def send_row(bot: Bot, row: OutboxRow, *, plain: bool = False) -> int | No
     """Send one outbox row as it is stored (its keyboard JSON as is, ``api``); returns the
     new message's id."""
     text = plain_text(row.text) if plain else row.text
+    markup = {"reply_markup": row.reply_markup} if row.reply_markup else None
+    parse_mode = None if plain else ParseMode.HTML
     if row.kind == "photo":
-        markup = {"reply_markup": row.reply_markup} if row.reply_markup else None
-        message = await bot.send_photo(
-            row.chat_id, photo=row.photo, caption=text or None,
-            parse_mode=None if plain else ParseMode.HTML, api_kwargs=markup,
-        )  # fmt: skip
+        message = await bot.send_photo(row.chat_id, photo=row.photo, caption=text or None,
+                                       parse_mode=parse_mode, api_kwargs=markup)  # fmt: skip
+        return message.message_id
+    if row.kind == "document":
+        message = await bot.send_document(row.chat_id, document=row.photo, caption=text or None,
+                                          filename=row.filename, parse_mode=parse_mode,
+                                          api_kwargs=markup)  # fmt: skip
         return message.message_id
     return await api.send_text(bot, row.chat_id, text, html=not plain,
                                reply_markup=row.reply_markup,

@@ -19,13 +19,19 @@ from bot.runtime.clock import ManualClock
 from bot.runtime.render import Renderer
 from tests.conftest import SHANGHAI
 from tests.harness import Harness
-from tests.staff_helpers import ADMIN, RESIDENT, VADMIN_XF, WORKER_XF01, seed_report
+from tests.staff_helpers import ADMIN, RESIDENT, VADMIN_XF, WORKER_XF01, seed_invited, seed_report
 from tests.test_arrival_flow import ID_NUMBER as RESIDENT_ID
 from tests.test_arrival_flow import press_value
 from tests.test_cases import ID_NUMBER, LEADER, PIN, report_case
 from tests.test_checkins import at, monitored
 from tests.test_invites import NEWCOMER, make_link
+from tests.test_isolation import seed_arrival
+from tests.test_samples import MANAGER as SITE_MANAGER
+from tests.test_samples import SITE, seed_site, seed_stay
 from tests.test_tips import TIPSTER, send_tip
+from tests.test_transfers import DISPATCHER
+from tests.test_transfers import request as request_transfer
+from tests.test_transfers import stay as seed_transfer_stay
 
 Step = Callable[[Harness], Awaitable[None]]
 
@@ -43,6 +49,7 @@ class FlowRow:
     already: str | None = None  # what a second press of ``end`` says, if the flow made a record
     edit: str | None = None  # an edit group on the summary card
     typed: bool = False  # ``end`` is typed, not pressed (a flow of one typed answer)
+    document: dict | None = None  # the end is this document sent (``end``: its file's content)
 
 
 async def _nothing(h: Harness) -> None:
@@ -103,6 +110,42 @@ async def case_to_end(h: Harness) -> None:
     await h.text(WORKER_XF01, "幸福小区3栋2单元501")
     await h.send(WORKER_XF01, location=PIN)
     await h.text(WORKER_XF01, "已居家隔离")
+
+
+# -- contact (a case's close contact, from the worker's private case card) -------------------
+
+
+async def contact_start(h: Harness) -> None:
+    case = await h.db.fetchone("SELECT id FROM cases")
+    await h.press(WORKER_XF01, f"v1:mj:{case['id']}:add")
+
+
+async def contact_first(h: Harness) -> None:
+    await press_value(h, WORKER_XF01, "new")
+
+
+async def contact_to_end(h: Harness) -> None:
+    await h.text(WORKER_XF01, "王五")
+    await h.text(WORKER_XF01, "139 0000 1111")
+    await press_value(h, WORKER_XF01, "skip")
+    await press_value(h, WORKER_XF01, "sq")
+    await press_value(h, WORKER_XF01, "SQ01")
+    await h.text(WORKER_XF01, "石桥村3组12号")
+    await press_value(h, WORKER_XF01, "close")
+    await press_value(h, WORKER_XF01, "yesterday")
+    await h.text(WORKER_XF01, "同桌吃饭")
+    await press_value(h, WORKER_XF01, "skip")
+
+
+# -- contact import: a leader sends the CDC's list of a case as a file -----------------------
+
+IMPORT_FILE = {"file_id": "cdc1", "file_unique_id": "ucdc1", "file_name": "密接名单.csv"}
+IMPORT_CSV = "姓名,手机号,住址,末次接触时间,网格\n王五,13900001111,石桥村3组12号,2020-10-25,SQ01\n"
+
+
+async def contact_import_start(h: Harness) -> None:
+    case = await h.db.fetchone("SELECT id FROM cases")
+    await h.press(LEADER, f"v1:imp:{case['id']}")
 
 
 # -- tip -------------------------------------------------------------------------------------
@@ -250,11 +293,91 @@ async def regions_to_end(h: Harness) -> None:
     await press_value(h, ADMIN, "none")
 
 
+# -- isolation: a worker assigns an arrival under centralised isolation a site and a room ------
+
+
+async def isolation_setup(h: Harness) -> None:
+    await seed_arrival(h, "王一", 1)
+    async with h.db.write() as conn:  # the example's GL01 takes people
+        await conn.execute("UPDATE sites SET state = 'active' WHERE id = 'GL01'")
+
+
+async def isolation_start(h: Harness) -> None:
+    await h.text(WORKER_XF01, "/isolate")
+
+
+async def isolation_first(h: Harness) -> None:
+    await h.text(WORKER_XF01, (await h.db.fetchone("SELECT ref FROM reports"))["ref"])
+
+
+async def isolation_to_end(h: Harness) -> None:
+    await press_value(h, WORKER_XF01, "GL01")
+    await press_value(h, WORKER_XF01, "101")
+
+
+# -- samples: a site manager types the results of a floor ---------------------------------------
+
+
+async def samples_setup(h: Harness) -> None:
+    await seed_site(h)
+    await seed_invited(h, SITE_MANAGER, "site_manager", SITE)
+    await seed_stay(h, "301")
+
+
+async def samples_start(h: Harness) -> None:
+    await h.text(SITE_MANAGER, "/samples")
+
+
+# -- transfers: an admin adds a vehicle; a dispatcher cancels a transfer with its reason -------
+
+
+async def sites_start(h: Harness) -> None:
+    await h.press(ADMIN, "v1:si:n")  # /sites' 新增隔离点
+
+
+async def sites_first(h: Harness) -> None:
+    await h.text(ADMIN, "杉坪村储备隔离点")
+
+
+async def sites_to_end(h: Harness) -> None:
+    await h.text(ADMIN, "江津区先锋镇杉坪村1号")
+    await press_value(h, ADMIN, "sp")
+    await h.text(ADMIN, "101-105")
+
+
+async def vehicle_start(h: Harness) -> None:
+    await h.press(ADMIN, "v1:vh:new")  # /vehicles' 添加车辆
+
+
+async def vehicle_first(h: Harness) -> None:
+    await h.text(ADMIN, "渝A·67890")
+
+
+async def vehicle_to_end(h: Harness) -> None:
+    await press_value(h, ADMIN, "transfer")
+    await press_value(h, ADMIN, "skip")
+    await press_value(h, ADMIN, "skip")
+
+
+async def transfer_setup(h: Harness) -> None:
+    await request_transfer(h, await seed_transfer_stay(h))
+
+
+async def transfer_cancel_start(h: Harness) -> None:
+    transfer = await h.db.fetchone("SELECT id FROM transfers")
+    await h.press(DISPATCHER, f"v1:zy:{transfer['id']}:x")
+
+
 FLOWS = [
     FlowRow("arrival", RESIDENT, arrival_start, arrival_first, arrival_to_end, "submit",
             "reports", already="已经提交过", edit="name"),
     FlowRow("case", WORKER_XF01, case_start, case_first, case_to_end, "submit", "cases",
             already="已经上报过"),
+    FlowRow("contact", WORKER_XF01, contact_start, contact_first, contact_to_end, "submit",
+            "contacts", setup=report_case),
+    FlowRow("contact_import", LEADER, contact_import_start, _nothing, _nothing, IMPORT_CSV,
+            "case_contacts WHERE source = 'import'", setup=report_case, typed=True,
+            document=IMPORT_FILE),
     FlowRow("tip", TIPSTER, tip_start, tip_first, tip_to_end, "submit", "tips",
             already="已经提交过"),
     FlowRow("tip_check", WORKER_XF01, tip_check_start, _nothing, _nothing, "skip",
@@ -272,6 +395,17 @@ FLOWS = [
             "cases WHERE state = 'reported'", setup=report_case, typed=True),
     FlowRow("regions", ADMIN, regions_start, regions_first, regions_to_end, "submit",
             "region_changes WHERE source = 'chat'", already="已经提交过"),
+    FlowRow("isolation", WORKER_XF01, isolation_start, isolation_first, isolation_to_end,
+            "submit", "stays", setup=isolation_setup),
+    FlowRow("samples", SITE_MANAGER, samples_start, _nothing, _nothing, "301 阴性",
+            "stay_tests WHERE result = 'negative'", setup=samples_setup, typed=True),
+    FlowRow("sites", ADMIN, sites_start, sites_first, sites_to_end, "all",
+            "sites WHERE source = 'chat'"),
+    FlowRow("vehicle", ADMIN, vehicle_start, vehicle_first, vehicle_to_end, "submit",
+            "vehicles WHERE source = 'chat'"),
+    FlowRow("transfer_cancel", DISPATCHER, transfer_cancel_start, _nothing, _nothing,
+            "人员已自行前往", "transfers WHERE state = 'cancelled'", setup=transfer_setup,
+            typed=True),
 ]  # fmt: skip
 SUMMARY_FLOWS = [row for row in FLOWS if row.edit]
 BUTTON_FLOWS = [row for row in FLOWS if not row.typed]  # typed: no buttons of their own
@@ -304,6 +438,9 @@ def ender(h: Harness, row: FlowRow) -> Callable[[], dict]:
     """Makes the update that finishes the flow, a new one on each call (a second call: a
     double tap, or the answer sent twice): its end button pressed, or its end typed."""
     user = h.updates.user(row.user, "zh-hans")
+    if row.document is not None:
+        h.request.files[row.document["file_id"]] = row.end.encode()
+        return lambda: h.updates.message(user, 0, document=row.document)
     if row.typed:
         return lambda: h.updates.message(user, 0, text=row.end)
     data = button_data(h, row, row.end)

@@ -315,3 +315,34 @@ async def test_wait_for_sees_an_earlier_message_edited_meanwhile(world_state) ->
             await asyncio.sleep(0)
     state.bot_edit_text(leaders, card.message_id, "发现疑似病例：已网络直报")
     assert await asyncio.wait_for(playing, 60)
+
+
+def test_the_shipped_isolation_drill_is_valid() -> None:
+    """scenarios/isolation.toml (issue 12) names the chain's staff the sandbox seeds."""
+    world = build_world(load_config(ROOT / "config.example.toml"))
+    drill = load_scenario(ROOT / "scenarios" / "isolation.toml", world=world)
+    who = {s.who for s in drill.steps} | {s.args.get("chat") for s in drill.steps}
+    assert {"manager_GL01", "dispatcher", "crew_V01", "crew_V02", "leaders"} <= who
+
+
+async def test_press_on_an_earlier_card(world_state) -> None:  # type: ignore[no-untyped-def]
+    """``on``: a button of an earlier message, as a person scrolls up to a case card, while a
+    newer message has buttons of its own."""
+    from sandbox.scenario import Player
+
+    state, world, clock = world_state
+    worker = world.person("worker_XF01").user_id
+    button = {"inline_keyboard": [[{"text": "➕ 添加密接", "callback_data": "v1:mj:1:add"}]]}
+    card = state.bot_send_message(worker, "病例卡片 XF-BL-01", reply_markup=button)
+    newer = {"inline_keyboard": [[{"text": "➕ 新登记人员", "callback_data": "v1:mjf:t:person"}]]}
+    state.bot_send_message(worker, "这个人登记过吗？", reply_markup=newer)
+    scenario = parse_scenario(tomllib.loads(
+        'step = [{who = "worker_XF01", action = "press", on = "XF-BL-01", label = "添加密接"}]'
+    ))  # fmt: skip
+    lines: list[str] = []
+    player = Player(state, world, clock, log=lines.append, timeout=1, sleep=fast_sleep)
+    assert await asyncio.wait_for(player.play(scenario), 5), lines
+    (update,) = await state.get_updates(offset=0, timeout=0)
+    query = update["callback_query"]
+    assert query["data"] == "v1:mj:1:add"
+    assert query["message"]["message_id"] == card.message_id

@@ -102,3 +102,22 @@ def test_dump_toml_round_trips() -> None:
         "empty": [],
     }
     assert tomllib.loads(dump_toml(data)) == data
+
+
+def test_the_chain_staff_of_the_config_are_people() -> None:
+    """Site managers, dispatchers and vehicle crews (issue 12) play drills like the others."""
+    config = load_config(EXAMPLE)
+    state = SandboxState()
+    world = seed(state, config)
+    expected = {f"manager_{s.id}": s.managers[0] for s in config.sites if s.managers}
+    expected |= {f"crew_{v.id}": v.crew[0] for v in config.vehicles if v.crew}
+    expected["dispatcher"] = config.transfer.dispatchers[0]
+    assert expected.keys() >= {"manager_GL01", "dispatcher", "crew_V01"}
+    for key, user in expected.items():
+        person = world.person(key)
+        assert person.user_id == user and state.users[user].started
+    assert world.person("manager_GL01").role == "site_manager"
+    assert world.person("manager_GL01").label.startswith("隔离点负责人 ")
+    assert world.person("dispatcher").role == "dispatcher"
+    assert world.person("crew_V01").label.endswith("(渝A·12345)")
+    assert len({p.user_id for p in world.people.values()}) == len(world.people)
