@@ -15,6 +15,7 @@ import os
 import signal
 import sqlite3
 import sys
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -141,6 +142,8 @@ def run(path: str, base_url: str | None) -> int:
         asyncio.run(serve(config, token))
     except (MissingHandlers, KeyProblem) as exc:
         raise Fatal(str(exc)) from exc
+    except ConfigError as exc:  # the config against the database (a vehicle added in chat)
+        raise Fatal(f"{path}: {'; '.join(exc.problems)}") from exc
     except InvalidToken as exc:
         raise Fatal(f"the Bot API refused the token in {TOKEN_VARIABLE}") from exc
     except NetworkError as exc:
@@ -318,33 +321,38 @@ def add_invite_parser(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--bot-username", help="the bot's username (default: bot.username in config)")
 
 
-def invite_scope(config: Config, args: argparse.Namespace) -> str:
-    """The invite's scope, or ValueError with the reason."""
+def invite_scope(config: Config, args: argparse.Namespace,
+                 known: Mapping[str, Mapping[str, str]]) -> str:  # fmt: skip
+    """The invite's scope, or ValueError with the reason; ``known``: the sites and vehicles
+    one may be invited for, by role (bot.actions.staff.invitable: those added in chat too)."""
     if args.role == roles.ROLE_WORKER:
         if not args.grid or config.grid(args.grid) is None:
-            known = ", ".join(g.id for v in config.villages for g in v.grids)
-            raise ValueError(f"--grid: give one of the grids in the config ({known})")
+            known_grids = ", ".join(g.id for v in config.villages for g in v.grids)
+            raise ValueError(f"--grid: give one of the grids in the config ({known_grids})")
         return args.grid
     if args.role == roles.ROLE_DISPATCHER:
         return roles.TOWN_SCOPE
     if args.role == roles.ROLE_SITE_MANAGER:
-        return _listed("--site", args.site, [s.id for s in config.sites], "isolation sites")
+        return _listed("--site", args.site, list(known.get(args.role, {})), "isolation sites")
     if args.role == roles.ROLE_CREW:
-        return _listed("--vehicle", args.vehicle, [v.id for v in config.vehicles], "vehicles")
+        return _listed("--vehicle", args.vehicle, list(known.get(args.role, {})), "vehicles")
     if not args.village or config.village(args.village) is None:
-        known = ", ".join(v.id for v in config.villages)
-        raise ValueError(f"--village: give one of the villages in the config ({known})")
+        villages = ", ".join(v.id for v in config.villages)
+        raise ValueError(f"--village: give one of the villages in the config ({villages})")
     return args.village
 
 
 def _listed(option: str, value: str | None, known: list[str], what: str) -> str:
     if value not in known:
-        raise ValueError(f"{option}: give one of the {what} in the config ({', '.join(known)})")
+        raise ValueError(f"{option}: give one of the {what} the bot knows, in the config or "
+                         f"added in chat ({', '.join(known) or 'none yet'})")  # fmt: skip
     return value
 
 
-async def _make_invite(config: Config, role: str, scope: str, hours: float) -> str:
-    from bot.actions.staff import make_invite
+async def _make_invite(config: Config, args: argparse.Namespace) -> str:
+    """The invite's scope checked against the database's sites and vehicles, then the link's
+    token (ValueError with the reason)."""
+    from bot.actions.staff import invitable, make_invite
     from bot.runtime.clock import SystemClock
     from bot.runtime.render import Renderer
     from bot.runtime.services import Services
@@ -354,7 +362,10 @@ async def _make_invite(config: Config, role: str, scope: str, hours: float) -> s
         services = Services(
             config=config, db=db, clock=SystemClock(), renderer=Renderer(), regions=None
         )  # type: ignore[arg-type]
-        return await make_invite(services, role, scope, None, hours)
+        known = {role: await invitable(services, role)
+                 for role in (roles.ROLE_SITE_MANAGER, roles.ROLE_CREW)}  # fmt: skip
+        scope = invite_scope(config, args, known)
+        return await make_invite(services, args.role, scope, None, args.hours)
     finally:
         await db.close()
 
@@ -368,8 +379,7 @@ def invite(config: Config, args: argparse.Namespace) -> str:
         )
     if not 0 < args.hours <= 24 * 30:
         raise ValueError("--hours: between 0 and 720")
-    scope = invite_scope(config, args)
-    token = asyncio.run(_make_invite(config, args.role, scope, args.hours))
+    token = asyncio.run(_make_invite(config, args))
     return roles.invite_link(username, token)
 
 

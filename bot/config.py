@@ -493,6 +493,8 @@ class TransferSettings(_Frozen):
     dispatch_minutes: Minutes = 30
     urgent_dispatch_minutes: Minutes = 10
     ack_minutes: Minutes = 15
+    pickup_minutes: Minutes = 30  # from the crew's 收到 to their 已接到
+    delivery_minutes: Minutes = 60  # from the pick-up to 已送达
     remind_minutes: Annotated[Int, Field(ge=0, le=1440)] = 5
     group_minutes: Annotated[Int, Field(ge=0, le=1440)] = 15
     disinfection_minutes: Annotated[Int, Field(ge=0, le=1440)] = 60
@@ -501,14 +503,21 @@ class TransferSettings(_Frozen):
     def _in_order(self) -> "TransferSettings":
         if self.urgent_dispatch_minutes > self.dispatch_minutes:
             raise _fail("urgent_dispatch_minutes must not be more than dispatch_minutes")
-        if self.remind_minutes >= min(self.urgent_dispatch_minutes, self.ack_minutes):
-            raise _fail("remind_minutes must be less than urgent_dispatch_minutes and "
-                        "ack_minutes (the reminder comes before the deadline)")  # fmt: skip
+        if self.remind_minutes >= min(
+            self.urgent_dispatch_minutes,
+            self.ack_minutes,
+            self.pickup_minutes,
+            self.delivery_minutes,
+        ):
+            raise _fail("remind_minutes must be less than urgent_dispatch_minutes, "
+                        "ack_minutes, pickup_minutes and delivery_minutes (the reminder "
+                        "comes before the deadline)")  # fmt: skip
         return self
 
     def minutes(self) -> dict[str, int]:
         return self.model_dump(include={"dispatch_minutes", "urgent_dispatch_minutes",
-                                        "ack_minutes"})  # fmt: skip
+                                        "ack_minutes", "pickup_minutes",
+                                        "delivery_minutes"})  # fmt: skip
 
 
 Mapping.register(Measures)

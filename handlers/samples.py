@@ -72,36 +72,42 @@ class SampleDesk:
                 update.effective_chat.id, self.s.text(locale, "samples", "no_stay", room=room)
             )
             return
-        markup = service.card_markup(self.s, locale, card.stay_id)
+        today = self.s.local_today()
+        markup = service.card_markup(self.s, locale, card, today)
         await self.s.replies.send(
             update.effective_chat.id,
-            self.s.text(locale, "samples", "card", c=card, today=self.s.local_today()),
-            reply_markup=markup,
+            self.s.text(locale, "samples", "card", c=card, today=today),
+            reply_markup=markup if markup["inline_keyboard"] else None,
         )
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A result pressed on a stay's test card: recorded (the action checks the scope
-        again, at commit), the card refreshed."""
+        """A result pressed on a test of a stay's card (the button names the test): recorded
+        (the action checks the scope again, at commit), the card refreshed."""
         query = update.callback_query
-        parts = parse_callback(query.data, service.BUTTONS)
-        if not parts or len(parts) != 2 or not parts[0].isdigit() or parts[1] not in service.CODES:
-            await query.answer()
-            return
-        actor = await self.access.actor(update.effective_user)
+        pressed = service.read_button(parse_callback(query.data, service.BUTTONS))
         locale = await user_locale(self.s, update.effective_user)
-        outcome = await service.record_one(self.s, actor, int(parts[0]),
-                                           service.CODES[parts[1]])  # fmt: skip
-        if not isinstance(outcome, service.Recorded):  # a refusal was audited by the action
-            name = "refused" if isinstance(outcome, service.Refused) else "nothing_due"
-            await query.answer(self.s.text(locale, "samples", name), show_alert=True)
+        if pressed is None:  # a card of an older format: open it again
+            await query.answer(self.s.text(locale, "samples", "stale"), show_alert=True)
+            return
+        stay_id, day, result = pressed
+        actor = await self.access.actor(update.effective_user)
+        outcome = await service.record_one(self.s, actor, stay_id, day, result)
+        if isinstance(outcome, service.Refused):  # audited by the action
+            await query.answer(self.s.text(locale, "samples", "refused"), show_alert=True)
+            return
+        if isinstance(outcome, service.Rejected):
+            reason = outcome.batch.problems[0].reason
+            await query.answer(self.s.text(locale, "samples", "not_recorded", reason=reason),
+                               show_alert=True)  # fmt: skip
             return
         summary = self.s.text(locale, "samples", "recorded", **service.summary_params(outcome))
         await query.answer(None if outcome.cases else summary)  # a case's news: a message
-        card = await service.card_of(self.s, int(parts[0]))
-        if card is not None and query.message is not None:
-            markup = service.card_markup(self.s, locale, card.stay_id)
+        card = await service.card_of(self.s, stay_id)
+        if card is not None and query.message is not None and not outcome.already:
+            today = self.s.local_today()
+            markup = service.card_markup(self.s, locale, card, today)
             await query.edit_message_text(
-                self.s.text(locale, "samples", "card", c=card, today=self.s.local_today()),
+                self.s.text(locale, "samples", "card", c=card, today=today),
                 parse_mode=ParseMode.HTML,
                 reply_markup=InlineKeyboardMarkup.de_json(markup, None),
             )

@@ -12,8 +12,8 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.actions import sites, staff
-from bot.actions.staff import INVITE_HOURS, scope_label
+from bot.actions import staff
+from bot.actions.staff import INVITE_HOURS, ScopeNames, scope_label
 from bot.domain import roles
 from bot.domain.roles import (
     ROLE_CREW,
@@ -121,10 +121,9 @@ class StaffAdmin:
             await self.access.refuse(update, actor, "invite", ":".join(parts))
 
     async def _scopes(self, role: str) -> dict[str, str]:
-        """What a site manager or a crew may be invited for: scope id -> its name."""
-        if role == ROLE_SITE_MANAGER:
-            return await sites.open_sites(self.s)
-        return {v.id: v.plate for v in self.s.config.vehicles}
+        """What a site manager or a crew may be invited for: scope id -> its name (the
+        database's sites and vehicles, those added in chat too)."""
+        return await staff.invitable(self.s, role)
 
     async def _choose_town_scope(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, locale: str,
@@ -162,7 +161,7 @@ class StaffAdmin:
             link=link,
             role=role,
             hours=INVITE_HOURS,
-            scope=scope_label(self.s, role, scope),
+            scope=scope_label(self.s, role, scope, await staff.scope_names(self.s)),
         )
         buttons = keyboard(
             [[(self.s.text(locale, "staff", "btn_revoke_invite"), callback("inv", "x", token))]]
@@ -193,10 +192,12 @@ class StaffAdmin:
             return "-"
         return self.access.village_of(row["scope"])
 
-    def _open_invites(self, actor: Actor, invites: list[Any]) -> list[dict[str, Any]]:
+    def _open_invites(self, actor: Actor, invites: list[Any],
+                      names: ScopeNames) -> list[dict[str, Any]]:  # fmt: skip
         """The unused invites this actor may revoke (the same rule as the revoke button)."""
         return [
-            dict(token=r["token"], role=r["role"], scope=scope_label(self.s, r["role"], r["scope"]),
+            dict(token=r["token"], role=r["role"],
+                 scope=scope_label(self.s, r["role"], r["scope"], names),
                  expires=datetime.fromisoformat(r["expires_at"]).astimezone(self.s.config.tz))
             for r in invites
             if self._may_revoke_invite(actor, r)
@@ -217,9 +218,10 @@ class StaffAdmin:
         locale = await user_locale(self.s, update.effective_user)
         roster = await staff.roster(self.s, actor.user_id)
         rows = [r for r in roster.members if roles.can_manage_staff(actor, self._village_of_row(r))]
-        people = [self._person(r) for r in rows]
+        names = await staff.scope_names(self.s)
+        people = [self._person(r, names) for r in rows]
         buttons = []
-        for p in (self._person(r) for r in rows if self._may_manage(actor, r)):
+        for p in (self._person(r, names) for r in rows if self._may_manage(actor, r)):
             row = [
                 (
                     self.s.text(locale, "staff", "btn_revoke", **p),
@@ -235,7 +237,7 @@ class StaffAdmin:
                     ),
                 )
             buttons.append(row)
-        invites = self._open_invites(actor, roster.invites)
+        invites = self._open_invites(actor, roster.invites, names)
         buttons += [
             [(self.s.text(locale, "staff", "btn_revoke_open_invite", **i),
               callback("inv", "x", i["token"]))]
@@ -281,13 +283,15 @@ class StaffAdmin:
         return roles.can_manage_member(actor, row["role"], self._village_of_row(row),
                                        row["source"])  # fmt: skip
 
-    def _person(self, row: Any) -> dict[str, Any]:
+    def _person(self, row: Any, names: ScopeNames | None = None) -> dict[str, Any]:
+        """A staff row as the roster shows it (``names``: a site's or a vehicle's, for a site
+        manager's or a crew's scope; a worker's grid is the config's)."""
         return dict(
             id=row["id"],
             name=row["name"] or "",
             user_id=row["user_id"],
             role=row["role"],
-            scope=scope_label(self.s, row["role"], row["scope"]),
+            scope=scope_label(self.s, row["role"], row["scope"], names),
             source=row["source"],
         )
 
@@ -320,7 +324,7 @@ class StaffAdmin:
     async def _revoke(
         self, update: Update, actor: Actor, locale: str, row: Any, confirmed: bool
     ) -> None:
-        person = self._person(row)
+        person = self._person(row, await staff.scope_names(self.s))
         if not confirmed:
             buttons = keyboard(
                 [

@@ -43,12 +43,12 @@ class TransferDesk:
             await self.access.refuse(update, actor, "transfer.list")
             return
         locale = await user_locale(self.s, update.effective_user)
-        items = await service.open_list(self.s, actor.user_id)
+        items, more = await service.open_list(self.s, actor.user_id)
         rows = [[button(self.t(locale, "btn_open", ref=t["ref"]), callback(service.FLOW,
                                                                            str(t["id"]), OPEN))]
                 for t in items] if can_dispatch(actor) else []  # fmt: skip
         await self.s.replies.send(update.effective_chat.id,
-                                  self.t(locale, "open_list", items=items),
+                                  self.t(locale, "open_list", items=items, more=more),
                                   reply_markup=inline_markup(rows) if rows else None)  # fmt: skip
 
     async def on_action(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -78,7 +78,8 @@ class TransferDesk:
         outcome = await service.dispatch(self.s, transfer["id"], vehicle, actor.user_id,
                                          display_name(update))  # fmt: skip
         fresh = await service.find(self.s, transfer["id"])
-        text = (self.t(locale, "dispatch_done", plate=fresh["plate"]) if outcome == "done"
+        text = (self.t(locale, f"dispatch_{outcome}", plate=fresh["plate"])
+                if outcome in ("done", "no_crew")
                 else self.t(locale, f"dispatch_{outcome}"))  # fmt: skip
         await update.callback_query.answer(text, show_alert=outcome != "done")
 

@@ -87,7 +87,7 @@ async def get(conn: Reader, case_id: int) -> aiosqlite.Row | None:
 
 async def by_ref(conn: Reader, ref: str) -> aiosqlite.Row | None:
     """The case with this reference number (as stored: upper case)."""
-    return await fetch_one(conn, "SELECT id, ref FROM cases WHERE ref = ?", (ref.upper(),))
+    return await fetch_one(conn, "SELECT * FROM cases WHERE ref = ?", (ref.upper(),))
 
 
 async def report_person(conn: Reader, report_id: int, idx: int) -> aiosqlite.Row | None:

@@ -57,13 +57,17 @@ async def create(conn: aiosqlite.Connection, row: NewRow, now: datetime) -> int:
     return cur.lastrowid
 
 
-async def update_exposure(conn: aiosqlite.Connection, contact_id: int, kind: str, last: date,
-                          measure: Held, now: datetime) -> None:  # fmt: skip
+async def update_exposure(
+    conn: aiosqlite.Connection, contact_id: int, kind: str, last: date, measure: Held,
+    now: datetime, state: str | None = None,
+) -> None:  # fmt: skip
+    """A contact exposed again: kind, exposure, measure; ``state`` too when given (a released
+    contact traced anew)."""
     await conn.execute(
         """UPDATE contacts SET kind = ?, last_exposure = ?, measure_kind = ?, measure_start = ?,
-               measure_end = ?, updated_at = ? WHERE id = ?""",
+               measure_end = ?, state = coalesce(?, state), updated_at = ? WHERE id = ?""",
         (kind, last.isoformat(), measure.kind, measure.start.isoformat(),
-         measure.end.isoformat(), iso(now), contact_id),
+         measure.end.isoformat(), state, iso(now), contact_id),
     )  # fmt: skip
 
 
@@ -186,13 +190,18 @@ async def of_case(conn: Reader, case_id: int) -> list[aiosqlite.Row]:
 
 # A contact's stays: as a contact, or as the arrival's person the contact was linked to.
 _CHAIN = """
-WITH mine AS (SELECT c.id, c.report_id, c.person_idx FROM case_contacts cc
-              JOIN contacts c ON c.id = cc.contact_id WHERE cc.case_id = ?),
-     st AS (SELECT m.id AS contact, s.id AS stay, s.arrived_at FROM mine m JOIN stays s
-            ON s.contact_id = m.id
+WITH mine AS (SELECT c.id, c.report_id, c.person_idx, c.state, c.measure_kind
+              FROM case_contacts cc JOIN contacts c ON c.id = cc.contact_id
+              WHERE cc.case_id = ?),
+     st AS (SELECT m.id AS contact, s.id AS stay, s.arrived_at, s.state FROM mine m
+            JOIN stays s ON s.contact_id = m.id
                OR (m.report_id IS NOT NULL AND s.report_id = m.report_id
                    AND s.person_idx = m.person_idx))
 SELECT (SELECT count(*) FROM mine) AS traced,
+       (SELECT count(*) FROM mine m WHERE m.state = 'traced'
+          AND m.measure_kind = 'centralized_isolation'
+          AND NOT EXISTS (SELECT 1 FROM st WHERE st.contact = m.id
+                          AND st.state IN ('assigned', 'in'))) AS unplaced,
        (SELECT count(DISTINCT contact) FROM st WHERE arrived_at IS NOT NULL) AS isolated,
        (SELECT count(DISTINCT contact) FROM st JOIN stay_tests t ON t.stay_id = st.stay
          WHERE t.sampled_at IS NOT NULL OR t.result IS NOT NULL) AS tested,
@@ -205,9 +214,11 @@ SELECT (SELECT count(*) FROM mine) AS traced,
 
 async def chain(conn: Reader, case_id: int) -> Chain:
     """How far the case's contacts are along the chain: traced, isolated (arrived at a site),
-    tested (sampled at least once), waiting for a transfer still under way."""
+    tested (sampled at least once), waiting for a transfer still under way, and traced for
+    centralised isolation with no room yet (nobody has acted on them)."""
     row = await fetch_one(conn, _CHAIN, (case_id,))
-    return Chain(row["traced"], row["isolated"], row["tested"], row["transfer"])
+    return Chain(row["traced"], row["isolated"], row["tested"], row["transfer"],
+                 row["unplaced"])  # fmt: skip
 
 
 async def mark_traced(conn: aiosqlite.Connection, case_id: int, user_id: int, name: str,

@@ -51,7 +51,7 @@ SEALED = (
     ("cases", ("person_phone", "person_id_number"), ()),
     ("tips", ("person_phone",), ()),
     ("staff", ("phone",), ()),
-    ("outbox", ("text", "fallback"), ()),
+    ("outbox", ("text", "fallback", "recipe"), ()),
     ("escalations", (), ("detail",)),
     ("intake", ("data",), ()),  # updates not handled yet: what people typed
     ("contacts", ("phone", "id_number"), ()),

@@ -51,23 +51,43 @@ class Person:
 
 
 def _whose(person: Person) -> tuple[str, tuple]:
-    """SQL: the stay ``s`` is the person's."""
+    """SQL: the stay ``s`` is the person's — under either of their keys: a contact linked to
+    an arrival report (``contacts.report_id``/``person_idx``) is one person with the report's
+    person, whichever of the two a stay was made for."""
     if person.kind == ARRIVAL:
-        return "s.report_id = ? AND s.person_idx = ?", (person.id, person.idx)
-    return f"s.{person.kind}_id = ?", (person.id,)
+        return (
+            """((s.report_id = ? AND s.person_idx = ?)
+                OR s.contact_id IN (SELECT id FROM contacts
+                                    WHERE report_id = ? AND person_idx = ?))""",
+            (person.id, person.idx, person.id, person.idx),
+        )
+    if person.kind == CONTACT:
+        return (
+            """(s.contact_id = ?
+                OR EXISTS (SELECT 1 FROM contacts c2 WHERE c2.id = ?
+                           AND c2.report_id = s.report_id AND c2.person_idx = s.person_idx))""",
+            (person.id, person.id),
+        )
+    return "s.case_id = ?", (person.id,)
 
 
 # --- who -----------------------------------------------------------------------------------
 
 
-async def case_by_ref(conn: Reader, ref: str) -> aiosqlite.Row | None:
-    return await fetch_one(conn, "SELECT * FROM cases WHERE ref = ?", (ref,))
-
-
 async def active_of(conn: Reader, person: Person) -> aiosqlite.Row | None:
-    """The person's stay holding a room, if any."""
+    """The person's stay holding a room, if any, under either of their keys (``_whose``)."""
     where, params = _whose(person)
     return await fetch_one(conn, f"{_STAY} WHERE s.{_ACTIVE} AND {where}", params)
+
+
+async def set_period(conn: aiosqlite.Connection, stay_id: int, start: date, end: date,
+                     test_days: tuple[int, ...]) -> None:  # fmt: skip
+    """A stay's period changed (its person exposed again): new dates and test days, the
+    generation bumped so the old period's timers come to nothing."""
+    await conn.execute(
+        "UPDATE stays SET start_date = ?, end_date = ?, test_days = ?, gen = gen + 1 WHERE id = ?",
+        (start.isoformat(), end.isoformat(), json.dumps(list(test_days)), stay_id),
+    )
 
 
 # --- sites and rooms -------------------------------------------------------------------------

@@ -47,6 +47,7 @@ class OutboxRow:
     fallback: str | None  # sent instead when that message cannot be edited
     uncertain: int = 0  # sends whose answer was lost (maybe delivered)
     filename: str | None = None  # a document's file name
+    recipe: str | None = None  # a document made when sent: what it is made from (see enqueue)
 
 
 def iso(instant: datetime) -> str:
@@ -75,12 +76,13 @@ def _row(r: aiosqlite.Row) -> OutboxRow:
         fallback=r["fallback"],
         uncertain=r["uncertain"],
         filename=r["filename"],
+        recipe=r["recipe"],
     )
 
 
 _COLUMNS = """dedup_key, chat_id, kind, text, reply_markup, photo, priority, state, not_before,
-               created_at, subject, edits, fallback, filename"""
-_WIDTH = 14  # values per row, in _COLUMNS' order
+               created_at, subject, edits, fallback, filename, recipe"""
+_WIDTH = 15  # values per row, in _COLUMNS' order
 _MAX_ROWS = 32766 // _WIDTH  # SQLite's limit on the values of one statement
 
 
@@ -95,12 +97,13 @@ def _rows(
     dedup_key: str | None = None,
     subject: str | None = None,
     photo: bytes | None = None,
-    document: tuple[str, bytes] | None = None,
+    document: tuple[str, bytes | str] | None = None,
     edits: str | None = None,
     fallback: str | None = None,
 ) -> list[tuple[Any, ...]]:
-    """One message's outbox rows (see ``enqueue``), in ``_COLUMNS``' order; their texts
-    sealed (a card for a worker carries a phone in full)."""
+    """One message's outbox rows (see ``enqueue``), in ``_COLUMNS``' order; their texts and a
+    document's recipe sealed (a card for a worker carries a phone in full, a certificate
+    its person's name)."""
     if not 0 <= priority <= 9:
         raise ValueError(f"priority must be 0..9, got {priority}")
     if photo is not None and document is not None:
@@ -119,7 +122,7 @@ def _rows(
             attached if part_file is not None else "text",
             seal(part),
             markup if index == len(parts) else None,
-            part_file,
+            part_file if isinstance(part_file, bytes) else None,
             priority,
             "pending",
             stamp,
@@ -128,6 +131,7 @@ def _rows(
             edits,
             seal(fallback),
             filename if part_file is not None else None,
+            seal(part_file) if isinstance(part_file, str) else None,
         )
         for index, (part, part_file) in enumerate(parts, start=1)
     ]
@@ -142,7 +146,10 @@ async def enqueue(conn: aiosqlite.Connection, **message: Any) -> int | None:
     """Add a message to the outbox inside the caller's ``db.write()`` transaction: ``chat_id``,
     ``text``, ``now``; optionally ``priority``, ``reply_markup`` (a dict), ``dedup_key``,
     ``subject``, ``photo`` (bytes; the text is its caption), ``document`` ((file name,
-    bytes); the text is its caption).
+    bytes); the text is its caption), or (file name, recipe): a document made by the worker
+    right before it is sent, outside any transaction, from the recipe (a str:
+    ``bot.runtime.pdf.make``) — what it says is stored now, its file built then. A recipe is
+    stored as it is, like a document's bytes: a document says only what it may show.
 
     Text over Telegram's limit becomes several rows (dedup keys ``key#1``, ``key#2``...); only
     the last carries the keyboard, so the buttons sit under the whole message. Returns the id
@@ -288,13 +295,15 @@ async def undelivered_reply(db: Database, chat_id: int) -> bool:
 
 # A sent message's text is forgotten (issue 11: no full phone or ID survives in a sent
 # message), unless it still offers buttons: taking the offer redraws it from that text. So is
-# a sent document's file (a certificate names its person): its record can make it again.
+# a sent document's file or recipe (a certificate names its person): its record can make it
+# again.
 _FORGET_SENT = """text = CASE WHEN dedup_key IN (SELECT dedup_key FROM offers)
                              OR edits IN (SELECT dedup_key FROM offers) THEN text ELSE '' END,
                   fallback = CASE WHEN dedup_key IN (SELECT dedup_key FROM offers)
                                   OR edits IN (SELECT dedup_key FROM offers)
                                   THEN fallback END,
-                  photo = CASE WHEN kind = 'document' THEN NULL ELSE photo END"""
+                  photo = CASE WHEN kind = 'document' THEN NULL ELSE photo END,
+                  recipe = NULL"""
 
 
 async def mark_sent(db: Database, id: int, message_id: int | None, now: datetime) -> None:

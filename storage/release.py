@@ -3,6 +3,8 @@ the writes of a release or an extension. SQL only."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import aiosqlite
@@ -50,15 +52,12 @@ async def release(conn: aiosqlite.Connection, stay_id: int, by: int | None, now:
     return True
 
 
-async def extend(conn: aiosqlite.Connection, stay_id: int, missed: date, retest: date) -> None:
-    """The stay's final test, not taken on ``missed``, moved to the make-up day ``retest``,
-    which becomes the stay's last day (a new generation of its timers). The caller read the
-    stay and its tests in this transaction."""
+async def extend(conn: aiosqlite.Connection, stay_id: int, retest: date,
+                 test_days: Sequence[int]) -> None:  # fmt: skip
+    """The stay's final test moved to the make-up day ``retest``, which becomes the stay's last
+    day (a new generation of its timers), its test days ``test_days`` (day numbers): the
+    caller plans its tests again (bot.actions.samples.plan)."""
     await conn.execute(
-        "UPDATE stay_tests SET test_date = ? WHERE stay_id = ? AND test_date = ?",
-        (retest.isoformat(), stay_id, missed.isoformat()),
-    )
-    await conn.execute(
-        "UPDATE stays SET end_date = ?, gen = gen + 1 WHERE id = ?",
-        (retest.isoformat(), stay_id),
+        "UPDATE stays SET end_date = ?, test_days = ?, gen = gen + 1 WHERE id = ?",
+        (retest.isoformat(), json.dumps(list(test_days)), stay_id),
     )

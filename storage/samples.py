@@ -100,10 +100,6 @@ async def record(conn: aiosqlite.Connection, stay_id: int, day: date, result: st
     return cur.rowcount > 0
 
 
-async def contact(conn: Reader, contact_id: int) -> aiosqlite.Row | None:
-    return await fetch_one(conn, "SELECT * FROM contacts WHERE id = ?", (contact_id,))
-
-
 async def contact_became_case(conn: aiosqlite.Connection, contact_id: int, now: datetime) -> None:
     await conn.execute(
         "UPDATE contacts SET state = 'case', updated_at = ? WHERE id = ?", (iso(now), contact_id)

@@ -33,16 +33,6 @@ async def seed_from_config(db: Database, wanted: set[tuple[int, str, str]], now:
                 )
 
 
-async def scopes_of(db: Database, user_id: int) -> tuple[frozenset[str], frozenset[str]]:
-    """(grids held as a worker, villages held as a village admin): active rows only."""
-    rows = await db.fetchall(
-        "SELECT role, scope FROM staff WHERE user_id = ? AND active = 1", (user_id,)
-    )
-    grids = frozenset(r["scope"] for r in rows if r["role"] == "worker")
-    villages = frozenset(r["scope"] for r in rows if r["role"] == "village_admin")
-    return grids, villages
-
-
 async def held(db: Database, user_id: int) -> dict[str, frozenset[str]]:
     """Each role the user holds (active rows only) -> its scopes."""
     rows = await db.fetchall(

@@ -67,14 +67,31 @@ async def get(conn: Reader, transfer_id: int) -> aiosqlite.Row | None:
     return await fetch_one(conn, f"{_SELECT} WHERE t.id = ?", (transfer_id,))
 
 
-async def open_ones(conn: Reader, limit: int = 50) -> list[aiosqlite.Row]:
-    """Transfers not delivered or cancelled: urgent first, then the oldest."""
+_OPEN = "t.state IN ('requested', 'dispatched', 'acknowledged', 'picked_up')"
+
+
+async def open_ones(conn: Reader, limit: int) -> list[aiosqlite.Row]:
+    """The first ``limit`` transfers not delivered or cancelled: urgent first, then the
+    oldest (``open_count`` says how many there are in all)."""
     return await fetch_all(
         conn,
-        f"""{_SELECT} WHERE t.state IN ('requested', 'dispatched', 'acknowledged', 'picked_up')
+        f"""{_SELECT} WHERE {_OPEN}
             ORDER BY t.state != 'requested', t.urgency != 'urgent', t.requested_at LIMIT ?""",
         (limit,),
     )
+
+
+async def open_count(conn: Reader) -> int:
+    row = await fetch_one(conn, f"SELECT COUNT(*) AS n FROM transfers t WHERE {_OPEN}")
+    return row["n"]
+
+
+async def waiting_ids(conn: Reader) -> list[int]:
+    """Every transfer waiting for a vehicle (requested), all of them: oldest first."""
+    rows = await fetch_all(
+        conn, "SELECT id FROM transfers WHERE state = 'requested' ORDER BY requested_at, id"
+    )
+    return [r["id"] for r in rows]
 
 
 async def people(conn: Reader, transfer_id: int) -> list[aiosqlite.Row]:

@@ -21,10 +21,18 @@ class NewVehicle:
     crew_phone: str
 
 
-async def seed_from_config(db: Database, listed: Sequence[NewVehicle], now: datetime) -> None:
+async def seed_from_config(
+    db: Database, listed: Sequence[NewVehicle], now: datetime
+) -> list[aiosqlite.Row]:
     """The config's vehicles: added, or their plate, kind and crew brought up to date; the
-    state each is in (dispatched, disinfecting, out of service) is the bot's and kept."""
+    state each is in (dispatched, disinfecting, out of service) is the bot's and kept. A
+    vehicle added in chat is never taken over: when a listed one has a chat vehicle's id or
+    plate, nothing is written and those chat rows are returned (the caller refuses to
+    start)."""
     async with db.write() as conn:
+        clashes = await _chat_clashes(conn, listed)
+        if clashes:
+            return clashes
         for vehicle in listed:
             await conn.execute(
                 """INSERT INTO vehicles (id, plate, kind, crew_name, crew_phone, source,
@@ -32,9 +40,26 @@ async def seed_from_config(db: Database, listed: Sequence[NewVehicle], now: date
                    VALUES (?, ?, ?, ?, ?, 'config', ?, ?)
                    ON CONFLICT(id) DO UPDATE SET plate = excluded.plate, kind = excluded.kind,
                        crew_name = excluded.crew_name, crew_phone = excluded.crew_phone,
-                       updated_at = excluded.updated_at""",
+                       updated_at = excluded.updated_at
+                   WHERE vehicles.source = 'config'""",
                 _values(conn, vehicle, now),
             )
+    return []
+
+
+async def _chat_clashes(
+    conn: aiosqlite.Connection, listed: Sequence[NewVehicle]
+) -> list[aiosqlite.Row]:
+    """The vehicles added in chat with the id or the plate of one of ``listed``."""
+    if not listed:
+        return []
+    ids, plates = [v.id for v in listed], [v.plate for v in listed]
+    return await fetch_all(
+        conn,
+        f"""SELECT id, plate FROM vehicles WHERE source = 'chat'
+            AND (id IN ({marks(len(ids))}) OR plate IN ({marks(len(plates))})) ORDER BY id""",
+        (*ids, *plates),
+    )
 
 
 def _values(conn: aiosqlite.Connection, vehicle: NewVehicle, now: datetime) -> tuple:

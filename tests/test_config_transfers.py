@@ -18,8 +18,11 @@ def test_example_vehicles_and_transfer_settings() -> None:
                                                        (40201,))  # fmt: skip
     assert v02.plate == "渝B·D12345"  # as written, whatever the spacing in the file
     t = config.transfer
-    assert (t.dispatch_minutes, t.urgent_dispatch_minutes, t.ack_minutes, t.remind_minutes,
-            t.group_minutes, t.disinfection_minutes) == (30, 10, 15, 5, 15, 60)  # fmt: skip
+    assert (t.dispatch_minutes, t.urgent_dispatch_minutes, t.ack_minutes, t.pickup_minutes,
+            t.delivery_minutes, t.remind_minutes, t.group_minutes,
+            t.disinfection_minutes) == (30, 10, 15, 30, 60, 5, 15, 60)  # fmt: skip
+    assert set(t.minutes()) == {"dispatch_minutes", "urgent_dispatch_minutes", "ack_minutes",
+                                "pickup_minutes", "delivery_minutes"}  # fmt: skip
     assert {(40201, "crew", "V01"), (40202, "crew", "V02"),
             (40101, "dispatcher", "*")} <= config.listed_staff()  # fmt: skip
 
@@ -63,6 +66,9 @@ def with_transfer(**changes: Any) -> dict[str, Any]:
          "transfer: urgent_dispatch_minutes must not be more than dispatch_minutes"),
         ({"remind_minutes": 15}, "transfer: remind_minutes must be less than"),
         ({"remind_minutes": 10}, "transfer: remind_minutes must be less than"),  # urgent's 10
+        ({"pickup_minutes": 5}, "transfer: remind_minutes must be less than"),  # remind's 5
+        ({"delivery_minutes": 0}, "transfer.delivery_minutes: must be at least 1, not 0"),
+        ({"pickup_minutes": 1441}, "transfer.pickup_minutes: must be at most 1440"),
         ({"disinfection_minutes": -1}, "transfer.disinfection_minutes: must be at least 0, not -1"),
         ({"dispatchers": [-5]}, "transfer.dispatchers[0]: must be a positive user id, not -5"),
         ({"ack": 15}, 'transfer: unknown key "ack"'),
@@ -76,3 +82,10 @@ def test_transfer_settings_at_their_limits_are_accepted() -> None:
     data = with_transfer(remind_minutes=9, urgent_dispatch_minutes=10, dispatch_minutes=10,
                          disinfection_minutes=0)  # fmt: skip
     assert parse_config(data, ROOT).transfer.remind_minutes == 9
+
+
+def test_pickup_and_delivery_minutes_default_when_left_out() -> None:
+    data = example()
+    del data["transfer"]["pickup_minutes"], data["transfer"]["delivery_minutes"]
+    t = parse_config(data, ROOT).transfer
+    assert (t.pickup_minutes, t.delivery_minutes) == (30, 60)

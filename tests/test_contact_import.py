@@ -100,6 +100,25 @@ async def test_leader_imports_a_list_from_the_button(harness: Harness) -> None:
     assert any(c.method == "getFile" for c in h.request.calls)
 
 
+async def test_a_case_ruled_out_meanwhile_imports_nobody(harness: Harness) -> None:
+    h = harness
+    case_id, ref = await open_case(h)
+    await h.press(LEADER, f"v1:imp:{case_id}")
+    async with h.services.db.write() as conn:
+        await conn.execute("UPDATE cases SET confirmation = 'pending' WHERE id = ?", (case_id,))
+    assert await case_actions.rule_out(h.services, case_id, LEADER, "领导")
+    await send_file(h, LEADER, xlsx([HEADER, *GOOD_ROWS]), "密接名单.xlsx", "f1")
+    summary = h.texts(LEADER)[-1]
+    assert f"病例 {ref} 已排除" in summary and "名单都没有导入" in summary
+    assert await stored_contacts(h, case_id) == []
+    assert await audits(h, "contact.import") == []
+    assert await audits(h, "contact.import_refused") == [
+        (LEADER, f"case:{case_id}",
+         {"file": "密接名单.xlsx", "rows": 2, "accepted": 2, "rejected": []}),
+    ]  # fmt: skip
+    assert await h.services.db.fetchone("SELECT 1 FROM drafts WHERE user_id = ?", (LEADER,)) is None
+
+
 async def test_a_bad_row_imports_nothing_and_names_every_reason(harness: Harness) -> None:
     h = harness
     case_id, ref = await open_case(h)

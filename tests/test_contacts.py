@@ -6,12 +6,14 @@ chain in place; the trace deadline climbing until the list is marked complete.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from bot.actions import cases
+from bot.actions import cases, isolation
 from bot.actions import contacts as service
 from bot.actions.contacts import ADDED, LINKED, UPGRADED
 from bot.domain.contacts import NewContact
+from bot.domain.isolation import CONTACT, Ref
 from bot.domain.parsing import id_check_char
 from bot.runtime import timers as firing
 from tests.conftest import SHANGHAI
@@ -133,10 +135,10 @@ async def test_a_registered_arrival_is_upgraded_not_duplicated(harness: Harness)
     row = rows[0]
     assert (row["report_id"], row["person_idx"], row["name"], row["kind"]) == (
         report_id, 0, "李四", "secondary")  # fmt: skip
-    # home monitoring (10-25..11-08) raised to centralised isolation (10-25..11-07): the
-    # stricter kind, the earlier start, the later end
+    # home monitoring (10-25..11-08) raised to centralised isolation: the stricter kind,
+    # 14 days from the exposure (10-24), so its tests follow the exposure
     assert (row["measure_kind"], row["measure_start"], row["measure_end"]) == (
-        "centralized_isolation", "2020-10-25", "2020-11-08")  # fmt: skip
+        "centralized_isolation", "2020-10-25", "2020-11-07")  # fmt: skip
     assert any("此人已有登记，管控措施已升级" in t for t in h.texts(WORKER))
     notice = [t for t in h.texts(WORKER) if "你负责的网格有次密接" in t][-1]
     assert f"原登记 <code>{ref}</code>，措施已升级" in notice
@@ -192,6 +194,102 @@ async def test_a_contact_of_two_cases_is_one_person(harness: Harness) -> None:
                                          (second, "close", "2020-10-24")]  # fmt: skip
 
 
+async def test_a_released_contact_exposed_again_is_traced_anew(harness: Harness) -> None:
+    """Exposed Oct 1, isolated and released; exposed again Oct 25: traced again under the new
+    measure alone (not merged across the gap), and open to isolation again."""
+    h = harness
+    await report_case(h)
+    first = await case_id(h)
+    await report_case(h)
+    second = await case_id(h)
+    entry = NewContact(kind="close", last_exposure=date(2020, 10, 1), name="王五",
+                       phone="13900001111", id_kind="id", id_number=CONTACT_ID,
+                       address="石桥村3组12号", village_id="sq", grid_id="SQ01")  # fmt: skip
+    again = replace(entry, last_exposure=date(2020, 10, 25))
+    async with h.db.write() as conn:
+        await service.add_all(conn, h.services, first, [entry], LEADER, "领导", "import")
+    await h.db.write_one("UPDATE contacts SET state = 'released'")
+    async with h.db.write() as conn:
+        added = await service.add_all(conn, h.services, second, [again], LEADER, "领导", "import")
+    assert added.outcomes[0].status == UPGRADED
+    row = await h.db.fetchone("SELECT * FROM contacts")
+    assert (row["state"], row["last_exposure"], row["measure_start"], row["measure_end"]) == (
+        "traced", "2020-10-25", "2020-10-26", "2020-11-08")  # fmt: skip
+    found = await isolation.candidate(h.db, h.services, Ref(CONTACT, row["ref"]))
+    assert not isinstance(found, isolation.Refused)
+    assert (found.period.start, found.period.end) == (date(2020, 10, 26), date(2020, 11, 8))
+
+
+async def test_the_receipt_says_when_nobody_works_in_the_contacts_grid(harness: Harness) -> None:
+    h = harness
+    await h.db.write_one("UPDATE staff SET active = 0 WHERE scope IN ('SQ01', 'sq')")
+    await report_case(h)
+    await add_new_contact(h)
+    receipt = h.texts(WORKER)[-1]
+    assert "已通知此人所在网格的网格员" not in receipt
+    assert "此人所在网格没有网格员或村（社区）管理员，已报告领导小组安排人员" in receipt
+    told = [t for t in h.texts(GROUP) if "新增密接" in t][-1]
+    assert "以下密接所在网格没有网格员" in told and "XF-MJ-20201026-0001" in told
+
+
+async def test_a_match_outside_the_tracers_grids_is_masked_in_the_receipt(
+    harness: Harness,
+) -> None:
+    """The tracer (grid XF01) types a person who is already a contact in SQ01: the receipt
+    names the record (masked) without its address, ID or measure."""
+    h = harness
+    await report_case(h)
+    first = await case_id(h)
+    known = NewContact(kind="close", last_exposure=date(2020, 10, 25), name="王五",
+                       phone="13900001111", id_kind="id", id_number=CONTACT_ID,
+                       address="石桥村3组12号", village_id="sq", grid_id="SQ01")  # fmt: skip
+    async with h.db.write() as conn:
+        await service.add_all(conn, h.services, first, [known], LEADER, "领导", "import")
+    await report_case(h)
+    await add_new_contact(h)
+    receipt = h.texts(WORKER)[-1]
+    assert "XF-MJ-20201026-0001" in receipt and "王*" in receipt
+    for secret in ("王五", "石桥村3组12号", CONTACT_ID, "1111", "集中隔离医学观察"):
+        assert secret not in receipt
+
+
+def test_the_staff_notice_follows_the_measure(harness: Harness) -> None:
+    h = harness
+    c = dict(ref="XF-MJ-20201026-0001", name="王五", phone="", id_kind=None, id_number="",
+             address="石桥村3组12号", village="石桥村", grid="石桥村第1网格", kind="secondary",
+             last_exposure=date(2020, 10, 25), start=date(2020, 10, 26),
+             end=date(2020, 11, 8))  # fmt: skip
+    texts = {
+        measure: h.services.text("zh_CN", "contacts", "staff_notice", c={**c, "measure": measure},
+                                 case_ref="XF-BL-20201026-01", status="added", known="", how="",
+                                 note="")
+        for measure in ("centralized_isolation", "home_observation")
+    }  # fmt: skip
+    assert "等候安排转运到集中隔离点" in texts["centralized_isolation"]
+    assert "转运" not in texts["home_observation"]
+    assert "告知居家医学观察的要求" in texts["home_observation"]
+    english = h.services.text("en", "contacts", "staff_notice", c={**c,
+                              "measure": "home_observation"}, case_ref="XF-BL-20201026-01",
+                              status="added", known="", how="", note="")  # fmt: skip
+    assert "transfer" not in english
+
+
+async def test_the_unstaffed_refs_in_the_group_are_capped(harness: Harness) -> None:
+    h = harness
+    await h.db.write_one("UPDATE staff SET active = 0 WHERE scope IN ('SQ01', 'sq')")
+    await report_case(h)
+    cid = await case_id(h)
+    entries = [NewContact(kind="close", last_exposure=date(2020, 10, 25), name=f"王{n}",
+                          phone=f"139{n:08d}", address="石桥村3组", village_id="sq",
+                          grid_id="SQ01") for n in range(45)]  # fmt: skip
+    async with h.db.write() as conn:
+        await service.add_all(conn, h.services, cid, entries, LEADER, "领导", "import")
+    await h.drain_outbox()
+    told = [t for t in h.texts(GROUP) if "新增密接" in t][-1]
+    unstaffed = told.split("请领导小组安排人员：")[1]
+    assert unstaffed.count("<code>") == 40 and unstaffed.rstrip().endswith("等45人")
+
+
 async def test_the_trace_deadline_climbs_until_the_list_is_complete(harness: Harness) -> None:
     h = harness
     await report_case(h)
@@ -234,6 +332,29 @@ async def test_a_ruled_out_case_owes_no_tracing(harness: Harness) -> None:
     assert await cases.rule_out(h.services, cid, LEADER, "领导")
     item = await h.db.fetchone("SELECT state FROM escalations WHERE subject = ?", (f"trace:{cid}",))
     assert item["state"] == "handled"
+
+
+async def test_a_case_ruled_out_while_a_contact_is_being_added_adds_nobody(
+    harness: Harness,
+) -> None:
+    h = harness
+    await report_case(h)
+    cid = await case_id(h)
+    await h.press(WORKER, f"v1:mj:{cid}:add")
+    for choose, value in ((True, "新登记人员"), (False, "王五"), (False, "139 0000 1111"),
+                          (False, CONTACT_ID), (True, "石桥村"), (True, "石桥村第1网格"),
+                          (False, "石桥村3组12号"), (True, "密切接触者"), (True, "昨天"),
+                          (False, "同桌吃饭"), (True, "跳过")):  # fmt: skip
+        await (h.choose(WORKER, value) if choose else h.text(WORKER, value))
+    async with h.db.write() as conn:
+        await conn.execute("UPDATE cases SET confirmation = 'pending' WHERE id = ?", (cid,))
+    assert await cases.rule_out(h.services, cid, LEADER, "领导")
+    await h.choose(WORKER, "确认添加")
+    ref = (await h.db.fetchone("SELECT ref FROM cases WHERE id = ?", (cid,)))["ref"]
+    assert h.texts(WORKER)[-1] == f"病例 {ref} 已排除，不再添加密接。"
+    assert await h.db.fetchone("SELECT 1 FROM contacts") is None
+    assert await h.db.fetchone("SELECT 1 FROM case_contacts") is None
+    assert await h.db.fetchone("SELECT 1 FROM drafts WHERE user_id = ?", (WORKER,)) is None
 
 
 async def test_a_worker_of_another_grid_is_refused_and_audited(harness: Harness) -> None:

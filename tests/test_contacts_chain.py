@@ -51,7 +51,14 @@ async def test_the_card_counts_the_chain_in_place(harness: Harness) -> None:
     wang, zhao, qian, li = (o.contact_id for o in added.outcomes)
     assert added.counts() == {"added": 3, "upgraded": 1}
     assert added.outcomes[3].known == ref  # the arrival it was found as
-    assert await store.chain(h.db, cid) == Chain(4, 0, 0, 0)
+    assert await store.chain(h.db, cid) == Chain(4, 0, 0, 0, unplaced=4)
+    async with h.db.write() as conn:
+        await cases.refresh_card(h.services, conn, cid)
+    await h.drain_outbox()
+    # nobody has acted on them yet: said, not hidden behind "待转运 0"
+    assert (
+        "已隔离 0 人 · 已检测 0 人 · 待转运 0 人 · ⚠️ <b>未安排隔离 4 人</b>" in group_edits(h)[-1]
+    )
 
     async with h.db.write() as conn:
         await conn.execute(
@@ -79,13 +86,15 @@ async def test_the_card_counts_the_chain_in_place(harness: Harness) -> None:
         )
         await conn.execute("INSERT INTO transfer_people VALUES (?, ?)", (cur.lastrowid, stay))
     # 王五 isolated and tested (his transfer delivered); 李四 (the arrival) waits for his
-    # transfer; 赵六 is assigned without a transfer; 钱七 is traced only.
-    assert await store.chain(h.db, cid) == Chain(4, 1, 1, 1)
+    # transfer; 赵六 is assigned without a transfer; 钱七 is traced only: no room yet.
+    assert await store.chain(h.db, cid) == Chain(4, 1, 1, 1, unplaced=1)
     assert qian and li
 
     async with h.db.write() as conn:
         await cases.refresh_card(h.services, conn, cid)
     await h.drain_outbox()
     card = group_edits(h)[-1]
-    assert "已排查 4 人 · 已隔离 1 人 · 已检测 1 人 · 待转运 1 人" in card
+    assert (
+        "已排查 4 人 · 已隔离 1 人 · 已检测 1 人 · 待转运 1 人 · ⚠️ <b>未安排隔离 1 人</b>" in card
+    )
     assert sum(1 for t in h.texts(GROUP) if "发现疑似病例" in t) == 1  # edited, not re-posted

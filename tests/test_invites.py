@@ -184,7 +184,7 @@ async def test_config_staff_are_seeded_once_and_revocations_survive_restart(
     assert (30001, "worker", "XF01") in {(r["user_id"], r["role"], r["scope"]) for r in rows}
     await h.db.write_one("UPDATE staff SET active = 0 WHERE user_id = 30001")
     await staff.seed_from_config(h.db, h.config.listed_staff(), h.clock.now())
-    assert await staff.scopes_of(h.db, 30001) == (frozenset(), frozenset())
+    assert await staff.held(h.db, 30001) == {}
 
 
 def test_cli_prints_a_link(harness: Harness, tmp_path, monkeypatch) -> None:

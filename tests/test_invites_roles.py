@@ -104,7 +104,8 @@ async def test_staff_list_keeps_town_roles_from_village_admins(harness: Harness)
 def test_cli_scopes_of_the_new_roles(config: Config) -> None:
     def scope(role: str, **given: str) -> str:
         args = {"grid": None, "village": None, "site": None, "vehicle": None, **given}
-        return cli.invite_scope(config, argparse.Namespace(role=role, **args))
+        known = {"site_manager": {"GL01": "", "GL02": ""}, "crew": {"V01": "", "V02": ""}}
+        return cli.invite_scope(config, argparse.Namespace(role=role, **args), known)
 
     assert scope("site_manager", site="GL02") == "GL02"
     assert scope("crew", vehicle="V01") == "V01"
@@ -122,3 +123,32 @@ async def test_a_site_manager_is_not_offered_the_grid_commands(harness: Harness)
     menus = [c for c in h.request.calls if c.method == "setMyCommands" and "scope" in c.params]
     commands = [c["command"] for c in menus[-1].params["commands"]]
     assert "sites" in commands and "tasks" not in commands and "visit" not in commands
+
+
+async def test_a_vehicle_added_in_chat_is_offered_for_its_crew(harness: Harness) -> None:
+    from tests.test_transfers import CREW_V01, DISPATCHER, add_vehicle, answers, data, request, stay
+
+    h = harness
+    await add_vehicle(h)  # VC01, 渝A·67890
+    payload = await link(h, "转运车组人员", "渝A·67890")
+    assert "渝A·67890" in h.texts(ADMIN)[-1]
+    welcome = await bind(h, payload, NEWCOMER)
+    assert "渝A·67890" in welcome and "VC01" not in welcome
+    assert await staff_of(h, NEWCOMER) == ("crew", "VC01", "王五")
+    await h.text(ADMIN, "/staff")
+    assert "渝A·67890" in h.texts(ADMIN)[-1]
+    transfer_id = await request(h, await stay(h))
+    await h.press(DISPATCHER, data(transfer_id, "d", "VC01"))
+    assert answers(h)[-1] == "已派车 渝A·67890，已通知车组。"
+    await h.drain_outbox()
+    assert any("转运任务" in t for t in h.texts(NEWCOMER)) and not h.texts(CREW_V01)
+
+    # paicha invite --vehicle: the database's vehicles, the one added in chat too
+    args = argparse.Namespace(role="crew", grid=None, village=None, site=None, vehicle="VC01",
+                              hours=72, bot_username="paicha_bot")  # fmt: skip
+    config = h.config.model_copy(
+        update={"bot": h.config.bot.model_copy(update={"database": h.db.path})}
+    )
+    assert await cli._make_invite(config, args)
+    with pytest.raises(ValueError, match=r"--vehicle: .*V01, V02, VC01"):
+        await cli._make_invite(config, argparse.Namespace(**{**vars(args), "vehicle": "VC09"}))

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.actions import contacts as contact_actions
 from bot.actions import isolation as service
 from bot.actions.isolation import Assigned, Refused
 from bot.config import Config, Site
-from bot.domain.contacts import Held
+from bot.domain.contacts import Held, NewContact
 from bot.domain.isolation import ARRIVAL, parse_ref
 from bot.domain.records import PersonRecord, ReportRecord
 from bot.runtime.clock import ManualClock
+from bot.runtime.timers import fire_due
 from storage import arrivals, contacts
 from storage import isolation as store
 from storage.isolation import Person
@@ -180,6 +182,25 @@ async def test_an_arrival_linked_to_a_contact_makes_the_contact_isolating(h: Har
     assert (await h.db.fetchone("SELECT state FROM contacts"))["state"] == "isolating"
 
 
+async def test_an_arrival_and_its_contact_are_one_person_holding_one_room(h: Harness) -> None:
+    """A contact linked to an arrival report is the report's person under a second key: a
+    stay under either key refuses the other (one room, one schedule, one certificate)."""
+    arrival = await seed_arrival(h, "王一", 1)
+    assert isinstance(await assign(h, arrival, "GA"), Assigned)
+    contact = await seed_contact(h, report_id=1)  # the arrival added to a case's list
+    assert await assign(h, contact, "GB") == Refused(
+        "staying", {"ref": contact, "site": "甲隔离点", "room": "1"}
+    )
+    other = await seed_arrival(h, "王二", 2)
+    second = await seed_contact(h, report_id=2)
+    assert isinstance(await assign(h, second, "GB"), Assigned)  # the contact first this time
+    assert await assign(h, other, "GC") == Refused(
+        "staying", {"ref": other, "site": "乙隔离点", "room": "1"}
+    )
+    assert await stays(h) == [("GA", "1", "assigned"), ("GB", "1", "assigned")]
+    assert (await h.db.fetchone("SELECT COUNT(*) FROM timers WHERE kind = 'release.due'"))[0] == 2
+
+
 async def test_assigning_a_contact_stores_tests_and_tells_manager_and_group(h: Harness) -> None:
     ref = await seed_contact(h)
     done = await assign(h, ref, "GA")
@@ -207,7 +228,7 @@ async def test_assigning_a_contact_stores_tests_and_tells_manager_and_group(h: H
     assert await h.db.fetchone("SELECT 1 FROM timers WHERE kind = 'release.due'")
     to_group = h.texts(LEADERS_CHAT)[-1]
     assert ref in to_group and "赵密接" not in to_group and "赵**" in to_group
-    assert "在住 0 人，待入住 1 人，空余 0 间（共 1 间）" in to_group
+    assert "在住 0 人，待入住 1 人，空余床位 0 个（共 1 个床位）" in to_group
     assert "还没有负责人" not in to_group
     assert h.texts(MANAGER_B) == []
 
@@ -317,8 +338,8 @@ async def test_isolation_figures_from_a_known_dataset(h: Harness) -> None:
     text = h.texts(ADMIN)[-1]
     for line in (
         "在隔离共 4 人",
-        "在住 1 人，待入住 0 人，空余 0 间，共 1 间",
-        "在住 0 人，待入住 2 人，空余 1 间，共 3 间",
+        "在住 1 人，待入住 0 人，空余床位 0 个，共 1 个床位",
+        "在住 0 人，待入住 2 人，空余床位 1 个，共 3 个床位",
         "今日应检测 2 人，已采样 0 人",
         "第1天：1 人",
         "第2天：1 人",
@@ -343,7 +364,7 @@ async def test_isolation_in_english_with_nobody(h: Harness) -> None:
     await h.text(ADMIN, "/isolation", lang="en")
     text = h.texts(ADMIN)[-1]
     assert "0 people in isolation" in text and "Nobody in isolation" in text
-    assert "甲隔离点</b> (active)\n0 in, 0 expected, 1 free of 1" in text
+    assert "甲隔离点</b> (active)\n0 in, 0 expected, 1 of 1 beds free" in text
 
 
 # --- the /isolate conversation -------------------------------------------------------------
@@ -361,9 +382,9 @@ async def test_isolate_flow(h: Harness) -> None:
     assert await h.db.fetchone("SELECT 1 FROM audit WHERE action = 'person.view' AND actor = ?"
                                " AND subject = ?", (WORKER_XF01, ref))  # fmt: skip
     assert [label for label, _ in h.buttons(WORKER_XF01)] == [
-        "甲隔离点（空 1 间）",
-        "乙隔离点（空 3 间）",
-        "丙隔离点（空 2 间）",
+        "甲隔离点（空床位 1 个）",
+        "乙隔离点（空床位 3 个）",
+        "丙隔离点（空床位 2 个）",
     ]
     await h.choose(WORKER_XF01, "乙隔离点")
     assert [label for label, _ in h.buttons(WORKER_XF01)] == ["1", "2", "3"]
@@ -388,12 +409,12 @@ async def test_isolate_flow(h: Harness) -> None:
     await assign(h, await seed_arrival(h, "王三", 3), "GA", user=ADMIN)
     await h.choose(WORKER_XF01, "确认安排")
     assert (
-        "甲隔离点 已经住满了。最近还有空房的是 <b>乙隔离点</b>（空 2 间）"
+        "甲隔离点 已经住满了。最近还有空房的是 <b>乙隔离点</b>（空床位 2 个）"
         in h.texts(WORKER_XF01)[-2]
     )
     assert [label for label, _ in h.buttons(WORKER_XF01)] == [
-        "乙隔离点（空 2 间）",
-        "丙隔离点（空 2 间）",
+        "乙隔离点（空床位 2 个）",
+        "丙隔离点（空床位 2 个）",
     ]
     await h.choose(WORKER_XF01, "丙隔离点")
     await h.choose(WORKER_XF01, "2")
@@ -410,6 +431,27 @@ async def test_isolate_only_in_scope(h: Harness) -> None:
     assert f"没有找到编号为 {ref} 的待隔离人员" in h.texts(WORKER_SQ01)[-2]
     await h.text(RESIDENT, "/isolate")
     assert REFUSED in h.texts(RESIDENT)[-1]
+
+
+async def test_isolate_out_of_scope_says_nothing_of_the_measure_and_is_audited(
+    h: Harness,
+) -> None:
+    """A person of another grid under home observation: the answer is "not found", as for a
+    number that does not exist — not "not centralised isolation", which would tell the
+    person exists — and the refused look is audited."""
+    home = await seed_arrival(h, "王一", 1, measure="home_observation")
+    await h.text(WORKER_SQ01, "/isolate")
+    await h.text(WORKER_SQ01, home)
+    answer = h.texts(WORKER_SQ01)[-2]
+    assert f"没有找到编号为 {home} 的待隔离人员" in answer and "集中隔离" not in answer
+    denied = await h.db.fetchall(
+        "SELECT actor, subject FROM audit WHERE action = 'denied:person.view'"
+    )
+    assert [tuple(r) for r in denied] == [(WORKER_SQ01, home)]
+    assert not await h.db.fetchone("SELECT 1 FROM audit WHERE action = 'person.view'")
+    await h.text(WORKER_XF01, "/isolate")  # in scope: the real reason
+    await h.text(WORKER_XF01, home)
+    assert "的管控措施不是集中隔离" in h.texts(WORKER_XF01)[-2]
 
 
 async def test_isolate_with_no_site_taking_people(config: Config, clock: ManualClock,
@@ -465,3 +507,36 @@ async def test_a_case_is_isolated_from_today_and_fetched_urgently(h: Harness) ->
     assert edit is not None  # the group's case card brought up to date
     await h.press(WORKER_XF01, f"v1:iso:{done.stay_id}:tr")
     assert (await h.db.fetchone("SELECT urgency FROM transfers"))["urgency"] == "urgent"
+
+
+async def test_a_contact_in_a_room_exposed_again_is_kept_14_days_from_the_new_exposure(
+    h: Harness,
+) -> None:
+    """A roommate's case four days in: the contact's 14 days start again from this exposure,
+    and the stay follows — its end, its tests (day 1 = the day after the exposure), its
+    release — else the person would be released on the first period's last day."""
+    ref = await seed_contact(h)  # exposed 10-24: 10-25..11-07
+    done = await assign(h, ref, "GA")
+    assert isinstance(done, Assigned)
+    await report_case(h, WORKER_XF01)
+    case = await h.db.fetchone("SELECT id FROM cases")
+    h.clock.advance(seconds=4 * 86400)  # 10-30: the roommate is a case, exposed 10-29
+    entry = NewContact(kind="close", last_exposure=TODAY + timedelta(days=3), ref=ref)
+    async with h.db.write() as conn:
+        await contact_actions.add_all(conn, h.services, case["id"], [entry], WORKER_XF01, "网格员",
+                                      "staff")  # fmt: skip
+    stay = await h.db.fetchone("SELECT * FROM stays WHERE id = ?", (done.stay_id,))
+    assert (stay["start_date"], stay["end_date"], stay["gen"]) == ("2020-10-30", "2020-11-12", 2)
+    planned = await h.db.fetchall(
+        "SELECT test_date FROM stay_tests WHERE stay_id = ? AND test_date > '2020-10-29'"
+        " ORDER BY test_date", (done.stay_id,))  # fmt: skip
+    assert [r["test_date"] for r in planned] == ["2020-10-30", "2020-11-02", "2020-11-05",
+                                                  "2020-11-12"]  # fmt: skip
+    due = await h.db.fetchall(
+        "SELECT due_at FROM timers WHERE kind = 'release.due' AND subject = ?"
+        " AND json_extract(payload, '$.gen') = 2", (f"stay:{done.stay_id}",))  # fmt: skip
+    assert [r["due_at"][:10] for r in due] == ["2020-11-13"]
+    h.clock.advance(seconds=(date(2020, 11, 8) - TODAY).days * 86400 - 4 * 86400)
+    await fire_due(h.services)  # the first period's release day: nothing happens
+    stay = await h.db.fetchone("SELECT state FROM stays WHERE id = ?", (done.stay_id,))
+    assert stay["state"] == "assigned"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from io import BytesIO
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
@@ -63,3 +64,15 @@ def test_pages_and_images_for_posters() -> None:
     data = doc.output()
     assert b"/Count 2" in data
     assert pdf_lines(data) == ["扫码申报", "第二页"]
+
+
+def test_a_recipe_makes_the_same_certificate_every_time() -> None:
+    """What the outbox keeps of a document (bot.runtime.pdf.recipe): made again after a
+    restart, it gives the same bytes."""
+    words = ["解除集中隔离医学观察告知书", "编号：XF-JC-20201109-0007", "王喆：……", "先锋镇"]
+    recipe = pdf.recipe("certificate", words, CREATED)
+    data = pdf.make(recipe)
+    assert data == pdf.make(recipe) == pdf.certificate(words, CREATED)
+    assert pdf_lines(data)[:2] == ["解除集中隔离医学观察告知书", "编号：XF-JC-20201109-0007"]
+    with pytest.raises(ValueError, match="layout"):
+        pdf.recipe("poster", words, CREATED)

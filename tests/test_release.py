@@ -7,13 +7,19 @@ another site refused and audited; a release due while the bot was down fires onc
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.actions import isolation, release
 from bot.config import Config
+from bot.runtime import pdf
 from bot.runtime.clock import ManualClock
 from bot.runtime.timers import fire_due
 from storage import timers
@@ -80,11 +86,28 @@ async def state(h: Harness, stay_id: int) -> tuple[str, str]:
     return row["state"], row["contact"]
 
 
-async def certificate_row(h: Harness) -> tuple[str, str, bytes]:
-    row = await h.db.fetchone(
-        "SELECT chat_id, filename, photo FROM outbox WHERE kind = 'document' ORDER BY id"
-    )
-    return row["chat_id"], row["filename"], row["photo"]
+def uploads(h: Harness) -> list[tuple[int, str, bytes]]:
+    """Every document sent from now on, as uploaded: (chat, file name, bytes)."""
+    sent: list[tuple[int, str, bytes]] = []
+    inner = h.request.do_request
+
+    async def do_request(url: str, method: str, request_data: Any = None, *args: Any,
+                         **kwargs: Any) -> tuple[int, bytes]:  # fmt: skip
+        if url.endswith("/sendDocument") and request_data is not None:
+            chat = int(request_data.json_parameters["chat_id"])
+            sent.extend((chat, name, data)
+                        for name, data, _ in request_data.multipart_data.values())  # fmt: skip
+        return await inner(url, method, request_data, *args, **kwargs)
+
+    h.request.do_request = do_request  # type: ignore[method-assign]
+    return sent
+
+
+async def certificate_row(h: Harness) -> tuple[int, str, bytes]:
+    """The first certificate sent, read back from the document the outbox uploaded."""
+    sent = uploads(h)
+    await h.drain_outbox()
+    return sent[0]
 
 
 def documents(h: Harness, chat_id: int) -> list[dict]:
@@ -183,8 +206,8 @@ async def test_a_final_test_never_taken_extends_the_stay_to_a_make_up_test(
     assert (row["state"], row["end_date"], row["gen"]) == ("in", "2020-11-09", 2)
     days = [r["test_date"] for r in await h.db.fetchall("SELECT test_date FROM stay_tests")]
     assert sorted(days) == ["2020-10-26", "2020-10-29", "2020-11-01", "2020-11-09"]
-    for staff in (MANAGER, WORKER_XF01):
-        assert "隔离延长" in h.texts(staff)[-1] and "请今天补采" in h.texts(staff)[-1]
+    for staff in (MANAGER, WORKER_XF01):  # (the manager also gets the make-up's reminder)
+        assert any("隔离延长" in t and "请今天补采" in t for t in h.texts(staff)[-2:])
     async with h.db.write() as conn:
         await conn.execute(
             """UPDATE stay_tests SET sampled_at = ?, result = 'negative'
@@ -291,6 +314,74 @@ async def test_a_person_without_a_chat_gets_the_certificate_through_the_site(
     assert "请打印后交给本人" in printed["caption"]
     assert not documents(h, WORKER_XF01)
     assert "告知书已发给隔离点负责人" in h.texts(WORKER_XF01)[-1]
+
+
+async def test_the_certificate_is_made_outside_every_write_transaction_once_per_stay(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The timer's transaction (up to 200 releases in one) stores only the certificate's
+    words: its PDF is built by the outbox worker right before sending, with no db.write()
+    held by the builder's caller — and once, however many site managers print a copy."""
+    h = harness
+    second = 40002  # another manager of GL01
+    await seed_invited(h, second, role="site_manager", scope=SITE)
+    stay_id = await stay_of_contact(h)
+    async with h.db.write() as conn:
+        await conn.execute("UPDATE contacts SET chat_id = NULL")
+    await results(h, stay_id, "negative", "negative", "negative", "negative")
+    writing: ContextVar[bool] = ContextVar("writing", default=False)
+    write = h.db.write
+
+    @asynccontextmanager
+    async def flagged() -> AsyncIterator[Any]:
+        async with write() as conn:
+            token = writing.set(True)  # seen by a thread started inside (asyncio.to_thread)
+            try:
+                yield conn
+            finally:
+                writing.reset(token)
+
+    monkeypatch.setattr(h.db, "write", flagged)
+    built: list[bool] = []  # per PDF built: was a write transaction held around it?
+    output = pdf.Document.output
+
+    def spy(self: pdf.Document) -> bytes:
+        built.append(writing.get())
+        return output(self)
+
+    monkeypatch.setattr(pdf.Document, "output", spy)
+    await at(h, RELEASE_AT)
+    assert await state(h, stay_id) == ("released", "released")
+    assert built == []  # the release's transaction built nothing
+    with sqlite3.connect(h.db.path) as raw:  # the recipe names the person: sealed at rest
+        recipes = [r[0] for r in raw.execute("SELECT recipe FROM outbox WHERE recipe IS NOT NULL")]
+    assert recipes and all(r.startswith("enc1:") for r in recipes), recipes
+    sent = uploads(h)
+    await h.drain_outbox()
+    assert built == [False]  # built once, for both managers, outside any transaction
+    assert sorted(chat for chat, _, _ in sent) == [MANAGER, second]
+    assert sent[0][1:] == sent[1][1:]  # the same paper
+    assert "李四" in "".join(pdf_lines(sent[0][2]))
+
+
+async def test_a_make_up_test_is_reminded_and_a_missed_one_climbs_the_ladder(
+    harness: Harness,
+) -> None:
+    """The extension's make-up day is a test day like the others: the morning's reminder
+    (at once: the morning is over) and the end-of-day check that starts the ladder."""
+    h = harness
+    stay_id = await stay_of_contact(h)
+    await results(h, stay_id, "negative", "negative", "negative", None)
+    await at(h, RELEASE_AT)
+    await fire_due(h.services)  # the timers the extension scheduled for now
+    await h.drain_outbox()
+    assert any("今天（11月9日）是核酸采样日" in t and "101" in t for t in h.texts(MANAGER))
+    days = [r["test_date"] for r in await h.db.fetchall("SELECT test_date FROM stay_tests")]
+    assert sorted(days) == ["2020-10-26", "2020-10-29", "2020-11-01", "2020-11-09"]
+    await at(h, datetime(2020, 11, 10, 0, 0, tzinfo=SHANGHAI))  # the make-up day is over
+    item = await h.db.fetchone("SELECT kind, state FROM escalations WHERE subject = ?",
+                               (f"sample:{stay_id}:2020-11-09",))  # fmt: skip
+    assert item is not None and (item["kind"], item["state"]) == ("sample", "open")
 
 
 def test_the_release_day_is_the_day_after_the_last() -> None:

@@ -141,7 +141,7 @@ async def test_a_batch_is_recorded_whole_with_its_summary(harness: Harness) -> N
     h = harness
     await seed_site(h)
     stays = [await seed_stay(h, room) for room in ("301", "302", "303")]
-    outcome = await samples.record(h.services, manager(), SITE, "３０１阴\n302 -\n303 已采样")
+    outcome = await samples.record(h.services, manager(), SITE, "３０１阴\n302-\n303 已采样")
     assert outcome == samples.Recorded({"negative": 2, "positive": 0, "sampled": 1}, ())
     assert [(await recorded_tests(h, s))[0] for s in stays] == [
         ("2020-10-26", "sampled", "negative"), ("2020-10-26", "sampled", "negative"),
@@ -197,7 +197,9 @@ async def test_a_positive_opens_exactly_one_case_and_the_group_is_alerted(
     assert outcome.counts == {"negative": 1, "positive": 1, "sampled": 0}
     assert len(outcome.cases) == 1
     again = await samples.record(h.services, manager(), SITE, "301 阴 303 阳")
-    assert isinstance(again, samples.Rejected)  # the same message twice: still one case
+    # the same message twice: told, nothing stored again, still one case
+    assert again == samples.Recorded({"negative": 0, "positive": 0, "sampled": 0}, (),
+                                     ("301", "303"))  # fmt: skip
     assert await case_count(h) == 1
     case = await h.db.fetchone("SELECT * FROM cases")
     assert (case["person_name"], case["person_phone"], case["confirmation"]) == (
@@ -259,8 +261,12 @@ async def test_a_missed_test_climbs_the_ladder_to_the_site_managers(harness: Har
     await fire_due(h.services)
     await h.drain_outbox()
     assert any("核酸漏采" in t for t in h.texts(h.config.leadership.chat_id))
-    # sampled late (the day after): the climb stops
-    await samples.record(h.services, manager(), SITE, "301 已采样")
+    # "已采样" the day after is no sample of the missed test: the make-up (补采) is
+    refused = await samples.record(h.services, manager(), SITE, "301 已采样")
+    assert [p.reason for p in refused.batch.problems] == ["missed"]
+    # sampled late (the day after, 补采): the climb stops
+    await samples.record(h.services, manager(), SITE, "301 补采")
+    assert (await recorded_tests(h, missed))[0] == ("2020-10-26", "sampled", "pending")
     item = await h.db.fetchone("SELECT state FROM escalations WHERE subject = ?",
                                (f"sample:{missed}:2020-10-26",))  # fmt: skip
     assert item["state"] == "handled"
@@ -368,6 +374,121 @@ async def test_an_arrivals_positive_opens_the_case_of_that_report_once(harness: 
     report = await h.db.fetchone("SELECT id FROM reports WHERE ref = ?", (ref,))
     assert (case["report_id"], case["person_name"], case["source_key"]) == (
         report["id"], "王一", f"positive:stay:{stay}:2020-10-26")  # fmt: skip
-    assert isinstance(await samples.record_one(h.services, manager(40001, "GL01"), stay,
-                                               "positive"), samples.Rejected)  # fmt: skip
+    again = await samples.record_one(h.services, manager(40001, "GL01"), stay, OCT_26,
+                                     "positive")  # fmt: skip
+    assert again == samples.Recorded({"negative": 0, "positive": 0, "sampled": 0}, (),
+                                     ("101",))  # fmt: skip
     assert await case_count(h) == 1
+
+
+# --- review of issue 12: a result never fills a missed test; ranges and signs ---------------
+
+
+def to_day(h: Harness, day: date) -> None:
+    """The clock moved to 10:00 of ``day``."""
+    h.clock.advance(seconds=(datetime.combine(day, datetime.min.time(), SHANGHAI)
+                             + timedelta(hours=10) - h.clock.now()).total_seconds())  # fmt: skip
+
+
+OCT_29 = OCT_26 + timedelta(days=3)  # day 4 of the stays starting on 26 Oct
+
+
+async def test_a_result_sent_twice_never_fills_a_missed_test(harness: Harness) -> None:
+    """Day 4, day 1 never sampled: "301 阴性" is day 4's (sample and result at once); the same
+    message again is already recorded, not day 1's negative (which would let the person be
+    released on a test nobody took). Day 1 needs its make-up (补采) first."""
+    h = harness
+    await seed_site(h)
+    stay = await seed_stay(h, "301")
+    to_day(h, OCT_29)
+    first = await samples.record(h.services, manager(), SITE, "301 阴性")
+    assert first == samples.Recorded({"negative": 1, "positive": 0, "sampled": 0}, ())
+    again = await samples.record(h.services, manager(), SITE, "301 阴性")
+    assert (await recorded_tests(h, stay))[:2] == [
+        ("2020-10-26", None, None), ("2020-10-29", "sampled", "negative")]  # fmt: skip
+    assert again == samples.Recorded({"negative": 0, "positive": 0, "sampled": 0}, (), ("301",))
+    text = h.services.text("zh_CN", "samples", "recorded", **samples.summary_params(again))
+    assert "301 的这个结果已经录过，没有重复记录" in text and "已记录 0 人" not in text
+    made_up = await samples.record(h.services, manager(), SITE, "301 补采")
+    assert made_up == samples.Recorded({"negative": 0, "positive": 0, "sampled": 1}, ())
+    assert await samples.record(h.services, manager(), SITE, "301 阴性") == first
+    assert (await recorded_tests(h, stay))[:2] == [
+        ("2020-10-26", "sampled", "negative"), ("2020-10-29", "sampled", "negative")]  # fmt: skip
+
+
+async def test_a_double_tap_on_a_card_records_its_own_test_once(harness: Harness) -> None:
+    """The reviewer's case: day 4, day 1 never sampled, 阴性 pressed twice on the card."""
+    h = harness
+    await seed_site(h)
+    stay = await seed_stay(h, "301")
+    to_day(h, OCT_29)
+    one = await samples.record_one(h.services, manager(), stay, OCT_29, "negative")
+    two = await samples.record_one(h.services, manager(), stay, OCT_29, "negative")
+    assert one == samples.Recorded({"negative": 1, "positive": 0, "sampled": 0}, ())
+    assert two == samples.Recorded({"negative": 0, "positive": 0, "sampled": 0}, (), ("301",))
+    missed = await samples.record_one(h.services, manager(), stay, OCT_26, "negative")
+    assert isinstance(missed, samples.Rejected)
+    assert [p.reason for p in missed.batch.problems] == ["missed"]
+    assert (await recorded_tests(h, stay))[:2] == [
+        ("2020-10-26", None, None), ("2020-10-29", "sampled", "negative")]  # fmt: skip
+    later = await samples.record_one(h.services, manager(), stay, OCT_29 + timedelta(days=3),
+                                     "sampled")  # fmt: skip
+    assert isinstance(later, samples.Rejected)  # day 7 is not due yet
+
+
+async def test_the_card_names_each_test_and_offers_a_make_up_for_a_missed_one(
+    harness: Harness,
+) -> None:
+    h = harness
+    await seed_site(h)
+    await seed_invited(h, MANAGER, "site_manager", SITE)
+    stay = await seed_stay(h, "301")
+    to_day(h, OCT_29)
+    await h.text(MANAGER, "/samples 301")
+    assert "10月26日：⚠️ 漏采" in h.texts(MANAGER)[-1]
+    buttons = dict(h.buttons(MANAGER))
+    assert list(buttons) == ["补采 10月26日", "阴性", "阳性", "已采样"]
+    assert buttons["补采 10月26日"] == f"v1:smr:{stay}:20201026:s"
+    assert buttons["阴性"] == f"v1:smr:{stay}:20201029:n"
+    assert all(len(data.encode()) <= 64 for data in buttons.values())
+    assert len(samples.button_data(2**63 - 1, OCT_29, "positive").encode()) <= 64
+    await h.press(MANAGER, buttons["阴性"])
+    calls = await h.press(MANAGER, buttons["阴性"])  # a double tap
+    answer = [c for c in calls if c.method == "answerCallbackQuery"][-1]
+    assert "已经录过" in answer.params["text"]
+    assert (await recorded_tests(h, stay))[:2] == [
+        ("2020-10-26", None, None), ("2020-10-29", "sampled", "negative")]  # fmt: skip
+    await h.press(MANAGER, buttons["补采 10月26日"])
+    assert (await recorded_tests(h, stay))[0] == ("2020-10-26", "sampled", "pending")
+    calls = await h.press(MANAGER, f"v1:smr:{stay}:n")  # a card of the old format
+    answer = [c for c in calls if c.method == "answerCallbackQuery"][-1]
+    assert "已过时" in answer.params["text"]
+    assert (await recorded_tests(h, stay))[0] == ("2020-10-26", "sampled", "pending")
+
+
+async def test_a_spaced_dash_between_rooms_is_refused_not_read_as_negative(
+    harness: Harness,
+) -> None:
+    h = harness
+    await seed_site(h)
+    stays = [await seed_stay(h, room) for room in ("301", "302", "303", "305")]
+    outcome = await samples.record(h.services, manager(), SITE, "301 - 305 阳性")
+    assert isinstance(outcome, samples.Rejected)
+    assert [(p.reason, p.item) for p in outcome.batch.problems] == [("range", "301-305")]
+    for stay in stays:
+        assert (await recorded_tests(h, stay))[0] == ("2020-10-26", None, None)
+    text = h.services.text("zh_CN", "samples", "bad_batch", problems=outcome.batch.problems)
+    assert "不支持写范围" in text and "301、302、303 阴性" in text
+    joined = await samples.record(h.services, manager(), SITE, "301-305 阳性")
+    assert [(p.reason, p.item) for p in joined.batch.problems] == [("range", "301-305")]
+
+
+async def test_a_lettered_room_with_a_dash_is_entered_in_a_batch(harness: Harness) -> None:
+    h = harness
+    await seed_site(h, rooms=["A-101", "A-102"])
+    first, second = await seed_stay(h, "A-101"), await seed_stay(h, "A-102")
+    outcome = await samples.record(h.services, manager(), SITE, "a-101 阴性 A-102+")
+    assert outcome == samples.Recorded({"negative": 1, "positive": 1, "sampled": 0},
+                                       outcome.cases)  # fmt: skip
+    assert (await recorded_tests(h, first))[0] == ("2020-10-26", "sampled", "negative")
+    assert (await recorded_tests(h, second))[0] == ("2020-10-26", "sampled", "positive")

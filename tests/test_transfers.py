@@ -142,13 +142,15 @@ async def test_dispatch_acknowledge_pick_up_deliver(harness: Harness) -> None:
     await h.drain_outbox()
     stored = await row(h, transfer_id)
     assert (stored["state"], stored["acknowledged_by"]) == ("acknowledged", CREW_V01)
-    ladder = await h.db.fetchone("SELECT state FROM escalations")
-    assert ladder["state"] == "handled"  # the crew is on it: no climb
+    ladder = await h.db.fetchone("SELECT state, detail FROM escalations")
+    assert ladder["state"] == "open" and '"acknowledged"' in ladder["detail"]  # the pick-up's
     assert keyboard(h, CREW_V01) == ["👥 已接到"]
 
     await h.press(CREW_V01, data(transfer_id, "p"))
+    assert '"picked_up"' in (await h.db.fetchone("SELECT detail FROM escalations"))["detail"]
     await h.press(CREW_V01, data(transfer_id, "v"))
     await h.drain_outbox()
+    assert (await h.db.fetchone("SELECT state FROM escalations"))["state"] == "handled"
     stored = await row(h, transfer_id)
     assert stored["state"] == "delivered" and stored["delivered_at"] and stored["picked_up_at"]
     car = await vehicle(h)
@@ -378,7 +380,7 @@ async def test_an_admin_adds_a_vehicle_in_chat(harness: Harness) -> None:
     assert "车牌：渝A·67890（转运车）" in h.texts(ADMIN)[-1]
     await h.choose(ADMIN, "确认添加")
     assert h.texts(ADMIN)[-1] == "✅ 已添加车辆 渝A·67890，状态：待命。"
-    added = await vehicle(h, "V03")
+    added = await vehicle(h, "VC01")  # the chat's own series, never the config's V03
     assert (added["plate"], added["kind"], added["state"], added["source"]) == (
         "渝A·67890", "transfer", "available", "chat")  # fmt: skip
     assert added["crew_phone"] == "13600000003" and added["crew_name"] is None
@@ -404,3 +406,191 @@ async def test_a_request_names_stays_waiting_at_its_site(harness: Harness) -> No
             await transfers.request(conn, h.services, [stay_id], "先锋街12号", "xf", "XF01",
                                     "GL01", "soon", WORKER_XF01)  # fmt: skip
     assert await h.db.fetchone("SELECT 1 FROM transfers") is None  # nothing half-stored
+
+
+# --- review fixes: the stages after 收到 on the ladder; a vehicle's disinfection kept through
+# 停用; vehicles added in chat (their own ids, a crew to invite, the config never taking them
+# over); every waiting card refreshed and /transfers saying how many it leaves out ---------
+
+
+def about(h: Harness, chat: int, words: str) -> list[str]:
+    return [t for t in h.texts(chat) if "XF-ZY" in t and words in t]
+
+
+async def test_an_acknowledged_transfer_climbs_until_picked_up_then_until_delivered(
+    harness: Harness,
+) -> None:
+    h = harness
+    transfer_id = await dispatched(h)
+    await later(h, minutes=3)
+    await h.press(CREW_V01, data(transfer_id, "a"))  # 收到 at 3: the pick-up is due at 33
+    await h.drain_outbox()
+    await later(h, minutes=21)  # 24
+    assert not about(h, CREW_V01, "尚未接到人员")
+    await later(h, minutes=4)  # 28: 5 minutes before, the crew reminded
+    await later(h, minutes=1)
+    assert len(about(h, CREW_V01, "车组已接单，尚未接到人员")) == 1
+    assert not about(h, VADMIN_XF, "尚未接到人员")
+    await later(h, minutes=4)  # 33: the village admin
+    await later(h, minutes=1)
+    assert len(about(h, VADMIN_XF, "车组已接单，尚未接到人员")) == 1
+    await later(h, minutes=15)  # 49: the leadership group
+    await later(h, minutes=1)
+    assert len(about(h, LEADERS_CHAT, "车组已接单，尚未接到人员")) == 1
+
+    await h.press(CREW_V01, data(transfer_id, "p"))  # 已接到 at 50: delivery due at 110
+    await h.drain_outbox()
+    climb = await h.db.fetchone("SELECT state, reached FROM escalations")
+    assert (climb["state"], climb["reached"]) == ("open", None)  # a new climb, from the start
+    await later(h, minutes=54)  # 104
+    assert not about(h, CREW_V01, "尚未送达")
+    await later(h, minutes=1)  # 105: the crew reminded
+    await later(h, minutes=1)
+    assert len(about(h, CREW_V01, "已接到人员，尚未送达")) == 1
+    await later(h, minutes=4)  # 110: the village admin
+    await later(h, minutes=1)
+    assert len(about(h, VADMIN_XF, "已接到人员，尚未送达")) == 1
+
+    await h.press(CREW_V01, data(transfer_id, "v"))  # delivered: the climb ends
+    await h.drain_outbox()
+    assert (await h.db.fetchone("SELECT state FROM escalations"))["state"] == "handled"
+    await later(h, minutes=30)
+    assert not about(h, LEADERS_CHAT, "尚未送达")
+
+
+async def test_out_of_service_keeps_the_disinfection_until_its_end(harness: Harness) -> None:
+    h = harness
+    first = await dispatched(h)
+    for step in ("p", "v"):
+        await h.press(CREW_V01, data(first, step))
+    await h.drain_outbox()
+    until = (await vehicle(h))["available_at"]  # 60 minutes on
+    await h.text(ADMIN, "/vehicles")
+    await h.choose(ADMIN, "渝A·12345 停用")
+    assert ((await vehicle(h))["state"], (await vehicle(h))["available_at"]) == (
+        "out_of_service", until)  # fmt: skip
+    await later(h, minutes=10)
+    await h.choose(ADMIN, "渝A·12345 恢复待命")  # back before the end: disinfecting still
+    assert ((await vehicle(h))["state"], (await vehicle(h))["available_at"]) == (
+        "disinfecting", until)  # fmt: skip
+    second = await request(h, await stay(h, "赵六", "102"))
+    await h.press(DISPATCHER, data(second, "d", "V01"))
+    assert answers(h)[-1].startswith("这辆车现在不能派")
+    await later(h, minutes=50)  # the end: its timer frees it
+    assert (await vehicle(h))["state"] == "available"
+
+    # taken out while disinfecting, back only after the end: available at once
+    third = await request(h, await stay(h, "孙八", "104"))
+    await h.press(DISPATCHER, data(third, "d", "V02"))
+    for step in ("p", "v"):
+        await h.press(CREW_V02, data(third, step))
+    await h.text(ADMIN, "/vehicles")
+    await h.choose(ADMIN, "渝B·D12345 停用")
+    await later(h, minutes=61)  # the timer fired while out of service: nothing to do
+    assert (await vehicle(h, "V02"))["state"] == "out_of_service"
+    await h.text(ADMIN, "/vehicles")
+    await h.choose(ADMIN, "渝B·D12345 恢复待命")
+    assert ((await vehicle(h, "V02"))["state"], (await vehicle(h, "V02"))["available_at"]) == (
+        "available", None)  # fmt: skip
+
+
+async def add_vehicle(h: Harness, plate: str = "渝A·67890") -> None:
+    await h.text(ADMIN, "/vehicles")
+    await h.choose(ADMIN, "添加车辆")
+    await h.text(ADMIN, plate)
+    await h.choose(ADMIN, "转运车")
+    await h.choose(ADMIN, "暂不填写")
+    await h.choose(ADMIN, "暂不填写")
+    await h.choose(ADMIN, "确认添加")
+
+
+async def test_a_vehicle_with_no_crew_in_the_bot_is_said_so_and_still_climbs(
+    harness: Harness,
+) -> None:
+    h = harness
+    await add_vehicle(h)
+    added = await h.db.fetchone("SELECT id FROM vehicles WHERE plate = '渝A·67890'")
+    transfer_id = await request(h, await stay(h))
+    await h.press(DISPATCHER, data(transfer_id, "d", added["id"]))
+    await h.drain_outbox()
+    told = answers(h)[-1]
+    assert "已派车 渝A·67890" in told and "未能通知" in told and "已通知车组" not in told
+    assert (await row(h, transfer_id))["vehicle_id"] == added["id"]
+    await later(h, minutes=10)  # the crew's reminder: to the dispatchers, the crew being absent
+    await later(h, minutes=1)
+    assert about(h, DISPATCHER, "车组尚未确认接单")
+    await later(h, minutes=4)  # 15: the village admin
+    await later(h, minutes=1)
+    assert about(h, VADMIN_XF, "车组尚未确认接单")
+
+
+async def test_chat_vehicles_have_their_own_ids_and_the_config_never_takes_them_over(
+    harness: Harness,
+) -> None:
+    from bot.actions import vehicles as fleet
+    from bot.config import ConfigError, Vehicle
+
+    h = harness
+    await add_vehicle(h)
+    added = await vehicle(h, "VC01")
+    assert (added["plate"], added["source"]) == ("渝A·67890", "chat")
+
+    def config_with(*extra: Vehicle) -> None:
+        h.services.config = h.config.model_copy(update={"vehicles": (*h.config.vehicles,
+                                                                     *extra)})  # fmt: skip
+
+    # a third vehicle in the config (V03, the config's series): both kept, apart
+    config_with(Vehicle(id="V03", plate="渝A·11111", kind="transfer"))
+    await fleet.seed(h.services)
+    assert (await vehicle(h, "V03"))["source"] == "config"
+    assert dict(await vehicle(h, "VC01")) == added
+    # the chat vehicle's plate in the config: a start-up error naming the key, nothing written
+    config_with(Vehicle(id="V03", plate="渝A·67890", kind="negative_pressure"))
+    with pytest.raises(ConfigError) as error:
+        await fleet.seed(h.services)
+    assert error.value.problems == [
+        "vehicles[2].plate: 渝A·67890 is vehicle VC01's, added in chat: remove it from the "
+        "config (the bot has it already) or correct the plate"
+    ]
+    # the chat vehicle's id in the config
+    config_with(Vehicle(id="VC01", plate="渝A·22222", kind="transfer"))
+    with pytest.raises(ConfigError, match=r"vehicles\[2\]\.id: VC01 is the id of a vehicle added"):
+        await fleet.seed(h.services)
+    assert dict(await vehicle(h, "VC01")) == added
+    assert (await vehicle(h, "V03"))["plate"] == "渝A·11111"
+
+
+async def test_every_waiting_card_is_refreshed_and_the_list_counts_what_it_leaves_out(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import transfers as store
+
+    h = harness
+    first = await dispatched(h)
+    for step in ("p", "v"):
+        await h.press(CREW_V01, data(first, step))
+    await h.drain_outbox()
+    async with h.db.write() as conn:  # 52 more waiting (made directly: their cards are not
+        waiting = [  # what this is about)
+            await store.create(conn, store.NewTransfer((), "先锋街12号", "xf", "XF01", "GL01",
+                                                       "normal", WORKER_XF01),
+                               f"XF-ZY-20201026-{n + 10:02d}", h.clock.now())
+            for n in range(52)
+        ]  # fmt: skip
+    h.clock.advance(minutes=60)
+    freed = h.clock.now().astimezone(UTC).isoformat()
+    await fire_due(h.services)  # V01 free again: every waiting card offers it
+    edited = await h.db.fetchall(
+        "SELECT DISTINCT subject FROM outbox WHERE edits IS NOT NULL AND created_at >= ?",
+        (freed,),
+    )
+    assert {r["subject"] for r in edited} == {f"transfer:{t}" for t in waiting}
+
+    monkeypatch.setattr(transfers, "LIST_LIMIT", 5)
+    await h.text(DISPATCHER, "/transfers")
+    listing = h.texts(DISPATCHER)[-1]
+    assert "未完成的转运：52 项" in listing and "还有 47 条未列出" in listing
+    assert listing.count("XF-ZY-") == 5 and len(h.buttons(DISPATCHER)) == 5
+    monkeypatch.setattr(transfers, "LIST_LIMIT", 60)
+    await h.text(DISPATCHER, "/transfers")
+    assert "未列出" not in h.texts(DISPATCHER)[-1]

@@ -29,6 +29,7 @@ from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.contacts import Chain
 from bot.domain.escalation import CASE, Rung
 from bot.runtime import escalation
+from bot.runtime.escalation import local
 from bot.runtime.render import reader_locales
 from bot.runtime.services import Services
 from storage import audit, cases, contacts, drafts, outbox
@@ -59,13 +60,6 @@ def trace_subject(case_id: int) -> str:
 # --- rendering ---------------------------------------------------------------------------
 
 
-def _local(services: Services, stamp: str | datetime | None) -> datetime | None:
-    if stamp is None:
-        return None
-    value = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
-    return value.astimezone(services.config.tz)
-
-
 def map_url(latitude: float, longitude: float, label: str) -> str:
     """A map pin that opens in 高德地图 (amap) from the WGS-84 coordinates Telegram gives."""
     query = urlencode({"position": f"{longitude},{latitude}", "name": label,
@@ -91,14 +85,14 @@ def card_params(services: Services, case: Any, ticks: list[Tick], now: datetime,
         address=case["address"], status=case["status"],
         latitude=case["latitude"], longitude=case["longitude"],
         map_url=map_url(case["latitude"], case["longitude"], case["ref"]) if located else "",
-        created=_local(services, case["created_at"]), deadline=_local(services, deadline_at),
-        discovered=_local(services, discovered), source=case["source"],
+        created=local(services, case["created_at"]), deadline=local(services, deadline_at),
+        discovered=local(services, discovered), source=case["source"],
         confirmation=case["confirmation"],
         remaining=domain.remaining_minutes(deadline_at, now),
-        report_no=case["direct_report_no"] or "", reported_at=_local(services, case["reported_at"]),
+        report_no=case["direct_report_no"] or "", reported_at=local(services, case["reported_at"]),
         reported_by=case["reported_by_name"] or "",
-        ticks=[dict(item=t.item, name=t.name or "", at=_local(services, t.at)) for t in ticks],
-        chain=chain, traced_at=_local(services, case["traced_at"]),
+        ticks=[dict(item=t.item, name=t.name or "", at=local(services, t.at)) for t in ticks],
+        chain=chain, traced_at=local(services, case["traced_at"]),
         traced_by=case["traced_name"] or "",
     )  # fmt: skip
 
@@ -307,7 +301,7 @@ async def confirm(services: Services, case_id: int, user_id: int, name: str,
                            "flow" if details else "button")  # fmt: skip
         case = await cases.get(conn, case_id)
         status = services.text(locale, "cases", "confirmed", ref=case["ref"], name=name,
-                               at=_local(services, now))  # fmt: skip
+                               at=local(services, now))  # fmt: skip
         await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
                              priority=PRIORITY_ALERT, subject=subject(case_id), text=status,
                              dedup_key=f"case:{case_id}:confirmed")  # fmt: skip
@@ -344,7 +338,7 @@ async def rule_out(services: Services, case_id: int, user_id: int, name: str) ->
         await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
                              priority=PRIORITY_ALERT, subject=subject(case_id),
                              text=services.text(locale, "cases", "ruled_out", ref=case["ref"],
-                                                name=name, at=_local(services, now)),
+                                                name=name, at=local(services, now)),
                              dedup_key=f"case:{case_id}:ruled_out")  # fmt: skip
         await refresh_card(services, conn, case_id, now)
     services.wake_outbox()
@@ -369,7 +363,7 @@ async def tick(services: Services, case_id: int, item: str, user_id: int, name: 
             ref=case["ref"],
             item=item,
             name=name,
-            at=_local(services, now),
+            at=local(services, now),
         )
         await refresh_card(services, conn, case_id, now, fallback=status)  # fmt: skip
     services.wake_outbox()
@@ -394,7 +388,7 @@ async def acknowledge(services: Services, case_id: int, user_id: int, name: str)
         await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
                              priority=PRIORITY_NOTIFY, subject=subject(case_id),
                              text=services.text(locale, "cases", "acked", ref=case["ref"],
-                                                name=name, at=_local(services, now)),
+                                                name=name, at=local(services, now)),
                              dedup_key=f"case:{case_id}:ack:{user_id}")  # fmt: skip
     services.wake_outbox()
     return "done"
@@ -422,7 +416,7 @@ async def record_direct_report(services: Services, case_id: int, number: str, us
                              priority=PRIORITY_ALERT, subject=subject(case_id),
                              text=services.text(locale, "cases", "reported", ref=case["ref"],
                                                 number=number, name=name,
-                                                at=_local(services, now), minutes=took,
+                                                at=local(services, now), minutes=took,
                                                 late=now > datetime.fromisoformat(
                                                     case["deadline_at"])),
                              dedup_key=f"case:{case_id}:reported")  # fmt: skip
@@ -512,7 +506,7 @@ async def _send_repeat(services: Services, conn: aiosqlite.Connection, items: li
     await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
                          priority=PRIORITY_ALERT, subject=f"ladder:repeat:{CASE}",
                          text=services.text(locale, "cases", "overdue_batch", cases=listed,
-                                            at=_local(services, now)),
+                                            at=local(services, now)),
                          reply_markup=inline_markup(buttons), dedup_key=key)  # fmt: skip
 
 

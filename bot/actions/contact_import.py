@@ -30,7 +30,7 @@ from storage import audit, cases, drafts
 FLOW = "imp"  # the case card's button: v1:imp:<case id>
 MODULE = "contact_import"
 SHEETS = "sheets"  # bot/domain/sheets.py's reasons: templates/*/sheets.j2, shared by imports
-IMPORTED, REJECTED, NO_CASE = "imported", "rejected", "no_case"
+IMPORTED, REJECTED, NO_CASE, CLOSED = "imported", "rejected", "no_case", "case_closed"
 
 
 def town(config: Config) -> tuple[Village, ...]:
@@ -77,7 +77,7 @@ def reason(services: Services, locale: str, invalid: Invalid) -> str:
 
 @dataclass(frozen=True)
 class Outcome:
-    state: str  # IMPORTED | REJECTED | NO_CASE
+    state: str  # IMPORTED | REJECTED | NO_CASE | CLOSED (the case ruled out: nobody added)
     ref: str = ""  # the case's
     added: contacts.Added | None = None  # when imported
 
@@ -85,7 +85,8 @@ class Outcome:
 async def commit(services: Services, case_id: int, parsed: Parsed, *, user_id: int, name: str,
                  file_name: str, draft_user: int, token: str) -> Outcome:  # fmt: skip
     """One transaction: every row added and the conversation ended, or (a row rejected)
-    nothing but the audit of the attempt."""
+    nothing but the audit of the attempt; a case ruled out meanwhile: nobody added, the
+    attempt audited, the conversation ended."""
     now = services.now()
     detail = {"file": file_name, "rows": parsed.rows, "accepted": len(parsed.accepted),
               "rejected": [r.row for r in parsed.rejected]}  # fmt: skip
@@ -100,6 +101,11 @@ async def commit(services: Services, case_id: int, parsed: Parsed, *, user_id: i
             return Outcome(REJECTED, case["ref"])
         entries = [contact for _, contact in parsed.accepted]
         result = await contacts.add_all(conn, services, case_id, entries, user_id, name, "import")
+        if result.closed:
+            await audit.record(conn, now, user_id, "contact.import_refused", subject(case_id),
+                               json.dumps(detail, ensure_ascii=False))  # fmt: skip
+            await drafts.delete(conn, draft_user, token)
+            return Outcome(CLOSED, case["ref"])
         await audit.record(conn, now, user_id, "contact.import", subject(case_id),
                            json.dumps(detail, ensure_ascii=False))  # fmt: skip
         await drafts.delete(conn, draft_user, token)

@@ -12,13 +12,15 @@ but does not stop the clock: a list is not complete because it was started."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 import aiosqlite
 
 from bot.actions import cases as case_actions
+from bot.actions import isolation
 from bot.actions.cases import trace_subject
 from bot.domain import contacts as domain
 from bot.domain.contacts import (
@@ -34,6 +36,7 @@ from bot.domain.contacts import (
 from bot.domain.masking import Audience
 from bot.domain.messages import split_message
 from bot.domain.records import PersonRecord
+from bot.runtime.escalation import local
 from bot.runtime.render import reader_locales
 from bot.runtime.services import Services
 from storage import audit, cases, drafts, outbox, staff
@@ -43,6 +46,7 @@ from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
 log = logging.getLogger(__name__)
 
 GROUP_REFS = 40  # reference numbers listed in one group message; the rest are counted
+CASE_CLOSED = "case_closed"  # an Outcome's status: the case was ruled out, nobody added
 
 
 def subject(contact_id: int) -> str:
@@ -59,13 +63,16 @@ class Outcome:
     ref: str | None = None
     contact_id: int | None = None
     known: str | None = None
+    told: bool = False  # their grid's staff (else village admins) were told: someone works there
 
 
 @dataclass(frozen=True)
 class Added:
-    """What ``add_all`` did: one Outcome per entry, in order."""
+    """What ``add_all`` did: one Outcome per entry, in order; none and ``closed`` when the
+    case was ruled out (closed): nobody is traced for it."""
 
     outcomes: tuple[Outcome, ...]
+    closed: bool = False
 
     def counts(self) -> dict[str, int]:
         """How many entries each status took (ADDED, UPGRADED, LINKED, NOT_FOUND)."""
@@ -92,6 +99,8 @@ async def add(services: Services, case_id: int, entry: NewContact, user_id: int,
         if not await drafts.delete(conn, user_id, draft_token):
             return None
         added = await add_all(conn, services, case_id, [entry], user_id, name, "staff")
+    if added.closed:
+        return Outcome(CASE_CLOSED)
     services.wake_outbox()
     return added.outcomes[0]
 
@@ -104,8 +113,12 @@ async def add_all(conn: aiosqlite.Connection, services: Services, case_id: int,
     the checklist's "contacts" ticked with the first; the grid staff of each told in private;
     the group told the counts and reference numbers (masked) and its case card brought up to
     date. ``source`` 'staff' or 'import'. An entry whose reference number names nobody
-    (NOT_FOUND) is left out: an all-or-nothing caller rolls back on it."""
+    (NOT_FOUND) is left out: an all-or-nothing caller rolls back on it. A case ruled out
+    (closed) meanwhile adds nobody (``Added.closed``)."""
     now = services.now()
+    case = await cases.get(conn, case_id)
+    if case is None or case["state"] == "closed":
+        return Added((), closed=True)
     outcomes = tuple([await _add_one(conn, services, case_id, e, user_id, source, now)
                       for e in entries])  # fmt: skip
     told = [o for o in outcomes if o.status != NOT_FOUND]
@@ -117,7 +130,8 @@ async def add_all(conn: aiosqlite.Connection, services: Services, case_id: int,
     unstaffed = await _tell_staff(conn, services, case_id, told, now)
     await _tell_group(conn, services, case_id, told, unstaffed, now)
     await case_actions.refresh_card(services, conn, case_id, now)
-    return Added(outcomes)
+    return Added(tuple(o if o.status == NOT_FOUND else replace(o, told=o.ref not in unstaffed)
+                       for o in outcomes))  # fmt: skip
 
 
 async def _add_one(conn: aiosqlite.Connection, services: Services, case_id: int,
@@ -131,7 +145,7 @@ async def _add_one(conn: aiosqlite.Connection, services: Services, case_id: int,
     )
     measure = Held(plan.kind, plan.start, plan.end)
     if found.contact is not None:
-        contact_id, status = await _expose_again(conn, found.contact, entry, measure, now)
+        contact_id, status = await _expose_again(conn, services, found.contact, entry, measure, now)
         known = found.contact["ref"]
     else:
         contact_id, status = await _create(conn, services, found.person, entry, measure, now)
@@ -178,17 +192,33 @@ async def _person(conn: aiosqlite.Connection, report_id: int, idx: int) -> _Foun
     return _Found(person=person) if person is not None else None
 
 
-async def _expose_again(conn: aiosqlite.Connection, row: Any, entry: NewContact, measure: Held,
-                        now: datetime) -> tuple[int, str]:  # fmt: skip
-    """A known contact exposed again: the stronger kind, the later exposure, the measure
-    raised. UPGRADED when any of them changed, else LINKED."""
-    kind, last = domain.merged(row["kind"], date.fromisoformat(row["last_exposure"]),
-                               entry.kind, entry.last_exposure)  # fmt: skip
+async def _expose_again(
+    conn: aiosqlite.Connection,
+    services: Services,
+    row: Any,
+    entry: NewContact,
+    measure: Held,
+    now: datetime,
+) -> tuple[int, str]:
+    """A known contact exposed again: while their measure runs, the stronger kind, the later
+    exposure, the measure raised; once it is over (released, closed, or ended before the new
+    one begins), this exposure and its measure alone — a released contact traced anew, to be
+    isolated again. UPGRADED when anything changed, else LINKED."""
     before = store.held(row)
-    after = domain.raised(before, measure)
-    if (kind, last.isoformat(), after) == (row["kind"], row["last_exposure"], before):
+    if domain.afresh(row["state"], before, measure):
+        kind, last, after = entry.kind, entry.last_exposure, measure
+    else:
+        kind, last = domain.merged(row["kind"], date.fromisoformat(row["last_exposure"]),
+                                   entry.kind, entry.last_exposure)  # fmt: skip
+        after = domain.raised(before, measure)
+    reopened = row["state"] in domain.ENDED
+    if not reopened and (kind, last.isoformat(), after) == (row["kind"], row["last_exposure"],
+                                                            before):  # fmt: skip
         return row["id"], LINKED
-    await store.update_exposure(conn, row["id"], kind, last, after, now)
+    await store.update_exposure(conn, row["id"], kind, last, after, now,
+                                state="traced" if reopened else None)  # fmt: skip
+    if not reopened and after != before:
+        await isolation.follow_exposure(conn, services, row["id"])
     return row["id"], UPGRADED
 
 
@@ -211,10 +241,6 @@ async def _create(conn: aiosqlite.Connection, services: Services, person: Any,
 
 
 # --- who is told ----------------------------------------------------------------------------
-
-
-def _local(services: Services, stamp: str | None) -> datetime | None:
-    return datetime.fromisoformat(stamp).astimezone(services.config.tz) if stamp else None
 
 
 def contact_params(services: Services, row: Any) -> dict[str, Any]:
@@ -267,7 +293,8 @@ async def _tell_group(conn: aiosqlite.Connection, services: Services, case_id: i
     text = services.text(services.config.bot.default_locale, "contacts", "group_added",
                          case_ref=case["ref"], counts=counts, refs=refs[:GROUP_REFS],
                          more=max(len(refs) - GROUP_REFS, 0), traced=chain.traced,
-                         unstaffed=unstaffed)  # fmt: skip
+                         unstaffed=unstaffed[:GROUP_REFS],
+                         unstaffed_more=max(len(unstaffed) - GROUP_REFS, 0))  # fmt: skip
     await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
                          priority=PRIORITY_NOTIFY, text=text,
                          subject=case_actions.subject(case_id),
@@ -292,7 +319,7 @@ async def complete(services: Services, case_id: int, user_id: int, name: str) ->
         chain = await store.chain(conn, case_id)
         text = services.text(services.config.bot.default_locale, "contacts", "group_complete",
                              case_ref=case["ref"], traced=chain.traced, name=name,
-                             at=_local(services, case["traced_at"]))  # fmt: skip
+                             at=local(services, case["traced_at"]))  # fmt: skip
         await outbox.enqueue(conn, chat_id=services.config.leadership.chat_id, now=now,
                              priority=PRIORITY_NOTIFY, text=text,
                              subject=case_actions.subject(case_id),
@@ -313,7 +340,7 @@ async def listing(services: Services, locale: str, case_id: int, user_id: int) -
         case = await cases.get(conn, case_id)
     text = services.text(locale, "contacts", "listing", Audience.ENTITLED, case_ref=case["ref"],
                          rows=[contact_params(services, r) for r in rows],
-                         traced_at=_local(services, case["traced_at"]),
+                         traced_at=local(services, case["traced_at"]),
                          traced_by=case["traced_name"] or "")  # fmt: skip
     return split_message(text)
 
@@ -344,11 +371,17 @@ async def lookup(services: Services, ref: str, user_id: int) -> Named | None:
     return found
 
 
-async def receipt(services: Services, locale: str, case_id: int, outcome: Outcome) -> str:
-    """What the tracer reads after adding one contact (in private, in full)."""
+async def receipt(services: Services, locale: str, case_id: int, outcome: Outcome,
+                  may_see: Callable[[str], bool]) -> str:  # fmt: skip
+    """What the tracer reads after adding one contact, in private: in full when the contact's
+    grid is theirs to see (``may_see``) or the tracer typed the person in (ADDED); a record
+    found elsewhere (a dedup match in another grid) masked, without its address or measure.
+    Whether the contact's grid has anyone to tell is said either way."""
     row = await store.get(services.db, outcome.contact_id)
     case = await cases.get(services.db, case_id)
     chain = await store.chain(services.db, case_id)
-    return services.text(locale, "contacts", "receipt", Audience.ENTITLED, status=outcome.status,
+    entitled = outcome.status == ADDED or may_see(row["grid_id"])
+    audience = Audience.ENTITLED if entitled else Audience.BROADCAST
+    return services.text(locale, "contacts", "receipt", audience, status=outcome.status,
                          c=contact_params(services, row), case_ref=case["ref"],
-                         traced=chain.traced)  # fmt: skip
+                         traced=chain.traced, entitled=entitled, told=outcome.told)  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import aiosqlite
@@ -22,9 +22,11 @@ from bot.domain import isolation as domain
 from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.isolation import ARRIVAL, CASE, CONTACT, Period, Ref, SiteLoad
 from bot.domain.masking import Audience
+from bot.runtime.escalation import local
 from bot.runtime.render import reader_locales
 from bot.runtime.services import Services
 from storage import arrivals, audit, drafts, outbox
+from storage import cases as case_store
 from storage import contacts as contact_store
 from storage import isolation as store
 from storage import samples as sample_store
@@ -86,43 +88,71 @@ def _isolation_measure(services: Services, kind: str) -> Any:
     return getattr(services.config.measures, contact_rules.MEASURES[kind])
 
 
+async def follow_exposure(conn: aiosqlite.Connection, services: Services, contact_id: int) -> None:
+    """A contact holding a room was exposed again: the stay takes the contact's new measure
+    (14 days from the latest exposure), its tests are planned again and its release moved —
+    else the person would be released on the old period's last day."""
+    contact = await contact_store.get(conn, contact_id)
+    stay = await store.active_of(conn, Person(CONTACT, contact_id))
+    if contact is None or stay is None or stay["case_id"] is not None:
+        return
+    measure = _isolation_measure(services, contact["kind"])
+    period = domain.period_of(*_dates(contact), measure.test_days)
+    if (period.start.isoformat(), period.end.isoformat()) == (stay["start_date"],
+                                                              stay["end_date"]):  # fmt: skip
+        return
+    await store.set_period(conn, stay["id"], period.start, period.end, period.test_days)
+    await samples.plan(conn, services, stay["id"])
+    await release.schedule(conn, services, stay["id"])
+
+
 # --- whom --------------------------------------------------------------------------------
+
+
+async def whom(conn: aiosqlite.Connection | Any, services: Services, ref: Ref) -> Candidate | None:
+    """The open person ``ref`` names, with their measure and isolation period, whatever the
+    measure (None: nobody open). The caller checks the scope before saying anything more."""
+    finders = {CONTACT: _contact, ARRIVAL: _arrival, CASE: _case}
+    return await finders[ref.kind](conn, services, ref.ref)
+
+
+def assignable(found: Candidate | None, ref: Ref) -> Candidate | Refused:
+    """Refused when nobody open is found or their measure is not centralised isolation."""
+    if found is None:
+        return Refused("not_found", {"ref": ref.ref})
+    if found.measure_kind != CENTRALISED:
+        return Refused("not_isolation", {"ref": ref.ref})
+    return found
 
 
 async def candidate(conn: aiosqlite.Connection | Any, services: Services,
                     ref: Ref) -> Candidate | Refused:  # fmt: skip
     """The person ``ref`` names, with their isolation period; Refused when nobody open is
     found or their measure is not centralised isolation."""
-    finders = {CONTACT: _contact, ARRIVAL: _arrival, CASE: _case}
-    found = await finders[ref.kind](conn, services, ref.ref)
-    return found or Refused("not_found", {"ref": ref.ref})
+    return assignable(await whom(conn, services, ref), ref)
 
 
 def _dates(row: Any) -> tuple[date, date]:
     return date.fromisoformat(row["measure_start"]), date.fromisoformat(row["measure_end"])
 
 
-async def _contact(conn: Any, services: Services, ref: str) -> Candidate | Refused | None:
+async def _contact(conn: Any, services: Services, ref: str) -> Candidate | None:
     row = await contact_store.by_ref(conn, ref)
     if row is None or row["state"] not in ("traced", "isolating"):
         return None
-    if row["measure_kind"] != CENTRALISED:
-        return Refused("not_isolation", {"ref": ref})
     measure = _isolation_measure(services, row["kind"])
     return Candidate(Person(CONTACT, row["id"]), ref, row["name"], row["village_id"],
                      row["grid_id"], row["address"], row["measure_kind"],
                      domain.period_of(*_dates(row), measure.test_days))  # fmt: skip
 
 
-async def _arrival(conn: Any, services: Services, ref: str) -> Candidate | Refused | None:
+async def _arrival(conn: Any, services: Services, ref: str) -> Candidate | None:
     """An arrival report's main person (a companion is assigned as the contact a case's
     list makes of them)."""
     people = await contact_store.report_people(conn, ref)
     row = people and await contact_store.report_person(conn, people[0]["report_id"], 0)
     if not row:
         return None
-    if row["measure_kind"] != CENTRALISED:
-        return Refused("not_isolation", {"ref": ref})
     report = await arrivals.by_id(conn, row["report_id"])
     test_days = services.config.measures[report["risk"]].test_days
     return Candidate(Person(ARRIVAL, row["report_id"], 0), ref, row["name"], row["village_id"],
@@ -131,7 +161,7 @@ async def _arrival(conn: Any, services: Services, ref: str) -> Candidate | Refus
 
 
 async def _case(conn: Any, services: Services, ref: str) -> Candidate | None:
-    row = await store.case_by_ref(conn, ref)
+    row = await case_store.by_ref(conn, ref)
     if row is None or row["confirmation"] == "ruled_out":
         return None
     measure = _isolation_measure(services, "close")
@@ -257,10 +287,6 @@ async def _place(conn: aiosqlite.Connection, services: Services, found: Candidat
     return Assigned(stay_id, found.ref, site_id, load.name, chosen, found.period)
 
 
-def _local(services: Services, stamp: str | None) -> datetime | None:
-    return datetime.fromisoformat(stamp).astimezone(services.config.tz) if stamp else None
-
-
 def stay_params(services: Services, stay: Any) -> dict[str, Any]:
     """What a stay's messages show (the renderer masks the person unless entitled)."""
     village, grid = services.config.grid_names(stay["grid_id"])
@@ -269,7 +295,7 @@ def stay_params(services: Services, stay: Any) -> dict[str, Any]:
         ref=stay["ref"], name=stay["name"], phone=stay["phone"], id_number=stay["id_number"],
         village=village, grid=grid, address=stay["address"], site=stay["site_name"],
         room=stay["room"], start=start, end=end, days=(end - start).days + 1,
-        state=stay["state"], arrived=_local(services, stay["arrived_at"]),
+        state=stay["state"], arrived=local(services, stay["arrived_at"]),
     )  # fmt: skip
 
 

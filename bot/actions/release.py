@@ -8,14 +8,18 @@ bot's own check at the end of a stay and for the site manager's 解除 button al
   released — the stay 'released' (its room free), a contact 'released', the case cards of the
   contact's cases brought up to date, and told: the person (their chat, when known) with the
   release certificate (解除集中隔离医学观察告知书, a PDF, sent as a document through the
-  outbox: the file is in the row, so a restart still sends it), the site's managers (with
-  the certificate to print and hand over when the person has no chat), the home grid's
-  workers; home health monitoring follows if configured (``release.home_monitoring_days``:
-  an arrival's person is monitored like any arrival; a contact with no arrival report has
-  no monitoring row — the table is keyed by the report whose chat gets the check-ins — so
-  the grid's workers are asked to follow it);
+  outbox: the row keeps what it says, and the outbox worker builds the file right before
+  sending it, outside this transaction — a restart builds it again), the site's managers
+  (with the certificate to print and hand over when the person has no chat: one paper, in
+  the person's language, built once for them all), the home grid's workers; home health
+  monitoring follows if configured (``release.home_monitoring_days``: an arrival's person is
+  monitored like any arrival; a contact with no arrival report has no monitoring row — the
+  table is keyed by the report whose chat gets the check-ins — so the grid's workers are
+  asked to follow it);
   extended — the final test was not taken: it is moved to that day (a make-up test, 补采),
-  which becomes the stay's last day, the release decided again the next day;
+  which becomes the stay's last day, the release decided again the next day; the make-up is
+  a test day like the others (bot.actions.samples.plan: its reminder, and its missed-test
+  check that climbs the 'sample' ladder);
   held — a missing, pending or positive result, a case's stay, an arrival never confirmed:
   the site's managers and the home grid's workers are told why, once per reason, and the
   timer looks again the next day (the results come in, or the manager confirms with the same
@@ -25,7 +29,6 @@ bot's own check at the end of a stay and for the site manager's 解除 button al
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 from dataclasses import dataclass, field
@@ -34,7 +37,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.actions import cases, monitoring
+from bot.actions import cases, monitoring, samples
 from bot.domain import isolation as stays
 from bot.domain import release as rule
 from bot.domain.callbacks import button as callback_button
@@ -77,9 +80,9 @@ class Confirmed:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def _due_at(services: Services, end: date) -> datetime:
-    return datetime.combine(rule.release_day(end), services.config.release.at,
-                            tzinfo=services.config.tz)  # fmt: skip
+def _check_time(services: Services, day: date) -> datetime:
+    """When the release is looked at on ``day``: ``release.at``, the town's time."""
+    return datetime.combine(day, services.config.release.at, tzinfo=services.config.tz)
 
 
 async def schedule(conn: aiosqlite.Connection, services: Services, stay_id: int) -> None:
@@ -88,7 +91,7 @@ async def schedule(conn: aiosqlite.Connection, services: Services, stay_id: int)
     if stay is None:
         return
     end = date.fromisoformat(stay["end_date"])
-    await _check_at(conn, services, stay, _due_at(services, end))
+    await _check_at(conn, services, stay, _check_time(services, rule.release_day(end)))
 
 
 async def _check_at(conn: aiosqlite.Connection, services: Services, stay: Any,
@@ -111,8 +114,7 @@ async def on_due(services: Services, conn: aiosqlite.Connection, timer: Timer, n
     await _apply(conn, services, stay, decision, None, now)
     if decision.outcome in (Outcome.HOLD, Outcome.NOT_DUE):  # looked at again tomorrow
         tomorrow = services.local_today() + timedelta(days=1)
-        due = datetime.combine(tomorrow, services.config.release.at, tzinfo=services.config.tz)
-        await _check_at(conn, services, stay, due)
+        await _check_at(conn, services, stay, _check_time(services, tomorrow))
 
 
 async def confirm(services: Services, actor: Actor, stay_id: int) -> Confirmed:
@@ -161,8 +163,12 @@ async def _apply(conn: aiosqlite.Connection, services: Services, stay: Any, deci
 async def _extend(conn: aiosqlite.Connection, services: Services, stay: Any, decision: Decision,
                   now: datetime) -> None:  # fmt: skip
     assert decision.retest is not None
-    missed = max(t.test_date for t in await sample_store.tests(conn, stay["id"]))
-    await store.extend(conn, stay["id"], missed, decision.retest)
+    tests = [t.test_date for t in await sample_store.tests(conn, stay["id"])]
+    missed = max(tests)
+    days = rule.make_up_days(date.fromisoformat(stay["start_date"]), tests, missed,
+                             decision.retest)  # fmt: skip
+    await store.extend(conn, stay["id"], decision.retest, days)
+    await samples.plan(conn, services, stay["id"])  # the make-up's reminder and missed check
     await audit.record(conn, now, None, "release.extend", stays.subject(stay["id"]),
                        decision.retest.isoformat())  # fmt: skip
     await schedule(conn, services, stay["id"])
@@ -182,37 +188,29 @@ async def _release(conn: aiosqlite.Connection, services: Services, stay: Any, by
     today = services.local_today()
     number = rule.certificate_number(services.config.town.code, today, stay["id"])
     days = services.config.release.home_monitoring_days
-    told = await _to_person(conn, services, stay, number, days, now)
+    reached = await store.chat(conn, stay["id"])
+    chat = reached["chat_id"] if reached is not None else None
+    own = (reached["locale"] if reached is not None else None) or services.config.bot.default_locale
+    locale = own if chat is None else await reader_locale(conn, chat, own)
+    document = certificate(services, stay, number, locale)  # one paper, in the person's language
     key = f"release:{stay['id']}:released"
+    if chat is not None:  # to the person's own chat, with the news
+        caption = services.text(locale, MODULE, "released_person", Audience.ENTITLED,
+                                s=_params(services, stay), number=number, monitoring=days,
+                                missing=pdf.missing(stay["name"]))  # fmt: skip
+        await _send(conn, stay, chat, caption, document, f"release:{stay['id']}:person", now)
     await _tell_staff(conn, services, stay, "released", key, now, number=number,
-                      monitoring=days, by=by, person_told=told)  # fmt: skip
-    if not told:  # to print and hand over
-        for user, locale in (await _managers(conn, services, stay)).items():
-            caption = services.text(locale, MODULE, "certificate_to_print", number=number)
-            await _certificate(conn, services, stay, number, locale, user, caption,
-                               f"{key}:print:{user}", now)  # fmt: skip
+                      monitoring=days, by=by, person_told=chat is not None)  # fmt: skip
+    if chat is None:  # to print and hand over
+        for user, reader in (await _managers(conn, services, stay)).items():
+            caption = services.text(reader, MODULE, "certificate_to_print", number=number)
+            await _send(conn, stay, user, caption, document, f"{key}:print:{user}", now)
     for case_id in await stay_store.cases_of(conn, stay["id"]):
         await cases.refresh_card(services, conn, case_id, now)
     plan = rule.home_monitoring(today, days)
     if plan is not None and stay["report_id"] is not None:  # a contact's: the grid follows it
         await monitoring.start_person(conn, services, stay["report_id"], stay["person_idx"],
                                       plan, now)  # fmt: skip
-
-
-async def _to_person(conn: aiosqlite.Connection, services: Services, stay: Any, number: str,
-                     days: int, now: datetime) -> bool:  # fmt: skip
-    """The certificate to the person's own chat, with the news; False: no chat known."""
-    reached = await store.chat(conn, stay["id"])
-    if reached is None or reached["chat_id"] is None:
-        return False
-    chat, own = reached["chat_id"], reached["locale"]
-    locale = await reader_locale(conn, chat, own or services.config.bot.default_locale)
-    caption = services.text(locale, MODULE, "released_person", Audience.ENTITLED,
-                            s=_params(services, stay), number=number, monitoring=days,
-                            missing=pdf.missing(stay["name"]))  # fmt: skip
-    await _certificate(conn, services, stay, number, locale, chat, caption,
-                       f"release:{stay['id']}:person", now)  # fmt: skip
-    return True
 
 
 def _params(services: Services, stay: Any) -> dict[str, Any]:
@@ -223,15 +221,18 @@ def _params(services: Services, stay: Any) -> dict[str, Any]:
                 grid=grid)  # fmt: skip
 
 
-async def _certificate(conn: aiosqlite.Connection, services: Services, stay: Any, number: str,
-                       locale: str, chat: int, caption: str, key: str,
-                       now: datetime) -> None:  # fmt: skip
-    """The certificate as a PDF document to ``chat``, its ``caption`` the message."""
+def certificate(services: Services, stay: Any, number: str, locale: str) -> tuple[str, str]:
+    """The certificate as a document to enqueue: (its file name, its recipe). The recipe
+    holds what it says; the outbox worker builds the PDF right before sending it, outside
+    any transaction (bot.runtime.pdf.make: the same recipe, the same bytes)."""
     name = html.unescape(services.text(locale, MODULE, "certificate_file", number=number))
     words = certificate_words(services, stay, number, locale)
-    # a few hundred ms of font subsetting: off the event loop, which keeps answering people
-    data = await asyncio.to_thread(certificate_pdf, words, services.local_now())
-    document = (name, data)
+    return name, pdf.recipe("certificate", words, services.local_now())
+
+
+async def _send(conn: aiosqlite.Connection, stay: Any, chat: int, caption: str,
+                document: tuple[str, str], key: str, now: datetime) -> None:  # fmt: skip
+    """The certificate (``certificate``) to ``chat``, its ``caption`` the message."""
     await outbox.enqueue(conn, chat_id=chat, text=caption, now=now, priority=PRIORITY_NOTIFY,
                          document=document,
                          dedup_key=key, subject=stays.subject(stay["id"]))  # fmt: skip
@@ -243,25 +244,15 @@ CERTIFICATE = ("certificate_title", "certificate_number", "certificate_body",
 
 def certificate_words(services: Services, stay: Any, number: str, locale: str) -> list[str]:
     """The certificate's words (templates/*/release.j2, plain text), in ``CERTIFICATE``'s
-    order: the town, the person (named in full, the ID number masked by its filter: the
-    paper is shown at checkpoints and forwarded, and its file is kept unsealed until sent),
-    the site, the period, the release day and the certificate's number."""
+    order (bot.runtime.pdf.certificate's): the town, the person (named in full, the ID
+    number masked by its filter: the paper is shown at checkpoints and forwarded, and its
+    words are kept unsealed in the outbox until sent), the site, the period, the release day
+    and the certificate's number."""
     params = dict(town=services.config.town.name, number=number, s=_params(services, stay),
                   released=services.local_today(), id_number=stay["id_number"],
                   monitoring=services.config.release.home_monitoring_days)  # fmt: skip
     return [html.unescape(services.text(locale, MODULE, name, Audience.BROADCAST, **params))
             for name in CERTIFICATE]  # fmt: skip
-
-
-def certificate_pdf(words: list[str], created: datetime) -> bytes:
-    """The certificate laid out on an A4 page (``certificate_words``)."""
-    title, number, body, sign = words
-    document = pdf.Document(title, created)
-    document.heading(title)
-    document.paragraph(number, size=11, align="R", gap=8)
-    document.paragraph(body, gap=12)
-    document.paragraph(sign, align="R")
-    return document.output()
 
 
 async def _managers(conn: aiosqlite.Connection, services: Services, stay: Any) -> dict[int, str]:

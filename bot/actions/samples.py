@@ -10,7 +10,10 @@
   still not sampled on the escalation ladder (kind 'sample', subject
   ``sample:<stay>:<date>``; the ladder's assignee is the site's managers).
 - ``record`` (the batch entry, bot/flows/samples.py) and ``record_one`` (a button on a stay's
-  test card): all or nothing, in one transaction; a sample stops its ladder climb.
+  test card, naming the test): all or nothing, in one transaction; a sample stops its ladder
+  climb. A result goes to a sample waiting for it or to today's test, never to a missed past
+  day (a make-up sample, 补采, first); the same result sent again is "already recorded",
+  nothing new stored (a double tap, a message sent twice).
 - A positive result: in the same transaction a suspected case (the case machinery's own
   2-hour countdown and group alert, ``bot.actions.cases``), one per test (its source key), and
   a contact's state 'case'. The stay is kept — the room stays taken, never offered to
@@ -40,7 +43,7 @@ from bot.domain.timers import Kind
 from bot.runtime import escalation
 from bot.runtime.render import reader_locales
 from bot.runtime.services import Services
-from storage import audit, drafts, outbox, sites, timers
+from storage import audit, contacts, drafts, outbox, sites, timers
 from storage import cases as case_store
 from storage import samples as store
 from storage.cases import NewCase
@@ -148,6 +151,7 @@ async def on_missed(services: Services, conn: aiosqlite.Connection, timer: Timer
 class Recorded:
     counts: dict[str, int]  # by result (domain.RESULTS)
     cases: tuple[str, ...]  # the refs of the cases opened
+    already: tuple[str, ...] = ()  # rooms whose result was recorded already: nothing stored
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,8 @@ async def record(services: Services, actor: Actor, site_id: str, text: str,
                  draft: drafts.Draft | None = None) -> Recorded | Refused | Rejected:  # fmt: skip
     """A site manager's batch message, all or nothing in one transaction: every room must be
     occupied at the site and have a test to record today; else nothing is stored and the
-    problems come back. ``draft``: the flow's, ended with the record."""
+    problems come back. A room whose result is recorded already (the message sent twice) is
+    told, not stored again. ``draft``: the flow's, ended with the record."""
     now, today = services.now(), services.local_today()
     async with services.db.write() as conn:
         if await _refused(conn, actor, site_id, now):
@@ -189,53 +194,67 @@ async def record(services: Services, actor: Actor, site_id: str, text: str,
             return Rejected(Batch(batch.entries, missing, batch.lines))
         if draft is not None:
             await drafts.delete(conn, draft.user_id, draft.token)
+        todo = [(e, t) for e, t in zip(batch.entries, targets, strict=True) if t is not None]
         opened = [await _store(conn, services, actor, stay, day, entry.result, now)
-                  for entry, (stay, day) in zip(batch.entries, targets, strict=True)]  # fmt: skip
+                  for entry, (stay, day) in todo]  # fmt: skip
     services.wake_outbox()
-    return _recorded([e.result for e in batch.entries], opened)
+    already = tuple(e.room for e, t in zip(batch.entries, targets, strict=True) if t is None)
+    return _recorded([e.result for e, _ in todo], opened, already)
 
 
-async def record_one(services: Services, actor: Actor, stay_id: int,
+async def record_one(services: Services, actor: Actor, stay_id: int, day: date,
                      result: str) -> Recorded | Refused | Rejected:  # fmt: skip
-    """One stay's sample or result, by a button on its test card (the batch's rules)."""
+    """One stay's sample or result on its test of ``day``, by a button of its test card (the
+    batch's rules; the button names the test: a double tap or a stale card never fills another
+    test). A sample on a missed past day is its make-up (补采)."""
     now = services.now()
     async with services.db.write() as conn:
         stay = await store.stay(conn, stay_id)
         if stay is None or await _refused(conn, actor, stay["site_id"], now):
             return Refused()
-        tests = await store.tests(conn, stay_id)
-        day = domain.target(tests, services.local_today(), result)
-        if day is None or stay["state"] not in ("assigned", "in"):
-            return Rejected(Batch(problems=(Problem(0, "", domain.NO_TEST, stay["room"]),)))
+        test = next((t for t in await store.tests(conn, stay_id) if t.test_date == day), None)
+        why = domain.check_test(test, services.local_today(), result)
+        if stay["state"] not in ("assigned", "in"):
+            why = domain.NO_TEST
+        if why == domain.ALREADY:
+            return _recorded([], [], (stay["room"],))
+        if why is not None:
+            return Rejected(Batch(problems=(Problem(0, "", why, stay["room"]),)))
         opened = await _store(conn, services, actor, stay_id, day, result, now)
     services.wake_outbox()
     return _recorded([result], [opened])
 
 
-def _recorded(results: list[str], opened: list[str | None]) -> Recorded:
-    return Recorded(domain.counts(results), tuple(ref for ref in opened if ref))
+def _recorded(results: list[str], opened: list[str | None],
+              already: tuple[str, ...] = ()) -> Recorded:  # fmt: skip
+    return Recorded(domain.counts(results), tuple(ref for ref in opened if ref), already)
+
+
+Target = tuple[int, date] | None  # an entry's stay and test day; None: recorded already
 
 
 async def _targets(conn: aiosqlite.Connection, batch: Batch, rooms: dict[str, int],
-                   today: date) -> tuple[list[tuple[int, date]], tuple[Problem, ...]]:  # fmt: skip
-    """Each entry's stay and test day; a problem for each room with no test to record."""
-    found: list[tuple[int, date]] = []
+                   today: date) -> tuple[list[Target], tuple[Problem, ...]]:  # fmt: skip
+    """Each entry's stay and test day (None: the same result is recorded already); a problem
+    for each room with no test to record."""
+    found: list[Target] = []
     missing: list[Problem] = []
     for entry in batch.entries:
         stay = rooms[entry.room]
-        day = domain.target(await store.tests(conn, stay), today, entry.result)
-        if day is None:
-            missing.append(
-                Problem(entry.line, batch.lines[entry.line - 1], domain.NO_TEST, entry.room)
-            )
-        found.append((stay, day or today))
+        tests = await store.tests(conn, stay)
+        day = domain.target(tests, today, entry.result)
+        why = None if day else domain.refusal(tests, today, entry.result)
+        if why is not None and why != domain.ALREADY:
+            missing.append(Problem(entry.line, batch.lines[entry.line - 1], why, entry.room))
+        found.append((stay, day) if day else None)
     return found, tuple(missing)
 
 
 async def _store(conn: aiosqlite.Connection, services: Services, actor: Actor, stay_id: int,
                  day: date, result: str, now: datetime) -> str | None:  # fmt: skip
-    """One test's record with its effects; the ref of the case it opened, if any."""
-    stored = PENDING if result == domain.SAMPLED else result
+    """One test's record with its effects; the ref of the case it opened, if any. ``result``:
+    one of ``domain.KINDS`` (a make-up is a sample)."""
+    stored = PENDING if domain.stored(result) == domain.SAMPLED else result
     if not await store.record(conn, stay_id, day, stored, actor.user_id, now):
         return None
     await escalation.stop(conn, subject(stay_id, day), now)
@@ -260,7 +279,7 @@ async def _open_case(conn: aiosqlite.Connection, services: Services, stay_id: in
                                          by=by, now=now)  # fmt: skip
     if stay["contact_id"] is None:
         return None  # a case's own stay: already a case
-    person = await store.contact(conn, stay["contact_id"])
+    person = await contacts.get(conn, stay["contact_id"])
     await store.contact_became_case(conn, person["id"], now)
     if await case_store.by_source(conn, key):
         return None
@@ -276,13 +295,30 @@ async def _open_case(conn: aiosqlite.Connection, services: Services, stay_id: in
 
 def summary_params(recorded: Recorded) -> dict[str, Any]:
     return dict(total=sum(recorded.counts.values()), counts=recorded.counts,
-                cases=recorded.cases)  # fmt: skip
+                cases=recorded.cases, already=recorded.already)  # fmt: skip
 
 
 # --- a stay's test card ---------------------------------------------------------------------
 
-BUTTONS = "smr"  # v1:smr:<stay id>:<n|p|s>: a result pressed on a stay's test card
+BUTTONS = "smr"  # v1:smr:<stay id>:<yyyymmdd>:<n|p|s>: a result pressed on a test of a card
 CODES = {"n": domain.NEGATIVE, "p": domain.POSITIVE, "s": domain.SAMPLED}
+_CODE_OF = {result: code for code, result in CODES.items()}
+
+
+def button_data(stay_id: int, day: date, result: str) -> str:
+    return callback(BUTTONS, str(stay_id), day.strftime("%Y%m%d"), _CODE_OF[result])
+
+
+def read_button(parts: list[str] | None) -> tuple[int, date, str] | None:
+    """(stay, test date, result) of a card's button (the parts after ``v1:smr:``); None
+    when they do not read (a card of an older format: it is to be opened again)."""
+    if not parts or len(parts) != 3 or not parts[0].isdigit() or parts[2] not in CODES:
+        return None
+    try:
+        day = datetime.strptime(parts[1], "%Y%m%d").date()
+    except ValueError:
+        return None
+    return int(parts[0]), day, CODES[parts[2]]
 
 
 @dataclass(frozen=True)
@@ -316,10 +352,12 @@ async def card_of(services: Services, stay_id: int) -> Card | None:
     return Card(stay_id, stay["site_name"], stay["room"], tuple(tests))
 
 
-def card_markup(services: Services, locale: str, stay_id: int) -> dict[str, Any]:
-    """The card's buttons: 阴性, 阳性, 已采样 (recorded on the test due, ``domain.target``)."""
-    return inline_markup([[
-        button(services.text(locale, "samples", "btn", result=result),
-               callback(BUTTONS, str(stay_id), code))
-        for code, result in CODES.items()
-    ]])  # fmt: skip
+def card_markup(services: Services, locale: str, card: Card, today: date) -> dict[str, Any]:
+    """The card's buttons, a row per test that can take one (``domain.card_rows``), each
+    naming its test: today's 阴性 / 阳性 / 已采样, a waiting sample's result, a missed
+    day's make-up (补采)."""
+    return inline_markup([
+        [button(services.text(locale, "samples", "btn", result=result, day=day, today=today),
+                button_data(card.stay_id, day, result)) for result in results]
+        for day, results in domain.card_rows(card.tests, today)
+    ])  # fmt: skip

@@ -335,10 +335,4 @@ async def _send_step(
         )
 
 
-async def _no_repeat(
-    services: Services, conn: aiosqlite.Connection, items: list[Item], now: datetime, key: str
-) -> None:
-    """Never called: the countdown's rungs (``[escalation] site``) have no repeat."""
-
-
-LADDER = escalation.OwnMessages(step=_send_step, repeat=_no_repeat)
+LADDER = escalation.OwnMessages(step=_send_step)  # the countdown's rungs never repeat

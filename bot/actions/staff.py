@@ -4,13 +4,17 @@ Who may do what is decided by the caller with bot.domain.roles."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from bot.actions import sites
 from bot.domain import roles
 from bot.runtime.services import Services
 from storage import audit, drafts, outbox, staff
+from storage import sites as site_store
+from storage import vehicles as vehicle_store
 
 INVITE_HOURS = 72
 Row = Any  # a staff or invite row: mapping access by column name
@@ -40,22 +44,48 @@ class Roster:
     invites: list[Row]  # unused and unexpired
 
 
-def scope_label(services: Services, role: str, scope: str) -> str:
+ScopeNames = Mapping[str, Mapping[str, str]]  # role -> scope id -> its name (``scope_names``)
+
+
+def scope_label(services: Services, role: str, scope: str, names: ScopeNames | None = None) -> str:
     """By name: a worker's grid ("先锋社区 第1网格"), a village admin's village, a site
-    manager's site, a crew's vehicle (its plate), a dispatcher's town."""
+    manager's site, a crew's vehicle (its plate), a dispatcher's town. A site's or a
+    vehicle's name is read from ``names`` (``scope_names``: the database's rows, those added
+    in chat too); the id itself where it is unknown."""
     if role == roles.ROLE_WORKER:
         found = services.config.grid(scope)
         return f"{found[0].name} {found[1].name}" if found else scope
-    if role == roles.ROLE_SITE_MANAGER:
-        site = services.config.site(scope)
-        return site.name if site else scope
-    if role == roles.ROLE_CREW:
-        vehicle = next((v for v in services.config.vehicles if v.id == scope), None)
-        return vehicle.plate if vehicle else scope
+    if role in (roles.ROLE_SITE_MANAGER, roles.ROLE_CREW):
+        return (names or {}).get(role, {}).get(scope) or scope
     if role == roles.ROLE_DISPATCHER:
         return services.config.town.name
     village = services.config.village(scope)
     return village.name if village else scope
+
+
+async def scope_names(services: Services) -> dict[str, dict[str, str]]:
+    """The sites' names and the vehicles' plates by id, for ``scope_label``: the database's
+    rows (config-listed and added in chat), and the config's own not seeded yet (the bot
+    has not started since they were listed)."""
+    config = services.config
+    sites = {s.id: s.name for s in config.sites}
+    sites |= {r["id"]: r["name"] for r in await site_store.listed(services.db)}
+    vehicles = {v.id: v.plate for v in config.vehicles}
+    vehicles |= {r["id"]: r["plate"] for r in await vehicle_store.all_(services.db)}
+    return {roles.ROLE_SITE_MANAGER: sites, roles.ROLE_CREW: vehicles}
+
+
+async def invitable(services: Services, role: str) -> dict[str, str]:
+    """What a site manager or a crew may be invited for, id -> name: every site not closed,
+    every vehicle — config-listed and added in chat alike (the config's own not seeded yet
+    too); {} for other roles."""
+    if role == roles.ROLE_SITE_MANAGER:
+        seeded = await site_store.ids(services.db)
+        unseeded = {s.id: s.name for s in services.config.sites if s.id not in seeded}
+        return unseeded | await sites.open_sites(services)
+    if role == roles.ROLE_CREW:
+        return (await scope_names(services))[roles.ROLE_CREW]
+    return {}
 
 
 async def scopes(services: Services, user_id: int) -> Scopes:

@@ -20,6 +20,7 @@ import aiosqlite
 
 from bot.actions import cases
 from bot.actions.vehicles import at, vehicle_params
+from bot.actions.vehicles import subject as vehicle_subject
 from bot.domain import transfers as domain
 from bot.domain import vehicles as fleet
 from bot.domain.callbacks import button, callback, inline_markup
@@ -43,6 +44,10 @@ FLOW = "zy"  # v1:zy:<transfer id>:<action>[:<vehicle id>]
 DISPATCH, ACK, PICK_UP, DELIVER, CANCEL = "d", "a", "p", "v", "x"
 CREW_EVENTS = {ACK: "acknowledge", PICK_UP: "pick_up", DELIVER: "deliver"}
 MAX_VEHICLE_BUTTONS = 8
+LIST_LIMIT = 50  # transfers listed by /transfers (the rest are counted)
+# The column of the time each climbing stage's wait runs from.
+SINCE = {domain.REQUESTED: "requested_at", domain.DISPATCHED: "dispatched_at",
+         domain.ACKNOWLEDGED: "acknowledged_at", domain.PICKED_UP: "picked_up_at"}  # fmt: skip
 
 
 def subject(transfer_id: int) -> str:
@@ -197,7 +202,7 @@ async def _climb(conn: aiosqlite.Connection, services: Services, transfer_id: in
                  now: datetime) -> None:  # fmt: skip
     """The stage's climb (bot.domain.transfers): the one before it ends."""
     row = await store.get(conn, transfer_id)
-    since = at(row["dispatched_at"] if stage == domain.DISPATCHED else row["requested_at"])
+    since = at(row[SINCE[stage]])
     await escalation.stop(conn, subject(transfer_id), now)
     await escalation.start(
         conn, services, subject=subject(transfer_id), kind=domain.KIND, grid_id=row["grid_id"],
@@ -212,9 +217,12 @@ async def _climb(conn: aiosqlite.Connection, services: Services, transfer_id: in
 
 async def dispatch(services: Services, transfer_id: int, vehicle_id: str, user_id: int,
                    name: str) -> str:  # fmt: skip
-    """Assign the vehicle: 'done'; 'taken' when the transfer was dispatched (or cancelled)
-    already; 'busy' when the vehicle is not free (dispatched, disinfecting, out of service:
-    two dispatchers pressing for one vehicle, one wins); 'missing' for no such transfer."""
+    """Assign the vehicle: 'done'; 'no_crew' when it is assigned but the vehicle has no crew
+    in the bot to tell (the dispatcher must reach them; the ladder climbs as ever, its
+    crew's reminders going to the dispatchers); 'taken' when the transfer was dispatched (or
+    cancelled) already; 'busy' when the vehicle is not free (dispatched, disinfecting, out
+    of service: two dispatchers pressing for one vehicle, one wins); 'missing' for no such
+    transfer."""
     now = services.now()
     async with services.db.write() as conn:
         row = await store.get(conn, transfer_id)
@@ -232,10 +240,11 @@ async def dispatch(services: Services, transfer_id: int, vehicle_id: str, user_i
         await _tell(conn, services, [row["requested_by"]], "requester_dispatched",
                     f"{subject(transfer_id)}:dispatched", now, ref=row["ref"],
                     plate=vehicle["plate"], by=name)  # fmt: skip
+        crewless = not await vehicle_store.crew(conn, vehicle_id)
         await audit.record(conn, now, user_id, "transfer.dispatch", subject(transfer_id),
-                           vehicle_id)  # fmt: skip
+                           f"{vehicle_id}:no_crew" if crewless else vehicle_id)  # fmt: skip
     services.wake_outbox()
-    return "done"
+    return "no_crew" if crewless else "done"
 
 
 async def _moved(conn: aiosqlite.Connection, services: Services, transfer_id: int,
@@ -268,8 +277,10 @@ async def crew_step(services: Services, transfer_id: int, code: str, user_id: in
         if to is None:
             return "again"
         await store.move(conn, transfer_id, [row["state"]], to, now, user_id)
-        if event in ("acknowledge", "pick_up"):
-            await escalation.stop(conn, subject(transfer_id), now)  # the crew is on it
+        if to in domain.CLIMBING:  # the next step's deadline
+            await _climb(conn, services, transfer_id, to, now)
+        else:
+            await escalation.stop(conn, subject(transfer_id), now)
         if event == "deliver":
             await _delivered(conn, services, row, now)
         await _moved(conn, services, transfer_id, now)
@@ -287,9 +298,9 @@ async def _delivered(conn: aiosqlite.Connection, services: Services, row: Any,
     vehicle_id = row["vehicle_id"]
     await vehicle_store.set_state(conn, vehicle_id, fleet.DISINFECTING, now,
                                   expected=[fleet.DISPATCHED], available_at=until)  # fmt: skip
-    await timers.schedule(conn, kind=Kind.VEHICLE_AVAILABLE, subject=f"vehicle:{vehicle_id}",
+    await timers.schedule(conn, kind=Kind.VEHICLE_AVAILABLE, subject=vehicle_subject(vehicle_id),
                           due_at=until, now=now, payload={"vehicle": vehicle_id},
-                          dedup_key=f"vehicle:{vehicle_id}:free:{row['id']}")  # fmt: skip
+                          dedup_key=f"{vehicle_subject(vehicle_id)}:free:{row['id']}")  # fmt: skip
     managers = await site_store.managers(conn, row["site_id"])
     at = escalation.local(services, now)
     await _tell(conn, services, managers or [services.config.leadership.chat_id],
@@ -312,9 +323,8 @@ async def on_vehicle_available(services: Services, conn: aiosqlite.Connection, t
         return  # a later delivery's timer frees it
     await vehicle_store.set_state(conn, vehicle_id, fleet.AVAILABLE, now,
                                   expected=[fleet.DISINFECTING])  # fmt: skip
-    for waiting in await store.open_ones(conn):
-        if waiting["state"] == domain.REQUESTED:
-            await _to_dispatchers(conn, services, waiting["id"], now, first=False)
+    for waiting in await store.waiting_ids(conn):  # every one, however many
+        await _to_dispatchers(conn, services, waiting, now, first=False)
 
 
 # --- cancelling ------------------------------------------------------------------------------
@@ -368,10 +378,12 @@ async def dispatcher_view(services: Services, transfer_id: int, locale: str,
     return text, dispatcher_markup(services, locale, row, fleet_rows)
 
 
-async def open_list(services: Services, user_id: int) -> list[dict[str, Any]]:
-    """/transfers: the open requests, in full for the dispatcher (the view audited)."""
+async def open_list(services: Services, user_id: int) -> tuple[list[dict[str, Any]], int]:
+    """/transfers: the first ``LIST_LIMIT`` open requests, in full for the dispatcher, and how
+    many more are open (the view audited)."""
     async with services.db.write() as conn:
-        rows = await store.open_ones(conn)
+        rows = await store.open_ones(conn, LIST_LIMIT)
+        total = await store.open_count(conn)
         listed = [card_params(services, r, await store.people(conn, r["id"])) for r in rows]
-        await audit.record(conn, services.now(), user_id, "transfer.list", None, str(len(rows)))
-    return listed
+        await audit.record(conn, services.now(), user_id, "transfer.list", None, str(total))
+    return listed, total - len(listed)

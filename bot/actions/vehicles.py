@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.config import ConfigError
 from bot.domain import vehicles as domain
 from bot.domain.callbacks import button, callback, inline_markup
 from bot.runtime import escalation
@@ -34,10 +35,16 @@ def vehicle_params(services: Services, row: Any, now: datetime) -> dict[str, Any
 
 
 async def seed(services: Services) -> None:
-    """The config's ``[[vehicles]]`` in the table (added, or brought up to date)."""
+    """The config's ``[[vehicles]]`` in the table (added, or brought up to date). A listed
+    vehicle with the id or the plate of one added in chat stops the start with a
+    ConfigError naming its key: the config never takes over a chat vehicle, and skipping it
+    would leave its crew (config-listed) without its transfers."""
     listed = [NewVehicle(v.id, v.plate, v.kind, v.crew_name, v.crew_phone)
               for v in services.config.vehicles]  # fmt: skip
-    await store.seed_from_config(services.db, listed, services.now())
+    clashes = await store.seed_from_config(services.db, listed, services.now())
+    if clashes:
+        chat = [(r["id"], r["plate"]) for r in clashes]
+        raise ConfigError(domain.chat_clashes([(v.id, v.plate) for v in listed], chat))
 
 
 async def listing(services: Services, user_id: int) -> list[dict[str, Any]]:
@@ -64,14 +71,19 @@ def admin_markup(services: Services, locale: str, vehicles: list[dict[str, Any]]
 
 async def set_state(services: Services, vehicle_id: str, wanted: str, user_id: int) -> bool:
     """An admin's change (停用, or back on standby); False when the vehicle is not in a state
-    that allows it (dispatched meanwhile)."""
+    that allows it (dispatched meanwhile). A disinfection's end is kept through 停用: put
+    back before it, the vehicle is disinfecting still (its timer frees it)."""
     now = services.now()
     async with services.db.write() as conn:
         row = await store.get(conn, vehicle_id)
         if row is None or not domain.may_set(row["state"], wanted):
             return False
-        await store.set_state(conn, vehicle_id, wanted, now, expected=[row["state"]])
-        await audit.record(conn, now, user_id, "vehicle.state", subject(vehicle_id), wanted)
+        until = at(row["available_at"])
+        state = domain.back_in_service(until, now) if wanted == domain.AVAILABLE else wanted
+        kept = None if state == domain.AVAILABLE else until
+        await store.set_state(conn, vehicle_id, state, now, expected=[row["state"]],
+                              available_at=kept)  # fmt: skip
+        await audit.record(conn, now, user_id, "vehicle.state", subject(vehicle_id), state)
     return True
 
 

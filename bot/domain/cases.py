@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import (
+    DASHES,
     clean,
     parse_address,
     parse_date,
@@ -48,7 +49,6 @@ Updates = dict[str, Any]
 # --- parsers ---------------------------------------------------------------------------
 
 _REF = re.compile(r"([A-Z]{1,6})-?([0-9]{8})-?([0-9]{4})")
-_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−_/", "-"))
 
 
 def parse_report_ref(text: str) -> str | Invalid:
@@ -57,7 +57,7 @@ def parse_report_ref(text: str) -> str | Invalid:
     cleaned = clean(text, REF_LIMIT)
     if isinstance(cleaned, Invalid):
         return Invalid("case_ref_format")
-    squeezed = "".join(cleaned.split()).upper().translate(_DASHES)
+    squeezed = "".join(cleaned.split()).upper().translate(DASHES)
     match = _REF.fullmatch(squeezed)
     if not match:
         return Invalid("case_ref_format")
@@ -78,7 +78,7 @@ def parse_direct_report_no(text: str) -> str | Invalid:
     cleaned = clean(text, REPORT_NO_LIMIT)
     if isinstance(cleaned, Invalid):
         return Invalid("case_report_no_format")
-    squeezed = "".join(cleaned.split()).upper().translate(_DASHES)
+    squeezed = "".join(cleaned.split()).upper().translate(DASHES)
     if not _REPORT_NO.fullmatch(squeezed):
         return Invalid("case_report_no_format")
     return squeezed

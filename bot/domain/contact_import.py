@@ -206,13 +206,11 @@ def _grid_in(text: str, village: Village) -> str | None:
     return None
 
 
-def _grid_anywhere(text: str, town: Sequence[Village]) -> tuple[Village, str] | None:
+def _grid_anywhere(text: str, town: Sequence[Village]) -> list[tuple[Village, str]]:
+    """Every grid of the town the text names (by id or name), in the town's order."""
     key = _fold(text)
-    for village in town:
-        for grid_id, name in village.grids:
-            if key in (grid_id.casefold(), _fold(name)):
-                return village, grid_id
-    return None
+    return [(village, grid_id) for village in town for grid_id, name in village.grids
+            if key in (grid_id.casefold(), _fold(name))]  # fmt: skip
 
 
 def parse_place(village_cell: Cell, grid_cell: Cell,
@@ -226,9 +224,11 @@ def parse_place(village_cell: Cell, grid_cell: Cell,
         return Problem("village", Invalid("import_village_unknown", {"text": village_text}))
     if village is None:
         found = _grid_anywhere(grid_text, town)
-        if found is None:
+        if not found:
             return Problem("grid", Invalid("import_grid_unknown", {"text": grid_text}))
-        return found[0].id, found[1]
+        if len(found) > 1:  # "第1网格" in every village: never guess whose worker is told
+            return Problem("grid", Invalid("import_grid_ambiguous", {"text": grid_text}))
+        return found[0][0].id, found[0][1]
     if not grid_text:
         if len(village.grids) == 1:
             return village.id, village.grids[0][0]

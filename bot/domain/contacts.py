@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import (
+    DASHES,
     clean,
     parse_address,
     parse_date,
@@ -113,12 +114,29 @@ class Held:
 
 def raised(current: Held | None, new: Held) -> Held:
     """The measure of someone already under ``current`` who is given ``new``: the stricter
-    kind (an unknown kind counts for nothing), from the earlier start to the later end."""
+    kind (an unknown kind counts for nothing), counted from the latest exposure — an
+    isolation runs 14 days from the last exposure and its tests from its own day 1, so a
+    period is never stretched back over an earlier start (the tests of day 7 and 14 would
+    fall before the exposure's). ``current`` stays as it is only when it is at least as
+    strict and lasts at least as long."""
     if current is None:
         return new
     keep = _RANK.get(current.kind, -1) >= _RANK.get(new.kind, -1)
-    return Held(current.kind if keep else new.kind, min(current.start, new.start),
-                max(current.end, new.end))  # fmt: skip
+    if keep and current.end >= new.end:
+        return current
+    return Held(current.kind if keep else new.kind, new.start, new.end)
+
+
+ENDED = ("released", "closed")  # a contact's states once their measure is over
+
+
+def afresh(state: str, current: Held, new: Held) -> bool:
+    """Does a known contact exposed again start over under the new measure alone? Yes once
+    their measure is over — released or closed, or (traced, not in a stay) ended before the
+    new one begins — so it is never merged across the gap; no while it runs (the new one
+    begins by the day after it ends) or while they are isolated: it is raised (``raised``)."""
+    gap = new.start > current.end + timedelta(days=1)
+    return state in ENDED or (state == "traced" and gap)
 
 
 @dataclass(frozen=True)
@@ -129,6 +147,7 @@ class Chain:
     isolated: int
     tested: int
     transfer: int  # waiting for a transfer under way
+    unplaced: int = 0  # traced for centralised isolation, holding no room yet: nobody acted
 
 
 # --- the same person ----------------------------------------------------------------------
@@ -164,7 +183,6 @@ def pick(new: PersonRecord, known: Sequence[Known]) -> Known | None:
 # --- parsers ----------------------------------------------------------------------------
 
 _REF = re.compile(r"([A-Z]{1,6}?)-?(?:(MJ)-?)?([0-9]{8})-?([0-9]{4})")
-_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−_/", "-"))
 
 
 def parse_ref(text: str) -> str | Invalid:
@@ -174,7 +192,7 @@ def parse_ref(text: str) -> str | Invalid:
     cleaned = clean(text, REF_LIMIT)
     if isinstance(cleaned, Invalid):
         return Invalid("contact_ref_format")
-    squeezed = "".join(cleaned.split()).upper().translate(_DASHES)
+    squeezed = "".join(cleaned.split()).upper().translate(DASHES)
     match = _REF.fullmatch(squeezed)
     if not match:
         return Invalid("contact_ref_format")

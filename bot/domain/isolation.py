@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.domain import contacts
 from bot.domain.invalid import Invalid
-from bot.domain.parsing import clean
+from bot.domain.parsing import DASHES, clean
 from bot.domain.steps import Lookup, Step, fixed_choices
 
 # A stay's states (migration 027): assigned and in hold the room; released and ended do not.
@@ -159,7 +159,6 @@ def nearest_with_room(
 
 REF_LIMIT = 40
 _CASE_REF = re.compile(r"([A-Z]{1,6})-?BL-?([0-9]{8})-?([0-9]{2})")  # XF-BL-20201026-01
-_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−_/", "-"))
 
 
 @dataclass(frozen=True)
@@ -172,7 +171,7 @@ def _squeezed(text: str) -> str | Invalid:
     cleaned = clean(text, REF_LIMIT)
     if isinstance(cleaned, Invalid):
         return cleaned
-    return "".join(cleaned.split()).upper().translate(_DASHES)
+    return "".join(cleaned.split()).upper().translate(DASHES)
 
 
 def parse_ref(text: str) -> Ref | Invalid:

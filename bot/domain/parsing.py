@@ -55,6 +55,11 @@ def visible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+# The dashes a reference number may be typed with (Chinese keyboards, word processors), and
+# "_" or "/": all read as "-" (str.translate table).
+DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−_/", "-"))
+
+
 def clean(text: str, limit: int) -> str | Invalid:
     """Invisible characters removed, NFKC, trimmed; ``too_long`` when the result exceeds
     ``limit`` characters."""

@@ -17,7 +17,7 @@ decided again the day after, like any period's end.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -96,6 +96,14 @@ def decide(
     if statuses[-1] == MISSED:
         return Decision(Outcome.EXTEND, retest=today)
     return Decision(Outcome.RELEASE)
+
+
+def make_up_days(start: date, tests: Iterable[date], missed: date, retest: date) -> list[int]:
+    """The stay's test days (day numbers, day 1 its ``start``) once its final test, not taken
+    on ``missed``, is moved to the make-up day ``retest``: the days of the tests it has, that
+    one moved. bot.domain.samples.schedule gives back exactly those tests for the period that
+    now ends on ``retest`` (none of them is before the assignment: nothing to stand in for)."""
+    return sorted((day - start).days + 1 for day in {*tests} - {missed} | {retest})
 
 
 def certificate_number(town_code: str, released: date, stay_id: int) -> str:

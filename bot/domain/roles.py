@@ -107,10 +107,9 @@ def can_report_case(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
     return can_see_grid(actor, grid_id, village_of)
 
 
-def can_trace(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
-    """Add to, read and complete the contact list of a case in the grid: the staff who
-    answer for the case (its grid's, the town's leaders and admins), as for reporting it."""
-    return can_report_case(actor, grid_id, village_of)
+# Add to, read and complete the contact list of a case in the grid: the staff who answer for
+# the case (its grid's, the town's leaders and admins), as for reporting it.
+can_trace = can_report_case
 
 
 def can_visit(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
@@ -200,10 +199,9 @@ def can_manage_site(actor: Actor, site_id: str) -> bool:
     return actor.is_admin or site_id in actor.site_ids
 
 
-def can_isolate(actor: Actor, grid_id: str, village_of: VillageOf) -> bool:
-    """Assign a person of the grid to an isolation site and room, and ask their transfer:
-    the grid's staff, and the town's leaders and admins (who answer for the whole chain)."""
-    return can_see_grid(actor, grid_id, village_of)
+# Assign a person of the grid to an isolation site and room, and ask their transfer: the
+# grid's staff, and the town's leaders and admins (who answer for the whole chain).
+can_isolate = can_see_grid
 
 
 def can_dispatch(actor: Actor) -> bool:

@@ -6,15 +6,16 @@ picked_up (已接到) -> delivered (已送达); cancelled from any state before 
 on board are delivered, never dropped). The crew may press 已接到 without 收到 first: the
 pick-up acknowledges.
 
-The ladder (kind 'transfer', subject ``transfer:<id>``), one climb per stage waiting:
+The ladder (kind 'transfer', subject ``transfer:<id>``), one climb per stage waiting; each
+stage's own people are reminded ``remind_minutes`` before its deadline, the village admin is
+told at it, the leadership group ``group_minutes`` after it:
 - 'requested': the deadline is the request + ``dispatch_minutes`` (urgent:
-  ``urgent_dispatch_minutes``); the dispatchers are reminded ``remind_minutes`` before it,
-  the village admin is told at it, the leadership group ``group_minutes`` after it.
-- 'dispatched': the deadline is the dispatch + ``ack_minutes`` (the issue's 15 minutes); the
-  crew is reminded ``remind_minutes`` before it, the village admin told at it, the group
-  ``group_minutes`` after it.
-Dispatching ends the first climb and starts the second; the crew's 收到 (or 已接到) ends it;
-cancelling ends either. Picking up and delivering are timed (kept) but not escalated."""
+  ``urgent_dispatch_minutes``); its people are the dispatchers.
+- 'dispatched': the dispatch + ``ack_minutes`` (the issue's 15 minutes) for the crew's 收到.
+- 'acknowledged': the 收到 + ``pickup_minutes`` for the crew's 已接到.
+- 'picked_up': the pick-up + ``delivery_minutes`` for the crew's 已送达.
+The crew is the later stages' people. Each step ends the stage's climb and starts the next
+one's; the delivery ends the last; cancelling ends any."""
 
 from __future__ import annotations
 
@@ -42,7 +43,10 @@ TRANSITIONS = {
 }
 OPEN = (REQUESTED, DISPATCHED, ACKNOWLEDGED, PICKED_UP)  # still on the dispatchers' list
 ON_THE_ROAD = (DISPATCHED, ACKNOWLEDGED, PICKED_UP)  # the vehicle is taken
-CLIMBING = (REQUESTED, DISPATCHED)  # the stages the ladder watches
+CLIMBING = (REQUESTED, DISPATCHED, ACKNOWLEDGED, PICKED_UP)  # the stages the ladder watches
+# Each stage after the request: the ``[transfer]`` setting its wait is, from its own time.
+WAITS = {DISPATCHED: "ack_minutes", ACKNOWLEDGED: "pickup_minutes",
+         PICKED_UP: "delivery_minutes"}  # fmt: skip
 REASON_LIMIT = 200  # characters of a cancellation's reason
 
 
@@ -52,10 +56,10 @@ def after(state: str, event: str) -> str | None:
 
 
 def deadline(stage: str, since: datetime, urgency: str, minutes: dict[str, int]) -> datetime:
-    """When a stage's wait is overdue: ``since`` the request ('requested') or the dispatch
-    ('dispatched'); ``minutes`` the ``[transfer]`` settings."""
-    if stage == DISPATCHED:
-        wait = minutes["ack_minutes"]
+    """When a stage's wait is overdue: ``since`` the stage was reached (the request, the
+    dispatch, the 收到, the pick-up); ``minutes`` the ``[transfer]`` settings."""
+    if stage in WAITS:
+        wait = minutes[WAITS[stage]]
     elif urgency == "urgent":
         wait = minutes["urgent_dispatch_minutes"]
     else:

@@ -49,6 +49,28 @@ def may_set(current: str, wanted: str) -> bool:
     return wanted in SETTABLE.get(current, ())
 
 
+def back_in_service(available_at: datetime | None, now: datetime) -> str:
+    """The state a vehicle put back on standby by hand is in: still disinfecting while its
+    disinfection (kept through 停用) is not over — its timer frees it —, else available."""
+    return DISINFECTING if available_at is not None and available_at > now else AVAILABLE
+
+
+def chat_clashes(listed: list[tuple[str, str]], chat: list[tuple[str, str]]) -> list[str]:
+    """Start-up problems, by the config's key path: a config vehicle (``listed``: id, plate
+    in file order) with the id or the plate of a vehicle added in chat (``chat``)."""
+    problems = []
+    for i, (vehicle_id, plate) in enumerate(listed):
+        for other_id, other_plate in chat:
+            if other_id == vehicle_id:
+                problems.append(f"vehicles[{i}].id: {vehicle_id} is the id of a vehicle added "
+                                f"in chat ({other_plate}): give this one another id")  # fmt: skip
+            elif other_plate == plate:
+                problems.append(f"vehicles[{i}].plate: {plate} is vehicle {other_id}'s, added "
+                                "in chat: remove it from the config (the bot has it already) "
+                                "or correct the plate")  # fmt: skip
+    return problems
+
+
 # --- an admin's vehicle added in chat (bot.flows.transfers.VehicleFlow) -------------------
 
 SKIP = "skip"  # the crew's name or phone not known yet
@@ -95,8 +117,9 @@ def missing_step(data: Data) -> str | None:
 
 
 def next_id(taken: set[str]) -> str:
-    """V01, V02, ...: the first id not taken."""
+    """The id of a vehicle added in chat: ``VC01``, ``VC02`` … (vehicle, chat), the first
+    free — never the config's V01, V02 … series, which the config may extend later."""
     number = 1
-    while f"V{number:02d}" in taken:
+    while f"VC{number:02d}" in taken:
         number += 1
-    return f"V{number:02d}"
+    return f"VC{number:02d}"

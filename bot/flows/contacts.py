@@ -92,8 +92,18 @@ class ContactFlow(TableFlow):
                                     display_name(update), draft.token)  # fmt: skip
         if outcome is None:
             return  # a double tap: the first one answered
-        if outcome.status == NOT_FOUND:  # the record went away while the flow was open
+        if outcome.status == service.CASE_CLOSED:  # ruled out while the flow was open
+            text = self.s.text(draft.locale, self.module, "case_closed", ref=data["case_ref"])
+        elif outcome.status == NOT_FOUND:  # the record went away while the flow was open
             text = self.s.text(draft.locale, self.module, "contact_ref_not_found", ref=data["ref"])
         else:
-            text = await service.receipt(self.s, draft.locale, data["case_id"], outcome)
+            gate = self.engine.gate
+            actor = await gate.actor(update.effective_user)
+            text = await service.receipt(
+                self.s,
+                draft.locale,
+                data["case_id"],
+                outcome,
+                lambda grid: can_see_grid(actor, grid, gate.village_of),
+            )
         await self.s.replies.send(draft.chat_id, text)

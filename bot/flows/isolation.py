@@ -12,6 +12,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 
+from bot.actions import access
 from bot.actions import isolation as service
 from bot.domain import isolation as domain
 from bot.domain.invalid import Invalid
@@ -71,13 +72,15 @@ class AssignFlow(TableFlow):
     async def _person(self, update: Update, ref: Ref) -> Updates | Invalid:
         """The person of a reference number in the assigner's scope (one out of it gets the
         same answer as a missing one: its existence is not revealed), and the sites."""
-        found = await service.candidate(self.s.db, self.s, ref)
-        if isinstance(found, service.Refused):
-            return _invalid(found)
         gate = self.engine.gate
         actor = await gate.actor(update.effective_user)
-        if not can_isolate(actor, found.grid_id, gate.village_of):
-            return Invalid("isolation.not_found", {"ref": ref.ref})
+        whom = await service.whom(self.s.db, self.s, ref)
+        if whom is not None and not can_isolate(actor, whom.grid_id, gate.village_of):
+            await access.deny(self.s, actor, "person.view", ref.ref)
+            whom = None  # the scope first: nothing more is said of a person out of it
+        found = service.assignable(whom, ref)
+        if isinstance(found, service.Refused):
+            return _invalid(found)
         await service.viewed(self.s, actor.user_id, ref.ref)
         sites = await service.offers(self.s)
         if not sites:

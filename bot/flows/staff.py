@@ -71,7 +71,8 @@ class InviteFlow(TableFlow):
             await staff.refuse_invite(self.s, user.id, token)
             await self._say_invalid(chat.id, locale)
             return
-        scope = scope_label(self.s, invite["role"], invite["scope"])
+        scope = scope_label(self.s, invite["role"], invite["scope"],
+                            await staff.scope_names(self.s))  # fmt: skip
         await chat.send_message(
             self.s.text(locale, "staff", "intro", role=invite["role"], scope=scope),
             parse_mode=ParseMode.HTML,
@@ -117,17 +118,17 @@ class InviteFlow(TableFlow):
             draft.locale, "staff", "welcome", name=draft.data["name"],
             grids=[scope_label(self.s, ROLE_WORKER, g) for g in sorted(held.grids)],
             villages=[scope_label(self.s, ROLE_VILLAGE_ADMIN, v) for v in sorted(held.villages)],
-            others=self._others(held),
+            others=self._others(held, await staff.scope_names(self.s)),
         )  # fmt: skip
         await self.s.replies.send(draft.chat_id, text, reply_markup=ReplyKeyboardRemove())
         await self._staff_commands(draft.chat_id, draft.locale, held)
 
-    def _others(self, held: staff.Scopes) -> list[tuple[str, str]]:
+    def _others(self, held: staff.Scopes, names: staff.ScopeNames) -> list[tuple[str, str]]:
         """The isolation and transfer roles held, as (role, scope by name)."""
         scoped = [*((ROLE_SITE_MANAGER, s) for s in sorted(held.sites)),
                   *((ROLE_DISPATCHER, TOWN_SCOPE) for _ in range(held.dispatcher)),
                   *((ROLE_CREW, v) for v in sorted(held.vehicles))]  # fmt: skip
-        return [(role, scope_label(self.s, role, scope)) for role, scope in scoped]
+        return [(role, scope_label(self.s, role, scope, names)) for role, scope in scoped]
 
     async def _staff_commands(self, chat_id: int, locale: str, held: staff.Scopes) -> None:
         """Show the staff commands in this person's command menu (best effort)."""

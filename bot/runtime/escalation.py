@@ -273,18 +273,19 @@ async def _waiting(conn: aiosqlite.Connection, item: Item) -> bool:
     return True
 
 
-async def _chats(conn: aiosqlite.Connection, services: Services, item: Item,
-                 to: str) -> list[int]:  # fmt: skip
-    """The chats of a ladder level; where it has nobody, the leadership group."""
+async def level_chats(conn: aiosqlite.Connection, services: Services, item: Item,
+                      to: str) -> list[int]:  # fmt: skip
+    """The chats of a ladder level (also for a kind that words its own messages,
+    ``OwnMessages``); where it has nobody, the leadership group."""
     leadership = services.config.leadership.chat_id
     if to == "assignee" and item.kind == "sample":  # a missed isolation test: site managers
         found = await site_store.managers(conn, item.detail.get("site", ""))
     elif to == "assignee" and item.kind == SITE:  # an activation countdown: the site's managers
         found = await site_store.managers(conn, item.ref)
-    elif to == "assignee" and item.kind == transfer_rules.KIND:  # dispatchers, or the crew
-        vehicle = item.detail.get("vehicle")
-        found = await (vehicle_store.crew(conn, vehicle) if vehicle
-                       else transfer_store.dispatchers(conn))  # fmt: skip
+    elif to == "assignee" and item.kind == transfer_rules.KIND:  # the crew, or dispatchers
+        vehicle = item.detail.get("vehicle")  # a vehicle with no crew in the bot: dispatchers
+        found = (vehicle and await vehicle_store.crew(conn, vehicle)) \
+            or await transfer_store.dispatchers(conn)  # fmt: skip
     elif to == "assignee":
         if item.grid_id:
             found = await grid_recipients(conn, services, item.grid_id)
@@ -299,7 +300,7 @@ async def _chats(conn: aiosqlite.Connection, services: Services, item: Item,
 
 def assignee(item: Item) -> Callable[[Actor], bool] | None:
     """Who may press "收到" as the item's assignee where that is not the grid's workers: the
-    same people ``_chats`` tells at the assignee level. None: the grid's workers."""
+    same people ``level_chats`` tells at the assignee level. None: the grid's workers."""
     if item.kind == "sample":
         site = item.detail.get("site", "")
         return lambda actor: roles.can_manage_site(actor, site)
@@ -313,12 +314,6 @@ def assignee(item: Item) -> Callable[[Actor], bool] | None:
     return None
 
 
-async def level_chats(conn: aiosqlite.Connection, services: Services, item: Item,
-                      to: str) -> list[int]:  # fmt: skip
-    """The chats of a ladder level, for a kind that words its own messages (``OwnMessages``)."""
-    return await _chats(conn, services, item, to)
-
-
 StepSender = Callable[[Services, aiosqlite.Connection, Item, Rung, datetime], Awaitable[None]]
 RepeatSender = Callable[[Services, aiosqlite.Connection, list[Item], datetime, str],
                         Awaitable[None]]  # fmt: skip
@@ -328,10 +323,10 @@ RepeatSender = Callable[[Services, aiosqlite.Connection, list[Item], datetime, s
 class OwnMessages:
     """How a kind words its own ladder messages (a case's), instead of the queued step:
     ``step`` sends one rung for an item; ``repeat`` tells a repeating rung's items again, all
-    in one message (its outbox dedup key given)."""
+    in one message (its outbox dedup key given); None for a kind whose rungs never repeat."""
 
     step: StepSender
-    repeat: RepeatSender
+    repeat: RepeatSender | None = None
 
 
 class Ladder:
@@ -386,8 +381,9 @@ class Ladder:
                 items.append(item)
             else:
                 await store.close(conn, item.subject, "handled", now)
-        if items:
-            await self.own[kind].repeat(services, conn, items, now, f"{timer.dedup_key}:msg")
+        own = self.own.get(kind)
+        if items and own is not None and own.repeat is not None:
+            await own.repeat(services, conn, items, now, f"{timer.dedup_key}:msg")
             await _schedule_repeat(conn, kind, index, rung.repeat_minutes, now)
 
 
@@ -396,7 +392,7 @@ async def _queue_step(services: Services, conn: aiosqlite.Connection, item: Item
     """A rung's message to each chat of its level, waiting for the minute's flush."""
     leadership = services.config.leadership.chat_id
     params = item_params(services, item, now)
-    chats = await _chats(conn, services, item, rung.to)
+    chats = await level_chats(conn, services, item, rung.to)
     locales = await reader_locales(conn, chats, services.config.bot.default_locale)
     to = [(store.GROUP, None) if chat == leadership else
           (chat, services.text(locales[chat], "escalation", "step", i=params, to=rung.to))

@@ -14,7 +14,7 @@ import logging
 import math
 import re
 import warnings
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -32,7 +32,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.runtime import api
+from bot.runtime import api, pdf
 from bot.runtime.clock import Clock
 from storage import outbox
 from storage.db import Database
@@ -51,6 +51,7 @@ HASTEN_EVERY = timedelta(minutes=1)  # at most this often, a recovery makes back
 MAX_IDLE = 5.0  # seconds: the loop looks for due rows at least this often, even without wake()
 _TAG = re.compile(r"<[^>]*>")
 _NO_PREVIEW = {"is_disabled": True}  # LinkPreviewOptions: the links we send are not news
+MADE_KEPT = 8  # documents made lately, kept for their other copies (a certificate to print)
 
 
 EDIT_WAIT = timedelta(seconds=2)  # an edit waits this long for its message to be delivered
@@ -139,6 +140,9 @@ class OutboxWorker:
       so.
     - Priority: rows are claimed in small batches (about half a second of sending, at most
       ``MAX_BATCH``), so an alert enqueued behind a wave waits for one small batch at most.
+    - Documents made when sent (a row's ``recipe``): built right before the send, in a thread
+      and outside any transaction, one at a time, once for the copies that go out together
+      (``MADE_KEPT``); a recipe that cannot be built is a failed send (retried, then failed).
     """
 
     def __init__(
@@ -183,6 +187,8 @@ class OutboxWorker:
         self._marks: list[tuple[int, int | None, datetime, int, asyncio.Future[None]]] = []
         self._blocked: set[int] = set()  # chats of claimed rows that may be unreachable
         self._marking = False
+        self._making = asyncio.Lock()  # one document built at a time (CPU-bound)
+        self._made: OrderedDict[str, bytes] = OrderedDict()  # recipe -> file, newest last
         self._failure: Exception | None = None  # a task's storage failure, for the round
         self._paused_until: datetime | None = None  # flood control is per bot
         # a send failed transiently since the last delivery; when the last recovery hastened
@@ -357,7 +363,7 @@ class OutboxWorker:
         """Send ``row``; an edit row edits its message once that is delivered, and sends its
         fallback (if any) as a new message when there is nothing it can edit."""
         if row.edits is None:
-            return await send_row(self.bot, row, plain=plain)
+            return await send_row(self.bot, await self._file(row), plain=plain)
         target = await outbox.edit_target(self.db, row.edits)
         if target is not None and target[0] in ("pending", "sending"):
             raise _EditTargetPending
@@ -376,6 +382,21 @@ class OutboxWorker:
                 raise
             return await self._send_fallback(row, plain)  # too old, or deleted
         return message_id
+
+    async def _file(self, row: OutboxRow) -> OutboxRow:
+        """``row`` with its document's file: built now from its recipe (bot.runtime.pdf.make;
+        no transaction is open here, and the event loop keeps going meanwhile), or taken from
+        the copy just built for another chat. Raises when the recipe cannot be built."""
+        if row.recipe is None or row.photo is not None:
+            return row
+        async with self._making:
+            data = self._made.pop(row.recipe, None)
+            if data is None:
+                data = await asyncio.to_thread(pdf.make, row.recipe)
+            self._made[row.recipe] = data
+            while len(self._made) > MADE_KEPT:
+                self._made.popitem(last=False)
+        return replace(row, photo=data)
 
     async def _send_fallback(self, row: OutboxRow, plain: bool) -> int | None:
         if row.fallback is None:

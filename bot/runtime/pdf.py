@@ -7,10 +7,16 @@ the font has no glyph for (a rare surname character outside GB2312, an emoji) is
 ``MISSING`` (□), never dropped silently and never a crash; ``missing`` says which were
 replaced, so the caller can tell the reader where to find the name in full. fpdf2 (and the
 numpy and Pillow it brings) is imported on the first document, not at the bot's start.
+
+A document sent through the outbox is stored as its ``recipe`` (a layout of ``LAYOUTS``, its
+words, its creation time) and made by the outbox worker right before it is sent (``make``):
+building one takes up to a second, never inside a write transaction.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -92,3 +98,34 @@ class Document:
 
     def output(self) -> bytes:
         return bytes(self._pdf.output())
+
+
+def certificate(words: Sequence[str], created: datetime) -> bytes:
+    """The release certificate (解除集中隔离医学观察告知书) on an A4 page: ``words`` are its
+    title, number, body and signature (bot.actions.release.certificate_words)."""
+    title, number, body, sign = words
+    document = Document(title, created)
+    document.heading(title)
+    document.paragraph(number, size=11, align="R", gap=8)
+    document.paragraph(body, gap=12)
+    document.paragraph(sign, align="R")
+    return document.output()
+
+
+LAYOUTS: dict[str, Callable[[Sequence[str], datetime], bytes]] = {"certificate": certificate}
+
+
+def recipe(layout: str, words: Sequence[str], created: datetime) -> str:
+    """What ``make`` builds a document from (stored in its outbox row): the same recipe
+    gives the same bytes."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"no document layout {layout!r}")
+    return json.dumps({"layout": layout, "words": list(words), "created": created.isoformat()},
+                      ensure_ascii=False)  # fmt: skip
+
+
+def make(recipe: str) -> bytes:
+    """The document of a ``recipe``: a few hundred ms of font subsetting, to be run off the
+    event loop and outside any transaction (the outbox worker does)."""
+    spec = json.loads(recipe)
+    return LAYOUTS[spec["layout"]](spec["words"], datetime.fromisoformat(spec["created"]))

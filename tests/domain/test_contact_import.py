@@ -186,6 +186,21 @@ def test_places(village: object, grid: object, expected: object) -> None:
     assert parse_place(village, grid, TOWN) == expected
 
 
+def test_a_grid_name_of_several_villages_is_never_guessed() -> None:
+    """Grids named "第1网格" in every village and no village column: the row is rejected with
+    the reason (the first match would send personal data to another village's worker); a
+    name only one village has still stands alone."""
+    town = (
+        Village("xf", "先锋社区", (("XF01", "第1网格"), ("XF02", "第2网格"))),
+        Village("sq", "石桥村", (("SQ01", "第1网格"),)),
+    )
+    ambiguous = Problem("grid", Invalid("import_grid_ambiguous", {"text": "第1网格"}))
+    assert parse_place(None, "第1网格", town) == ambiguous
+    assert parse_place(None, "第2网格", town) == ("xf", "XF02")
+    assert parse_place("石桥村", "第1网格", town) == ("sq", "SQ01")
+    assert parse_place(None, "SQ01", town) == ("sq", "SQ01")
+
+
 # --- whole rows -----------------------------------------------------------------------------
 
 

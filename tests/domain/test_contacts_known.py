@@ -90,18 +90,26 @@ def _held(kind: str, start: str, end: str) -> Held:
     [
         (None, ("centralized_isolation", "2020-10-26", "2020-11-08"),
          ("centralized_isolation", "2020-10-26", "2020-11-08")),
-        # an arrival under home monitoring becomes a close contact: raised
+        # an arrival under home monitoring becomes a close contact: raised, counted from the
+        # exposure (not from the arrival: the tests of days 1, 4, 7, 14 follow the exposure)
         (("home_monitoring", "2020-10-25", "2020-11-08"),
          ("centralized_isolation", "2020-10-26", "2020-11-08"),
-         ("centralized_isolation", "2020-10-25", "2020-11-08")),
-        # at the fever clinic: stays there, the period runs to the later end
+         ("centralized_isolation", "2020-10-26", "2020-11-08")),
+        (("self_monitoring", "2020-10-10", "2020-11-20"),
+         ("centralized_isolation", "2020-10-26", "2020-11-08"),
+         ("centralized_isolation", "2020-10-26", "2020-11-08")),
+        # at the fever clinic: stays there, 14 days from the exposure
         (("medical_care", "2020-10-20", "2020-10-30"),
          ("centralized_isolation", "2020-10-26", "2020-11-08"),
-         ("medical_care", "2020-10-20", "2020-11-08")),
-        # isolated already: the later exposure lengthens it
+         ("medical_care", "2020-10-26", "2020-11-08")),
+        # isolated already: the later exposure starts the 14 days again
         (("centralized_isolation", "2020-10-26", "2020-11-08"),
          ("centralized_isolation", "2020-10-30", "2020-11-12"),
-         ("centralized_isolation", "2020-10-26", "2020-11-12")),
+         ("centralized_isolation", "2020-10-30", "2020-11-12")),
+        # as strict and longer already (an overseas arrival's 21 days): kept
+        (("centralized_isolation", "2020-10-20", "2020-11-09"),
+         ("centralized_isolation", "2020-10-26", "2020-11-08"),
+         ("centralized_isolation", "2020-10-20", "2020-11-09")),
         # never lowered, never shortened
         (("centralized_isolation", "2020-10-26", "2020-11-12"),
          ("home_observation", "2020-10-27", "2020-11-02"),
@@ -124,6 +132,35 @@ def test_a_measure_is_raised_never_lowered(
 ) -> None:  # fmt: skip
     before = _held(*current) if current else None
     assert c.raised(before, _held(*new)) == _held(*expected)
+
+
+@pytest.mark.parametrize(
+    ("state", "current", "new", "expected"),
+    [
+        # still under it: raised
+        ("traced", ("centralized_isolation", "2020-10-02", "2020-10-15"),
+         ("centralized_isolation", "2020-10-10", "2020-10-23"), False),
+        ("isolating", ("centralized_isolation", "2020-10-02", "2020-10-15"),
+         ("centralized_isolation", "2020-10-16", "2020-10-29"), False),  # the next day: one run
+        # over before the new one begins: afresh, never merged across the gap
+        ("traced", ("centralized_isolation", "2020-10-02", "2020-10-15"),
+         ("centralized_isolation", "2020-10-17", "2020-10-30"), True),
+        # in a stay still (not released yet): raised, the stay answers for them
+        ("isolating", ("centralized_isolation", "2020-10-02", "2020-10-15"),
+         ("centralized_isolation", "2020-10-17", "2020-10-30"), False),
+        # released or closed: afresh, whatever the dates
+        ("released", ("centralized_isolation", "2020-10-02", "2020-10-15"),
+         ("centralized_isolation", "2020-10-26", "2020-11-08"), True),
+        ("released", ("centralized_isolation", "2020-10-02", "2020-10-15"),
+         ("centralized_isolation", "2020-10-10", "2020-10-23"), True),
+        ("closed", ("home_observation", "2020-10-02", "2020-10-08"),
+         ("home_observation", "2020-10-05", "2020-10-11"), True),
+    ],
+)  # fmt: skip
+def test_exposed_again_after_the_measure_is_over_starts_afresh(
+    state: str, current: tuple[str, str, str], new: tuple[str, str, str], expected: bool
+) -> None:
+    assert c.afresh(state, _held(*current), _held(*new)) is expected
 
 
 # --- who the new contact is -----------------------------------------------------------------

@@ -17,10 +17,12 @@ from bot.domain.release import (
     certificate_number,
     decide,
     home_monitoring,
+    make_up_days,
     release_day,
 )
 from bot.domain.risk import MeasurePlan
 from bot.domain.samples import Test as Stored
+from bot.domain.samples import schedule
 
 END = date(2020, 11, 14)
 DAYS = (date(2020, 11, 1), date(2020, 11, 4), date(2020, 11, 7), date(2020, 11, 14))
@@ -101,3 +103,31 @@ def test_home_monitoring_after_release() -> None:
         "home_monitoring", date(2020, 11, 15), date(2020, 11, 15), ()
     )
     assert home_monitoring(date(2020, 11, 15), 0) is None
+
+
+def nov(day: int) -> date:
+    return date(2020, 11, day)
+
+
+@pytest.mark.parametrize(
+    ("assigned", "tests", "retest", "days"),
+    [
+        # tests on days 1, 4, 7, 14; the last never taken: made up on the 15th
+        (nov(1), DAYS, nov(15), [1, 4, 7, 15]),
+        # made up late (the check ran on the 17th): day 17
+        (nov(1), DAYS, nov(17), [1, 4, 7, 17]),
+        # assigned on the 5th: one test that day stood for days 1 and 4, then 7 and 14
+        (nov(5), (nov(5), nov(7), END), nov(15), [5, 7, 15]),
+        # assigned on the 10th with tests on days 1 and 4 only: the stand-in itself made up
+        (nov(10), (nov(10),), nov(15), [15]),
+    ],
+)
+def test_a_make_up_moves_only_the_final_test(
+    assigned: date, tests: tuple[date, ...], retest: date, days: list[int]
+) -> None:
+    """The stay's test days after a make-up, read back by the samples' schedule for the
+    period that now ends on the make-up day: the same tests, the final one moved — no test
+    day coming back, no stand-in for days before the assignment added."""
+    start = date(2020, 11, 1)
+    assert make_up_days(start, tests, max(tests), retest) == days
+    assert schedule(start, retest, days, assigned) == [*sorted(tests)[:-1], retest]

@@ -53,8 +53,16 @@ TARGETS = [
     # (tests by day number: (sampled, result), today, recorded result, expected day or None)
     ({1: NONE, 4: NONE}, 1, s.NEGATIVE, 1),
     ({1: NONE, 4: NONE}, 1, s.SAMPLED, 1),
-    ({1: NONE, 4: NONE}, 2, s.SAMPLED, 1),  # day 1 missed: sampled a day late
-    ({1: NONE, 4: NONE}, 4, s.NEGATIVE, 4),  # the latest due, not the missed one
+    ({1: NONE, 4: NONE}, 2, s.SAMPLED, None),  # day 1 missed: a sample is no make-up
+    ({1: NONE, 4: NONE}, 2, s.MAKE_UP, 1),  # day 1 missed: sampled a day late (补采)
+    ({1: NONE, 4: NONE}, 2, s.NEGATIVE, None),  # a result never fills a missed day
+    ({1: NONE, 4: NONE}, 4, s.NEGATIVE, 4),  # today's, not the missed one
+    ({1: NONE, 4: NEG}, 4, s.NEGATIVE, None),  # sent twice: never day 1's (the review's case)
+    ({1: NONE, 4: NEG}, 4, s.SAMPLED, None),
+    ({1: NONE, 4: NONE}, 4, s.MAKE_UP, 1),
+    ({1: NONE, 4: NONE, 7: NONE}, 8, s.MAKE_UP, 1),  # the oldest missed first
+    ({1: NEG, 4: NONE}, 4, s.MAKE_UP, None),  # nothing missed: today's is no make-up
+    ({1: SAMPLED, 4: NONE}, 4, s.MAKE_UP, None),
     ({1: PEND, 4: NONE}, 4, s.NEGATIVE, 1),  # the result waiting is day 1's
     ({1: SAMPLED, 4: NONE}, 4, s.POSITIVE, 1),
     ({1: PEND, 4: NONE}, 4, s.SAMPLED, 4),  # a new sample is today's
@@ -62,6 +70,7 @@ TARGETS = [
     ({1: NEG, 4: NONE}, 1, s.SAMPLED, None),  # recorded already
     ({1: POS}, 1, s.NEGATIVE, None),
     ({1: PEND, 4: PEND}, 5, s.NEGATIVE, 1),  # oldest result first
+    ({1: NONE, 4: PEND}, 5, s.POSITIVE, 4),  # a waiting sample, even with day 1 missed
     ({}, 1, s.NEGATIVE, None),
 ]
 
@@ -74,9 +83,66 @@ def test_target_known(tests: dict[int, tuple[bool, str | None]], today: int, res
     assert got == (None if expected is None else day(expected))
 
 
+REFUSALS = [
+    # (tests, today, kind, why target gave None)
+    ({1: NEG, 4: NONE}, 1, s.NEGATIVE, s.ALREADY),  # the same message twice
+    ({1: NEG, 4: NONE}, 3, s.NEGATIVE, s.ALREADY),
+    # day 4 never sampled: not "already recorded" (day 1's) but a make-up first
+    ({1: NEG, 4: NONE, 7: NONE}, 5, s.NEGATIVE, s.MISSED),
+    ({1: NEG, 4: NONE, 7: NONE}, 8, s.NEGATIVE, s.MISSED),
+    ({1: NONE, 4: NEG}, 4, s.NEGATIVE, s.ALREADY),
+    ({1: NEG, 4: NONE}, 1, s.POSITIVE, s.NO_TEST),  # another result: never overwritten
+    ({1: PEND}, 1, s.SAMPLED, s.ALREADY),
+    ({1: NEG}, 1, s.SAMPLED, s.ALREADY),
+    ({1: NONE, 4: NONE}, 2, s.NEGATIVE, s.MISSED),  # a make-up first
+    ({1: NONE, 4: NONE}, 2, s.SAMPLED, s.MISSED),
+    ({1: NEG, 4: NONE}, 3, s.SAMPLED, s.NO_TEST),
+    ({1: NEG, 4: NONE}, 3, s.MAKE_UP, s.NO_TEST),
+    ({}, 1, s.NEGATIVE, s.NO_TEST),
+]
+
+
+@pytest.mark.parametrize(("tests", "today", "kind", "expected"), REFUSALS)
+def test_refusal_known(tests: dict[int, tuple[bool, str | None]], today: int, kind: str,
+                       expected: str) -> None:  # fmt: skip
+    rows = [Test(day(n), sampled, res) for n, (sampled, res) in sorted(tests.items())]
+    assert s.target(rows, day(today), kind) is None
+    assert s.refusal(rows, day(today), kind) == expected
+
+
+ONE_TEST = [
+    # (the test named by a card's button: day, (sampled, result) or None; today; kind; why)
+    (1, NONE, 1, s.NEGATIVE, None),  # today's: sample and result at once
+    (1, NONE, 1, s.SAMPLED, None),
+    (1, NONE, 4, s.SAMPLED, None),  # a missed day's make-up
+    (1, NONE, 4, s.NEGATIVE, s.MISSED),  # no result without a sample
+    (1, PEND, 4, s.NEGATIVE, None),  # the waiting sample's result
+    (1, NEG, 1, s.NEGATIVE, s.ALREADY),  # a double tap
+    (1, PEND, 1, s.SAMPLED, s.ALREADY),
+    (1, NEG, 1, s.POSITIVE, s.NO_TEST),  # never overwritten
+    (4, NONE, 1, s.SAMPLED, s.NO_TEST),  # not due yet
+    (1, None, 1, s.NEGATIVE, s.NO_TEST),  # no such test
+]
+
+
+@pytest.mark.parametrize(("n", "test", "today", "kind", "expected"), ONE_TEST)
+def test_check_test_known(n: int, test: tuple[bool, str | None] | None, today: int, kind: str,
+                          expected: str | None) -> None:  # fmt: skip
+    row = None if test is None else Test(day(n), *test)
+    assert s.check_test(row, day(today), kind) == expected
+
+
+def test_card_rows() -> None:
+    rows = [Test(day(1), *NONE), Test(day(4), *PEND), Test(day(7), *NONE), Test(day(14), *NONE)]
+    assert s.card_rows(rows, day(7)) == [
+        (day(1), (s.SAMPLED,)), (day(4), (N, P)), (day(7), (N, P, S))]  # fmt: skip
+    assert s.card_rows(rows, day(5)) == [(day(1), (s.SAMPLED,)), (day(4), (N, P))]
+    assert s.card_rows([Test(day(1), *POS), Test(day(4), *NONE)], day(4)) == []  # a case
+
+
 # --- the parser: known answers -----------------------------------------------------------------
 
-N, P, S = s.NEGATIVE, s.POSITIVE, s.SAMPLED
+N, P, S, M = s.NEGATIVE, s.POSITIVE, s.SAMPLED, s.MAKE_UP
 
 PARSED = [
     ("301 阴性 302 阴性 303 阳性", [("301", N), ("302", N), ("303", P)]),
@@ -87,9 +153,14 @@ PARSED = [
     ("301 已采样", [("301", S)]),
     ("301 待出\n302 待定\n303 pending\n304 已采", [("301", S), ("302", S), ("303", S), ("304", S)]),
     ("３０１　阴性，３０２：阳性", [("301", N), ("302", P)]),  # full-width digits, space, comma
-    ("301 -\n302 +", [("301", N), ("302", P)]),
-    ("301 －\n302 ＋", [("301", N), ("302", P)]),  # full-width signs
+    ("301-\n302+", [("301", N), ("302", P)]),  # a sign attached to its room
+    ("301－\n302＋", [("301", N), ("302", P)]),  # full-width signs
     ("301- 302+", [("301", N), ("302", P)]),
+    ("301、302- 303+", [("301", N), ("302", N), ("303", P)]),
+    ("A-101 阴性", [("A-101", N)]),  # lettered rooms as the sites write them ("A-1203")
+    ("a-1203+ B-12 阴，Ab-7-", [("A-1203", P), ("B-12", N), ("AB-7", N)]),
+    ("301 补采 302 补采样", [("301", M), ("302", M)]),  # a missed test sampled late
+    ("301 makeup", [("301", M)]),
     ("301 negative 302 NEG 303 Positive 304 pos", [("301", N), ("302", N), ("303", P), ("304", P)]),
     ("301neg", [("301", N)]),
     ("a301 阴性 B302 阳", [("A301", N), ("B302", P)]),  # rooms in upper case
@@ -120,6 +191,16 @@ REFUSED = [
     ("", [(0, s.EMPTY, "")]),
     ("  \n ，", [(0, s.EMPTY, "")]),
     ("301 阴性\n302", [(2, s.NO_RESULT, "302")]),
+    # "-" is negative only attached to its room: "301 - 305 阳性" is no "301 negative"
+    ("301 - 305 阳性", [(1, s.RANGE, "301-305")]),
+    ("301 -305 阳性", [(1, s.RANGE, "301-305")]),
+    ("A-101 - A-105 阴", [(1, s.RANGE, "A-101-A-105")]),
+    ("301 ～ 305 阴性", [(1, s.RANGE, "301~305")]),
+    ("301到305阴性", [(1, s.RANGE, "301到305")]),
+    ("301 -", [(1, s.SIGN_APART, "-")]),
+    ("301 -\n302 +", [(1, s.SIGN_APART, "-"), (2, s.SIGN_APART, "+")]),
+    ("301 阴 -", [(1, s.SIGN_APART, "-")]),
+    ("301 neg-302 pos", [(1, s.SIGN_APART, "-")]),
 ]
 
 
@@ -137,6 +218,15 @@ def test_problem_keeps_the_line_as_typed() -> None:
     assert batch.entries == (Entry("301", N, 1),)
 
 
+def test_check_calls_a_joined_range_a_range() -> None:
+    """ "301-305" reads as one room (building 1 room 301 is "1-301"); nobody is in it: a range
+    of rooms (same width, low to high) is told as one."""
+    batch = s.check(s.parse("301-305 阳性\n1-301 阴"), ["301", "305"])
+    assert [(p.reason, p.item) for p in batch.problems] == [
+        (s.RANGE, "301-305"), (s.NOT_HERE, "1-301")]  # fmt: skip
+    assert s.check(s.parse("1-301 阴"), ["1-301"]).ok
+
+
 def test_check_names_the_rooms_nobody_stays_in() -> None:
     batch = s.check(s.parse("301 阴\n305、306 阳"), ["301", "306", "307"])
     assert [(p.line, p.text, p.reason, p.item) for p in batch.problems] == [
@@ -148,6 +238,7 @@ def test_check_names_the_rooms_nobody_stays_in() -> None:
 
 def test_counts() -> None:
     assert s.counts([N, N, P, S]) == {N: 2, P: 1, S: 1}
+    assert s.counts([S, M]) == {N: 0, P: 0, S: 2}  # a make-up is a sample
     assert s.counts([]) == {N: 0, P: 0, S: 0}
 
 
@@ -157,12 +248,14 @@ def test_room_key() -> None:
 
 # --- the parser: properties --------------------------------------------------------------------
 
-ROOMS = st.from_regex(r"[A-Z]?[1-9][0-9]{1,3}", fullmatch=True)
+ROOMS = st.from_regex(r"[A-Z]?[1-9][0-9]{1,3}|[A-Z]{1,2}-[1-9][0-9]{0,3}", fullmatch=True)
 SPELLINGS = {
     N: ["阴性", "阴", "-", "negative", "neg", "NEG", "－"],
     P: ["阳性", "阳", "+", "positive", "pos", "POS", "＋"],
     S: ["已采样", "待出", "待定", "pending", "已采"],
+    M: ["补采", "补采样", "makeup"],
 }
+SIGNS = {"-", "+", "－", "＋"}  # only attached to the room: "301-"
 SEPARATORS = st.sampled_from([" ", "、", ",", "，", "  ", "　", ";"])
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
@@ -178,11 +271,12 @@ def batches(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
         size = draw(st.integers(1, 3))
         group = rooms[i : i + size]
         i += size
-        result = draw(st.sampled_from(s.RESULTS))
+        result = draw(st.sampled_from(s.KINDS))
         word = draw(st.sampled_from(SPELLINGS[result]))
         sep = draw(SEPARATORS)
         typed = [r.translate(FULL_WIDTH) if draw(st.booleans()) else r for r in group]
-        text = sep.join(typed) + draw(st.sampled_from(["", " ", "　"])) + word  # "301阴"
+        space = "" if word in SIGNS else draw(st.sampled_from(["", " ", "　"]))
+        text = sep.join(typed) + space + word  # "301阴", "301-"
         if draw(st.booleans()) or not lines:
             lines.append(text)
         else:
@@ -206,7 +300,7 @@ def test_parse_never_raises_and_never_invents_a_room(text: str) -> None:
     squashed = s.normalise(text).upper()
     for entry in batch.entries:
         assert entry.room in squashed
-        assert entry.result in s.RESULTS
+        assert entry.result in s.KINDS
         assert 1 <= entry.line <= len(text.splitlines())
     assert batch.ok == (bool(batch.entries) and not batch.problems)
     assert batch.entries or batch.problems  # never silently nothing
@@ -217,3 +311,28 @@ def test_parse_never_raises_and_never_invents_a_room(text: str) -> None:
 def test_one_unreadable_word_makes_the_batch_not_ok(case: tuple[str, list], junk: str) -> None:
     text, _ = case
     assert not s.parse(text + " " + junk).ok
+
+
+DASHES = st.sampled_from(["-", "－", "~", "到", "至"])
+SPACES = st.sampled_from([" ", "  ", "　", ""])
+
+
+@settings(max_examples=60, deadline=None)
+@given(ROOMS, ROOMS, DASHES, SPACES, st.sampled_from(["阴性", "阳性", "-", "+"]))
+def test_a_range_between_two_rooms_is_never_a_result(first: str, last: str, dash: str,
+                                                     space: str, word: str) -> None:  # fmt: skip
+    """ "301 - 305 阳性": never 301 negative (nor any room of a range recorded quietly)."""
+    if (dash in "-－" and not space) or first == last:
+        return  # "301-305": one room token, refused by ``check`` if nobody is in it
+    batch = s.parse(f"{first}{space}{dash}{space}{last} {word}")
+    assert not batch.ok
+    assert s.RANGE in [p.reason for p in batch.problems]
+    assert first not in [e.room for e in batch.entries]
+
+
+@settings(max_examples=60, deadline=None)
+@given(ROOMS, st.sampled_from(sorted(SIGNS)))
+def test_a_sign_attached_to_a_room_is_its_result(room: str, sign: str) -> None:
+    batch = s.parse(room + sign)
+    assert [(e.room, e.result) for e in batch.entries] == [(room, N if sign in "-－" else P)]
+    assert batch.ok

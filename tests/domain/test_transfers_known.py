@@ -49,7 +49,8 @@ def test_table_covers_every_state_and_event() -> None:
     assert all(set(row) == set(transfers.EVENTS) for row in TABLE.values())
 
 
-MINUTES = {"dispatch_minutes": 30, "urgent_dispatch_minutes": 10, "ack_minutes": 15}
+MINUTES = {"dispatch_minutes": 30, "urgent_dispatch_minutes": 10, "ack_minutes": 15,
+           "pickup_minutes": 30, "delivery_minutes": 60}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -58,6 +59,8 @@ MINUTES = {"dispatch_minutes": 30, "urgent_dispatch_minutes": 10, "ack_minutes":
         ("requested", "normal", 30),
         ("requested", "urgent", 10),
         ("dispatched", "normal", 15),  # the issue's 15 minutes, urgent or not
+        ("acknowledged", "urgent", 30),  # from the crew's 收到 to their 已接到
+        ("picked_up", "normal", 60),  # from the pick-up to the delivery
         ("dispatched", "urgent", 15),
     ],
 )
@@ -194,7 +197,38 @@ def test_vehicle_flow_missing_step(data: dict, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("taken", "expected"),
-    [(set(), "V01"), ({"V01", "V02"}, "V03"), ({"V02"}, "V01"), ({"V01", "V03"}, "V02")],
-)
+    [(set(), "VC01"), ({"V01", "V02"}, "VC01"), ({"VC01", "VC02"}, "VC03"),
+     ({"VC02"}, "VC01"), ({"VC01", "VC03", "V03"}, "VC02")],
+)  # fmt: skip
 def test_next_vehicle_id(taken: set[str], expected: str) -> None:
+    """A vehicle added in chat: its own series, never the config's V01, V02 …"""
     assert vehicles.next_id(taken) == expected
+
+
+def test_every_stage_after_the_request_is_on_the_ladder() -> None:
+    assert transfers.CLIMBING == ("requested", "dispatched", "acknowledged", "picked_up")
+
+
+@pytest.mark.parametrize(
+    ("available_at", "expected"),
+    [
+        (None, "available"),
+        (T0 - timedelta(minutes=1), "available"),
+        (T0, "available"),
+        (T0 + timedelta(minutes=1), "disinfecting"),  # its timer frees it
+    ],
+)
+def test_back_in_service(available_at: datetime | None, expected: str) -> None:
+    assert vehicles.back_in_service(available_at, T0) == expected
+
+
+def test_chat_clashes_name_the_config_key() -> None:
+    listed = [("V01", "渝A·12345"), ("VC01", "渝A·22222"), ("V03", "渝A·67890")]
+    chat = [("VC01", "渝A·33333"), ("VC02", "渝A·67890")]
+    assert vehicles.chat_clashes(listed, chat) == [
+        "vehicles[1].id: VC01 is the id of a vehicle added in chat (渝A·33333): give this one "
+        "another id",
+        "vehicles[2].plate: 渝A·67890 is vehicle VC02's, added in chat: remove it from the config "
+        "(the bot has it already) or correct the plate",
+    ]
+    assert vehicles.chat_clashes(listed[:1], chat) == []
