@@ -142,7 +142,7 @@ EXPECTED = {
     "transfers_waiting": 1,
     "transfers_moving": 2,
 }
-# site id -> (people arrived, expected, rooms free)
+# site id -> (people arrived, expected, beds free)
 SITES = {"ZT1": (1, 1, 0), "ZT2": (1, 0, 9), "ZT3": (0, 0, 20), "ZT5": (0, 0, 8)}
 
 
@@ -198,9 +198,9 @@ async def _text(h: Harness) -> str:
 ZH_LINES = (
     "<b>密接与集中隔离</b>",
     "密切接触者：本时段新增 2 人，待隔离 <b>3</b> 人",
-    "  一号隔离点：2 人（待入住 1），空余 <b>0</b> 间",
-    "  二号隔离点（启用中）：1 人，空余 9 间",
-    "  五号隔离点（启用中）：0 人，空余 8 间",
+    "  一号隔离点：2 人（待入住 1），空余床位 <b>0</b> 张",
+    "  二号隔离点（启用中）：1 人，空余床位 9 张",
+    "  五号隔离点（启用中）：0 人，空余床位 8 张",
     "  储备隔离点 1 处，可容纳 20 人",
     "核酸检测：本时段采样 3 人次，阳性 <b>1</b>，待出结果 2",
     "转运：本时段送达 1 趟，待派车 <b>1</b>，在途 2",
@@ -211,8 +211,8 @@ ZH_LINES = (
 EN_LINES = (
     "<b>Close contacts and centralised isolation</b>",
     "Close contacts: 2 traced in this period, waiting for isolation <b>3</b>",
-    "  一号隔离点: 2 in isolation (1 not arrived yet), rooms free <b>0</b>",
-    "  二号隔离点 (being activated): 1 in isolation, rooms free 9",
+    "  一号隔离点: 2 in isolation (1 not arrived yet), <b>0</b> beds free",
+    "  二号隔离点 (being activated): 1 in isolation, 9 beds free",
     "  reserve sites: 1, room for 20 people",
     "Tests: 3 samples taken in this period, positive <b>1</b>, 2 results pending",
     "Transfers: 1 delivered in this period, waiting for a vehicle <b>1</b>, 2 on the way",
