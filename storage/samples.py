@@ -4,7 +4,7 @@ reads of the stays, their sites and their people: SQL only."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 import aiosqlite
 
@@ -40,16 +40,18 @@ async def set_schedule(conn: aiosqlite.Connection, stay_id: int, dates: Sequence
     )
 
 
-async def tests(conn: Reader, stay_id: int) -> list[Test]:
+async def tests(conn: Reader, stay_id: int, tz: tzinfo = UTC) -> list[Test]:
+    """The stay's tests; ``tz``: the town's, for the local day each result was recorded."""
     rows = await fetch_all(
         conn,
         "SELECT * FROM stay_tests WHERE stay_id = ? ORDER BY test_date",
         (stay_id,),
     )
     return [
-        Test(date.fromisoformat(r["test_date"]), r["sampled_at"] is not None, r["result"])
+        Test(date.fromisoformat(r["test_date"]), r["sampled_at"] is not None, r["result"],
+             r["result_at"] and datetime.fromisoformat(r["result_at"]).astimezone(tz).date())
         for r in rows
-    ]
+    ]  # fmt: skip
 
 
 async def rooms(conn: Reader, site_id: str) -> dict[str, int]:

@@ -416,6 +416,24 @@ async def test_a_result_sent_twice_never_fills_a_missed_test(harness: Harness) -
         ("2020-10-26", "sampled", "negative"), ("2020-10-29", "sampled", "negative")]  # fmt: skip
 
 
+async def test_a_waiting_samples_result_sent_twice_on_a_test_day_fills_nothing_else(
+    harness: Harness,
+) -> None:
+    """Day 1 sampled and waiting; on day 4 "301 阴性" is day 1's result. Sent again that day it
+    is already recorded — not day 4's sample and result at once (nobody sampled day 4)."""
+    h = harness
+    await seed_site(h)
+    stay = await seed_stay(h, "301")
+    await samples.record(h.services, manager(), SITE, "301 已采样")
+    to_day(h, OCT_29)
+    first = await samples.record(h.services, manager(), SITE, "301 阴性")
+    assert first == samples.Recorded({"negative": 1, "positive": 0, "sampled": 0}, ())
+    again = await samples.record(h.services, manager(), SITE, "301 阴性")
+    assert again == samples.Recorded({"negative": 0, "positive": 0, "sampled": 0}, (), ("301",))
+    assert (await recorded_tests(h, stay))[:2] == [
+        ("2020-10-26", "sampled", "negative"), ("2020-10-29", None, None)]  # fmt: skip
+
+
 async def test_a_double_tap_on_a_card_records_its_own_test_once(harness: Harness) -> None:
     """The reviewer's case: day 4, day 1 never sampled, 阴性 pressed twice on the card."""
     h = harness

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import aiosqlite
@@ -189,7 +189,7 @@ async def record(services: Services, actor: Actor, site_id: str, text: str,
         batch = domain.check(domain.parse(text), rooms)
         if not batch.ok:
             return Rejected(batch)
-        targets, missing = await _targets(conn, batch, rooms, today)
+        targets, missing = await _targets(conn, batch, rooms, today, services.config.tz)
         if missing:
             return Rejected(Batch(batch.entries, missing, batch.lines))
         if draft is not None:
@@ -233,15 +233,15 @@ def _recorded(results: list[str], opened: list[str | None],
 Target = tuple[int, date] | None  # an entry's stay and test day; None: recorded already
 
 
-async def _targets(conn: aiosqlite.Connection, batch: Batch, rooms: dict[str, int],
-                   today: date) -> tuple[list[Target], tuple[Problem, ...]]:  # fmt: skip
+async def _targets(conn: aiosqlite.Connection, batch: Batch, rooms: dict[str, int], today: date,
+                   tz: tzinfo) -> tuple[list[Target], tuple[Problem, ...]]:  # fmt: skip
     """Each entry's stay and test day (None: the same result is recorded already); a problem
     for each room with no test to record."""
     found: list[Target] = []
     missing: list[Problem] = []
     for entry in batch.entries:
         stay = rooms[entry.room]
-        tests = await store.tests(conn, stay)
+        tests = await store.tests(conn, stay, tz)
         day = domain.target(tests, today, entry.result)
         why = None if day else domain.refusal(tests, today, entry.result)
         if why is not None and why != domain.ALREADY:

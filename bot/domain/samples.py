@@ -52,6 +52,7 @@ class Test:
     test_date: date
     sampled: bool
     result: str | None  # 'negative' | 'positive' | 'pending' | None
+    result_on: date | None = None  # the local day its result was recorded
 
 
 def _waiting(t: Test) -> bool:
@@ -65,8 +66,9 @@ def target(tests: Sequence[Test], today: date, kind: str) -> date | None:
     A sample (``SAMPLED``) is today's test, not sampled yet. A make-up (``MAKE_UP``, 补采) is
     the oldest missed test (before today, never sampled). A result (negative/positive) is the
     oldest sampled test still waiting for one; with none, today's test not sampled yet (sample
-    and result at once). A result never goes to a missed past day: that would fill a test
-    nobody took (a message sent twice, a double tap) and release the person on it."""
+    and result at once) — unless the same result was recorded today already (the message sent
+    again). A result never goes to a missed past day: that would fill a test nobody took (a
+    message sent twice, a double tap) and release the person on it."""
     due = [t for t in tests if t.test_date <= today]
     if kind == MAKE_UP:
         return min((t.test_date for t in due if t.test_date < today and not t.sampled),
@@ -75,7 +77,15 @@ def target(tests: Sequence[Test], today: date, kind: str) -> date | None:
         waiting = [t.test_date for t in due if _waiting(t)]
         if waiting:
             return min(waiting)
+        if _repeated(tests, today, kind):
+            return None
     return today if any(t.test_date == today and not t.sampled for t in due) else None
+
+
+def _repeated(tests: Sequence[Test], today: date, kind: str) -> bool:
+    """The same result was recorded for the stay today already (an earlier sample's): the
+    message sent again, not today's own sample and result — never a test nobody took."""
+    return any(t.result_on == today and t.result == kind for t in tests)
 
 
 def refusal(tests: Sequence[Test], today: date, kind: str) -> str:
@@ -86,6 +96,8 @@ def refusal(tests: Sequence[Test], today: date, kind: str) -> str:
     due = [t for t in tests if t.test_date <= today]
     sampled = [t for t in due if t.sampled]
     if kind == SAMPLED and any(t.test_date == today for t in sampled):
+        return ALREADY
+    if kind in (NEGATIVE, POSITIVE) and _repeated(tests, today, kind):
         return ALREADY
     if kind in (NEGATIVE, POSITIVE) and sampled:
         latest = max(sampled, key=lambda t: t.test_date)

@@ -87,6 +87,8 @@ REFUSALS = [
     # (tests, today, kind, why target gave None)
     ({1: NEG, 4: NONE}, 1, s.NEGATIVE, s.ALREADY),  # the same message twice
     ({1: NEG, 4: NONE}, 3, s.NEGATIVE, s.ALREADY),
+    # day 1's result recorded today (day 4): the same again is a repeat, not day 4's test
+    ([Test(day(1), True, "negative", day(4)), Test(day(4), False, None)], 4, s.NEGATIVE, s.ALREADY),
     # day 4 never sampled: not "already recorded" (day 1's) but a make-up first
     ({1: NEG, 4: NONE, 7: NONE}, 5, s.NEGATIVE, s.MISSED),
     ({1: NEG, 4: NONE, 7: NONE}, 8, s.NEGATIVE, s.MISSED),
@@ -103,9 +105,10 @@ REFUSALS = [
 
 
 @pytest.mark.parametrize(("tests", "today", "kind", "expected"), REFUSALS)
-def test_refusal_known(tests: dict[int, tuple[bool, str | None]], today: int, kind: str,
-                       expected: str) -> None:  # fmt: skip
-    rows = [Test(day(n), sampled, res) for n, (sampled, res) in sorted(tests.items())]
+def test_refusal_known(tests: dict[int, tuple[bool, str | None]] | list[Test], today: int,
+                       kind: str, expected: str) -> None:  # fmt: skip
+    rows = tests if isinstance(tests, list) else [
+        Test(day(n), sampled, res) for n, (sampled, res) in sorted(tests.items())]  # fmt: skip
     assert s.target(rows, day(today), kind) is None
     assert s.refusal(rows, day(today), kind) == expected
 
