@@ -4,7 +4,7 @@ reads of the stays, their sites and their people: SQL only."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 import aiosqlite
 
@@ -40,7 +40,7 @@ async def set_schedule(conn: aiosqlite.Connection, stay_id: int, dates: Sequence
     )
 
 
-async def tests(conn: Reader, stay_id: int, tz: tzinfo = UTC) -> list[Test]:
+async def tests(conn: Reader, stay_id: int, tz: tzinfo) -> list[Test]:
     """The stay's tests; ``tz``: the town's, for the local day each result was recorded."""
     rows = await fetch_all(
         conn,

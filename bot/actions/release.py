@@ -141,7 +141,7 @@ async def confirm(services: Services, actor: Actor, stay_id: int) -> Confirmed:
 
 
 async def _decide(conn: aiosqlite.Connection, services: Services, stay: Any) -> Decision:
-    tests = await sample_store.tests(conn, stay["id"])
+    tests = await sample_store.tests(conn, stay["id"], services.config.tz)
     return rule.decide(services.local_today(), date.fromisoformat(stay["end_date"]),
                        stay["state"] == stays.IN, tests,
                        case=stay["case_id"] is not None)  # fmt: skip
@@ -163,7 +163,7 @@ async def _apply(conn: aiosqlite.Connection, services: Services, stay: Any, deci
 async def _extend(conn: aiosqlite.Connection, services: Services, stay: Any, decision: Decision,
                   now: datetime) -> None:  # fmt: skip
     assert decision.retest is not None
-    tests = [t.test_date for t in await sample_store.tests(conn, stay["id"])]
+    tests = [t.test_date for t in await sample_store.tests(conn, stay["id"], services.config.tz)]
     missed = max(tests)
     days = rule.make_up_days(date.fromisoformat(stay["start_date"]), tests, missed,
                              decision.retest)  # fmt: skip

@@ -212,7 +212,8 @@ async def record_one(services: Services, actor: Actor, stay_id: int, day: date,
         stay = await store.stay(conn, stay_id)
         if stay is None or await _refused(conn, actor, stay["site_id"], now):
             return Refused()
-        test = next((t for t in await store.tests(conn, stay_id) if t.test_date == day), None)
+        tests = await store.tests(conn, stay_id, services.config.tz)
+        test = next((t for t in tests if t.test_date == day), None)
         why = domain.check_test(test, services.local_today(), result)
         if stay["state"] not in ("assigned", "in"):
             why = domain.NO_TEST
@@ -348,7 +349,7 @@ async def card_of(services: Services, stay_id: int) -> Card | None:
     stay = await store.stay(services.db, stay_id)
     if stay is None:
         return None
-    tests = await store.tests(services.db, stay_id)
+    tests = await store.tests(services.db, stay_id, services.config.tz)
     return Card(stay_id, stay["site_name"], stay["room"], tuple(tests))
 
 
