@@ -20,12 +20,16 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.actions import cases, digest, monitoring, regions, release, retention, samples, tips
+from bot.actions import mobilisation as mobilisation_actions
 from bot.actions import sites as site_actions
 from bot.actions import transfers as transfer_actions
+from bot.actions import unit_reports as unit_report_actions
+from bot.actions import units as unit_actions
 from bot.actions import vehicles as vehicle_actions
 from bot.actions.monitoring import on_unreachable
 from bot.config import Config
 from bot.domain.escalation import CASE
+from bot.domain.mobilisation import KIND as MOBILISATION
 from bot.domain.places import parse_place
 from bot.domain.timers import KINDS, Kind
 from bot.flows.engine import expire_drafts
@@ -43,6 +47,7 @@ from bot.runtime.services import Services
 from bot.runtime.timers import Handlers, fire_due
 from bot.runtime.updates import InOrderPerSender
 from handlers.access import Access
+from handlers.arrival_import import ArrivalImportDesk
 from handlers.arrivals import ArrivalCommands, ArrivalFlow
 from handlers.cases import CaseCommands
 from handlers.certificates import CertificateButtons
@@ -53,17 +58,22 @@ from handlers.escalation import AckDesk
 from handlers.inbox import Inbox
 from handlers.isolation import IsolationDesk
 from handlers.leaders import LeadersFlow
+from handlers.mobilisation import MobilisationDesk
 from handlers.monitoring import CheckinButtons, MonitorDesk
 from handlers.regions import RegionCommands
 from handlers.release import ReleaseButtons
+from handlers.roster import RosterDesk
 from handlers.router import Router
 from handlers.samples import SampleDesk
 from handlers.sites import SiteDesk
 from handlers.staff import StaffAdmin
 from handlers.start import StartFlow
 from handlers.status import StatusDesk
+from handlers.supplies import SupplyDesk
 from handlers.tips import TipCommands, TipDesk, TipFlow
 from handlers.transfers import TransferDesk
+from handlers.unit_reports import UnitReportDesk
+from handlers.units import UnitDesk
 from handlers.vehicles import VehicleDesk
 from handlers.visits import VisitCommands
 from storage import staff
@@ -76,7 +86,8 @@ GROUP_COMMANDS = ("help",)  # every group; the leadership group has LEADERSHIP_C
 LEADERSHIP_COMMANDS = ("report", "isolation", "help")
 # config admins' chats
 ADMIN_COMMANDS = (*STAFF_COMMANDS, *MANAGER_COMMANDS, "sites", "isolation", "status",
-                  "import_contacts", *COMMANDS)  # fmt: skip
+                  "import_contacts", "mobilise", "import_arrivals", *COMMANDS)  # fmt: skip
+KEEPER_COMMANDS = ("supplies", *COMMANDS)  # the town store keepers' chats (an admin's wins)
 HEARTBEAT = -2  # first of all: the time of the last update, for the health command
 GATE = -1  # before every handler: where a button may act, leadership membership changes
 HANDLERS = 0  # the handler group of every handler (see register)
@@ -87,7 +98,13 @@ SEND_TIMEOUTS = {"read_timeout": 30.0, "write_timeout": 30.0, "connect_timeout":
 
 # Every timer kind (bot.domain.timers) and what fires it: build_application refuses to start
 # the bot when a declared kind is missing here, so no stored timer waits for nothing.
-LADDER = escalation.Ladder({CASE: cases.LADDER, escalation.SITE: site_actions.LADDER})
+LADDER = escalation.Ladder(
+    {
+        CASE: cases.LADDER,
+        escalation.SITE: site_actions.LADDER,
+        MOBILISATION: mobilisation_actions.LADDER,
+    }
+)
 TIMERS = Handlers(
     single={
         Kind.LADDER_STEP: LADDER.step,
@@ -109,8 +126,10 @@ TIMERS = Handlers(
 # What every scheduler tick does, in order: end stale conversations, fire due timers, make
 # sure the next daily report is scheduled, apply a hand edit of the key-regions file (and
 # finish any re-screen a crash interrupted), purge personal data kept long enough (once a
-# day; every other tick, one read).
-TICK_JOBS = (expire_drafts, fire_due, digest.ensure_next, regions.sync, retention.run)
+# day; every other tick, one read), ask the key units whose daily report is due (单位日报:
+# one indexed read per slot when all were asked).
+TICK_JOBS = (expire_drafts, fire_due, digest.ensure_next, regions.sync, retention.run,
+             unit_report_actions.ask_due)  # fmt: skip
 
 
 def build_application(
@@ -205,6 +224,7 @@ def register(application: Application, services: Services) -> None:
     application.add_handlers(
         group=HANDLERS,
         handlers=[
+            *RosterDesk(services, router.engine, access).handlers(),  # before /start: r- links
             *start.handlers(),
             *ArrivalCommands(arrival, access).handlers(),
             *StaffAdmin(services, access).handlers(),
@@ -216,6 +236,7 @@ def register(application: Application, services: Services) -> None:
             *CaseCommands(services, router, access).handlers(),
             *ContactCommands(services, router, access).handlers(),
             *ContactImportDesk(services, router.engine, access).handlers(),
+            *ArrivalImportDesk(services, router.engine, access).handlers(),
             *CertificateButtons(services, access).handlers(),
             *AckDesk(services, access).handlers(),
             *checkin.handlers(),
@@ -227,6 +248,10 @@ def register(application: Application, services: Services) -> None:
             *ReleaseButtons(services, access).handlers(),
             *TransferDesk(services, router.engine, access).handlers(),
             *VehicleDesk(services, router.engine, access).handlers(),
+            *SupplyDesk(services, router.engine, access).handlers(),
+            *MobilisationDesk(services, router.engine, access).handlers(),
+            *UnitDesk(services, access).handlers(),
+            *UnitReportDesk(services, router.engine, access).handlers(),
             *status.handlers(),
             *router.handlers(),
         ],
@@ -252,6 +277,7 @@ async def _post_init(application: Application) -> None:
     services: Services = application.bot_data["services"]
     await site_actions.seed(services)  # before the staff: a site manager's site exists
     await vehicle_actions.seed(services)  # the config's vehicles; their states kept
+    await unit_actions.seed(services)  # the config's key units; 重点监测 set in chat kept
     await staff.seed_from_config(services.db, services.config.listed_staff(), services.now())
     await _set_commands(application, services)
     await digest.ensure_next(services)  # the next daily report is a durable timer
@@ -271,6 +297,7 @@ async def _set_commands(application: Application, services: Services) -> None:
         (BotCommandScopeAllPrivateChats(), COMMANDS),
         (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
         (BotCommandScopeChat(services.config.leadership.chat_id), LEADERSHIP_COMMANDS),
+        *((BotCommandScopeChat(k), KEEPER_COMMANDS) for k in services.config.supplies.keepers),
         *((BotCommandScopeChat(a), ADMIN_COMMANDS) for a in services.config.leadership.admins),
     )
     for scope, names in menus:

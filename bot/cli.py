@@ -317,14 +317,15 @@ def add_invite_parser(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--village", help="village id, for a village admin (e.g. xf)")
     i.add_argument("--site", help="isolation site id, for a site manager (e.g. GL01)")
     i.add_argument("--vehicle", help="vehicle id, for a crew member (e.g. V01)")
+    i.add_argument("--unit", help="key unit id, for a unit's liaison (e.g. jnvs)")
     i.add_argument("--hours", type=float, default=72, help="valid for this long (default 72)")
     i.add_argument("--bot-username", help="the bot's username (default: bot.username in config)")
 
 
 def invite_scope(config: Config, args: argparse.Namespace,
                  known: Mapping[str, Mapping[str, str]]) -> str:  # fmt: skip
-    """The invite's scope, or ValueError with the reason; ``known``: the sites and vehicles
-    one may be invited for, by role (bot.actions.staff.invitable: those added in chat too)."""
+    """The invite's scope, or ValueError with the reason; ``known``: the sites, vehicles and
+    units one may be invited for, by role (bot.actions.staff.invitable: those added in chat too)."""
     if args.role == roles.ROLE_WORKER:
         if not args.grid or config.grid(args.grid) is None:
             known_grids = ", ".join(g.id for v in config.villages for g in v.grids)
@@ -336,6 +337,8 @@ def invite_scope(config: Config, args: argparse.Namespace,
         return _listed("--site", args.site, list(known.get(args.role, {})), "isolation sites")
     if args.role == roles.ROLE_CREW:
         return _listed("--vehicle", args.vehicle, list(known.get(args.role, {})), "vehicles")
+    if args.role == roles.ROLE_UNIT:
+        return _listed("--unit", args.unit, list(known.get(args.role, {})), "key units")
     if not args.village or config.village(args.village) is None:
         villages = ", ".join(v.id for v in config.villages)
         raise ValueError(f"--village: give one of the villages in the config ({villages})")
@@ -362,8 +365,8 @@ async def _make_invite(config: Config, args: argparse.Namespace) -> str:
         services = Services(
             config=config, db=db, clock=SystemClock(), renderer=Renderer(), regions=None
         )  # type: ignore[arg-type]
-        known = {role: await invitable(services, role)
-                 for role in (roles.ROLE_SITE_MANAGER, roles.ROLE_CREW)}  # fmt: skip
+        scoped = (roles.ROLE_SITE_MANAGER, roles.ROLE_CREW, roles.ROLE_UNIT)
+        known = {role: await invitable(services, role) for role in scoped}
         scope = invite_scope(config, args, known)
         return await make_invite(services, args.role, scope, None, args.hours)
     finally:

@@ -27,11 +27,12 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from bot.domain import sites, vehicles
+from bot.domain import roster, sites, supplies, vehicles
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_phone
 from bot.domain.retention import DEFAULT_DAYS as DEFAULT_RETENTION_DAYS
 from bot.domain.risk import RISK_CATEGORIES
+from bot.domain.units import canonical_kind
 
 __all__ = [
     "RISK_CATEGORIES",
@@ -47,6 +48,7 @@ __all__ = [
     "Leadership",
     "Measure",
     "Measures",
+    "MobilisationSettings",
     "OutboxSettings",
     "RegionsSettings",
     "Retention",
@@ -329,6 +331,19 @@ class Schedule(_Frozen):
     site_activation_hours: Annotated[Float, Field(gt=0, le=168)] = 24.0
 
 
+class UnitSettings(_Frozen):
+    """The daily unit report (单位日报, bot.actions.unit_reports): when each key unit is asked
+    (a unit under key monitoring, 重点监测, twice), and how long it has to file."""
+
+    report_at: ClockTime = time(16, 0)
+    monitored_report_at: Annotated[Times, Field(min_length=2, max_length=2)] = (
+        time(9, 0),
+        time(16, 0),
+    )
+    # filed within this many minutes of being asked, else the ladder ([escalation] unit_report)
+    deadline_minutes: Annotated[Int, Field(ge=10, le=720)] = 120
+
+
 class EscalationStep(_Frozen):
     """One rung of the escalation ladder: who is told, how long after the item's deadline."""
 
@@ -337,7 +352,7 @@ class EscalationStep(_Frozen):
 
 
 Ladder = Annotated[tuple[EscalationStep, ...], AfterValidator(_not_empty)]
-LADDER_KINDS = ("arrival", "tip", "checkin", "fever", "site", "sample")
+LADDER_KINDS = ("arrival", "tip", "checkin", "fever", "site", "sample", "unit_report")
 
 
 class Escalation(_Frozen):
@@ -355,6 +370,7 @@ class Escalation(_Frozen):
     fever: Ladder | None = None
     site: Ladder | None = None  # none: bot.domain.sites.ACTIVATION_LADDER
     sample: Ladder | None = None  # a missed isolation test (bot.actions.samples)
+    unit_report: Ladder | None = None  # a daily unit report not filed (单位日报)
 
     def ladder(self, kind: str) -> tuple[EscalationStep, ...]:
         """The ladder of an item kind (arrival, tip, checkin, fever, site, sample)."""
@@ -375,11 +391,27 @@ class Village(_Frozen):
     grids: Annotated[tuple[Grid, ...], AfterValidator(_not_empty)]
 
 
+def _unit_kind(value: object) -> object:
+    return canonical_kind(value) if isinstance(value, str) else value
+
+
 class KeyUnit(_Frozen):
+    """A key unit or venue (重点单位与场所): its liaisons' Telegram user ids become staff with
+    role ``unit`` (scope: the unit's id); ``grid`` is the grid whose worker follows it;
+    ``monitored`` is where its 重点监测 starts (a leader's choice in chat is kept)."""
+
     id: SmallId
     name: Name
-    kind: Literal["enterprise_park", "school", "hotel", "other"]
+    kind: Annotated[
+        Literal["enterprise", "school", "hotel", "homestay", "rental", "farmstay", "other"],
+        BeforeValidator(_unit_kind),
+    ]
     village: str
+    grid: str | None = None  # a grid of ``village``: checked in _check_unit_grids
+    address: str = ""
+    headcount: Annotated[Int, Field(ge=0)] = 0
+    liaisons: tuple[UserId, ...] = ()
+    monitored: Bool = False
     note: str = ""
 
 
@@ -520,6 +552,86 @@ class TransferSettings(_Frozen):
                                         "delivery_minutes"})  # fmt: skip
 
 
+Quantity = Annotated[Int, Field(ge=0, le=supplies.MAX_QUANTITY)]
+
+
+class SupplyItem(_Frozen):
+    """An item of supplies (物资) kept in stock: its names, its unit (个, 瓶, 套 …) and the
+    minimum under which its keepers and the group are alerted — at the town store
+    (``minimum``), at each village's and each isolation site's (0: no alert there)."""
+
+    id: SmallId
+    name: Name
+    name_en: Name
+    unit: Annotated[str, Field(max_length=4), AfterValidator(_not_blank)]
+    unit_en: Annotated[str, Field(max_length=12), AfterValidator(_not_blank)]
+    minimum: Quantity = 0
+    village_minimum: Quantity = 0
+    site_minimum: Quantity = 0
+
+    def minimum_at(self, place: str) -> int:
+        """The minimum at a place (``town``, ``v:<village>``, ``s:<site>``)."""
+        kind = supplies.split(place)[0]
+        return {supplies.TOWN: self.minimum, supplies.VILLAGE: self.village_minimum,
+                supplies.SITE: self.site_minimum}.get(kind, 0)  # fmt: skip
+
+
+class SupplySettings(_Frozen):
+    """Supplies (bot.domain.supplies): the town store's keepers (Telegram user ids; a village's
+    keepers are its admins, a site's its managers) and the items kept."""
+
+    keepers: tuple[UserId, ...] = ()
+    items: tuple[SupplyItem, ...] = ()
+
+    def item(self, item_id: str) -> SupplyItem | None:
+        return next((i for i in self.items if i.id == item_id), None)
+
+
+class StaffKind(_Frozen):
+    """A staff category or skill (分类建档): a built-in id (bot.domain.roster) is named by the
+    templates unless ``name`` / ``name_en`` are given; a town's own id needs both."""
+
+    id: SmallId
+    name: Annotated[str, Field(max_length=12)] = ""
+    name_en: Annotated[str, Field(max_length=30)] = ""
+
+
+def _kinds(ids: tuple[str, ...]) -> tuple[StaffKind, ...]:
+    return tuple(StaffKind(id=i) for i in ids)
+
+
+class StaffSettings(_Frozen):
+    """Staff filed by category (bot.domain.roster): the categories and skills offered, in
+    this order; the defaults are the plan's."""
+
+    categories: Annotated[tuple[StaffKind, ...], AfterValidator(_not_empty)] = _kinds(
+        roster.CATEGORIES
+    )
+    skills: tuple[StaffKind, ...] = _kinds(roster.SKILLS)
+
+    def category_ids(self) -> tuple[str, ...]:
+        return tuple(k.id for k in self.categories)
+
+    def skill_ids(self) -> tuple[str, ...]:
+        return tuple(k.id for k in self.skills)
+
+
+class MobilisationSettings(_Frozen):
+    """Mobilisation (bot.domain.mobilisation): minutes after a call that its silent are
+    reminded themselves, that their village admins are told, that the leadership group is."""
+
+    remind_minutes: Minutes = 10
+    escalate_minutes: Minutes = 20
+    group_minutes: Minutes = 40
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "MobilisationSettings":
+        if not self.remind_minutes < self.escalate_minutes < self.group_minutes:
+            raise _fail("remind_minutes < escalate_minutes < group_minutes: the silent are "
+                        "reminded, then their village admins told, then the group")  # fmt: skip
+        return self
+
+
 Mapping.register(Measures)
 assert tuple(Measures.model_fields)[: len(RISK_CATEGORIES)] == RISK_CATEGORIES
 
@@ -543,6 +655,10 @@ class Config(_Frozen):
     release: Release = Release()
     vehicles: tuple[Vehicle, ...] = ()
     transfer: TransferSettings = TransferSettings()
+    units: UnitSettings = UnitSettings()
+    supplies: SupplySettings = SupplySettings()
+    staff: StaffSettings = StaffSettings()
+    mobilisation: MobilisationSettings = MobilisationSettings()
 
     def village(self, village_id: str) -> Village | None:
         return next((v for v in self.villages if v.id == village_id), None)
@@ -569,12 +685,17 @@ class Config(_Frozen):
         return {v.id: tuple(g.id for g in v.grids) for v in self.villages}
 
     def listed_staff(self) -> set[tuple[int, str, str]]:
-        """Workers and village admins named in the file, as (user id, role, scope)."""
+        """The staff named in the file — workers, village admins, crews, dispatchers, unit
+        liaisons, site managers — as (user id, role, scope)."""
         staff = {(u, "worker", g.id) for v in self.villages for g in v.grids for u in g.workers}
         staff |= {(u, "village_admin", v.id) for v in self.villages for u in v.admins}
         staff |= {(u, "crew", v.id) for v in self.vehicles for u in v.crew}
         staff |= {(u, "dispatcher", "*") for u in self.transfer.dispatchers}
+        staff |= {(u, "unit", k.id) for k in self.key_units for u in k.liaisons}
         return staff | {(u, "site_manager", s.id) for s in self.sites for u in s.managers}
+
+    def key_unit(self, unit_id: str) -> KeyUnit | None:
+        return next((u for u in self.key_units if u.id == unit_id), None)
 
     def site(self, site_id: str) -> Site | None:
         return next((s for s in self.sites if s.id == site_id), None)
@@ -718,19 +839,40 @@ def _cross_checks(data: object) -> list[str]:
     units = _tables(data.get("key_units"), "key_units")
     sites_ = _tables(data.get("sites"), "sites")
     vehicles_ = _tables(data.get("vehicles"), "vehicles")
+    supply = data.get("supplies")
+    items = _tables(supply.get("items") if isinstance(supply, dict) else None, "supplies.items")
     return (
         _duplicates(villages, "village id")
         + _duplicates(grids, "grid id")
         + _duplicates(units, "key unit id")
         + _duplicates(sites_, "site id")
         + _duplicates(vehicles_, "vehicle id")
+        + _duplicates(items, "supply item id")
         + _check_plates(vehicles_)
         + _check_unit_villages(data.get("villages"), units)
         + _check_unit_villages(data.get("villages"), sites_)
+        + _check_unit_grids(villages, units)
         + _check_sites(sites_)
         + _check_measures(data.get("measures"))
         + _check_ladders(data.get("escalation"))
+        + _check_staff(data.get("staff"))
     )
+
+
+def _check_staff(staff: object) -> list[str]:
+    """Each category and skill once; a town's own (not built in) named in both languages."""
+    if not isinstance(staff, dict):
+        return []
+    problems = []
+    for key, builtin, what in (("categories", roster.CATEGORIES, "category"),
+                               ("skills", roster.SKILLS, "skill")):  # fmt: skip
+        kinds = _tables(staff.get(key), f"staff.{key}")
+        problems += _duplicates(kinds, what)
+        problems += [f"{path}: {what} {_q(kind['id'])} is not built in: give it a name and a "
+                     "name_en" for path, kind in kinds
+                     if isinstance(kind.get("id"), str) and kind["id"] not in builtin
+                     and not (kind.get("name") and kind.get("name_en"))]  # fmt: skip
+    return problems
 
 
 def _check_unit_villages(villages: object, units: list[tuple[str, dict[str, Any]]]) -> list[str]:
@@ -743,6 +885,24 @@ def _check_unit_villages(villages: object, units: list[tuple[str, dict[str, Any]
         f"{path}.village: no village with id {_q(unit['village'])}"
         for path, unit in units
         if isinstance(unit.get("village"), str) and unit["village"] not in ids
+    ]
+
+
+def _check_unit_grids(
+    villages: list[tuple[str, dict[str, Any]]], units: list[tuple[str, dict[str, Any]]]
+) -> list[str]:
+    """A unit's grid is one of its village's: its worker follows the unit."""
+    grids_of: dict[object, set[object]] = {}
+    for path, v in villages:  # a village listed twice (reported already): the grids of both
+        ids = [g.get("id") for _, g in _tables(v.get("grids"), path)]
+        if ids and all(isinstance(i, str) for i in ids):  # else reported already
+            grids_of.setdefault(v.get("id"), set()).update(ids)
+    return [
+        f"{path}.grid: no grid {_q(unit['grid'])} in village {_q(unit['village'])}"
+        for path, unit in units
+        if isinstance(unit.get("grid"), str)
+        and unit.get("village") in grids_of
+        and unit["grid"] not in grids_of[unit["village"]]
     ]
 
 

@@ -105,6 +105,7 @@ class Access:
             site_ids=held.sites,
             is_dispatcher=held.dispatcher,
             crew_vehicles=held.vehicles,
+            unit_ids=held.units,
         )
 
     async def _is_leader(self, user_id: int) -> bool:

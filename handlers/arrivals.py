@@ -14,18 +14,24 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.actions import arrivals
-from bot.domain.roles import can_verify
+from bot.actions import arrivals, units
+from bot.domain.roles import Actor, can_liaise, can_verify
+from bot.domain.units import subject, venue_link
 from bot.flows.arrivals import (
     CORRECT,
+    QR,
+    REGISTER,
     REPORT,
+    UNIT_BUTTONS,
     WITHDRAW,
     WITHDRAW_NO,
     WITHDRAW_YES,
     ArrivalFlow,
     refusal,
     report_button,
+    unit_button,
 )
+from bot.runtime import qr
 from handlers.access import Access
 from handlers.common import callback_pattern, keyboard, parse_callback, user_locale
 
@@ -39,8 +45,12 @@ class ArrivalCommands:
         self.access = access
 
     def handlers(self) -> list[BaseHandler]:
+        private = filters.ChatType.PRIVATE
         return [
-            CommandHandler("arrive", self.cmd_arrive, filters=filters.ChatType.PRIVATE),
+            CommandHandler("arrive", self.cmd_arrive, filters=private),
+            CommandHandler("register", self.cmd_register, filters=private),
+            CommandHandler("qrcode", self.cmd_qrcode, filters=private),
+            CallbackQueryHandler(self.on_unit_button, pattern=callback_pattern(UNIT_BUTTONS)),
             CallbackQueryHandler(self.on_report_button, pattern=callback_pattern(REPORT)),
             CallbackQueryHandler(
                 self.on_withdrawal, pattern=callback_pattern(arrivals.WITHDRAW_FLOW)
@@ -49,6 +59,71 @@ class ArrivalCommands:
 
     async def cmd_arrive(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.flow.begin(update, None)
+
+    # -- a unit's liaison: register the unit's people, its QR code (v1:ua:<action>:<unit id>) --
+
+    async def cmd_register(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._for_own_unit(update, REGISTER)
+
+    async def cmd_qrcode(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._for_own_unit(update, QR)
+
+    async def _for_own_unit(self, update: Update, action: str) -> None:
+        """The liaison's own unit; of several, he picks which (buttons)."""
+        actor = await self.access.actor(update.effective_user)
+        owned = sorted(actor.unit_ids)
+        if len(owned) == 1:
+            await self._unit_action(update, actor, action, owned[0])
+            return
+        if not owned:
+            await self.access.refuse(update, actor, f"unit.{action}")
+            return
+        locale = await user_locale(self.s, update.effective_user)
+        names = {unit_id: row["name"] if (row := await units.unit(self.s, unit_id)) else unit_id
+                 for unit_id in owned}  # fmt: skip
+        await update.effective_chat.send_message(
+            self.s.text(locale, "arrivals", "unit_pick", action=action),
+            reply_markup=keyboard([[(name, unit_button(action, unit_id))]
+                                   for unit_id, name in names.items()]),
+        )  # fmt: skip
+
+    async def on_unit_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        parts = parse_callback(query.data, UNIT_BUTTONS) or []
+        if len(parts) != 2 or parts[0] not in (REGISTER, QR):
+            await query.answer()
+            return
+        actor = await self.access.actor(update.effective_user)
+        await self._unit_action(update, actor, parts[0], parts[1])
+
+    async def _unit_action(self, update: Update, actor: Actor, action: str, unit_id: str) -> None:
+        """Registering is the liaison's (and an admin's); the QR code also for whoever may see
+        the unit (leaders, its village's admin, its grid's worker). Refused and audited the
+        same whether the unit exists or not."""
+        row = await units.unit(self.s, unit_id)
+        allowed = row is not None and row["active"] and (
+            can_liaise(actor, unit_id)
+            or (action == QR and units.may_view(self.s, actor, row))
+        )  # fmt: skip
+        if not allowed:
+            await self.access.refuse(update, actor, f"unit.{action}", subject(unit_id))
+            return
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        if action == REGISTER:
+            await self.flow.begin_for_unit(update, row)
+        else:
+            await self._send_qr(update, row)
+
+    async def _send_qr(self, update: Update, row: Any) -> None:
+        """The venue's QR code as a photo, to print for the reception desk: scanning it opens
+        the arrival form with the venue prefilled."""
+        locale = await user_locale(self.s, update.effective_user)
+        link = venue_link(self.s.bot.username, row["id"])
+        await self.s.bot.send_photo(
+            update.effective_user.id, photo=qr.png(link), parse_mode=ParseMode.HTML,
+            caption=self.s.text(locale, "arrivals", "venue_qr", unit=row["name"], link=link),
+        )  # fmt: skip
 
     # -- a stored report's buttons: v1:my:<action>:<report id> ----------------------------------
 

@@ -13,12 +13,15 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.actions import staff
+from bot.actions import units as unit_actions
 from bot.actions.staff import INVITE_HOURS, ScopeNames, scope_label
 from bot.domain import roles
+from bot.domain import roster as roster_rules
 from bot.domain.roles import (
     ROLE_CREW,
     ROLE_DISPATCHER,
     ROLE_SITE_MANAGER,
+    ROLE_UNIT,
     ROLE_VILLAGE_ADMIN,
     ROLE_WORKER,
     Actor,
@@ -26,6 +29,7 @@ from bot.domain.roles import (
 from bot.runtime.services import Services
 from handlers.access import Access
 from handlers.common import callback, callback_pattern, keyboard, parse_callback, user_locale
+from handlers.roster import entry_row as roster_entry
 
 TOWN_ROLES = (ROLE_SITE_MANAGER, ROLE_DISPATCHER, ROLE_CREW)  # scoped by site, town, vehicle
 SCOPE_STEPS = {"s": ROLE_SITE_MANAGER, "c": ROLE_CREW}  # v1:inv:<step>:<site or vehicle id>
@@ -54,7 +58,7 @@ class StaffAdmin:
 
     async def cmd_invite(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         actor = await self.access.actor(update.effective_user)
-        if not roles.can_invite(actor, ROLE_WORKER, None):
+        if not any(roles.can_invite(actor, r, None) for r in (ROLE_WORKER, ROLE_UNIT)):
             await self.access.refuse(update, actor, "invite")
             return
         locale = await user_locale(self.s, update.effective_user)
@@ -67,13 +71,21 @@ class StaffAdmin:
                 self.s.text(locale, "staff", "choose_role"), reply_markup=keyboard(rows)
             )
             return
+        if not roles.can_invite(actor, ROLE_WORKER, None):  # a leader: a unit's liaison only
+            await self._choose_unit(update, actor, locale)
+            return
         await self._choose_village(update, actor, locale, ROLE_WORKER)
 
     async def _choose_village(self, update: Update, actor: Actor, locale: str, role: str) -> None:
+        """The villages to invite a worker for; a village admin also sees the way to invite
+        a unit's liaison (the admins choose the role first)."""
         rows = [
             [(self.s.config.village(v).name, callback("inv", "v", role, v))]
             for v in self._villages(actor, role)
         ]
+        if not actor.is_admin and roles.can_invite(actor, ROLE_UNIT, None):
+            label = self.s.text(locale, "staff", "btn_invite_unit")
+            rows.append([(label, callback("inv", "r", ROLE_UNIT))])
         await update.effective_chat.send_message(
             self.s.text(locale, "staff", "choose_village", role=role), reply_markup=keyboard(rows)
         )
@@ -83,7 +95,14 @@ class StaffAdmin:
         actor = await self.access.actor(update.effective_user)
         locale = await user_locale(self.s, update.effective_user)
         kind, args = (parts[0], parts[1:]) if parts else ("", [])
-        if kind == "r" and len(args) == 1 and args[0] in TOWN_ROLES \
+        if kind == "r" and args == [ROLE_UNIT] and roles.can_invite(actor, ROLE_UNIT, None):
+            await update.callback_query.answer()
+            await self._choose_unit(update, actor, locale)
+        elif kind == "u" and len(args) == 1 \
+                and args[0] in await unit_actions.invitable(self.s, actor):  # fmt: skip
+            await update.callback_query.answer()
+            await self._give_link(update, context, actor, locale, ROLE_UNIT, args[0])
+        elif kind == "r" and len(args) == 1 and args[0] in TOWN_ROLES \
                 and roles.can_invite(actor, args[0], None):  # fmt: skip
             await update.callback_query.answer()
             await self._choose_town_scope(update, context, actor, locale, args[0])
@@ -119,6 +138,15 @@ class StaffAdmin:
             await self._revoke_invite(update, actor, locale, args[0])
         else:
             await self.access.refuse(update, actor, "invite", ":".join(parts))
+
+    async def _choose_unit(self, update: Update, actor: Actor, locale: str) -> None:
+        """The units this person may invite a liaison for (a village admin: their village's)."""
+        rows = [[(name, callback("inv", "u", key))]
+                for key, name in (await unit_actions.invitable(self.s, actor)).items()]  # fmt: skip
+        await update.effective_chat.send_message(
+            self.s.text(locale, "staff", "choose_unit" if rows else "no_units"),
+            reply_markup=keyboard(rows) if rows else None,
+        )
 
     async def _scopes(self, role: str) -> dict[str, str]:
         """What a site manager or a crew may be invited for: scope id -> its name (the
@@ -184,12 +212,16 @@ class StaffAdmin:
     # -- /staff ----------------------------------------------------------------------------
 
     def _village_of_row(self, row: Any) -> str | None:
-        """The village of a staff row or an invite (a village admin's scope is one); a
-        site's, dispatcher's or crew's role is the town's ("-": no village's, admins only)."""
+        """The village of a staff row or an invite (a village admin's scope is one, a unit
+        liaison's is the unit's); a site's, dispatcher's or crew's role is the town's ("-":
+        no village's, admins only)."""
         if row["role"] == ROLE_VILLAGE_ADMIN:
             return row["scope"]
         if row["role"] in TOWN_ROLES:
             return "-"
+        if row["role"] == ROLE_UNIT:  # a liaison: the unit's village
+            unit = self.s.config.key_unit(row["scope"])
+            return unit.village if unit else "-"
         return self.access.village_of(row["scope"])
 
     def _open_invites(self, actor: Actor, invites: list[Any],
@@ -212,15 +244,21 @@ class StaffAdmin:
 
     async def cmd_staff(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         actor = await self.access.actor(update.effective_user)
+        locale = await user_locale(self.s, update.effective_user)
+        if not roles.can_manage_staff(actor) and roster_rules.may_view(actor):
+            await update.effective_chat.send_message(  # a leader: the roster (人员档案) only
+                self.s.text(locale, "roster", "roster_only"),
+                reply_markup=keyboard([roster_entry(self.s, locale)]),
+            )
+            return
         if not roles.can_manage_staff(actor):
             await self.access.refuse(update, actor, "staff")
             return
-        locale = await user_locale(self.s, update.effective_user)
         roster = await staff.roster(self.s, actor.user_id)
         rows = [r for r in roster.members if roles.can_manage_staff(actor, self._village_of_row(r))]
         names = await staff.scope_names(self.s)
         people = [self._person(r, names) for r in rows]
-        buttons = []
+        buttons = [roster_entry(self.s, locale)]  # 人员档案: handlers/roster.py
         for p in (self._person(r, names) for r in rows if self._may_manage(actor, r)):
             row = [
                 (

@@ -12,6 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.actions import arrivals, users
 from bot.domain.roles import Actor, parse_invite_payload
+from bot.flows.arrivals import venue_unit
 from bot.flows.engine import Gate
 from bot.flows.monitoring import CheckinFlow
 from bot.flows.staff import InviteFlow
@@ -67,6 +68,9 @@ class StartFlow:
         if payload and self.tip is not None and (tip := self.tip.prefill(payload)) is not None:
             await self.tip.begin(update, tip)  # a tip poster (线索举报): /start t-XF01
             return
+        if (unit_id := venue_unit(payload)) is not None:  # a venue's QR code: /start u-<unit>
+            await self.arrival.begin_venue(update, unit_id)
+            return
         if payload:
             prefill = self.arrival.prefill(payload)
             if prefill is not None:
@@ -109,7 +113,9 @@ class StartFlow:
         user = update.effective_user
         locale = await user_locale(self.s, user)
         actor = await self.gate.actor(user) if self.gate else Actor(user.id)
-        text = self.s.text(locale, "start", "help", **help_roles(actor))
+        text = self.s.text(
+            locale, "start", "help", **help_roles(actor), liaison=bool(actor.unit_ids)
+        )
         await update.effective_chat.send_message(
             text, parse_mode=ParseMode.HTML, reply_markup=self.menu(locale)
         )

@@ -9,7 +9,7 @@ speed = 1                              # optional: the clock's pace at the start
 at = 0                # minutes from the start, virtual time (non-decreasing)
 who = "resident1"     # a person key (see sandbox/world.py)
 action = "start"      # start | text | press | contact | location | photo | wait_for | speed | jump
-payload = "a-XF01"
+payload = "a-XF01"    # or link_in = "admin_sq" (on = "王五"): open the bot link given there
 
 [[step]]
 action = "jump"       # move the virtual clock forward: by ``minutes``, or ``to`` an instant
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import tomllib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from sandbox.world import TOWN_LOCATION, World
 # per action: (required keys, optional keys)
 _COMMON = {"at", "who", "action", "chat", "timeout", "note"}
 ACTIONS: dict[str, tuple[set[str], set[str]]] = {
-    "start": (set(), {"payload"}),
+    "start": (set(), {"payload", "link_in", "on"}),  # link_in: a chat holding a bot link
     "text": ({"text"}, set()),
     "press": ({"label"}, {"on"}),  # on: the newest message containing this text
     "contact": (set(), {"phone"}),
@@ -55,6 +56,8 @@ _NO_PERSON = {"speed", "jump"}
 _TOP_KEYS = {"title", "description", "start", "speed", "step"}
 DEFAULT_TIMEOUT = 30.0  # real seconds a step waits for the bot
 FOLLOW_UP_GRACE = 3.0  # real seconds to wait for the question after a button's answer
+# a bot link's payload (Telegram's deep-link charset), in a text or a button's URL
+LINK_PAYLOAD = re.compile(r"t\.me/\w+\?start=([A-Za-z0-9_-]{1,64})")
 # the smallest valid PNG (1x1, grey): the photo a step sends when it names no file
 TINY_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
@@ -164,11 +167,12 @@ def parse_scenario(
         elif not isinstance(who, str) or (people is not None and who not in people):
             problems.append(f'{path}.who: unknown person "{who}"' + (
                 f" (known: {', '.join(sorted(people))})" if people else ""))  # fmt: skip
-        chat = raw.get("chat")
-        if chat is not None and (
-            not isinstance(chat, str) or (chats is not None and chat not in chats)
-        ):
-            problems.append(f'{path}.chat: unknown chat "{chat}"')  # fmt: skip
+        for key in ("chat", "link_in"):
+            chat = raw.get(key)
+            if chat is not None and (
+                not isinstance(chat, str) or (chats is not None and chat not in chats)
+            ):
+                problems.append(f'{path}.{key}: unknown chat "{chat}"')  # fmt: skip
         problems += _check_args(path, action, raw)
         args = {k: v for k, v in raw.items() if k not in ("at", "who", "action")}
         steps.append(Step(index, float(at), action, who, args))
@@ -186,13 +190,16 @@ def parse_scenario(
 
 def _check_args(path: str, action: str, raw: dict[str, Any]) -> list[str]:
     problems = []
-    strings = ("text", "label", "payload", "phone", "file", "caption", "note", "chat")
+    strings = ("text", "label", "payload", "phone", "file", "caption", "note", "chat", "on",
+               "link_in")  # fmt: skip
     for key in strings:
         if key in raw and not (isinstance(raw[key], str) and raw[key].strip()):
             problems.append(f"{path}.{key}: must be a non-empty string")
     for key in ("latitude", "longitude", "minutes", "timeout", "within", "speed"):
         if key in raw and not _number(raw[key]):
             problems.append(f"{path}.{key}: must be a number")
+    if action == "start" and "payload" in raw and "link_in" in raw:
+        problems.append(f'{path}: start takes "payload" or "link_in", not both')
     if action == "speed" and _number(raw.get("speed")) and raw["speed"] <= 0:
         problems.append(f"{path}.speed: must be above 0")
     if action == "jump":
@@ -319,6 +326,8 @@ class Player:
         await self._settled(user, chat_id, timeout)
         if step.action == "start":
             payload = args.get("payload")
+            if "link_in" in args:
+                payload = await self._link(args["link_in"], args.get("on"), timeout)
             state.user_sends_text(user, chat_id, f"/start {payload}" if payload else "/start")
         elif step.action == "text":
             state.user_sends_text(user, chat_id, args["text"])
@@ -479,6 +488,29 @@ class Player:
                                                button["callback_data"])  # fmt: skip
         self._pressed[chat_id] = (message.message_id, _snapshot(message), query)
         return button["text"]
+
+    async def _link(self, chat_key: str, text: str | None, timeout: float) -> str:
+        """The payload of the bot link in the newest message of ``chat_key`` that has one
+        (and contains ``text``): a join link an admin forwards to the person, as in life."""
+        chat_id = self.world.chat_keys()[chat_key]
+
+        def find() -> str | None:
+            for message in reversed(self.state.messages(chat_id)):
+                body = message.text or message.caption or ""
+                if message.deleted or (text is not None and text not in body):
+                    continue
+                urls = [e.get("url", "") for e in message.entities + message.caption_entities]
+                urls += [b.get("url", "") for row in (message.reply_markup or {}).get(
+                    "inline_keyboard", []) for b in row]  # fmt: skip
+                found = LINK_PAYLOAD.search("\n".join([body, *urls]))
+                if found:
+                    return found.group(1)
+            return None
+
+        payload = await self._wait(chat_id, find, timeout)
+        if not payload:
+            raise StepFailed(f"no bot link in {chat_key} within {timeout:g} s")
+        return payload
 
     def _labels(self, chat_id: int) -> str:
         messages = self.state.messages(chat_id)

@@ -1,10 +1,11 @@
-"""The town of a config, as people in a SandboxState: residents, a neighbour, the staff the
-config names (grid workers, village admins, leaders, site managers, dispatchers, vehicle
-crews) and the leadership group chat.
+"""The town of a config, as people in a SandboxState: residents, a neighbour, five town
+cadres, the staff the config names (grid workers, village admins, leaders, site managers,
+dispatchers, vehicle crews, the town store's keepers, the key units' liaisons) and the
+leadership group chat.
 
 Every person has a short key (``resident1``, ``worker_XF01``, ``admin_xf``, ``leader``,
-``manager_GL01``, ``dispatcher``, ``crew_V01``) that scenario files and the web page use; the
-leadership group's key is ``leaders``.
+``manager_GL01``, ``dispatcher``, ``crew_V01``, ``keeper``, ``liaison_hotel``, ``cadre1``) that
+scenario files and the web page use; the leadership group's key is ``leaders``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ _RESIDENTS = (
     ("resident_en", "John", "Smith", "en", "13800000004"),
 )
 _NEIGHBOUR = ("neighbour", "大妈", "陈", "zh-hans", "13800000005")
+# Town staff an admin files on the roster in chat (下沉干部, issue 13): on no config list, they
+# open the bot by the join link they are given. (key, name, phone)
+_CADRES = (
+    ("cadre1", "何平", "13300000201"),
+    ("cadre2", "吕斌", "13300000202"),
+    ("cadre3", "施红", "13300000203"),
+    ("cadre4", "孔亮", "13300000204"),
+    ("cadre5", "曹敏", "13300000205"),
+)
+CADRE_IDS_FROM = 900201
 _STAFF_NAMES = (
     ("娟", "李"),
     ("军", "赵"),
@@ -120,6 +131,9 @@ def build_world(config: Config) -> World:
     key, given, family, lang, phone = _NEIGHBOUR
     add(Person(key, RESIDENT_IDS_FROM + 100, f"邻居 {family}{given}", "neighbour", lang, phone,
                first_name=family + given))  # fmt: skip
+    for number, (key, name, phone) in enumerate(_CADRES):
+        add(Person(key, CADRE_IDS_FROM + number, f"下沉干部 {name}", "cadre", "zh-hans", phone,
+                   first_name=name))  # fmt: skip
 
     staff_index = 0
     seen: set[int] = set()
@@ -170,7 +184,8 @@ def build_world(config: Config) -> World:
 def _chain_staff(config: Config, world: World, seen: set[int], staff_index: int) -> None:
     """The staff of the chain after discovery the config names: site managers
     (``manager_GL01``), dispatchers (``dispatcher``, ``dispatcher2``) and vehicle crews
-    (``crew_V01``); a person named twice is one person, keyed by the first."""
+    (``crew_V01``); the town store's keepers (``keeper``) and the key units' liaisons
+    (``liaison_hotel``); a person named twice is one person, keyed by the first."""
     staff: list[tuple[str, int, str, str, str, str]] = []  # key, id, word, where, role, detail
 
     def numbered(base: str, number: int) -> str:
@@ -187,6 +202,13 @@ def _chain_staff(config: Config, world: World, seen: set[int], staff_index: int)
         for n, user in enumerate(vehicle.crew):
             staff.append((numbered(f"crew_{vehicle.id}", n), user, "车组",
                           f" ({vehicle.plate})", "crew", vehicle.id))  # fmt: skip
+    for n, user in enumerate(config.supplies.keepers):
+        staff.append((numbered("keeper", n), user, "镇物资库管理员", "", "keeper",
+                      config.town.name))  # fmt: skip
+    for unit in config.key_units:
+        for n, user in enumerate(unit.liaisons):
+            staff.append((numbered(f"liaison_{unit.id}", n), user, "联络员", f" ({unit.name})",
+                          "unit", unit.id))  # fmt: skip
     for key, user, word, where, role, detail in staff:
         if user in seen:
             continue
@@ -201,7 +223,7 @@ def _chain_staff(config: Config, world: World, seen: set[int], staff_index: int)
 
 def seed(state: SandboxState, config: Config) -> World:
     """Put the town's people and the leadership group into ``state``. Staff have opened the
-    bot already (it may write to them); residents and the neighbour have not."""
+    bot already (it may write to them); residents, the neighbour and the cadres have not."""
     world = build_world(config)
     for person in world.people.values():
         state.add_user(
@@ -209,7 +231,7 @@ def seed(state: SandboxState, config: Config) -> World:
             person.first_name,
             last_name=person.last_name,
             language_code=person.language,
-            started=person.role not in ("resident", "neighbour"),
+            started=person.role not in ("resident", "neighbour", "cadre"),
         )
     members: dict[int, str] = {}
     for person in world.people.values():

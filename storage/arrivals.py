@@ -79,8 +79,8 @@ async def store(
     cur = await conn.execute(
         """INSERT INTO reports (ref, draft_token, reporter_user_id, reporter_chat_id, locale,
                relation, village_id, grid_id, address, arrival_date, category, risk, alert,
-               measure_kind, measure_start, measure_end, data, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               measure_kind, measure_start, measure_end, data, unit_id, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (ref, *_columns(cipher_of(conn), report), now.isoformat(), now.isoformat()),
     )
     report_id = cur.lastrowid
@@ -136,6 +136,7 @@ def _columns(cipher: Cipher, report: ReportRecord) -> tuple:
         report.measure_start.isoformat(),
         report.measure_end.isoformat(),
         cipher.dumps(report.data),
+        report.unit_id,
     )
 
 
@@ -214,7 +215,8 @@ async def _update(
         """UPDATE reports SET draft_token = ?, reporter_user_id = ?, reporter_chat_id = ?,
                locale = ?, relation = ?, village_id = ?, grid_id = ?, address = ?,
                arrival_date = ?, category = ?, risk = ?, alert = ?, measure_kind = ?,
-               measure_start = ?, measure_end = ?, data = ?, version = ?, updated_at = ?,
+               measure_start = ?, measure_end = ?, data = ?, unit_id = ?, version = ?,
+               updated_at = ?,
                review = 'pending'
            WHERE id = ?""",
         (*_columns(cipher, report), version, now.isoformat(), own.report_id),

@@ -56,6 +56,7 @@ SEALED = (
     ("intake", ("data",), ()),  # updates not handled yet: what people typed
     ("contacts", ("phone", "id_number"), ()),
     ("vehicles", ("crew_phone",), ()),
+    ("roster", ("phone",), ()),
 )
 # Tables whose people are found by blind indexes of their phone and ID number (dedup).
 BLIND = ("persons", "contacts")

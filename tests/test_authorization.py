@@ -42,14 +42,15 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "/tasks": ("/tasks", {"worker", "worker_out", "vadmin", "vadmin_out", "admin"}),
     "/visit": ("/visit", {"worker", "worker_out", "vadmin", "vadmin_out"}),
     "/visits": ("/visits", STAFF),
-    "/invite": ("/invite", {"vadmin", "vadmin_out", "admin"}),
-    "/staff": ("/staff", {"vadmin", "vadmin_out", "admin"}),
+    "/invite": ("/invite", {"vadmin", "vadmin_out", "leader", "admin"}),  # leader: a liaison
+    "/staff": ("/staff", {"vadmin", "vadmin_out", "leader", "admin"}),  # leader: the roster
     "open card": ("v1:tk:o:{report}", {"worker", "vadmin", "leader", "admin"}),
     "verify": ("v1:tk:ok:{report}", {"worker", "vadmin", "admin"}),
     "wrong": ("v1:tk:bad:{report}", {"worker", "vadmin", "admin"}),
     "escalate": ("v1:tk:esc:{report}", {"worker", "vadmin", "admin"}),
     "invite worker": ("v1:inv:g:XF01", {"vadmin", "admin"}),
     "invite village admin": ("v1:inv:v:village_admin:xf", {"admin"}),
+    "invite unit liaison": ("v1:inv:u:xfhotel", {"vadmin", "leader", "admin"}),
     "move staff": ("v1:st:m:{staff}", {"vadmin", "admin"}),
     "revoke staff": ("v1:st:R:{staff}", {"vadmin", "admin"}),
     "register at door": ("v1:vr:{visit}", {"worker"}),

@@ -83,8 +83,11 @@ def test_example_villages_and_grids(config: Config) -> None:
     assert found[0].id == "fh" and found[1].name == "凤凰村第2网格" and found[1].workers == ()
     assert config.grid("XX99") is None
     assert [(u.id, u.kind, u.village) for u in config.key_units] == [
-        ("park", "enterprise_park", "xf"),
+        ("park", "enterprise", "xf"),
         ("jnvs", "school", "sq"),
+        ("xfhotel", "hotel", "xf"),
+        ("bpms", "homestay", "bsp"),
+        ("fhnjl", "farmstay", "fh"),
     ]
 
 
@@ -303,7 +306,8 @@ CASES: list[tuple[str, Any, str]] = [
     (
         "key_units[0].kind",
         "mall",
-        'key_units[0].kind: must be one of: enterprise_park, school, hotel, other; not "mall"',
+        "key_units[0].kind: must be one of: enterprise, school, hotel, homestay, rental, "
+        'farmstay, other; not "mall"',
     ),
     ("measures.overseas.days", 61, "measures.overseas.days: must be at most 60, not 61"),
     (

@@ -74,7 +74,8 @@ async def test_a_leader_gets_the_leadership_part(harness: Harness) -> None:
     harness.request.members[LEADER] = "member"
     text = await help_text(harness, LEADER)
     assert "/report" in text and "/case" in text and "领导小组" in text and "/regions" in text
-    assert "/tasks" not in text and "/invite" not in text
+    assert "/tasks" not in text and "/staff" not in text
+    assert "/invite 邀请单位联络员" in text  # a leader invites units' liaisons, not workers
 
 
 async def test_an_admin_gets_everything(harness: Harness) -> None:

@@ -38,7 +38,7 @@ async def test_admin_sees_every_role(harness: Harness) -> None:
     h = harness
     await h.text(ADMIN, "/invite")
     assert [label for label, _ in h.buttons(ADMIN)] == [
-        "网格员", "村（社区）综治专干", "隔离点负责人", "转运调度员", "转运车组人员",
+        "网格员", "村（社区）综治专干", "隔离点负责人", "转运调度员", "转运车组人员", "单位联络员",
     ]  # fmt: skip
 
 

@@ -148,10 +148,10 @@ async def test_the_rebuilt_outbox_keeps_every_row_and_index(tmp_path, monkeypatc
     all there after it, column for column, and so are the indexes."""
     every = db_module.migrations()
     monkeypatch.setattr(db_module, "migrations", lambda: [m for m in every if m[0] < 33])
-    sealed = db_module.SEALED  # as the code before it sealed them: no recipe column yet
+    sealed = db_module.SEALED  # as the code before it sealed them: no recipe column, no roster
     monkeypatch.setattr(db_module, "SEALED", tuple(
         (table, tuple(c for c in whole if c != "recipe"), blobs)
-        for table, whole, blobs in sealed))  # fmt: skip
+        for table, whole, blobs in sealed if table != "roster"))  # fmt: skip
     old = await Database.open(tmp_path / "old.sqlite3")
     async with old.write() as conn:  # as the code before it wrote them
         await conn.executemany(

@@ -128,7 +128,7 @@ async def test_released_the_day_after_day_14_with_the_certificate(harness: Harne
     text = "".join(pdf_lines(data))
     for words in ("解除集中隔离医学观察告知书", f"编号：XF-JC-20201109-{stay_id:04d}",
                   "李四", "5003**********1234", "2020年10月26日至2020年11月8日",
-                  "先锋镇集中隔离点（先锋宾馆）", "共14天", "自2020年11月9日起解除",
+                  "先锋镇集中隔离点（原粮站招待所）", "共14天", "自2020年11月9日起解除",
                   "先锋镇新冠肺炎疫情防控工作领导小组"):  # fmt: skip
         assert words in text, words
     assert ID_NUMBER not in text  # the paper is shown and forwarded: the ID masked

@@ -110,7 +110,7 @@ async def test_the_dispatchers_get_the_request_in_full_with_the_free_vehicles(
     [card] = h.texts(DISPATCHER)
     assert "XF-ZY-20201026-01" in card and "待派车" in card
     assert "王五" in card and "赵六" in card and "+86 139 1234 5678" in card  # in full
-    assert "先锋街12号" in card and "先锋宾馆" in card and "房间 101" in card
+    assert "先锋街12号" in card and "原粮站招待所" in card and "房间 101" in card
     assert h.buttons(DISPATCHER) == [
         ("🚑 派 渝A·12345（负压救护车）", data(transfer_id, "d", "V01")),
         ("🚑 派 渝B·D12345（转运车）", data(transfer_id, "d", "V02")),

@@ -24,6 +24,7 @@ from bot.runtime.render import reader_locales
 from bot.runtime.services import Services
 from storage import arrivals as reports
 from storage import audit, drafts, outbox, timers, visits
+from storage import units as unit_store
 from storage.drafts import Draft
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
 
@@ -68,6 +69,7 @@ def build_record(services: Services, draft: Draft) -> tuple[ReportRecord, Assess
         measure_end=plan.end,
         data={**data, "reasons": [r.code for r in assessment.reasons]},
         people=(main, *companions),
+        unit_id=data.get("unit"),
     )
     return record, assessment, plan
 
@@ -78,72 +80,84 @@ async def store_report(
     """Store the report, its notifications and the audit entry together, and drop the draft.
     Returns None when the draft was already submitted (a double tap)."""
     now = services.now()
-    since = now - timedelta(days=services.config.arrival.lookback_days)
     async with services.db.write() as conn:
         if not await drafts.delete(conn, draft.user_id, draft.token):
             return None
-        stored = await reports.store(
-            conn,
-            record,
-            town_code=services.config.town.code,
-            local_today=services.local_today(),
-            lookback_since=since,
-            now=now,
-            corrects=draft.data.get("corrects"),  # the reporter's correction of his report
-        )
-        plan = plan_measure(assessment.measure, record.measure_start)
-        # 居家健康监测 etc.; a companion now reporting himself is watched once (relink)
-        await restart_monitoring(conn, services, stored.id, plan, now)
-        if assessment.certificate_pending:  # 备案, and a worker checks the certificate
-            await certificates.request(conn, services, stored, record, now)
-        if assessment.positive:  # a suspected case, pending a human's confirmation
-            key = cases.arrival_key(stored.id, record.data.get("test_date"))
-            await cases.open_positive(conn, services, source="arrival", key=key,
-                                      report_id=stored.id, idx=0, by=0, now=now)  # fmt: skip
-        for message in await report_notifications(conn, services, stored, record, assessment):
-            await outbox.enqueue(conn, now=now, **message)
-        if isinstance(draft.data.get("visit_id"), int):  # registered at the door (入户排查)
-            await visits.link_report(conn, draft.data["visit_id"], stored.id, draft.user_id)
-        if isinstance(draft.data.get("tip_id"), int):  # registered on the spot for a tip (线索)
-            await tips.close_in(
-                conn,
-                services,
-                draft.data["tip_id"],
-                "confirmed",
-                draft.user_id,
-                now,
-                report_id=stored.id,
-                how="registered",
-            )
-        # to be verified within arrival_deadline_hours, then up the escalation ladder (a new
-        # version of a report still waiting keeps its clock)
-        await escalation.start(
-            conn,
-            services,
-            subject=f"report:{stored.id}",
-            kind="arrival",
-            grid_id=record.grid_id,
-            village_id=record.village_id,
-            deadline=now + timedelta(hours=services.config.schedule.arrival_deadline_hours),
-            ref=stored.ref,
-            now=now,
-            detail={"name": record.main.name},
-        )
-        action = ("report.correct" if draft.data.get("corrects")
-                  else "report.update" if stored.updated else "report.create")  # fmt: skip
-        await audit.record(conn, now, record.reporter_user_id, action, f"report:{stored.id}")
-        if stored.companion_of:  # his companion entry there now points to this report
-            await audit.record(conn, now, record.reporter_user_id, "report.companion_link",
-                               f"report:{stored.id}", stored.companion_of)  # fmt: skip
-        if stored.conflicts:  # kept apart, never merged: the worker checks (in the notice)
-            await audit.record(conn, now, record.reporter_user_id, "report.identity_conflict",
-                               f"report:{stored.id}", ",".join(stored.conflicts))  # fmt: skip
+        stored = await store_in(conn, services, record, assessment, now=now)
     # business events, once committed: reference numbers and counts only, never a name
-    log.info("report stored: %s (%s), %d person(s), %s, %s", stored.ref, action,
-             len(record.people), assessment.category, plan.kind)  # fmt: skip
+    log.info("report stored: %s (%s), %d person(s), %s, %s", stored.ref,
+             audit_action(record, stored), len(record.people), assessment.category,
+             record.measure_kind)  # fmt: skip
     if assessment.alert:
         log.info("alert queued: arrival %s to the leadership group", stored.ref)
     services.wake_outbox()
+    return stored
+
+
+def audit_action(record: ReportRecord, stored: StoredReport) -> str:
+    """The audit row's action for a stored report: a correction, a new version, a new one."""
+    if record.data.get("corrects"):
+        return "report.correct"
+    return "report.update" if stored.updated else "report.create"
+
+
+async def store_in(conn: aiosqlite.Connection, services: Services, record: ReportRecord,
+                   assessment: Assessment, *, now: datetime) -> StoredReport:  # fmt: skip
+    """Everything a submitted report is, inside the caller's transaction ``conn``: the report
+    (or the same person's open one updated: dedup), its measure and monitoring, its
+    certificate check and suspected case, the notices and alerts, the visit or tip it closes,
+    the verification deadline on the ladder, the audit. The chat form's submit and each row of
+    a bulk import (bot.actions.arrival_import) both come here, so every rule applies to both."""
+    data = record.data
+    since = now - timedelta(days=services.config.arrival.lookback_days)
+    stored = await reports.store(
+        conn,
+        record,
+        town_code=services.config.town.code,
+        local_today=services.local_today(),
+        lookback_since=since,
+        now=now,
+        corrects=data.get("corrects"),  # the reporter's correction of his report
+    )
+    plan = plan_measure(assessment.measure, record.measure_start)
+    # 居家健康监测 etc.; a companion now reporting himself is watched once (relink)
+    await restart_monitoring(conn, services, stored.id, plan, now)
+    if assessment.certificate_pending:  # 备案, and a worker checks the certificate
+        await certificates.request(conn, services, stored, record, now)
+    if assessment.positive:  # a suspected case, pending a human's confirmation
+        key = cases.arrival_key(stored.id, data.get("test_date"))
+        await cases.open_positive(conn, services, source="arrival", key=key,
+                                  report_id=stored.id, idx=0, by=0, now=now)  # fmt: skip
+    for message in await report_notifications(conn, services, stored, record, assessment):
+        await outbox.enqueue(conn, now=now, **message)
+    reporter = record.reporter_user_id
+    if isinstance(data.get("visit_id"), int):  # registered at the door (入户排查)
+        await visits.link_report(conn, data["visit_id"], stored.id, reporter)
+    if isinstance(data.get("tip_id"), int):  # registered on the spot for a tip (线索)
+        await tips.close_in(conn, services, data["tip_id"], "confirmed", reporter, now,
+                            report_id=stored.id, how="registered")  # fmt: skip
+    # to be verified within arrival_deadline_hours, then up the escalation ladder (a new
+    # version of a report still waiting keeps its clock)
+    await escalation.start(
+        conn,
+        services,
+        subject=f"report:{stored.id}",
+        kind="arrival",
+        grid_id=record.grid_id,
+        village_id=record.village_id,
+        deadline=now + timedelta(hours=services.config.schedule.arrival_deadline_hours),
+        ref=stored.ref,
+        now=now,
+        detail={"name": record.main.name},
+    )
+    subject = f"report:{stored.id}"
+    await audit.record(conn, now, reporter, audit_action(record, stored), subject)
+    if stored.companion_of:  # his companion entry there now points to this report
+        await audit.record(conn, now, reporter, "report.companion_link", subject,
+                           stored.companion_of)  # fmt: skip
+    if stored.conflicts:  # kept apart, never merged: the worker checks (in the notice)
+        await audit.record(conn, now, reporter, "report.identity_conflict", subject,
+                           ",".join(stored.conflicts))  # fmt: skip
     return stored
 
 
@@ -341,7 +355,9 @@ async def report_notifications(
     ``conn``: the transaction storing it. Each reader gets it in their own locale."""
     village, grid = services.config.grid(record.grid_id) or (None, None)
     main = record.main
+    unit = await unit_store.get(conn, record.unit_id) if record.unit_id else None
     common = dict(
+        **_unit_params(unit, record.data),
         ref=stored.ref,
         updated=stored.updated,
         companion_of=stored.companion_of,
@@ -370,8 +386,11 @@ async def report_notifications(
     priority = PRIORITY_ALERT if assessment.alert else PRIORITY_NOTIFY
     leadership = services.config.leadership.chat_id
     recipients = await grid_recipients(conn, services, record.grid_id)
+    # a guest registered himself by the venue's QR code: its liaison is told, one line
+    by_qr = unit is not None and record.data.get("prefilled_relation")
+    liaisons = await unit_store.liaisons(conn, unit["id"]) if by_qr else []
     locales = await reader_locales(
-        conn, [*recipients, leadership], services.config.bot.default_locale
+        conn, [*recipients, leadership, *liaisons], services.config.bot.default_locale
     )
     rows = [
         dict(
@@ -395,4 +414,26 @@ async def report_notifications(
                 dedup_key=f"{key}:to:{leadership}",
             )
         )
+    guest = dict(ref=stored.ref, unit=common.get("unit"), name=main.name, phone=main.phone,
+                 room=record.data.get("room"))  # fmt: skip
+    rows += [
+        dict(
+            chat_id=chat,
+            text=services.text(locales[chat], "arrivals", "venue_guest_notice", **guest),
+            subject=subject,
+            dedup_key=f"{key}:unit:to:{chat}",
+        )
+        for chat in liaisons
+    ]
     return rows
+
+
+def _unit_params(unit: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """What a notice says of the unit a report was made for (None: a resident's own): its
+    name, whether its liaison registered the person (else a guest by the venue's QR code),
+    and a guest's stay."""
+    if unit is None:
+        return {}
+    stay = (dict(checkin=data.get("checkin_date"), checkout=data.get("checkout_date"),
+                 room=data.get("room")) if flow.is_guest(data) else None)  # fmt: skip
+    return dict(unit=unit["name"], liaison=not data.get("prefilled_relation"), stay=stay)

@@ -28,12 +28,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import aiosqlite
 
+from bot.actions import supplies as supply_actions
+from bot.actions import unit_reports
 from bot.domain.arrivals import CATEGORIES
 from bot.domain.risk import RISK_CATEGORIES
 from bot.domain.timers import Kind
 from bot.runtime import chart
 from bot.runtime.services import Services
 from storage import db, outbox, stats, timers
+from storage import mobilisation as mobilisation_store
 from storage.outbox import PRIORITY_ALERT, PRIORITY_NOTIFY
 from storage.stats import VillageCounts
 from storage.timers import Timer
@@ -231,6 +234,9 @@ async def build(
         delivery=delivery,
         chain=isolation,
         deadlines={site: due.astimezone(tz) for site, due in isolation.deadlines.items()},
+        units=await unit_reports.day_section(services, conn, now),
+        supplies=await supply_actions.below_minimum(conn, services, locale),
+        mobilisations=await mobilisation_store.opened_on(conn, since, until),
     )
 
     today = now.astimezone(tz).date()

@@ -10,10 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 from bot.actions import sites
+from bot.actions.roster import ensure_for_staff
 from bot.domain import roles
 from bot.runtime.services import Services
 from storage import audit, drafts, outbox, staff
 from storage import sites as site_store
+from storage import units as unit_store
 from storage import vehicles as vehicle_store
 
 INVITE_HOURS = 72
@@ -27,6 +29,7 @@ class Scopes:
     sites: frozenset[str] = frozenset()  # isolation sites managed
     dispatcher: bool = False
     vehicles: frozenset[str] = frozenset()  # held as crew
+    units: frozenset[str] = frozenset()  # key units held as liaison
 
     @property
     def grid_staff(self) -> bool:
@@ -35,7 +38,7 @@ class Scopes:
 
     @property
     def any(self) -> bool:
-        return self.grid_staff or bool(self.sites or self.dispatcher or self.vehicles)
+        return self.grid_staff or bool(self.sites or self.dispatcher or self.vehicles or self.units)
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def scope_label(services: Services, role: str, scope: str, names: ScopeNames | N
     if role == roles.ROLE_WORKER:
         found = services.config.grid(scope)
         return f"{found[0].name} {found[1].name}" if found else scope
-    if role in (roles.ROLE_SITE_MANAGER, roles.ROLE_CREW):
+    if role in (roles.ROLE_SITE_MANAGER, roles.ROLE_CREW, roles.ROLE_UNIT):
         return (names or {}).get(role, {}).get(scope) or scope
     if role == roles.ROLE_DISPATCHER:
         return services.config.town.name
@@ -72,19 +75,31 @@ async def scope_names(services: Services) -> dict[str, dict[str, str]]:
     sites |= {r["id"]: r["name"] for r in await site_store.listed(services.db)}
     vehicles = {v.id: v.plate for v in config.vehicles}
     vehicles |= {r["id"]: r["plate"] for r in await vehicle_store.all_(services.db)}
-    return {roles.ROLE_SITE_MANAGER: sites, roles.ROLE_CREW: vehicles}
+    return {
+        roles.ROLE_SITE_MANAGER: sites,
+        roles.ROLE_CREW: vehicles,
+        roles.ROLE_UNIT: await _unit_names(services),
+    }
+
+
+async def _unit_names(services: Services) -> dict[str, str]:
+    """The active units by id (the config's not seeded yet too)."""
+    listed = {u.id: u.name for u in services.config.key_units}
+    return listed | {r["id"]: r["name"] for r in await unit_store.active(services.db)}
 
 
 async def invitable(services: Services, role: str) -> dict[str, str]:
-    """What a site manager or a crew may be invited for, id -> name: every site not closed,
-    every vehicle — config-listed and added in chat alike (the config's own not seeded yet
-    too); {} for other roles."""
+    """What a site manager, a crew or a unit's liaison may be invited for, id -> name: every
+    site not closed, every vehicle, every active unit — config-listed and added in chat alike
+    (the config's own not seeded yet too); {} for other roles."""
     if role == roles.ROLE_SITE_MANAGER:
         seeded = await site_store.ids(services.db)
         unseeded = {s.id: s.name for s in services.config.sites if s.id not in seeded}
         return unseeded | await sites.open_sites(services)
     if role == roles.ROLE_CREW:
         return (await scope_names(services))[roles.ROLE_CREW]
+    if role == roles.ROLE_UNIT:
+        return await _unit_names(services)
     return {}
 
 
@@ -98,6 +113,7 @@ async def scopes(services: Services, user_id: int) -> Scopes:
         sites=held.get(roles.ROLE_SITE_MANAGER, none),
         dispatcher=roles.ROLE_DISPATCHER in held,
         vehicles=held.get(roles.ROLE_CREW, none),
+        units=held.get(roles.ROLE_UNIT, none),
     )
 
 
@@ -152,6 +168,10 @@ async def bind(
             else ("denied:invite", f"invite:{answers['token'][:8]}")
         )
         await audit.record(conn, now, user_id, action, subject, what)
+        if bound:  # on the roster (人员档案) from now on, as everyone on staff
+            village_of = {g.id: v.id for v in services.config.villages for g in v.grids}
+            pair = [(bound["role"], bound["scope"])]
+            await ensure_for_staff(conn, user_id, pair, village_of, now)
     return bound
 
 

@@ -7,6 +7,7 @@ derived from the answers, so a draft restored after a restart continues where it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,6 +16,9 @@ from typing import Any
 
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import (
+    DATE_LIMIT,
+    clean,
+    full_date,
     parse_address,
     parse_date,
     parse_id_number,
@@ -38,8 +42,18 @@ from bot.domain.places import (
 from bot.domain.regions import Region
 from bot.domain.risk import SYMPTOMS, RiskFacts, regions_inside
 from bot.domain.steps import ANYONE, SELF, Step, fixed_choices, store_answer
+from bot.domain.units import is_venue
 
-RELATIONS = ("self", "family", "tenant", "guest")
+# Whom a resident registers; a unit's liaison registers the unit's own people (员工 / 学生 /
+# 住客), offered by the unit's kind; a venue's guest by its QR code registers himself.
+RESIDENT_RELATIONS = ("self", "family", "tenant", "guest")
+UNIT_RELATIONS = {"school": ("student", "staff")}  # any other non-venue unit: its staff
+VENUE_RELATIONS = ("venue_guest", "staff")
+RELATIONS = (*RESIDENT_RELATIONS, "staff", "student", "venue_guest")
+MAX_STAY_DAYS = 60  # a guest's expected check-out lies at most this far after check-in
+ROOM_LIMIT = 20
+CHECKOUT_DAYS = {"today": 0, "今天": 0, "tomorrow": 1, "明天": 1, "day_after": 2, "后天": 2}
+_NIGHTS = re.compile(r"住?(\d{1,2})(?:天|晚|夜|nights?|days?)")
 REGION_KINDS = ("china", "abroad")
 TRANSPORTS = ("self_drive", "train", "flight", "coach", "other")
 CATEGORIES = ("sanfan", "siwai", "overseas", "quarantine_done", "visitor", "other")
@@ -275,10 +289,141 @@ def _phone_of(data: Data) -> str:
     return SELF if data.get("relation") == "self" else ANYONE
 
 
+def relation_choices(data: Data, ctx: Context) -> tuple[str, ...]:
+    """A resident registers himself or his household; a unit's liaison the unit's people."""
+    kind = data.get("unit_kind")
+    if not kind:
+        return RESIDENT_RELATIONS
+    return VENUE_RELATIONS if is_venue(kind) else UNIT_RELATIONS.get(kind, ("staff",))
+
+
+def is_guest(data: Data) -> bool:
+    """Registered for a venue and not as its staff: the guest register is asked (入住登记)."""
+    return is_venue(data.get("unit_kind") or "") and data.get("relation") != "staff"
+
+
+def _checkin_problem(checkin: date, data: Data) -> Invalid | None:
+    """Nobody checks in before reaching the town."""
+    arrival = data.get("arrival_date")
+    if arrival and checkin < date.fromisoformat(arrival):
+        return Invalid("checkin_before_arrival", {"arrival": date.fromisoformat(arrival)})
+    return None
+
+
+def _checkout_problem(checkout: date, checkin: date) -> Invalid | None:
+    if checkout < checkin:
+        return Invalid("checkout_before_checkin", {"checkin": checkin})
+    if (checkout - checkin).days > MAX_STAY_DAYS:
+        return Invalid("checkout_too_far", {"days": MAX_STAY_DAYS})
+    return None
+
+
+def _dated_checkin(value: date, data: Data) -> Updates | Invalid:
+    return _checkin_problem(value, data) or {"checkin_date": value.isoformat()}
+
+
+def _checkin_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
+    value = parse_date(text, ctx.today, ctx.max_days_back)
+    return value if isinstance(value, Invalid) else _dated_checkin(value, data)
+
+
+def _choose_checkin(value: str, data: Data, ctx: Context) -> Updates | Invalid:
+    return _dated_checkin(ctx.today - timedelta(days=0 if value == "today" else 1), data)
+
+
+def _checkout_in_year(text: str, checkin: date) -> date | Invalid | None:
+    """A month and day without a year: the such date nearest to check-in (1月3日 written on
+    28 December is next year's; 12月26日 then is a slip before check-in), whose window the
+    caller checks. None: no month and day."""
+    found = [full_date(f"{year}-{text}") or full_date(f"{year}年{text}")
+             for year in (checkin.year, checkin.year + 1)]  # fmt: skip
+    dates = [value for value in found if isinstance(value, date)]
+    return min(dates, key=lambda value: abs(value - checkin)) if dates else found[0]
+
+
+def parse_checkout(text: str, checkin: date, today: date) -> date | Invalid:
+    """The expected check-out date (预计退房日期): 明天/后天, “住3晚” (nights from check-in),
+    a full date, or a month and day; never before check-in nor more than MAX_STAY_DAYS
+    after it."""
+    cleaned = clean(text, DATE_LIMIT)
+    if isinstance(cleaned, Invalid):
+        return cleaned
+    compact = "".join(cleaned.split()).lower()
+    nights = _NIGHTS.fullmatch(compact)
+    if compact in CHECKOUT_DAYS:
+        value: date | Invalid | None = today + timedelta(days=CHECKOUT_DAYS[compact])
+    elif nights:
+        value = checkin + timedelta(days=int(nights.group(1)))
+    else:
+        value = full_date(compact) or _checkout_in_year(compact, checkin)
+    if value is None:
+        return Invalid("checkout_format")
+    if isinstance(value, Invalid):
+        return value
+    return _checkout_problem(value, checkin) or value
+
+
+def _checkin_of(data: Data, ctx: Context) -> date:
+    raw = data.get("checkin_date")
+    return date.fromisoformat(raw) if raw else ctx.today
+
+
+def _checkout_text(text: str, data: Data, ctx: Context) -> Updates | Invalid:
+    value = parse_checkout(text, _checkin_of(data, ctx), ctx.today)
+    return value if isinstance(value, Invalid) else {"checkout_date": value.isoformat()}
+
+
+def _choose_checkout(value: str, data: Data, ctx: Context) -> Updates | Invalid:
+    checkout = ctx.today + timedelta(days=CHECKOUT_DAYS[value])
+    problem = _checkout_problem(checkout, _checkin_of(data, ctx))
+    return problem or {"checkout_date": checkout.isoformat()}
+
+
+def stay_problem(data: Data) -> Invalid | None:
+    """A guest register whose dates no longer agree (the arrival date changed after it)."""
+    if not (data.get("checkin_date") and data.get("checkout_date")):
+        return None
+    checkin = date.fromisoformat(data["checkin_date"])
+    return _checkin_problem(checkin, data) or _checkout_problem(
+        date.fromisoformat(data["checkout_date"]), checkin
+    )
+
+
+def unit_answers(
+    unit: Mapping[str, Any], villages: Mapping[str, tuple[str, ...]], *, guest: bool
+) -> Data:
+    """A unit's form prefilled from the unit (``units`` row): its village, grid and address
+    where the town knows them (else asked). ``guest``: a guest by the venue's QR code, who
+    registers himself; else its liaison, who registers the unit's people (``liaison``: the
+    scope checked again at submit)."""
+    data: Data = {"unit": unit["id"], "unit_kind": unit["kind"], "unit_name": unit["name"]}
+    grids = villages.get(unit["village_id"])
+    if grids is not None:
+        data.update(village=unit["village_id"], prefilled_village=True)
+    if grids and unit["grid_id"] in grids:
+        data.update(grid=unit["grid_id"], prefilled_grid=True)
+    if unit["address"]:
+        data.update(address=unit["address"], prefilled_address=True)
+    if guest:
+        data.update(relation="self", prefilled_relation=True)
+    else:
+        data["liaison"] = True
+    return data
+
+
+def _edit_choices(data: Data, ctx: Context) -> tuple[str, ...]:
+    """The summary's "change" offers what was asked: not a relation the QR code set, not the
+    guest register of someone who is no guest."""
+    hidden = {"relation"} if data.get("prefilled_relation") else set()
+    if not is_guest(data):
+        hidden.add("stay")
+    return tuple(group for group in EDIT_GROUPS if group not in hidden)
+
+
 STEPS: dict[str, Step] = {
     step.key: step
     for step in (
-        Step("relation", "relation", choices=fixed_choices(RELATIONS), per_row=2),
+        Step("relation", "relation", choices=relation_choices, per_row=2),
         Step("name", "name", text=store_answer("name", parse_name)),
         Step("phone", "phone", text=store_answer("phone", parse_phone), contact=True,
              contact_of=_phone_of),
@@ -302,6 +447,12 @@ STEPS: dict[str, Step] = {
         Step("village", "place", choices=_village_choices),
         Step("grid", "place", choices=_grid_choices),
         Step("address", "place", text=store_answer("address", parse_address)),
+        # the guest register of a venue (入住登记): check-in, expected check-out, room
+        Step("checkin_date", "stay", choices=fixed_choices(("today", "yesterday")),
+             text=_checkin_text, per_row=2),
+        Step("checkout_date", "stay", choices=fixed_choices(("tomorrow", "day_after")),
+             text=_checkout_text, per_row=2),
+        Step("room", "stay", text=store_answer("room", lambda t: parse_text(t, ROOM_LIMIT))),
         Step("category", "category", choices=fixed_choices(CATEGORIES)),
         # 解除隔离证明: a worker checks it before the person leaves key control
         Step("certificate", "category", choices=fixed_choices(("skip",)),
@@ -325,13 +476,13 @@ STEPS: dict[str, Step] = {
              contact_of=lambda data: ANYONE),
         Step("companion_more", "companions", choices=fixed_choices(("add", "done")), per_row=2),
         Step("summary", "summary", choices=fixed_choices(("submit", "edit", "cancel")), per_row=2),
-        Step("edit", "summary", choices=lambda data, ctx: EDIT_GROUPS),
+        Step("edit", "summary", choices=_edit_choices),
     )
 }  # fmt: skip
 ORDER = tuple(STEPS)
 EDIT_GROUPS = (
     "relation", "name", "phone", "id_number", "origin", "travel", "arrival_date", "transport",
-    "place", "category", "health_code", "test", "temperature", "symptoms", "companions",
+    "place", "stay", "category", "health_code", "test", "temperature", "symptoms", "companions",
 )  # fmt: skip
 FIRST_STEP = "relation"
 
@@ -347,6 +498,7 @@ def place_from_dict(value: Mapping[str, str | None]) -> Place:
 def _applies(key: str, data: Data) -> bool:
     """Whether a question is asked, given the answers so far."""
     rules: dict[str, Callable[[], bool]] = {
+        "relation": lambda: not data.get("prefilled_relation"),
         "country": lambda: data.get("region_kind") == "abroad",
         "origin": lambda: data.get("region_kind") == "china",
         "origin_pick": lambda: bool(data.get("origin_choices")),
@@ -359,6 +511,9 @@ def _applies(key: str, data: Data) -> bool:
         "village": lambda: not data.get("prefilled_village"),
         "grid": lambda: not data.get("prefilled_grid"),
         "address": lambda: not data.get("prefilled_address"),
+        "checkin_date": lambda: is_guest(data),
+        "checkout_date": lambda: is_guest(data),
+        "room": lambda: is_guest(data),
         "certificate": lambda: data.get("category") == "quarantine_done",
         "test_date": lambda: data.get("test") == "yes",
         "test_result": lambda: data.get("test") == "yes",
@@ -387,6 +542,11 @@ def next_step(current: str, data: Data) -> str:
             return "summary"
         return key
     return "summary"
+
+
+def first_question(data: Data) -> str:
+    """The first question not answered by the prefill (a venue's QR code sets the relation)."""
+    return FIRST_STEP if _applies(FIRST_STEP, data) else next_step(FIRST_STEP, data)
 
 
 def start_edit(group: str, data: Data) -> tuple[str, Data]:
@@ -516,6 +676,8 @@ _CHOICE_EFFECTS: dict[str, Callable[[str, Data, Context], Updates | Invalid]] = 
         "companion": {**(data.get("companion") or {}), "phone": None}
     },
     "village": _choose_village,
+    "checkin_date": _choose_checkin,
+    "checkout_date": _choose_checkout,
     "transport": _choose_trip_kind,
     "region_kind": _choose_region_kind,
     "test": _choose_test,
@@ -559,6 +721,10 @@ def missing_for_submit(data: Data, ctx: Context) -> list[str]:
         missing.append("origin")
     if data.get("grid") not in ctx.villages.get(data.get("village") or "", ()):
         missing.append("grid")
+    if is_guest(data):
+        missing += [key for key in ("checkin_date", "checkout_date", "room") if not data.get(key)]
+        if stay_problem(data):
+            missing.append("checkin_date")
     groups = [STEPS[key].group for key in missing]  # "grid" is asked in the "place" group
     return list(dict.fromkeys(groups))
 

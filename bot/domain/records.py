@@ -37,6 +37,7 @@ class ReportRecord:
     measure_end: date
     data: dict[str, Any]
     people: tuple[PersonRecord, ...]  # the main person first, then companions
+    unit_id: str | None = None  # the key unit or venue it was made for (issue 13)
 
     @property
     def main(self) -> PersonRecord:

@@ -16,7 +16,10 @@ ROLE_VILLAGE_ADMIN = "village_admin"
 ROLE_SITE_MANAGER = "site_manager"  # scope: an isolation site's id
 ROLE_DISPATCHER = "dispatcher"  # scope: "*", the town's transfer vehicles
 ROLE_CREW = "crew"  # scope: a vehicle's id
-STAFF_ROLES = (ROLE_WORKER, ROLE_VILLAGE_ADMIN, ROLE_SITE_MANAGER, ROLE_DISPATCHER, ROLE_CREW)
+ROLE_UNIT = "unit"  # a key unit's or venue's liaison (联络员); scope: the unit's id
+STAFF_ROLES = (
+    ROLE_WORKER, ROLE_VILLAGE_ADMIN, ROLE_SITE_MANAGER, ROLE_DISPATCHER, ROLE_CREW, ROLE_UNIT
+)  # fmt: skip
 TOWN_SCOPE = "*"  # the scope of a role over the whole town (a dispatcher's)
 SOURCE_CONFIG = "config"  # a staff row listed in the config file (storage.staff.seed_from_config)
 
@@ -36,12 +39,13 @@ class Actor:
     site_ids: frozenset[str] = frozenset()  # isolation sites managed
     is_dispatcher: bool = False
     crew_vehicles: frozenset[str] = frozenset()
+    unit_ids: frozenset[str] = frozenset()  # key units the user is liaison of
 
     @property
     def is_staff(self) -> bool:
         return bool(
             self.is_admin or self.is_leader or self.worker_grids or self.admin_villages
-            or self.site_ids or self.is_dispatcher or self.crew_vehicles
+            or self.site_ids or self.is_dispatcher or self.crew_vehicles or self.unit_ids
         )  # fmt: skip
 
     @property
@@ -61,6 +65,8 @@ class Actor:
             return ROLE_DISPATCHER
         if self.crew_vehicles:
             return ROLE_CREW
+        if self.unit_ids:
+            return ROLE_UNIT
         return "resident"
 
 
@@ -166,12 +172,13 @@ def can_manage_member(actor: Actor, role: str, village_id: str | None, source: s
 
 def can_invite(actor: Actor, role: str, village_id: str | None) -> bool:
     """Admins invite anyone (a site manager, dispatcher or crew too); village admins invite
-    workers for their own village."""
+    workers, and units' liaisons, for their own village (``village_id``: the unit's); leaders
+    a liaison of any unit (the town's key units answer to them)."""
     if role not in STAFF_ROLES:
         return False
-    if actor.is_admin:
+    if actor.is_admin or (role == ROLE_UNIT and actor.is_leader):
         return True
-    if role != ROLE_WORKER:
+    if role not in (ROLE_WORKER, ROLE_UNIT):
         return False
     if village_id is None:
         return bool(actor.admin_villages)
@@ -212,6 +219,48 @@ def can_dispatch(actor: Actor) -> bool:
 def can_crew(actor: Actor, vehicle_id: str) -> bool:
     """Acknowledge, pick up and deliver a transfer of the vehicle: its crew, and admins."""
     return actor.is_admin or vehicle_id in actor.crew_vehicles
+
+
+def can_liaise(actor: Actor, unit_id: str) -> bool:
+    """Act for a key unit — register its people, import them, file its daily report: its
+    liaisons, and admins. A liaison of another unit may not (refused, audited); leaders and
+    the unit's grid staff read its figures, they do not file for it."""
+    return actor.is_admin or unit_id in actor.unit_ids
+
+
+def can_file_unit_report(actor: Actor, unit_id: str, village_id: str, grid_id: str | None) -> bool:
+    """File a key unit's daily report (单位日报): whoever may act for it (``can_liaise``), and
+    the staff who follow it — its grid's workers, its village's admins —, who phone a unit
+    with no liaison in the bot and file what they were told."""
+    return (
+        can_liaise(actor, unit_id)
+        or (grid_id is not None and grid_id in actor.worker_grids)
+        or village_id in actor.admin_villages
+    )
+
+
+def can_view_unit(
+    actor: Actor, unit_id: str, village_id: str, grid_id: str | None, village_of: VillageOf
+) -> bool:
+    """See a key unit's card and figures: the town's leaders and admins, its village's
+    admins, the workers of the grid that follows it, and its own liaisons."""
+    return (
+        _town_wide(actor)
+        or village_id in actor.admin_villages
+        or (grid_id is not None and holds_grid(actor, grid_id, village_of))
+        or unit_id in actor.unit_ids
+    )
+
+
+def can_list_units(actor: Actor) -> bool:
+    """/units: leaders and admins (every unit), village admins (their villages'), grid workers
+    (their grids'), liaisons (their own)."""
+    return _town_wide(actor) or bool(actor.admin_villages or actor.worker_grids or actor.unit_ids)
+
+
+def can_mark_monitored(actor: Actor) -> bool:
+    """Put a unit under key monitoring (重点监测) or take it off: the leaders (and admins)."""
+    return _town_wide(actor)
 
 
 def new_invite_token() -> str:

@@ -12,16 +12,17 @@ from typing import Any
 
 from telegram import ReplyKeyboardRemove, Update
 
-from bot.actions import tips
+from bot.actions import tips, units
 from bot.actions.arrivals import build_record, reason_texts, store_report
 from bot.domain import arrivals as domain
 from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.masking import Audience
 from bot.domain.places import Place, bilingual_label, english_name
-from bot.domain.roles import Actor
+from bot.domain.roles import Actor, can_liaise
 from bot.domain.steps import Data
 from bot.domain.tips import can_check
-from bot.flows.engine import SUMMARY, Engine, plain
+from bot.domain.units import UNIT_ID, VENUE_PREFIX, subject
+from bot.flows.engine import SUMMARY, Engine, plain, user_locale
 from bot.flows.table import TableFlow
 from bot.runtime.services import Services
 from storage import arrivals as reports
@@ -31,6 +32,8 @@ DEEP_LINK = re.compile(r"^a-([A-Za-z0-9]{1,16})$")
 # The buttons of a stored report (its receipt, /my): v1:my:<action>:<report id>.
 REPORT = "my"
 CORRECT, WITHDRAW, WITHDRAW_YES, WITHDRAW_NO = "correct", "withdraw", "withdraw_yes", "withdraw_no"
+# The buttons of a unit's registration (on its card, its liaison's menu): v1:ua:<action>:<unit id>
+UNIT_BUTTONS, REGISTER, QR = "ua", "reg", "qr"
 # A stored report's data a correction does not carry over: worked out again on submit, or
 # done once by the first submit (the door visit linked, the tip closed), or a worker's word
 # on the version he saw (the certificate checked: a corrected report is checked again).
@@ -39,6 +42,18 @@ NOT_CARRIED = ("reasons", "visit_id", "tip_id", "corrects", "certificate_checked
 
 def report_button(action: str, report_id: int) -> str:
     return callback(REPORT, action, str(report_id))
+
+
+def unit_button(action: str, unit_id: str) -> str:
+    return callback(UNIT_BUTTONS, action, unit_id)
+
+
+def venue_unit(payload: str | None) -> str | None:
+    """The unit id of a venue's QR deep link (``u-<unit id>``); None for any other payload."""
+    if not payload or not payload.startswith(VENUE_PREFIX):
+        return None
+    unit_id = payload[len(VENUE_PREFIX) :]
+    return unit_id if UNIT_ID.fullmatch(unit_id) else None
 
 
 def refusal(report: Any, user_id: int, action: str = CORRECT) -> str | None:
@@ -64,12 +79,19 @@ class ArrivalFlow(TableFlow):
         self._villages = services.config.grid_ids()
 
     def commit_check(self, draft: Draft) -> tuple[str, str | None] | None:
-        """A resident's own report: anyone; registered on the spot for a tip, whose submission
-        closes it: whoever may still check the tip."""
+        """A resident's own report (a venue's guest's too): anyone; registered on the spot for
+        a tip, whose submission closes it: whoever may still check the tip; a unit's people
+        registered by its liaison: still its liaison."""
         tip_id = draft.data.get("tip_id")
-        return ("tip.r", tips.subject(tip_id)) if isinstance(tip_id, int) else None
+        if isinstance(tip_id, int):
+            return ("tip.r", tips.subject(tip_id))
+        if draft.data.get("liaison"):
+            return ("unit.register", subject(draft.data["unit"]))
+        return None
 
     async def may_commit(self, actor: Actor, draft: Draft) -> bool:
+        if draft.data.get("liaison"):
+            return can_liaise(actor, draft.data["unit"])
         tip = await tips.view(self.s, draft.data["tip_id"])
         gate = self.engine.gate
         return tip is not None and can_check(actor, tip.village_id, tip.grid_id, gate.village_of)
@@ -93,7 +115,25 @@ class ArrivalFlow(TableFlow):
 
     async def begin(self, update: Update, prefill: dict[str, Any] | None) -> None:
         """Start a report, or re-ask the open question of the one already under way."""
-        await self.start(update, self.first_step, dict(prefill or {}))
+        data = dict(prefill or {})
+        await self.start(update, domain.first_question(data), data)
+
+    async def begin_venue(self, update: Update, unit_id: str) -> None:
+        """A guest scanned a venue's QR code: the form with the venue prefilled; a venue the
+        town no longer has: the ordinary form, after a line saying so."""
+        unit = await units.unit(self.s, unit_id)
+        if unit is None or not unit["active"]:
+            locale = await user_locale(self.s, update.effective_user)
+            await self.s.replies.send(update.effective_user.id,
+                                      self.s.text(locale, "arrivals", "venue_unknown"))  # fmt: skip
+            await self.begin(update, None)
+            return
+        await self.begin(update, domain.unit_answers(unit, self._villages, guest=True))
+
+    async def begin_for_unit(self, update: Update, unit: Any) -> None:
+        """A liaison registers one of the unit's people (the caller checked ``can_liaise``;
+        it is checked again at submit)."""
+        await self.begin(update, domain.unit_answers(unit, self._villages, guest=False))
 
     async def correct(self, update: Update, report: Any) -> None:
         """The reporter corrects his stored ``report`` (see ``refusal``): its answers on a new
@@ -132,7 +172,10 @@ class ArrivalFlow(TableFlow):
                                ref=draft.data["corrects"])  # fmt: skip
         return self.s.text(draft.locale, "arrivals", "intro", town=config.town.name,
                            place=self._place_label(draft.data),
-                           minutes=config.bot.conversation_timeout_minutes)  # fmt: skip
+                           minutes=config.bot.conversation_timeout_minutes,
+                           unit=draft.data.get("unit_name"),
+                           liaison=bool(draft.data.get("liaison")),
+                           guest=domain.is_guest(draft.data))  # fmt: skip
 
     def _place_label(self, data: Data) -> str:
         village = self.s.config.village(data.get("village") or "")
@@ -197,6 +240,7 @@ class ArrivalFlow(TableFlow):
             origin=self._places(draft.locale, [data["origin"]])[0] if data.get("origin") else "",
             travel=self._places(draft.locale, data.get("travel") or []),
             arrival=date.fromisoformat(data["arrival_date"]) if data.get("arrival_date") else None,
+            guest=domain.is_guest(data),
         )  # fmt: skip
 
     # -- submit ----------------------------------------------------------------------------
@@ -220,7 +264,7 @@ class ArrivalFlow(TableFlow):
         upcoming = replace(plan, test_dates=tuple(d for d in plan.test_dates if d >= today))
         receipt = self.s.text(
             draft.locale, "arrivals", "receipt", ref=outcome.ref, updated=outcome.updated,
-            corrected=bool(corrects),
+            corrected=bool(corrects), liaison=bool(draft.data.get("liaison")),
             category=assessment.category, reasons=reason_texts(self.s, draft.locale, assessment),
             measure=upcoming, missed_tests=missed, people=len(record.people),
         )  # fmt: skip

@@ -18,6 +18,7 @@ from bot.domain.roles import (
     ROLE_CREW,
     ROLE_DISPATCHER,
     ROLE_SITE_MANAGER,
+    ROLE_UNIT,
     ROLE_VILLAGE_ADMIN,
     ROLE_WORKER,
     TOWN_SCOPE,
@@ -27,10 +28,12 @@ from bot.flows.engine import Cancel, Draft, Engine, Result, user_locale
 from bot.flows.table import TableFlow
 from bot.runtime.services import Services
 
-STAFF_COMMANDS = ("tasks", "visit", "visits", "monitoring", "case", "isolate")
-MANAGER_COMMANDS = ("invite", "staff")
-SITE_COMMANDS = ("sites", "isolation", "samples")  # a site manager's
+STAFF_COMMANDS = ("tasks", "visit", "visits", "monitoring", "case", "isolate", "units", "me")
+MANAGER_COMMANDS = ("invite", "staff", "supplies")
+SITE_COMMANDS = ("sites", "isolation", "samples", "supplies")  # a site manager's
 TRANSFER_COMMANDS = ("transfers", "vehicles")  # a dispatcher's, a vehicle crew's
+# A key unit's liaison's (联络员): each part of issue 13 adds its command here.
+UNIT_COMMANDS = ("units", "register", "qrcode", "unitreport", "import_arrivals")
 
 STEPS = {
     step.key: step
@@ -124,10 +127,11 @@ class InviteFlow(TableFlow):
         await self._staff_commands(draft.chat_id, draft.locale, held)
 
     def _others(self, held: staff.Scopes, names: staff.ScopeNames) -> list[tuple[str, str]]:
-        """The isolation and transfer roles held, as (role, scope by name)."""
+        """The isolation, transfer and unit roles held, as (role, scope by name)."""
         scoped = [*((ROLE_SITE_MANAGER, s) for s in sorted(held.sites)),
                   *((ROLE_DISPATCHER, TOWN_SCOPE) for _ in range(held.dispatcher)),
-                  *((ROLE_CREW, v) for v in sorted(held.vehicles))]  # fmt: skip
+                  *((ROLE_CREW, v) for v in sorted(held.vehicles)),
+                  *((ROLE_UNIT, u) for u in sorted(held.units))]  # fmt: skip
         return [(role, scope_label(self.s, role, scope, names)) for role, scope in scoped]
 
     async def _staff_commands(self, chat_id: int, locale: str, held: staff.Scopes) -> None:
@@ -136,7 +140,11 @@ class InviteFlow(TableFlow):
                  *(MANAGER_COMMANDS if held.villages else ()),
                  *(SITE_COMMANDS if held.sites else ()),
                  *(TRANSFER_COMMANDS if held.dispatcher or held.vehicles else ()),
+                 *(UNIT_COMMANDS if held.units else ()),
                  *self.resident_commands)  # fmt: skip
-        commands = [BotCommand(c, self.s.text(locale, "start", f"cmd_{c}")) for c in names]
+        # once each: a worker may be a liaison too
+        commands = [
+            BotCommand(c, self.s.text(locale, "start", f"cmd_{c}")) for c in dict.fromkeys(names)
+        ]
         with contextlib.suppress(TelegramError):
             await self.s.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))

@@ -31,6 +31,7 @@ from typing import Any
 import aiosqlite
 
 from bot.domain import escalation as rules
+from bot.domain import mobilisation as mobilisation_rules
 from bot.domain import roles, sites
 from bot.domain import transfers as transfer_rules
 from bot.domain.callbacks import button, callback, inline_markup
@@ -44,8 +45,10 @@ from bot.runtime.services import Services
 from storage import audit, outbox, samples, staff, timers
 from storage import contacts as contact_store
 from storage import escalation as store
+from storage import mobilisation as mobilisation_store
 from storage import sites as site_store
 from storage import transfers as transfer_store
+from storage import unit_reports as unit_report_store
 from storage import vehicles as vehicle_store
 from storage.escalation import ALERT_STEP, Item, Queued
 from storage.outbox import PRIORITY_ALERT
@@ -81,6 +84,10 @@ def ladder(services: Services, kind: str) -> tuple[Rung, ...]:
     """The ladder of an item kind: a case's from its 2-hour rules, the others configured."""
     if kind == rules.CASE:
         return rules.case_ladder(services.config.schedule.case_overdue_repeat_minutes)
+    if kind == mobilisation_rules.KIND:
+        calls = services.config.mobilisation
+        return mobilisation_rules.ladder(calls.remind_minutes, calls.escalate_minutes,
+                                         calls.group_minutes)  # fmt: skip
     if kind == transfer_rules.KIND:
         settings = services.config.transfer
         return transfer_rules.ladder(settings.remind_minutes, settings.group_minutes)
@@ -266,8 +273,12 @@ async def _waiting(conn: aiosqlite.Connection, item: Item) -> bool:
     if item.kind == "sample" and kind == "sample":
         stay, _, day = rest.partition(":")
         return await samples.waiting(conn, int(stay), date.fromisoformat(day))
+    if item.kind == mobilisation_rules.KIND and kind == "mobilisation":  # someone silent
+        return await mobilisation_store.waiting(conn, int(rest))
     if item.kind == transfer_rules.KIND and kind == "transfer":  # the stage still waiting
         return await transfer_store.in_state(conn, int(rest), item.detail.get("stage", ""))
+    if item.kind == "unit_report" and kind == "unitrep":  # a daily unit report not filed
+        return await unit_report_store.waiting(conn, int(rest))
     if item.kind == "fever" and item.parent and item.parent.startswith("monitoring:"):
         return await store.monitoring_active(conn, int(item.parent.split(":")[1]))
     return True

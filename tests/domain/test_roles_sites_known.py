@@ -50,7 +50,7 @@ INVITES = [
     (ADMIN, "site_manager", None, True),
     (ADMIN, "dispatcher", None, True),
     (ADMIN, "crew", None, True),
-    (ADMIN, "unit", None, False),  # issue 13's role, not invitable here
+    (ADMIN, "unit", None, True),  # a key unit's liaison (issue 13)
     (VADMIN, "site_manager", None, False),
     (VADMIN, "dispatcher", "xf", False),
     (VADMIN, "crew", None, False),

@@ -33,4 +33,4 @@ async def test_the_isolation_drill_passes_against_the_real_bot(live: Live) -> No
     assert len(texts_with(live, "manager_GL01", "已解除集中隔离")) == 2
     # the daily report's chain section
     report = texts_with(live, "leaders", "密接与集中隔离")[-1]
-    assert "本时段解除 1 人" in report and "先锋镇集中隔离点（先锋宾馆）" in report
+    assert "本时段解除 1 人" in report and "先锋镇集中隔离点（原粮站招待所）" in report

@@ -288,8 +288,8 @@ def wave_texts(start: int, count: int) -> list[str]:
 async def enqueue_wave(crowd: Crowd, texts: list[str]) -> None:
     """Queue ``texts`` as the bot's own actions do (outbox rows), to the staff's private
     chats in turn (they have opened the bot), from this process while the bot runs."""
-    staff = [p.user_id for p in crowd.world.people.values() if p.role != "resident"
-             and p.role != "neighbour"]  # fmt: skip
+    staff = [p.user_id for p in crowd.world.people.values()
+             if p.role not in ("resident", "neighbour", "cadre")]  # fmt: skip
     db = await Database.open(crowd.database)
     try:
         async with db.write() as conn:

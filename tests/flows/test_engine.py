@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.actions import unit_reports as unit_report_actions
 from bot.config import Config
 from bot.domain import monitoring as dm
 from bot.flows.engine import Flow, expire_drafts
@@ -26,8 +27,12 @@ from tests.test_cases import ID_NUMBER, LEADER, PIN, report_case
 from tests.test_checkins import at, monitored
 from tests.test_invites import NEWCOMER, make_link
 from tests.test_isolation import seed_arrival
+from tests.test_mobilisation import file as file_roster
+from tests.test_mobilisation import mobilise
 from tests.test_samples import MANAGER as SITE_MANAGER
 from tests.test_samples import SITE, seed_site, seed_stay
+from tests.test_supplies import KEEPER as STORE_KEEPER
+from tests.test_supplies import request_in_chat as request_supplies
 from tests.test_tips import TIPSTER, send_tip
 from tests.test_transfers import DISPATCHER
 from tests.test_transfers import request as request_transfer
@@ -146,6 +151,44 @@ IMPORT_CSV = "姓名,手机号,住址,末次接触时间,网格\n王五,13900001
 async def contact_import_start(h: Harness) -> None:
     case = await h.db.fetchone("SELECT id FROM cases")
     await h.press(LEADER, f"v1:imp:{case['id']}")
+
+
+# -- arrival import: a unit's liaison sends the unit's people as a file -----------------------
+
+UNIT_LIAISON = 40401  # 先锋宾馆's (config.example.toml)
+ARRIVALS_FILE = {"file_id": "unit1", "file_unique_id": "uunit1", "file_name": "住客.csv"}
+ARRIVALS_CSV = (
+    "姓名,手机号,证件号码,来自,抵达日期,交通方式,健康码,体温,入住日期,退房日期,房间号\n"
+    "王五,13900001111,11010519491231002X,重庆市江津区,2020-10-25,其他,绿码,36.5,2020-10-25,"
+    "2020-10-27,301\n"
+)
+
+
+async def arrival_import_start(h: Harness) -> None:
+    await h.text(UNIT_LIAISON, "/import_arrivals")
+
+
+# -- unit report: the liaison's 填报 on the daily unit report's card ---------------------------
+
+
+async def unit_report_setup(h: Harness) -> None:
+    h.clock.set(datetime(2020, 10, 26, 16, tzinfo=SHANGHAI))
+    await unit_report_actions.ask_due(h.services)  # the card stays queued: not on screen
+
+
+async def unit_report_start(h: Harness) -> None:
+    due = await h.db.fetchone("SELECT id FROM unit_reports WHERE unit_id = 'xfhotel'")
+    await h.press(UNIT_LIAISON, f"v1:ur:f:{due['id']}")  # the card's 填报
+
+
+async def unit_report_first(h: Harness) -> None:
+    await h.text(UNIT_LIAISON, "10")
+
+
+async def unit_report_to_end(h: Harness) -> None:
+    for count in ("2", "1", "0"):
+        await h.text(UNIT_LIAISON, count)
+    await press_value(h, UNIT_LIAISON, "skip")
 
 
 # -- tip -------------------------------------------------------------------------------------
@@ -359,6 +402,27 @@ async def vehicle_to_end(h: Harness) -> None:
     await press_value(h, ADMIN, "skip")
 
 
+# -- roster: an admin files a person (/staff → 人员档案); /me's phone -------------------------
+
+
+async def roster_start(h: Harness) -> None:
+    await h.press(ADMIN, "v1:rs:n")  # the roster's 新建档案
+
+
+async def roster_first(h: Harness) -> None:
+    await h.text(ADMIN, "赵六")
+
+
+async def roster_to_end(h: Harness) -> None:
+    await h.text(ADMIN, "13912345678")
+    for value in ("cadre", "xf", "skip", "driver", "done", "available"):
+        await press_value(h, ADMIN, value)
+
+
+async def roster_phone_start(h: Harness) -> None:
+    await h.press(WORKER_XF01, "v1:rs:mp")  # /me's 修改手机号
+
+
 async def transfer_setup(h: Harness) -> None:
     await request_transfer(h, await seed_transfer_stay(h))
 
@@ -366,6 +430,76 @@ async def transfer_setup(h: Harness) -> None:
 async def transfer_cancel_start(h: Harness) -> None:
     transfer = await h.db.fetchone("SELECT id FROM transfers")
     await h.press(DISPATCHER, f"v1:zy:{transfer['id']}:x")
+
+
+# -- mobilisation: an admin's call; a recipient's 无法到岗 with its reason ----------------------
+
+CALLED = 61001  # on tests.test_mobilisation's roster
+
+
+async def mobilise_setup(h: Harness) -> None:
+    await file_roster(h)
+
+
+async def mobilise_start(h: Harness) -> None:
+    await h.text(ADMIN, "/mobilise")
+
+
+async def mobilise_first(h: Harness) -> None:
+    await press_value(h, ADMIN, "category")
+
+
+async def mobilise_to_end(h: Harness) -> None:
+    await press_value(h, ADMIN, "cadre")
+    await press_value(h, ADMIN, "sq")
+    await h.text(ADMIN, "石桥村村委会")
+    await press_value(h, ADMIN, "now")
+    await h.text(ADMIN, "协助核酸采样")
+    await press_value(h, ADMIN, "no")
+
+
+async def decline_setup(h: Harness) -> None:
+    await file_roster(h)
+    await mobilise(h)
+
+
+async def decline_start(h: Harness) -> None:
+    call = await h.db.fetchone("SELECT id FROM mobilisations")
+    await h.press(CALLED, f"v1:dy:{call['id']}:d")
+
+
+# -- supplies: a keeper's 入库, a village's request, the store keeper's refusal ----------------
+
+
+async def supplies_start(h: Harness) -> None:
+    await h.press(STORE_KEEPER, "v1:wz:r:town")  # /supplies' 入库
+
+
+async def supplies_first(h: Harness) -> None:
+    await press_value(h, STORE_KEEPER, "mask")
+
+
+async def supplies_to_end(h: Harness) -> None:
+    await h.text(STORE_KEEPER, "500")
+
+
+async def supply_request_start(h: Harness) -> None:
+    await h.press(VADMIN_XF, "v1:wz:q:v.xf")  # /supplies' 向镇物资库申请
+
+
+async def supply_request_first(h: Harness) -> None:
+    await press_value(h, VADMIN_XF, "mask")
+
+
+async def supply_request_to_end(h: Harness) -> None:
+    await h.text(VADMIN_XF, "300")
+    await press_value(h, VADMIN_XF, "done")
+    await press_value(h, VADMIN_XF, "skip")
+
+
+async def supply_refuse_start(h: Harness) -> None:
+    request = await h.db.fetchone("SELECT id FROM supply_requests")
+    await h.press(STORE_KEEPER, f"v1:wz:no:{request['id']}")  # the request card's 拒绝
 
 
 FLOWS = [
@@ -378,6 +512,12 @@ FLOWS = [
     FlowRow("contact_import", LEADER, contact_import_start, _nothing, _nothing, IMPORT_CSV,
             "case_contacts WHERE source = 'import'", setup=report_case, typed=True,
             document=IMPORT_FILE),
+    FlowRow("arrival_import", UNIT_LIAISON, arrival_import_start, _nothing, _nothing,
+            ARRIVALS_CSV, "reports WHERE unit_id = 'xfhotel'", typed=True,
+            document=ARRIVALS_FILE),
+    FlowRow("unit_report", UNIT_LIAISON, unit_report_start, unit_report_first,
+            unit_report_to_end, "submit", "unit_reports WHERE state = 'filed'",
+            setup=unit_report_setup),
     FlowRow("tip", TIPSTER, tip_start, tip_first, tip_to_end, "submit", "tips",
             already="已经提交过"),
     FlowRow("tip_check", WORKER_XF01, tip_check_start, _nothing, _nothing, "skip",
@@ -403,8 +543,23 @@ FLOWS = [
             "sites WHERE source = 'chat'"),
     FlowRow("vehicle", ADMIN, vehicle_start, vehicle_first, vehicle_to_end, "submit",
             "vehicles WHERE source = 'chat'"),
+    FlowRow("roster", ADMIN, roster_start, roster_first, roster_to_end, "submit",
+            f"roster WHERE created_by = {ADMIN}"),
+    FlowRow("roster_phone", WORKER_XF01, roster_phone_start, _nothing, _nothing, "13700002222",
+            "roster WHERE phone IS NOT NULL", typed=True),
     FlowRow("transfer_cancel", DISPATCHER, transfer_cancel_start, _nothing, _nothing,
             "人员已自行前往", "transfers WHERE state = 'cancelled'", setup=transfer_setup,
+            typed=True),
+    FlowRow("mobilise", ADMIN, mobilise_start, mobilise_first, mobilise_to_end, "submit",
+            "mobilisations", setup=mobilise_setup),
+    FlowRow("mobilise_decline", CALLED, decline_start, _nothing, _nothing, "正在隔离点值班",
+            "mobilisation_calls WHERE state = 'declined'", setup=decline_setup, typed=True),
+    FlowRow("supplies", STORE_KEEPER, supplies_start, supplies_first, supplies_to_end, "submit",
+            "supply_moves"),
+    FlowRow("supply_request", VADMIN_XF, supply_request_start, supply_request_first,
+            supply_request_to_end, "submit", "supply_requests"),
+    FlowRow("supply_refuse", STORE_KEEPER, supply_refuse_start, _nothing, _nothing,
+            "镇库存不足", "supply_requests WHERE state = 'refused'", setup=request_supplies,
             typed=True),
 ]  # fmt: skip
 SUMMARY_FLOWS = [row for row in FLOWS if row.edit]

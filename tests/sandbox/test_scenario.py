@@ -346,3 +346,75 @@ async def test_press_on_an_earlier_card(world_state) -> None:  # type: ignore[no
     query = update["callback_query"]
     assert query["data"] == "v1:mj:1:add"
     assert query["message"]["message_id"] == card.message_id
+
+
+async def test_a_person_opens_the_link_an_admin_was_given(world_state) -> None:  # type: ignore[no-untyped-def]
+    """``link_in``: a person opens the bot link of the newest message in another chat (the
+    join link an admin forwards to someone on file, issue 13): its payload, exactly."""
+    from sandbox.scenario import Player
+
+    state, world, clock = world_state
+    admin = world.person("admin_sq").user_id
+    state.bot_send_message(admin, "旧链接 https://t.me/paicha_sandbox_bot?start=r-OLD")
+    button = {"inline_keyboard": [[{"text": "打开", "url": "https://t.me/x?start=r-Btn_9"}]]}
+    state.bot_send_message(admin, "已建档：王五", reply_markup=button)
+    state.bot_send_message(admin, "已建档：赵六\nhttps://t.me/paicha_sandbox_bot?start=r-Ab_c-1")
+    state.bot_send_message(admin, "请把链接发给本人")  # newer, but no link in it
+    scenario = parse_scenario(tomllib.loads(
+        'step = [{who = "resident1", action = "start", link_in = "admin_sq"},\n'
+        '        {who = "resident2", action = "start", link_in = "admin_sq", on = "王五"},\n'
+        '        {who = "resident2", action = "wait_for", text = "收到"}]'
+    ), people=set(world.people), chats=set(world.chat_keys()))  # fmt: skip
+    fake = FakeBot(state)
+    task = asyncio.create_task(fake.run())
+    player = Player(state, world, clock, log=lambda line: None, timeout=5, sleep=fast_sleep)
+    try:
+        assert await asyncio.wait_for(player.play(scenario), 10)
+    finally:
+        task.cancel()
+    assert fake.seen == ["/start r-Ab_c-1", "/start r-Btn_9"]
+
+
+def test_a_link_is_opened_from_a_known_chat_and_not_with_a_payload() -> None:
+    found = problems(
+        """
+        [[step]]
+        who = "resident1"
+        action = "start"
+        link_in = "nobody"
+        [[step]]
+        who = "resident1"
+        action = "start"
+        payload = "a-XF01"
+        link_in = "admin_sq"
+        """
+    )
+    assert found == [
+        'step[0].link_in: unknown chat "nobody"',
+        'step[1]: start takes "payload" or "link_in", not both',
+    ]
+
+
+async def test_no_link_in_the_chat_is_one_failure_line(world_state) -> None:  # type: ignore[no-untyped-def]
+    from sandbox.scenario import Player
+
+    state, world, clock = world_state
+    scenario = parse_scenario(tomllib.loads(
+        'step = [{who = "resident1", action = "start", link_in = "admin_sq", timeout = 0.05}]'
+    ))  # fmt: skip
+    lines: list[str] = []
+    player = Player(state, world, clock, log=lines.append, sleep=fast_sleep)
+    assert await player.play(scenario) is False
+    assert lines[-2] == "✗ step[0] @0min resident1 start: no bot link in admin_sq within 0.05 s"
+
+
+def test_the_shipped_units_and_mobilisation_drills_are_valid() -> None:
+    """scenarios/units.toml and mobilisation.toml (issue 13) name the people the sandbox seeds:
+    a hotel's liaison, the town store's keeper and the five cadres, who join by a link."""
+    world = build_world(load_config(ROOT / "config.example.toml"))
+    units = load_scenario(ROOT / "scenarios" / "units.toml", world=world)
+    assert "liaison_xfhotel" in {s.who for s in units.steps}
+    drill = load_scenario(ROOT / "scenarios" / "mobilisation.toml", world=world)
+    joined = {s.who for s in drill.steps if s.action == "start" and "link_in" in s.args}
+    assert joined == {f"cadre{n}" for n in range(1, 6)}
+    assert {"leader", "keeper", "admin_sq"} <= {s.who for s in drill.steps}

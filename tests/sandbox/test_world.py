@@ -121,3 +121,32 @@ def test_the_chain_staff_of_the_config_are_people() -> None:
     assert world.person("dispatcher").role == "dispatcher"
     assert world.person("crew_V01").label.endswith("(渝A·12345)")
     assert len({p.user_id for p in world.people.values()}) == len(world.people)
+
+
+def test_the_units_liaisons_and_the_cadres_are_people(tmp_path: Path) -> None:
+    """Issue 13's drills: each unit's liaisons (``liaison_<unit>``, staff: they have opened
+    the bot), the town store's keepers (``keeper``) and five town cadres (下沉干部,
+    ``cadre1``…``cadre5``) who are on nobody's list until an admin files them and they open
+    their join link."""
+    hotel = ('\n[[key_units]]\nid = "h9"\nname = "测试宾馆"\nkind = "hotel"\nvillage = "sq"\n'
+             'liaisons = [50901, 50902]\n')  # fmt: skip
+    path = tmp_path / "config.toml"
+    regions = str(EXAMPLE.parent / "data" / "regions.toml")
+    text = EXAMPLE.read_text(encoding="utf-8").replace('"data/regions.toml"', f'"{regions}"')
+    path.write_text(text + hotel, encoding="utf-8")
+    config = load_config(path)
+    state = SandboxState()
+    world = seed(state, config)
+    first, second = world.person("liaison_h9"), world.person("liaison_h92")
+    assert (first.user_id, second.user_id) == (50901, 50902)
+    assert first.role == "unit" and first.label.startswith("联络员 ")
+    assert first.label.endswith("(测试宾馆)") and state.users[50901].started
+    keeper = world.person("keeper")
+    assert keeper.user_id == config.supplies.keepers[0] and keeper.role == "keeper"
+    assert keeper.label.startswith("镇物资库管理员 ") and state.users[keeper.user_id].started
+    cadres = [world.person(f"cadre{n}") for n in range(1, 6)]
+    assert all(c.role == "cadre" and c.label.startswith("下沉干部 ") for c in cadres)
+    assert not any(state.users[c.user_id].started for c in cadres)
+    assert len({c.phone for c in cadres}) == 5
+    assert len({p.user_id for p in world.people.values()}) == len(world.people)
+    assert len({p.label for p in world.people.values()}) == len(world.people)

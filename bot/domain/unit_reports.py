@@ -1,0 +1,200 @@
+"""The daily unit report (单位日报): when a unit is asked for it (once a day, twice for a unit
+under key monitoring, 重点监测), how its deadline is set, what its liaison may answer, and how
+a report stands (filed, late, waiting, missing). Pure: the rows are in storage.unit_reports,
+the actions in bot.actions.unit_reports."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from bot.domain.invalid import Invalid
+from bot.domain.parsing import clean, parse_text
+from bot.domain.steps import Data, Step, Updates, fixed_choices
+
+KIND = "unit_report"  # the escalation kind (migration 027)
+SUBJECT = "unitrep"  # escalation subject: unitrep:<report id>
+COUNTS = ("present", "new_arrivals", "key_region", "symptomatic")
+MAX_COUNT = 99_999  # a unit whose headcount is not on file: any sane number
+COUNT_LIMIT = 20  # characters of a typed number ("1 200 人")
+NOTE_LIMIT = 200
+FILED, LATE, WAITING, MISSING = "filed", "late", "waiting", "missing"
+STATUSES = (FILED, LATE, WAITING, MISSING)
+
+
+def subject(report_id: int) -> str:
+    return f"{SUBJECT}:{report_id}"
+
+
+# --- when it is asked -----------------------------------------------------------------------
+
+
+def slot_times(
+    report_at: time, monitored_at: tuple[time, ...], monitored: bool
+) -> tuple[time, ...]:
+    """The local times a unit is asked at, slot 1 first: a monitored unit's two, else one."""
+    return monitored_at if monitored else (report_at,)
+
+
+def due_slots(times: tuple[time, ...], now: time) -> tuple[int, ...]:
+    """The slots (1, 2) whose time of day has come by ``now`` (local)."""
+    return tuple(slot for slot, at in enumerate(times, start=1) if at <= now)
+
+
+def deadline(due: datetime, minutes: int) -> datetime:
+    """Filed by then, or the ladder: ``minutes`` after it was due — also when it was asked
+    late (the bot was down): the report is late all the same, and the ladder says so (fail
+    safe), rather than a town-wide outage silently moving every unit's deadline."""
+    return due + timedelta(minutes=minutes)
+
+
+def limit(headcount: int) -> int:
+    """The most people a unit may report: twice its headcount on file (guests come and go),
+    any sane number when none is on file."""
+    return 2 * headcount if headcount > 0 else MAX_COUNT
+
+
+# --- the report's status --------------------------------------------------------------------
+
+
+def status(state: str, filed_at: datetime | None, deadline_at: datetime, now: datetime) -> str:
+    """filed (in time), late (filed after its deadline: 迟报), waiting (due, deadline ahead)
+    or missing (due, deadline passed: on the ladder)."""
+    if state == "filed":
+        return LATE if filed_at is not None and filed_at > deadline_at else FILED
+    return MISSING if now > deadline_at else WAITING
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A day's reports by status (the group's daily report)."""
+
+    filed: int = 0
+    late: int = 0
+    waiting: int = 0
+    missing: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.filed + self.late + self.waiting + self.missing
+
+
+def tally(statuses: Iterable[str]) -> Tally:
+    counts = Counter(statuses)
+    return Tally(*(counts[s] for s in STATUSES))
+
+
+# --- the answers ------------------------------------------------------------------------------
+
+_NONE_WORDS = frozenset({"无", "没有", "零", "沒有", "none", "no"})
+_COUNT = re.compile(r"([0-9]+)\s*(?:人|名|个|位)?")
+
+
+def parse_count(text: str, most: int) -> int | Invalid:
+    """A number of people as typed: "12", "１２" (full width), "12人", "1,200"; "无"/"没有"/"零"
+    for none. At most ``most``."""
+    cleaned = clean(text, COUNT_LIMIT)
+    if isinstance(cleaned, Invalid):
+        return Invalid("unit_reports.count_number")
+    if cleaned.casefold() in _NONE_WORDS:
+        return 0
+    found = _COUNT.fullmatch(cleaned.replace(",", "").replace("，", ""))
+    if not found:
+        return Invalid("unit_reports.count_number")
+    count = int(found[1])
+    if count > most:
+        return Invalid("unit_reports.count_over", {"limit": most})
+    return count
+
+
+def _present(text: str, data: Data, ctx: object) -> Updates | Invalid:
+    count = parse_count(text, limit(data.get("headcount", 0)))
+    return count if isinstance(count, Invalid) else {"present": count}
+
+
+def _new_arrivals(text: str, data: Data, ctx: object) -> Updates | Invalid:
+    count = parse_count(text, limit(data.get("headcount", 0)))
+    return count if isinstance(count, Invalid) else {"new_arrivals": count}
+
+
+def _key_region(text: str, data: Data, ctx: object) -> Updates | Invalid:
+    """Of today's new arrivals: never more than they."""
+    count = parse_count(text, MAX_COUNT)
+    if isinstance(count, Invalid):
+        return count
+    if count > data["new_arrivals"]:
+        return Invalid("unit_reports.key_over_new", {"new": data["new_arrivals"]})
+    return {"key_region": count}
+
+
+def _symptomatic(text: str, data: Data, ctx: object) -> Updates | Invalid:
+    """Of the people present: never more than they."""
+    count = parse_count(text, MAX_COUNT)
+    if isinstance(count, Invalid):
+        return count
+    if count > data["present"]:
+        return Invalid("unit_reports.sick_over_present", {"present": data["present"]})
+    return {"symptomatic": count}
+
+
+def _note(text: str, data: Data, ctx: object) -> Updates | Invalid:
+    note = parse_text(text, NOTE_LIMIT)
+    return note if isinstance(note, Invalid) else {"note": note}
+
+
+NONE, SKIP = "0", "skip"  # buttons: none (a count of 0), no note
+STEPS: dict[str, Step] = {
+    step.key: step
+    for step in (
+        Step("present", text=_present),
+        Step("new_arrivals", text=_new_arrivals, choices=fixed_choices((NONE,))),
+        Step("key_region", text=_key_region, choices=fixed_choices((NONE,))),
+        Step("symptomatic", text=_symptomatic, choices=fixed_choices((NONE,))),
+        Step("note", text=_note, choices=fixed_choices((SKIP,))),
+        Step("summary", choices=fixed_choices(("submit", "cancel")), per_row=2),
+    )
+}
+FIRST_STEP = "present"
+ORDER = tuple(STEPS)
+
+
+def apply_choice(step: Step, value: str, data: Data, ctx: object) -> Updates | Invalid:
+    """A pressed button: none (0) for a count, no note."""
+    if value not in step.values(data, ctx):
+        return Invalid("choice_stale")
+    return {step.key: "" if value == SKIP else 0}
+
+
+def advance(step_key: str, updates: Updates, data: Data) -> tuple[str, Data]:
+    """The questions in order, then the summary card."""
+    merged = {**data, **updates}
+    position = ORDER.index(step_key) if step_key in ORDER else 0
+    return ORDER[min(position + 1, len(ORDER) - 1)], merged
+
+
+def missing_step(data: Data) -> str | None:
+    """The first question a draft lacks an answer to (None: complete)."""
+    return next((key for key in ORDER[:-1] if key not in data), None)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a unit reports: headcount present, new arrivals today, of whom from key regions,
+    with fever or symptoms; ``zero``: 零报告, nothing to report."""
+
+    present: int = 0
+    new_arrivals: int = 0
+    key_region: int = 0
+    symptomatic: int = 0
+    note: str = ""
+    zero: bool = False
+
+    @classmethod
+    def from_answers(cls, data: Data) -> Figures:
+        return cls(*(int(data[key]) for key in COUNTS), note=data.get("note", ""))
+
+
+ZERO = Figures(zero=True)
