@@ -16,7 +16,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.actions import arrivals, units
 from bot.domain.roles import Actor, can_liaise, can_verify
-from bot.domain.units import subject, venue_link
+from bot.domain.units import is_venue, subject, venue_link
 from bot.flows.arrivals import (
     CORRECT,
     QR,
@@ -116,13 +116,15 @@ class ArrivalCommands:
             await self._send_qr(update, row)
 
     async def _send_qr(self, update: Update, row: Any) -> None:
-        """The venue's QR code as a photo, to print for the reception desk: scanning it opens
-        the arrival form with the venue prefilled."""
+        """The unit's QR code as a photo, to print for a venue's reception desk or another
+        unit's gate: scanning it opens the arrival form with the unit prefilled."""
         locale = await user_locale(self.s, update.effective_user)
         link = venue_link(self.s.bot.username, row["id"])
+        caption = self.s.text(locale, "arrivals", "venue_qr", unit=row["name"], link=link,
+                              venue=is_venue(row["kind"]))  # fmt: skip
         await self.s.bot.send_photo(
             update.effective_user.id, photo=qr.png(link), parse_mode=ParseMode.HTML,
-            caption=self.s.text(locale, "arrivals", "venue_qr", unit=row["name"], link=link),
+            caption=caption,
         )  # fmt: skip
 
     # -- a stored report's buttons: v1:my:<action>:<report id> ----------------------------------

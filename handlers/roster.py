@@ -12,8 +12,8 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.actions import access, users
 from bot.actions import roster as service
-from bot.actions import users
 from bot.domain import roster as domain
 from bot.domain.invalid import Invalid
 from bot.domain.masking import Audience
@@ -53,19 +53,43 @@ class RosterDesk:
     # -- the join link ------------------------------------------------------------------------
 
     async def cmd_join(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The link's file, to confirm it is theirs: a link forwarded to the wrong person
+        binds nothing."""
         user = update.effective_user
         await users.remember(self.s, user.id)
         locale = await user_locale(self.s, user)
         payload = context.args[0] if context.args else ""
         token = domain.parse_join_payload(payload) or payload[len(domain.JOIN_PREFIX) :]
-        bound = await service.join(self.s, user.id, token)  # a bad one: refused, audited
-        if bound is None:
-            await update.effective_chat.send_message(self.s.text(locale, "roster", "join_invalid"))
+        joining = await service.opened(self.s, user.id, token)  # a bad one: refused, audited
+        markup = None
+        if joining.outcome == service.ASK:
+            label = partial(self.s.text, locale, "roster")
+            markup = keyboard([[(label("btn_join_yes"), callback(FLOW, "j", token)),
+                                (label("btn_join_no"), callback(FLOW, "jn"))]])  # fmt: skip
+        await update.effective_chat.send_message(self._joining(locale, joining),
+                                                 parse_mode=ParseMode.HTML,
+                                                 reply_markup=markup)  # fmt: skip
+
+    async def _join_button(self, update: Update, locale: str, what: str, args: list[str]) -> None:
+        """是我 (``j``: bind, the token in the button) or 不是我 (``jn``: nothing bound)."""
+        query = update.callback_query
+        await query.answer()
+        if what == "jn" or len(args) != 1:
+            await query.edit_message_text(self.s.text(locale, "roster", "join_not_me"))
             return
-        person = service.shown(self.s, locale, bound)
-        text = self.s.text(locale, "roster", "joined", name=person["name"],
+        joining = await service.join(self.s, update.effective_user.id, args[0])
+        await query.edit_message_text(self._joining(locale, joining), parse_mode=ParseMode.HTML)
+
+    def _joining(self, locale: str, joining: service.Joining) -> str:
+        if joining.outcome == service.INVALID:
+            return self.s.text(locale, "roster", "join_invalid")
+        person = service.shown(self.s, locale, joining.row)
+        if joining.outcome == service.ASK:  # whoever opened it: the phone masked
+            return self.s.text(locale, "roster", "join_ask", p=person)
+        if joining.outcome == service.FILED:
+            return self.s.text(locale, "roster", "join_filed", p=person)
+        return self.s.text(locale, "roster", "joined", name=person["name"],
                            category=person["category"])  # fmt: skip
-        await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML)
 
     # -- /me ----------------------------------------------------------------------------------
 
@@ -127,7 +151,14 @@ class RosterDesk:
             await query.answer()
             await query.edit_message_text(
                 self.s.text(locale, "roster", "choose_skills", name=row["name"]),
-                reply_markup=self._skills(locale, row, "mt"))  # fmt: skip
+                parse_mode=ParseMode.HTML,
+                reply_markup=self._skills(locale, row, "mt"),
+            )
+            return
+        if what == "mc" and row["category"]:  # set once: an admin changes it (下沉干部 are called)
+            await access.deny(self.s, await self.access.actor(user), "roster.mc",
+                              f"roster:{row['id']}")  # fmt: skip
+            await query.answer(self.s.text(locale, "roster", "category_fixed"), show_alert=True)
             return
         changes = self._my_change(row, what, args)
         if changes is None:
@@ -171,6 +202,9 @@ class RosterDesk:
         locale = await user_locale(self.s, update.effective_user)
         if what in ("ma", "mc", "ms", "mt", "mS", "mp"):
             await self._my_button(update, locale, what, args)
+            return
+        if what in ("j", "jn"):
+            await self._join_button(update, locale, what, args)
             return
         actor = await self.access.actor(update.effective_user)
         if not domain.may_view(actor):
@@ -267,7 +301,8 @@ class RosterDesk:
                 return
             if what == "X":
                 await query.edit_message_text(self.s.text(locale, "roster", "deactivated",
-                                                          name=row["name"]))  # fmt: skip
+                                                          name=row["name"]),
+                                              parse_mode=ParseMode.HTML)  # fmt: skip
                 return
             await self._card(update, locale, row, edit=True)
 
@@ -329,5 +364,7 @@ class RosterDesk:
             markup = keyboard([[(self.s.text(locale, "roster", "btn_deactivate_confirm"),
                                  callback(FLOW, "X", ident))]])  # fmt: skip
         await update.effective_chat.send_message(
-            self.s.text(locale, "roster", text, name=name), reply_markup=markup
+            self.s.text(locale, "roster", text, name=name),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
         )

@@ -14,7 +14,7 @@ from bot.actions import supplies as service
 from bot.domain import supplies as domain
 from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.roles import Actor
-from bot.flows.engine import Engine
+from bot.flows.engine import Engine, plain
 from bot.flows.supplies import MoveFlow, RefuseFlow, RequestFlow
 from bot.runtime.services import Services
 from handlers.access import Access
@@ -57,8 +57,9 @@ class SupplyDesk:
         if len(shown) == 1:
             rows = self._place_buttons(locale, actor, shown[0])
         else:
-            rows = [[button(self.t(locale, "btn_place", p=p), callback(service.FLOW, PLACE,
-                                                                       p["code"]))]
+            # a label is plain text: a place's name rendered for HTML would show its entities
+            rows = [[button(plain(self.t(locale, "btn_place", p=p)),
+                            callback(service.FLOW, PLACE, p["code"]))]
                     for p in listing]  # fmt: skip
         if service.may_keep(self.s, actor, domain.TOWN):
             rows.append([button(self.t(locale, "btn_requests"),
@@ -85,6 +86,8 @@ class SupplyDesk:
             return
         place = domain.from_code(arg)
         allowed = (service.may_request(self.s, actor, place) if what == ASK
+                   else place == domain.TOWN and service.may_keep(self.s, actor, place)
+                   if what == REQUESTS  # every village's requests: the town store's keepers only
                    else service.may_keep(self.s, actor, place))  # fmt: skip
         known = place in await service.places(self.s.db, self.s)  # a forged or closed place
         if not (allowed and known and what in (PLACE, ASK, REQUESTS, *domain.OPS)):

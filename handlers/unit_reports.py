@@ -64,10 +64,11 @@ class UnitReportDesk:
             await self.access.refuse(update, actor, "unit.report", unit and unit_subject(unit))
             return
         await query.answer()
-        if what == service.FILL and report["state"] == "due":
+        if what == service.FILL and (report["state"] == "due"
+                                     or service.correctable(self.s, report)):  # fmt: skip
             await self.flow.open(update, report)
             return
-        if what == service.FILL:  # filed meanwhile: said so, nothing opened
+        if what == service.FILL:  # filed on an earlier day: said so, nothing opened
             outcome: service.Filed | service.Refused = service.Filed(report, already=True)
         else:
             outcome = await service.file(self.s, actor, report["id"], domain.ZERO)

@@ -58,9 +58,15 @@ async def get(conn: Reader, mobilisation_id: int) -> aiosqlite.Row | None:
     return await fetch_one(conn, "SELECT * FROM mobilisations WHERE id = ?", (mobilisation_id,))
 
 
-_CALLS = """SELECT c.*, r.name, r.phone, r.user_id, r.village_id, r.category
-            FROM mobilisation_calls c JOIN roster r ON r.id = c.roster_id
-            WHERE c.mobilisation_id = ?"""
+# A call's state as it stands: someone silent whose file no longer reaches them in the bot
+# (they left it, the row was retired or deactivated) is to be phoned like one never in it.
+_STATE = """CASE WHEN c.state = 'sent' AND (r.user_id IS NULL OR r.active = 0)
+                 THEN 'unreachable' ELSE c.state END"""
+_COLUMNS = """c.mobilisation_id, c.roster_id, c.reason, c.answered_at, c.arrived_at,
+              c.reminded_at, r.name, r.phone, r.user_id, r.village_id, r.category"""
+_FROM = """FROM mobilisation_calls c JOIN roster r ON r.id = c.roster_id
+           WHERE c.mobilisation_id = ?"""
+_CALLS = f"SELECT {_COLUMNS}, {_STATE} AS state {_FROM}"
 
 
 async def calls(conn: Reader, mobilisation_id: int) -> list[aiosqlite.Row]:
@@ -69,13 +75,15 @@ async def calls(conn: Reader, mobilisation_id: int) -> list[aiosqlite.Row]:
 
 
 async def call_of(conn: Reader, mobilisation_id: int, user_id: int) -> aiosqlite.Row | None:
-    """The call of the person bound to ``user_id`` (None: not called)."""
-    return await fetch_one(conn, f"{_CALLS} AND r.user_id = ?", (mobilisation_id, user_id))
+    """The call of the person bound to ``user_id`` (None: not called), as stored: a file
+    deactivated since may still answer."""
+    return await fetch_one(conn, f"SELECT {_COLUMNS}, c.state {_FROM} AND r.user_id = ?",
+                           (mobilisation_id, user_id))  # fmt: skip
 
 
 async def silent(conn: Reader, mobilisation_id: int) -> list[aiosqlite.Row]:
-    """The people the call reached who have not answered."""
-    return await fetch_all(conn, f"{_CALLS} AND c.state = 'sent' ORDER BY r.name, r.id",
+    """The people the call reaches in the bot who have not answered."""
+    return await fetch_all(conn, f"{_CALLS} AND {_STATE} = 'sent' ORDER BY r.name, r.id",
                            (mobilisation_id,))  # fmt: skip
 
 
@@ -118,23 +126,28 @@ async def waiting(conn: Reader, mobilisation_id: int) -> bool:
     """Open, with someone still silent (the ladder's safety net)."""
     row = await fetch_one(
         conn,
-        """SELECT 1 FROM mobilisations m JOIN mobilisation_calls c ON c.mobilisation_id = m.id
-           WHERE m.id = ? AND m.state = 'open' AND c.state = 'sent' LIMIT 1""",
+        f"""SELECT 1 FROM mobilisations m JOIN mobilisation_calls c ON c.mobilisation_id = m.id
+            JOIN roster r ON r.id = c.roster_id
+            WHERE m.id = ? AND m.state = 'open' AND {_STATE} = 'sent' LIMIT 1""",
         (mobilisation_id,),
     )
     return row is not None
 
 
 async def opened_on(conn: Reader, since: datetime, until: datetime) -> list[aiosqlite.Row]:
-    """The calls made in [since, until), with their tally (the daily report's line)."""
+    """The calls made in [since, until), with their tally as the roll-call counts it (the
+    daily report's line: the states add up to ``called``)."""
     return await fetch_all(
         conn,
-        """SELECT m.id, m.ref, m.drill, m.state,
+        f"""SELECT m.id, m.ref, m.drill, m.state,
                   COUNT(c.roster_id) AS called,
-                  SUM(c.state = 'arrived') AS arrived,
-                  SUM(c.state = 'declined') AS declined,
-                  SUM(c.state IN ('sent', 'unreachable')) AS silent
+                  SUM({_STATE} = 'arrived') AS arrived,
+                  SUM({_STATE} = 'received') AS received,
+                  SUM({_STATE} = 'declined') AS declined,
+                  SUM({_STATE} = 'sent') AS silent,
+                  SUM({_STATE} = 'unreachable') AS unreachable
            FROM mobilisations m LEFT JOIN mobilisation_calls c ON c.mobilisation_id = m.id
+           LEFT JOIN roster r ON r.id = c.roster_id
            WHERE m.created_at >= ? AND m.created_at < ?
            GROUP BY m.id ORDER BY m.created_at, m.id""",
         (iso(since), iso(until)),

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.domain import mobilisation as calls
 from storage.db import Reader, cipher_of, fetch_all, fetch_one, marks
 from storage.outbox import iso
 
@@ -140,31 +141,73 @@ async def by_token(conn: Reader, token: str) -> aiosqlite.Row | None:
     return await fetch_one(conn, "SELECT * FROM roster WHERE token = ?", (token,))
 
 
+async def joinable(conn: Reader, token: str, now: datetime) -> aiosqlite.Row | None:
+    """The row of an unused, unexpired join token (None: it cannot be used)."""
+    return await fetch_one(
+        conn,
+        """SELECT * FROM roster WHERE token = ? AND active = 1 AND user_id IS NULL
+           AND token_expires_at > ?""",
+        (token, iso(now)),
+    )
+
+
 async def bind(
     conn: aiosqlite.Connection, token: str, user_id: int, now: datetime
 ) -> aiosqlite.Row | None:
     """Bind the user to the row of an unused, unexpired join token (used up: one use); None
-    when it cannot be used. A row the user had already (made automatically when they joined
-    as staff) is retired first: the admin's file wins. Call inside one write transaction."""
-    row = await fetch_one(
-        conn,
-        """SELECT id FROM roster WHERE token = ? AND active = 1 AND user_id IS NULL
-           AND token_expires_at > ?""",
-        (token, iso(now)),
-    )
+    when it cannot be used, or when the user holds an active file an admin made (it stands:
+    an admin corrects it). A row made automatically when they joined as staff, or a
+    deactivated one, is retired first, its open calls moved to the bound row. Call inside
+    one write transaction."""
+    row = await joinable(conn, token, now)
     if row is None:
         return None
-    await conn.execute(
+    retired = await conn.execute_fetchall(
         """UPDATE roster SET user_id = NULL, active = 0, updated_by = ?, updated_at = ?
-           WHERE user_id = ?""",
+           WHERE user_id = ? AND (created_by IS NULL OR active = 0) RETURNING id""",
         (user_id, iso(now), user_id),
     )
     rows = await conn.execute_fetchall(
         """UPDATE roster SET user_id = ?, token = NULL, token_expires_at = NULL, updated_by = ?,
-               updated_at = ? WHERE id = ? RETURNING *""",
-        (user_id, user_id, iso(now), row["id"]),
+               updated_at = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM roster WHERE user_id = ?)
+           RETURNING *""",
+        (user_id, user_id, iso(now), row["id"], user_id),
     )
+    if not rows:
+        return None
+    for old in retired:
+        await _move_calls(conn, old["id"], row["id"])
     return rows[0]
+
+
+# A call's states, worst to best: of a person's two rows called the same, the better stays.
+_CALL_ORDER = (calls.UNREACHABLE, calls.SENT, calls.DECLINED, calls.RECEIVED, calls.ARRIVED)
+
+
+def _rank(column: str) -> str:
+    whens = " ".join(f"WHEN '{state}' THEN {i}" for i, state in enumerate(_CALL_ORDER))
+    return f"CASE {column} {whens} END"
+
+
+async def _move_calls(conn: aiosqlite.Connection, old: int, new: int) -> None:
+    """The open calls (紧急动员) of a retired row become the bound row's, so the person's
+    answers and reminders still find them. Closed calls keep their history."""
+    both = f"""SELECT o.mobilisation_id FROM mobilisation_calls o
+               JOIN mobilisation_calls n ON n.mobilisation_id = o.mobilisation_id
+                                        AND n.roster_id = :new
+               JOIN mobilisations m ON m.id = o.mobilisation_id AND m.state = '{calls.OPEN}'
+               WHERE o.roster_id = :old AND {{}}"""
+    ids = {"old": old, "new": new}
+    worse_new = both.format(f"{_rank('n.state')} <= {_rank('o.state')}")
+    await conn.execute(f"""DELETE FROM mobilisation_calls WHERE roster_id = :new
+                           AND mobilisation_id IN ({worse_new})""", ids)  # fmt: skip
+    await conn.execute(f"""DELETE FROM mobilisation_calls WHERE roster_id = :old
+                           AND mobilisation_id IN ({both.format("1")})""", ids)  # fmt: skip
+    await conn.execute(
+        f"""UPDATE mobilisation_calls SET roster_id = :new WHERE roster_id = :old
+            AND mobilisation_id IN (SELECT id FROM mobilisations WHERE state = '{calls.OPEN}')""",
+        ids,
+    )
 
 
 async def new_token(

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from bot.domain.unit_reports import Figures
+from bot.domain.unit_reports import COUNTS, Figures
 from storage.db import Reader, fetch_all, fetch_one
 
 _WITH_UNIT = """SELECT r.*, u.name AS unit_name, u.kind AS unit_kind, u.village_id,
@@ -18,14 +18,17 @@ _WITH_UNIT = """SELECT r.*, u.name AS unit_name, u.kind AS unit_kind, u.village_
 async def unasked(src: Reader, day: date, slot: int, monitored_only: bool) -> list[aiosqlite.Row]:
     """Active units not yet asked for ``slot`` of ``day`` (slot 2: monitored units only; a
     monitored unit's slot 1 comes at its own time, ``monitored_only`` True for it, False for
-    the others')."""
+    the others'). ``covered``: the due and filed times of the unit's reports of that day,
+    comma-separated (bot.domain.unit_reports.askable)."""
     return await fetch_all(
         src,
-        """SELECT * FROM units u WHERE active = 1 AND monitored = ?
+        """SELECT u.*, (SELECT group_concat(r.due_at || ',' || COALESCE(r.filed_at, r.due_at))
+                        FROM unit_reports r WHERE r.unit_id = u.id AND r.day = ?) AS covered
+           FROM units u WHERE active = 1 AND monitored = ?
            AND NOT EXISTS (SELECT 1 FROM unit_reports r
                            WHERE r.unit_id = u.id AND r.day = ? AND r.slot = ?)
            ORDER BY id""",
-        (int(monitored_only), day.isoformat(), slot),
+        (day.isoformat(), int(monitored_only), day.isoformat(), slot),
     )
 
 
@@ -47,22 +50,49 @@ async def get(src: Reader, report_id: int) -> aiosqlite.Row | None:
 
 
 async def file(conn: aiosqlite.Connection, report_id: int, figures: Figures, by: int,
-               now: datetime) -> bool:  # fmt: skip
-    """Store the figures; False when it was filed already (a double tap: the first stays)."""
+               now: datetime, correcting: bool = False) -> bool:  # fmt: skip
+    """Store the figures (零报告: no counts, NULL); False when it was filed already (a double
+    tap: the first stays) or closed. ``correcting``: replace a filed report's figures (its
+    filing time stays: it was filed then)."""
+    counts = [None if figures.zero else getattr(figures, key) for key in COUNTS]
     cur = await conn.execute(
         """UPDATE unit_reports SET state = 'filed', zero = ?, present = ?, new_arrivals = ?,
-               key_region = ?, symptomatic = ?, note = ?, filed_by = ?, filed_at = ?
-           WHERE id = ? AND state = 'due'""",
-        (int(figures.zero), figures.present, figures.new_arrivals, figures.key_region,
-         figures.symptomatic, figures.note, by, now.isoformat(), report_id),
+               key_region = ?, symptomatic = ?, note = ?, filed_by = ?,
+               filed_at = COALESCE(filed_at, ?)
+           WHERE id = ? AND state = ? AND closed_at IS NULL""",
+        (int(figures.zero), *counts, figures.note, by, now.isoformat(), report_id,
+         "filed" if correcting else "due"),
     )  # fmt: skip
     return cur.rowcount == 1
 
 
+async def close_retired(conn: aiosqlite.Connection, now: datetime) -> list[int]:
+    """Close the reports still due of retired (inactive) units; their ids."""
+    rows = await conn.execute_fetchall(
+        """UPDATE unit_reports SET closed_at = ?
+           WHERE state = 'due' AND closed_at IS NULL
+             AND unit_id IN (SELECT id FROM units WHERE active = 0) RETURNING id""",
+        (now.isoformat(),),
+    )
+    return [r["id"] for r in rows]
+
+
+async def never_asked(src: Reader, day: date) -> list[aiosqlite.Row]:
+    """The active units with no report of ``day`` at all, with when they were added."""
+    return await fetch_all(
+        src,
+        """SELECT id, created_at FROM units u WHERE active = 1 AND NOT EXISTS
+           (SELECT 1 FROM unit_reports r WHERE r.unit_id = u.id AND r.day = ?)""",
+        (day.isoformat(),),
+    )
+
+
 async def waiting(conn: Reader, report_id: int) -> bool:
     """Still due (the ladder's safety net)."""
-    row = await fetch_one(conn, "SELECT state FROM unit_reports WHERE id = ?", (report_id,))
-    return row is not None and row["state"] == "due"
+    row = await fetch_one(
+        conn, "SELECT state, closed_at FROM unit_reports WHERE id = ?", (report_id,)
+    )
+    return row is not None and row["state"] == "due" and row["closed_at"] is None
 
 
 async def due_for(src: Reader, unit_ids: frozenset[str] | set[str]) -> list[aiosqlite.Row]:
@@ -72,7 +102,7 @@ async def due_for(src: Reader, unit_ids: frozenset[str] | set[str]) -> list[aios
     marks = ",".join("?" * len(unit_ids))
     return await fetch_all(
         src,
-        f"{_WITH_UNIT} WHERE r.state = 'due' AND r.unit_id IN ({marks}) "
+        f"{_WITH_UNIT} WHERE r.state = 'due' AND r.closed_at IS NULL AND r.unit_id IN ({marks}) "
         "ORDER BY r.day, r.slot, r.unit_id",
         tuple(sorted(unit_ids)),
     )
@@ -82,6 +112,7 @@ async def of_day(src: Reader, day: date) -> list[aiosqlite.Row]:
     """Every report of ``day`` with its unit (the daily report's tally and figures)."""
     return await fetch_all(
         src,
-        f"{_WITH_UNIT} WHERE r.day = ? ORDER BY u.village_id, u.name, r.slot",
+        f"{_WITH_UNIT} WHERE r.day = ? AND r.closed_at IS NULL "
+        "ORDER BY u.village_id, u.name, r.slot",
         (day.isoformat(),),
     )

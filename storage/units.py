@@ -3,6 +3,7 @@ becomes when the config is read again is bot.domain.units'."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import aiosqlite
@@ -10,14 +11,16 @@ import aiosqlite
 from bot.domain.units import SOURCE_CONFIG, UnitSpec, seeded_monitored
 from storage.db import Database, Reader, fetch_all, fetch_one
 
+Retired = Callable[[aiosqlite.Connection, datetime], Awaitable[object]]
 _COLUMNS = "id, name, kind, village_id, grid_id, address, headcount, note"
 
 
-async def seed_from_config(db: Database, specs: list[UnitSpec], now: datetime) -> None:
+async def seed_from_config(db: Database, specs: list[UnitSpec], now: datetime,
+                           retired: Retired | None = None) -> None:  # fmt: skip
     """The config's units (source 'config'): added, or their details updated from the file
     (the file wins); 重点监测 reached in chat is kept (``seeded_monitored``). A config unit
     no longer listed is retired (inactive: no more daily reports asked of it); its records
-    stay."""
+    stay, and ``retired`` closes in the same transaction what was still waiting on it."""
     stamp = now.isoformat()
     async with db.write() as conn:
         for spec in specs:
@@ -54,6 +57,8 @@ async def seed_from_config(db: Database, specs: list[UnitSpec], now: datetime) -
                   AND id NOT IN ({", ".join("?" * len(listed))})""",
             (stamp, SOURCE_CONFIG, *listed),
         )
+        if retired is not None:
+            await retired(conn, now)
 
 
 async def get(src: Reader, unit_id: str) -> aiosqlite.Row | None:

@@ -33,7 +33,7 @@ ID_A = "50011619900101123" + id_check_char("50011619900101123")
 ID_B = "51010219850315002" + id_check_char("51010219850315002")
 ROW = {"name": "张三", "phone": "13800138000", "id_number": ID_A, "origin": "重庆市江津区",
        "arrival_date": "2020-10-25", "transport": "高铁", "trip": "g1234",
-       "health_code": "绿码", "temperature": "36.5"}  # fmt: skip
+       "health_code": "绿码", "temperature": "36.5", "travel": "无", "symptoms": "无"}  # fmt: skip
 
 
 def blank(field: str = "") -> Invalid:
@@ -92,8 +92,8 @@ def test_date_cells(cell: Any, expected: Any) -> None:
     ("嗅（味）觉减退", ["smell_taste"]),
     ("无", []),
     ("None", []),
-    ("", []),
-    (None, []),
+    ("", blank()),
+    (None, blank()),
     ("发热、头痛", choice_of("symptoms", "头痛")),
 ])  # fmt: skip
 def test_symptoms(cell: Any, expected: Any) -> None:
@@ -139,8 +139,10 @@ def test_origin(origin: Any, country: Any, expected: Any) -> None:
 
 
 @pytest.mark.parametrize(("cell", "expected"), [
-    (None, []),
+    (None, blank()),
+    ("  ", blank()),
     ("无", []),
+    ("没有", []),
     ("湖北省武汉市、北京市朝阳区",
      [{"province": "湖北省", "city": "武汉市", "district": None},
       {"province": "北京市", "city": None, "district": "朝阳区"}]),
@@ -223,7 +225,7 @@ def test_guest_register(checkin: Any, checkout: Any, room: Any, expected: Any) -
 
 
 EXPECTED_ROW = {
-    "unit": "park", "unit_kind": "enterprise", "prefilled_relation": True, "village": "xf",
+    "unit": "park", "unit_kind": "enterprise", "imported": True, "village": "xf",
     "grid": "XF02", "prefilled_village": True, "prefilled_grid": True,
     "prefilled_address": True, "companions": "no", "people": [], "relation": "staff",
     "name": "张三", "phone": "13800138000", "id_kind": "id", "id_number": ID_A,
@@ -245,8 +247,9 @@ def test_a_good_row_is_a_finished_report() -> None:
 def test_every_problem_of_a_row_at_once() -> None:
     assert imp.parse_row({"transport": "火车"}, PARK, CTX) == (
         Problem("name", blank()), Problem("phone", blank()), Problem("id_number", blank()),
-        Problem("origin", blank()), Problem("arrival_date", blank()), Problem("trip", blank()),
-        Problem("health_code", blank()), Problem("temperature", blank()),
+        Problem("origin", blank()), Problem("travel", blank()), Problem("arrival_date", blank()),
+        Problem("trip", blank()), Problem("health_code", blank()),
+        Problem("temperature", blank()), Problem("symptoms", blank()),
     )  # fmt: skip
 
 
@@ -297,8 +300,11 @@ def test_the_same_person_twice_is_refused_on_the_later_row() -> None:
         "车次",
         "健康码",
         "体温",
+        "途经",
+        "症状",
     ]
-    row = ["张三", "13800138000", ID_A, "重庆市江津区", "2020-10-25", "火车", "G1", "绿码", 36.5]
+    row = ["张三", "13800138000", ID_A, "重庆市江津区", "2020-10-25", "火车", "G1", "绿码", 36.5,
+           "无", "无"]  # fmt: skip
     same_id = ["张叁", "13900139000", ID_A, *row[3:]]
     same_phone = ["张三", "13800138000", ID_B, *row[3:]]
     other = ["李四", "13800138000", ID_B.lower(), *row[3:]]
@@ -311,18 +317,40 @@ def test_the_same_person_twice_is_refused_on_the_later_row() -> None:
 
 
 def test_file_limits_and_columns() -> None:
-    header = ["姓名", "手机号", "身份证号", "来自", "抵达日期", "交通方式", "健康码", "体温"]
-    row = ["张三", "13800138000", ID_A, "重庆市江津区", "2020-10-25", "其他", "绿码", 36.5]
+    header = ["姓名", "手机号", "身份证号", "来自", "抵达日期", "交通方式", "健康码", "体温",
+              "途经", "症状"]  # fmt: skip
+    row = ["张三", "13800138000", ID_A, "重庆市江津区", "2020-10-25", "其他", "绿码", 36.5,
+           "无", "无"]  # fmt: skip
     assert imp.parse_file(xlsx([header, *[row] * 501]), PARK, CTX) == Invalid(
         "sheet_too_many_rows", {"limit": 500}
     )
     assert imp.parse_file(xlsx([["姓名", "手机号"], ["张三", "13800138000"]]), PARK, CTX) == (
-        Invalid("sheet_missing_columns", {"groups": [["origin", "country"], ["arrival_date"],
-                                                     ["transport"], ["health_code"],
-                                                     ["temperature"]]})
+        Invalid("sheet_missing_columns", {"groups": [["origin", "country"], ["travel"],
+                                                     ["arrival_date"], ["transport"],
+                                                     ["health_code"], ["temperature"],
+                                                     ["symptoms"]]})
     )  # fmt: skip
     parsed = imp.parse_file(xlsx([[*header, "备注"], [*row, "x"]]), PARK, CTX)
     assert (len(parsed.accepted), parsed.ignored) == (1, ("备注",))
+
+
+def test_a_file_must_say_symptoms_and_travel() -> None:
+    # the chat form always asks both: a file leaving them out (or blank) passes nobody
+    header = ["姓名", "手机号", "身份证号", "来自", "抵达日期", "交通方式", "健康码", "体温"]
+    row = ["张三", "13800138000", ID_A, "重庆市江津区", "2020-10-25", "其他", "绿码", 36.5]
+    assert imp.parse_file(xlsx([[*header, "途经"], [*row, "无"]]), PARK, CTX) == Invalid(
+        "sheet_missing_columns", {"groups": [["symptoms"]]}
+    )
+    parsed = imp.parse_file(xlsx([[*header, "途经", "症状"], [*row, None, "发热"]]), PARK, CTX)
+    assert [(r.row, r.problems) for r in parsed.rejected] == [(2, (Problem("travel", blank()),))]
+
+
+@pytest.mark.parametrize(("key", "expected"), [
+    ("name", True), ("origin", True), ("country", True), ("travel", True), ("symptoms", True),
+    ("temperature", True), ("trip", False), ("category", False), ("room", False),
+])  # fmt: skip
+def test_required_columns(key: str, expected: bool) -> None:
+    assert imp.is_required(key) is expected
 
 
 def test_the_english_template_reads_back() -> None:
@@ -330,7 +358,8 @@ def test_the_english_template_reads_back() -> None:
     assert header[:5] == ("name", "phone", "id type", "id number", "from")
     values = {"name": "Zhang San", "phone": "13800138000", "id_number": ID_A,
               "origin": "Jiangjin, Chongqing", "arrival_date": "2020-10-25", "transport": "car",
-              "trip": "渝A12345", "health_code": "green", "temperature": "36.6"}  # fmt: skip
+              "trip": "渝A12345", "health_code": "green", "temperature": "36.6",
+              "travel": "none", "symptoms": "none"}  # fmt: skip
     row = [values.get(c.key) for c in imp.COLUMNS]
     parsed = imp.parse_file(xlsx([list(header), row]), PARK, CTX)
     assert parsed.rejected == () and parsed.accepted[0][1]["transport"] == "self_drive"

@@ -398,4 +398,7 @@ async def test_the_daily_report_lists_the_calls_and_marks_a_drill(harness: Harne
                                    now=h.clock.now())  # fmt: skip
     text = parse_html(built.text)[0]
     assert "紧急动员" in text
-    assert "【演练】XF-DY-20201026-01：召集 5 人，到岗 1，无法到岗 0，未回复 4（进行中）" in text
+    assert (
+        "【演练】XF-DY-20201026-01：召集 5 人，到岗 1，已收到 0，无法到岗 0，未回复 3，"
+        "电话通知 1（进行中）"
+    ) in text

@@ -1,5 +1,6 @@
 """Staff filed by category (人员档案) through PTB's real pipeline: an admin files a person in
-/staff and gets a join link (one use, expires), village admins only for their villages
+/staff and gets a join link (one use, expires; opened, it asks 是我/不是我 first, and never
+replaces a file an admin made), village admins only for their villages
 (refused and audited), edits audited, phones masked in the list, /me for staff (a file made
 for them, availability in one tap, skills toggled, phone re-asked with its reason)."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from sandbox.formatting import parse_html
 from storage import roster
 from tests.harness import Harness
 from tests.staff_helpers import ADMIN, LEADER, REFUSED, RESIDENT, VADMIN_SQ, VADMIN_XF, WORKER_XF01
@@ -57,6 +59,12 @@ async def file_person(h: Harness, user: int = ADMIN, village: str = "先锋社�
     return match.group(1)
 
 
+async def join(h: Harness, user: int, payload: str) -> None:
+    """Open the link and confirm: 是我."""
+    await h.text(user, f"/start {payload}")
+    await h.choose(user, "✅ 是我")
+
+
 async def test_an_admin_files_a_person_who_joins_by_the_link_once(harness: Harness) -> None:
     h = harness
     payload = await file_person(h)
@@ -66,8 +74,8 @@ async def test_an_admin_files_a_person_who_joins_by_the_link_once(harness: Harne
             row["availability"], row["user_id"]) == (
         "赵六", "13912345678", "xf", None, '["driver"]', "available", None)  # fmt: skip
     assert ("roster.add", f"roster:{row['id']}", "cadre:xf") in await audit(h, ADMIN)
-    await h.text(NEWCOMER, f"/start {payload}")
-    assert "已加入人员档案" in h.texts(NEWCOMER)[-1] and "下沉干部" in h.texts(NEWCOMER)[-1]
+    await join(h, NEWCOMER, payload)
+    assert "已加入人员档案" in texts(h, NEWCOMER)[-1] and "下沉干部" in texts(h, NEWCOMER)[-1]
     assert (await roster.by_user(h.db, NEWCOMER))["id"] == row["id"]
     assert ("roster.bind", f"roster:{row['id']}", None) in await audit(h, NEWCOMER)
     await h.text(NEWCOMER + 1, f"/start {payload}")  # used
@@ -235,3 +243,83 @@ async def test_a_malformed_join_link_is_refused_and_audited(harness: Harness) ->
     await h.text(NEWCOMER, "/start r-short")
     assert "无效或已失效" in h.texts(NEWCOMER)[-1]
     assert await refusals(h, NEWCOMER) == [("denied:roster_join", "join:short")]
+
+
+async def test_a_join_link_asks_who_opened_it_and_not_me_binds_nothing(harness: Harness) -> None:
+    h = harness
+    payload = await file_person(h)
+    stranger = NEWCOMER + 1  # the link forwarded to the wrong person
+    await h.text(stranger, f"/start {payload}")
+    asked = parse_html(h.texts(stranger)[-1])[0]
+    assert "您是 赵六（139****5678）吗？" in asked, asked
+    assert [label for label, _ in h.buttons(stranger)] == ["✅ 是我", "✖️ 不是我"]
+    assert await roster.by_user(h.db, stranger) is None
+    await h.choose(stranger, "不是我")
+    assert "没有加入" in texts(h, stranger)[-1] and "仍然有效" in texts(h, stranger)[-1]
+    assert await roster.by_user(h.db, stranger) is None
+    await join(h, NEWCOMER, payload)  # still usable by its person
+    assert (await roster.by_user(h.db, NEWCOMER))["name"] == "赵六"
+
+
+async def test_a_join_link_does_not_replace_a_file_an_admin_made(harness: Harness) -> None:
+    h = harness
+    await join(h, NEWCOMER, await file_person(h))  # 赵六, 下沉干部
+    [own] = await roster.select(h.db)
+    second = await file_person(h, village="石桥村")  # another 赵六's link, opened by the first
+    await h.text(NEWCOMER, f"/start {second}")
+    told = h.texts(NEWCOMER)[-1]
+    assert "您已经在人员档案中（赵六，下沉干部），如需更正请联系管理员" in told, told
+    assert "reply_markup" not in h.request.sent_to(NEWCOMER)[-1].params  # nothing to confirm
+    assert (await roster.by_user(h.db, NEWCOMER))["id"] == own["id"]
+    assert (await roster.get(h.db, own["id"]))["active"] == 1
+    assert await refusals(h, NEWCOMER) == [("denied:roster_join", f"join:{second[2:10]}")]
+    await h.text(NEWCOMER + 1, f"/start {second}")  # the link still works for its person
+    await h.choose(NEWCOMER + 1, "✅ 是我")
+    assert (await roster.by_user(h.db, NEWCOMER + 1))["village_id"] == "sq"
+
+
+async def test_a_pressed_confirmation_refuses_a_file_an_admin_made_meanwhile(
+    harness: Harness,
+) -> None:
+    h = harness
+    first, second = await file_person(h), await file_person(h, village="石桥村")
+    await h.text(NEWCOMER, f"/start {second}")  # asked, not yet confirmed
+    await join(h, NEWCOMER, first)
+    await h.press(NEWCOMER, f"v1:rs:j:{second[2:]}")  # the older question's 是我
+    assert "您已经在人员档案中" in texts(h, NEWCOMER)[-1]
+    assert (await roster.by_user(h.db, NEWCOMER))["village_id"] == "xf"
+
+
+async def test_me_chooses_a_category_only_while_there_is_none(harness: Harness) -> None:
+    h = harness
+    await h.text(DISPATCHER, "/me")
+    await h.choose(DISPATCHER, "医务人员")
+    row = await roster.by_user(h.db, DISPATCHER)
+    await h.press(DISPATCHER, "v1:rs:mc:volunteer")  # out of a category by a forged button
+    assert (await roster.get(h.db, row["id"]))["category"] == "medical"
+    assert await refusals(h, DISPATCHER) == [("denied:roster.mc", f"roster:{row['id']}")]
+    assert "请联系管理员" in h.request.calls[-1].params.get("text", "")
+
+
+async def test_a_name_with_markup_characters_shows_as_written(harness: Harness) -> None:
+    h = harness
+    name = "Mary O'Neil <&>"
+    async with h.db.write() as conn:
+        person = roster.NewPerson(name, None, "cadre", "xf", user_id=NEWCOMER)
+        ident = await roster.add(conn, person, ADMIN, h.clock.now())
+    await h.text(NEWCOMER, "/me")
+    await h.choose(NEWCOMER, "修改技能")
+    for what in ("c", "s", "v", "x"):
+        await h.press(ADMIN, f"v1:rs:{what}:{ident}")
+    await h.choose(ADMIN, "确认停用")
+    shown = [visible for chat in (NEWCOMER, ADMIN) for visible in texts(h, chat)]
+    assert sum(name in t for t in shown) >= 6, shown
+    assert h.literal_markup() == []
+
+
+def texts(h: Harness, chat: int) -> list[str]:
+    """What the chat was shown (sent or edited), as it reads."""
+    return [parse_html(c.params["text"])[0] if c.params.get("parse_mode") == "HTML"
+            else c.params["text"] for c in h.request.calls
+            if c.method in ("sendMessage", "editMessageText")
+            and int(c.params["chat_id"]) == chat]  # fmt: skip

@@ -14,6 +14,7 @@ from storage import roster
 from storage.db import Database
 
 T0 = datetime(2020, 10, 26, 2, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 
 # name: (category, village, skills, availability, active)
 PEOPLE = {
@@ -194,3 +195,67 @@ async def test_a_new_token_only_for_someone_not_bound(db: Database) -> None:
         assert not await roster.new_token(conn, bound, "other", T0 + timedelta(hours=9), 1, T0)
     assert await join(db, "old", 7, T0) is None
     assert (await join(db, "new", 7, T0 + timedelta(hours=2)))["id"] == free
+
+
+async def called(db: Database, calls: dict[tuple[str, int], str], closed: set[str]) -> None:
+    """Mobilisations by ref (``closed``: ended), each person's call state on them."""
+    async with db.write() as conn:
+        for ref in sorted({ref for ref, _ in calls}):
+            await conn.execute(
+                """INSERT INTO mobilisations (ref, place, meet_at, task, caller_user_id,
+                                              caller_chat_id, state, created_at)
+                   VALUES (?, '村委会', '立即', '采样', 1, 1, ?, ?)""",
+                (ref, "closed" if ref in closed else "open", T0.isoformat()),
+            )
+        for (ref, roster_id), state in calls.items():
+            await conn.execute(
+                """INSERT INTO mobilisation_calls (mobilisation_id, roster_id, state)
+                   SELECT id, ?, ? FROM mobilisations WHERE ref = ?""",
+                (roster_id, state, ref),
+            )
+
+
+async def test_binding_moves_the_retired_rows_open_calls_keeping_the_better_answer(
+    db: Database,
+) -> None:
+    async with db.write() as conn:
+        auto = await roster.add(conn, roster.NewPerson("甲", None, "grid_worker", "xf",
+                                                       user_id=501), None, T0)  # fmt: skip
+        filed = await roster.add(conn, roster.NewPerson("甲", None, "cadre", "xf"), 1, T0,
+                                 token="tok-a", token_expires_at=T0 + HOUR)  # fmt: skip
+    await called(
+        db,
+        {
+            ("only-auto", auto): "sent",  # open: moved
+            ("both", auto): "received",  # both called: the auto row's answer is better
+            ("both", filed): "unreachable",
+            ("filed-better", auto): "sent",
+            ("filed-better", filed): "arrived",
+            ("ended", auto): "arrived",  # closed: its history stays
+        },
+        closed={"ended"},
+    )
+    await join(db, "tok-a", 501, T0)
+    rows = await db.fetchall(
+        """SELECT m.ref, c.roster_id, c.state FROM mobilisation_calls c
+           JOIN mobilisations m ON m.id = c.mobilisation_id ORDER BY m.ref"""
+    )
+    assert [tuple(r) for r in rows] == [
+        ("both", filed, "received"),
+        ("ended", auto, "arrived"),
+        ("filed-better", filed, "arrived"),
+        ("only-auto", filed, "sent"),
+    ]
+
+
+async def test_binding_leaves_a_file_an_admin_made_for_the_user_alone(db: Database) -> None:
+    async with db.write() as conn:
+        own = await roster.add(conn, roster.NewPerson("甲", None, "cadre", "xf", user_id=501),
+                               1, T0)  # fmt: skip
+        other = await roster.add(conn, roster.NewPerson("乙", None, "cadre", "xf"), 1, T0,
+                                 token="tok-a", token_expires_at=T0 + HOUR)  # fmt: skip
+    assert await join(db, "tok-a", 501, T0) is None
+    assert (await roster.by_user(db, 501))["id"] == own
+    assert (await roster.get(db, own))["active"] == 1
+    assert (await roster.get(db, other))["token"] == "tok-a"  # still usable by its person
+    assert (await join(db, "tok-a", 502, T0))["id"] == other

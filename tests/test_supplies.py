@@ -6,11 +6,14 @@ and audited, /supplies per role, and the daily report's section."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from bot.actions import digest
 from bot.actions import supplies as service
+from bot.config import Config
 from bot.domain.supplies import OPS
+from bot.runtime.clock import ManualClock
 from tests.harness import Harness
 from tests.staff_helpers import ADMIN, LEADER, LEADERS_CHAT, REFUSED, VADMIN_SQ, VADMIN_XF
 
@@ -195,6 +198,23 @@ async def test_supplies_for_a_leader_lists_every_place_those_below_first(
     assert text.index("石桥村") < text.index("镇物资库")
 
 
+async def test_a_place_named_with_an_ampersand_is_a_plain_button(
+    config: Config, clock: ManualClock, tmp_path: Path
+) -> None:
+    """A button label is plain text: a site's name rendered for HTML showed "&amp;" on it
+    (the autouse no_literal_markup check fails on any entity a person would see)."""
+    sites = tuple(s.model_copy(update={"name": "A&B楼隔离点"}) if s.id == "GL01" else s
+                  for s in config.sites)  # fmt: skip
+    h = await Harness.start(config.model_copy(update={"sites": sites}),
+                            tmp_path / "amp.sqlite3", clock)  # fmt: skip
+    try:
+        h.request.members[LEADER] = "member"
+        await h.text(LEADER, "/supplies")
+        assert "⚠️ A&B楼隔离点" in [label for label, _ in h.buttons(LEADER)]
+    finally:
+        await h.stop()
+
+
 async def test_supplies_for_the_town_store_keeper(harness: Harness) -> None:
     h = harness
     await h.text(KEEPER, "/supplies")
@@ -221,11 +241,12 @@ async def test_a_keeper_of_another_place_is_refused_and_audited(harness: Harness
     await h.press(VADMIN_SQ, "v1:wz:q:v.xf")
     await h.press(SITE_MANAGER, "v1:wz:r:town")
     await h.press(VADMIN_XF, "v1:wz:l:town")
+    await h.press(VADMIN_XF, "v1:wz:l:v.xf")  # his own village, but the list is every village's
     await h.press(ADMIN, "v1:wz:c:v.nowhere")  # forged: no such place, even for an admin
     assert await denied(h, "supply.i") == [(VADMIN_SQ, "supply:v:xf")]
     assert await denied(h, "supply.q") == [(VADMIN_SQ, "supply:v:xf")]
     assert await denied(h, "supply.r") == [(SITE_MANAGER, "supply:town")]
-    assert await denied(h, "supply.l") == [(VADMIN_XF, "supply:town")]
+    assert await denied(h, "supply.l") == [(VADMIN_XF, "supply:town"), (VADMIN_XF, "supply:v:xf")]
     assert await denied(h, "supply.c") == [(ADMIN, "supply:v:nowhere")]
     assert await h.db.fetchone("SELECT 1 FROM drafts") is None
 

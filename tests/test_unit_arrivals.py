@@ -302,6 +302,6 @@ async def test_the_liaisons_help_names_register_and_qrcode(harness: Harness) -> 
     h = harness
     await h.text(LIAISON, "/help")
     text = h.texts(LIAISON)[-1]
-    assert "/register 登记本单位人员" in text and "/qrcode 本店二维码" in text
+    assert "/register 登记本单位人员" in text and "/qrcode 登记二维码" in text
     await h.text(GUEST, "/help")
     assert "/register" not in h.texts(GUEST)[-1]

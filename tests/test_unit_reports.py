@@ -13,6 +13,7 @@ import pytest
 
 from bot.actions import digest
 from bot.actions import unit_reports as service
+from bot.actions import units as units_actions
 from bot.app import TICK_JOBS
 from bot.config import Config
 from bot.runtime.clock import ManualClock
@@ -160,7 +161,8 @@ async def test_zero_report_in_one_tap(h: Harness) -> None:
     await h.choose(LIAISON, "零报告")
     row = await h.db.fetchone("SELECT * FROM unit_reports WHERE unit_id = 'hotel1'")
     assert (row["state"], row["zero"], row["present"], row["new_arrivals"], row["key_region"],
-            row["symptomatic"], row["filed_by"]) == ("filed", 1, 0, 0, 0, 0, LIAISON)  # fmt: skip
+            row["symptomatic"], row["filed_by"]) == ("filed", 1, None, None, None, None,
+                                                     LIAISON)  # fmt: skip
     assert "已上报先锋宾馆 10月26日的零报告" in h.texts(LIAISON)[-1]
     item = await h.db.fetchone("SELECT state FROM escalations WHERE subject = ?",
                                (f"unitrep:{row['id']}",))  # fmt: skip
@@ -177,8 +179,8 @@ async def test_fill_in_checks_each_number_and_stores_the_figures(h: Harness) -> 
     assert "今天在岗" in h.texts(LIAISON)[-1]
     await h.text(LIAISON, "很多")
     assert "请输入人数" in h.texts(LIAISON)[-2] and "今天在岗" in h.texts(LIAISON)[-1]
-    await h.text(LIAISON, "25")  # more than twice the headcount on file (12)
-    assert "不能超过 24" in h.texts(LIAISON)[-2]
+    await h.text(LIAISON, "100000")  # a hotel: its guests count, not its headcount (12)
+    assert "不能超过 99999" in h.texts(LIAISON)[-2]
     await h.text(LIAISON, "１０人")  # full-width digits
     assert "今天新到" in h.texts(LIAISON)[-1]
     await h.text(LIAISON, "3")
@@ -326,3 +328,132 @@ async def test_unitreport_sends_the_cards_still_due_again(h: Harness) -> None:
     assert "没有待填报的日报" in h.texts(LIAISON)[-1]
     await h.text(WORKER_XF01, "/unitreport")  # not a liaison: refused
     assert REFUSED in h.texts(WORKER_XF01)[-1]
+
+
+# --- review fixes -----------------------------------------------------------------------------
+
+
+async def mark(h: Harness, unit: str, hour: int) -> None:
+    """A leader marks the unit 重点监测 at ``hour`` today."""
+    at(h, hour)
+    await units_actions.set_monitored(h.services, unit, True, VADMIN_XF)
+
+
+async def test_marked_at_noon_its_morning_slot_is_not_asked(h: Harness) -> None:
+    await mark(h, "hotel1", 12)
+    await service.ask_due(h.services)  # the school's 09:00, late; the hotel's: not today
+    assert [r for r in await rows(h) if r[0] == "hotel1"] == []
+    await h.drain_outbox()
+    assert not any("先锋宾馆" in t for t in h.texts(LIAISON))
+    at(h, 12, 2)
+    await climb(h, 0)
+    assert not any("先锋宾馆" in t for t in h.texts(WORKER_XF01))
+    await ask_at_four(h)  # its 16:00 is asked, as slot 2
+    assert ("hotel1", OCT_26, 2, "due") in await rows(h)
+    assert ("hotel1", OCT_26, 1, "due") not in await rows(h)
+    assert sum("先锋宾馆" in t and "单位日报" in t for t in h.texts(LIAISON)) == 1
+
+
+async def test_marked_after_its_report_was_filed_no_second_card_for_that_time(
+    h: Harness,
+) -> None:
+    await ask_at_four(h)
+    await h.choose(LIAISON, "零报告")
+    await mark(h, "hotel1", 17)
+    cards = sum("单位日报" in t for t in h.texts(LIAISON))
+    assert await service.ask_due(h.services) == 0
+    await h.drain_outbox()
+    assert [r for r in await rows(h) if r[0] == "hotel1"] == [("hotel1", OCT_26, 1, "filed")]
+    assert sum("单位日报" in t for t in h.texts(LIAISON)) == cards
+    at(h, 16, day=27)  # the next day: both of its slots too
+    assert await service.ask_due(h.services) == 5
+
+
+async def test_a_zero_report_tapped_by_mistake_is_corrected_by_fill_in(h: Harness) -> None:
+    await ask_at_four(h)
+    await h.choose(LIAISON, "零报告")
+    assert "当天可以再点“填报”更正" in h.texts(LIAISON)[-1]
+    at(h, 17)  # a fever found afterwards
+    await fill(h, LIAISON, "10", "0", "0", "1")
+    assert "已更正先锋宾馆 10月26日的日报" in h.texts(LIAISON)[-1]
+    row = await h.db.fetchone("SELECT * FROM unit_reports WHERE unit_id = 'hotel1'")
+    assert (row["state"], row["zero"], row["present"], row["new_arrivals"], row["key_region"],
+            row["symptomatic"]) == ("filed", 0, 10, 0, 0, 1)  # fmt: skip
+    assert datetime.fromisoformat(row["filed_at"]) == _at(16)  # filed in time all the same
+    assert any("发热或有症状 <b>1</b> 人" in t for t in h.texts(WORKER_XF01))
+    assert any("发现发热或有症状人员" in t and "先锋宾馆" in t for t in h.texts(LEADERS_CHAT))
+    actions = await h.db.fetchall("SELECT action FROM audit WHERE actor = ? ORDER BY id",
+                                  (LIAISON,))  # fmt: skip
+    assert [a["action"] for a in actions] == ["unit_report.zero", "unit_report.correct"]
+    hotel = await report_id(h, "hotel1")
+    await h.press(LIAISON, f"v1:ur:z:{hotel}")  # 零报告 on a report with figures: they stay
+    assert "已经上报过了" in h.texts(LIAISON)[-1]
+    assert (await h.db.fetchone("SELECT zero FROM unit_reports WHERE id = ?", (hotel,)))[0] == 0
+    at(h, 9, day=27)  # the next day: yesterday's report stays as it is
+    await h.press(LIAISON, f"v1:ur:f:{hotel}")
+    assert "已经上报过了" in h.texts(LIAISON)[-1]
+
+
+async def test_a_key_region_count_with_nobody_following_the_unit_goes_to_the_group(
+    h: Harness,
+) -> None:
+    inn_liaison = 40413
+    now = h.clock.now().isoformat()
+    async with h.db.write() as conn:  # 保坪村 has no admin in the bot, the inn no grid
+        await conn.execute(
+            """INSERT INTO units (id, name, kind, village_id, headcount, source, created_at,
+                   updated_at) VALUES ('inn1', '保坪客栈', 'homestay', 'bsp', 4, 'chat', ?, ?)""",
+            (now, now),
+        )
+        await conn.execute(
+            "INSERT INTO staff (user_id, role, scope, created_at) VALUES (?, 'unit', 'inn1', ?)",
+            (inn_liaison, now),
+        )
+    await ask_at_four(h)
+    await fill(h, inn_liaison, "5", "2", "2", "0")
+    key = [t for t in h.texts(LEADERS_CHAT) if "重点地区来人" in t and "保坪客栈" in t]
+    assert key and "其中来自重点地区 <b>2</b> 人" in key[-1]
+
+
+async def test_a_retired_unit_stops_climbing(h: Harness) -> None:
+    async with h.db.write() as conn:
+        await conn.execute("UPDATE units SET source = 'config' WHERE id = 'hotel1'")
+    await ask_at_four(h)
+    hotel = await report_id(h, "hotel1")
+    await units_actions.seed(h.services)  # the config lists it no more: retired
+    row = await h.db.fetchone("SELECT state, closed_at FROM unit_reports WHERE id = ?", (hotel,))
+    assert row["state"] == "due" and row["closed_at"] is not None
+    item = await h.db.fetchone("SELECT state FROM escalations WHERE subject = ?",
+                               (f"unitrep:{hotel}",))  # fmt: skip
+    assert item["state"] == "handled"
+    at(h, 18)
+    await climb(h, 0)
+    await climb(h, 120)
+    assert not any("先锋宾馆" in t for t in h.texts(WORKER_XF01) if "未报" in t)
+    assert not any("先锋宾馆" in t for t in h.texts(LEADERS_CHAT))
+    await h.text(LIAISON, "/unitreport")
+    assert "没有待填报的日报" in h.texts(LIAISON)[-1]
+    async with h.db.write() as conn:
+        section = await service.day_section(h.services, conn, h.clock.now())
+    assert section.tally.total == 3  # its closed report not counted
+
+
+async def test_a_day_the_bot_was_down_shows_its_units_never_asked(h: Harness) -> None:
+    at(h, 8, day=27)  # the bot down from before 09:00 on the 26th until now
+    async with h.db.write() as conn:
+        built = await digest.build(h.services, conn, since=_at(20, day=26),
+                                   until=h.clock.now(), now=h.clock.now())  # fmt: skip
+    assert "重点单位日报</b>（10月26日）" in built.text
+    assert "另有 <b>3</b> 家单位系统停机未询问" in built.text
+
+
+async def test_the_morning_report_shows_the_previous_full_day_after_a_morning_slot(
+    h: Harness,
+) -> None:
+    await ask_at_four(h)
+    at(h, 10, day=27)
+    await service.ask_due(h.services)  # the school's 09:00 of the 27th
+    async with h.db.write() as conn:
+        section = await service.day_section(h.services, conn, h.clock.now())
+    assert section.day.isoformat() == OCT_26
+    assert (section.tally.total, section.tally.missing, section.unasked) == (4, 4, 0)

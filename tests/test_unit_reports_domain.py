@@ -3,7 +3,7 @@ parser by properties; the ``[units]`` settings and the report's own ladder in th
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 import pytest
 from hypothesis import given
@@ -18,6 +18,10 @@ from tests.test_config import ROOT, changed, example, problems_of
 
 NINE, FOUR = time(9), time(16)
 NOT_A_NUMBER = Invalid("unit_reports.count_number")
+
+
+def _at(hour: int, minute: int = 0) -> datetime:
+    return datetime(2020, 10, 26, hour, minute, tzinfo=SHANGHAI)
 
 
 @pytest.mark.parametrize(
@@ -87,10 +91,6 @@ def test_due_slots(monitored: bool, now: time, slots: tuple[int, ...]) -> None:
     assert d.due_slots(times, now) == slots
 
 
-def _at(hour: int, minute: int = 0) -> datetime:
-    return datetime(2020, 10, 26, hour, minute, tzinfo=SHANGHAI)
-
-
 @pytest.mark.parametrize(
     ("due", "minutes", "deadline"), [(_at(16), 120, _at(18)), (_at(9), 10, _at(9, 10))]
 )
@@ -98,9 +98,69 @@ def test_deadline(due: datetime, minutes: int, deadline: datetime) -> None:
     assert d.deadline(due, minutes) == deadline
 
 
-@pytest.mark.parametrize(("headcount", "most"), [(0, d.MAX_COUNT), (1, 2), (12, 24)])
-def test_limit(headcount: int, most: int) -> None:
-    assert d.limit(headcount) == most
+@pytest.mark.parametrize(
+    ("headcount", "kind", "most"),
+    [
+        (0, "enterprise", d.MAX_COUNT),
+        (1, "enterprise", 2),
+        (12, "enterprise", 24),
+        (1200, "school", 2400),
+        (12, "other", 24),
+        (12, "", 24),
+        # a venue: its guests count as present, whatever its staff on file
+        (12, "hotel", d.MAX_COUNT),
+        (3, "homestay", d.MAX_COUNT),
+        (5, "rental", d.MAX_COUNT),
+        (6, "farmstay", d.MAX_COUNT),
+    ],
+)
+def test_limit(headcount: int, kind: str, most: int) -> None:
+    assert d.limit(headcount, kind) == most
+
+
+def test_a_hotel_with_12_staff_reports_30_guests_present() -> None:
+    assert _answer("present", "42", headcount=12, kind="hotel") == {"present": 42}
+    assert _answer("new_arrivals", "30", headcount=12, kind="hotel") == {"new_arrivals": 30}
+    assert _answer("present", "25", headcount=12, kind="enterprise") == Invalid(
+        "unit_reports.count_over", {"limit": 24}
+    )
+
+
+@pytest.mark.parametrize(
+    ("due", "changed_at", "covered", "asked"),
+    [
+        (_at(9), None, [], True),  # never changed, nothing of the day
+        (_at(9), _at(8), [], True),  # marked before its time
+        (_at(9), _at(9), [], True),  # marked at its very time
+        (_at(9), _at(12), [], False),  # marked at noon: 09:00 has passed
+        (_at(16), _at(12), [], True),  # ... its 16:00 still asked
+        (_at(16), _at(17), [_at(16)], False),  # marked at 17:00 after the 16:00 one
+        (_at(16), None, [_at(16)], False),  # a report of the day due at that time
+        (_at(16), None, [_at(9), _at(16, 30)], False),  # one filed after that time
+        (_at(16), None, [_at(9), _at(10)], True),  # the morning's, filed in the morning
+        (_at(16), None, [_at(9), _at(15, 59)], True),
+    ],
+)
+def test_askable(
+    due: datetime, changed_at: datetime | None, covered: list[datetime], asked: bool
+) -> None:
+    assert d.askable(due, changed_at, covered) is asked
+
+
+@pytest.mark.parametrize(
+    ("now", "day"),
+    [
+        (_at(0, 1), date(2020, 10, 25)),
+        (_at(8), date(2020, 10, 25)),  # the morning report: the previous full day
+        (_at(9, 30), date(2020, 10, 25)),  # a monitored unit's 09:00 asked: still yesterday
+        (_at(15, 59), date(2020, 10, 25)),
+        (_at(16), date(2020, 10, 26)),  # every time of today come
+        (_at(20), date(2020, 10, 26)),
+        (_at(23, 59), date(2020, 10, 26)),
+    ],
+)
+def test_digest_day(now: datetime, day: date) -> None:
+    assert d.digest_day(now, (FOUR, NINE, FOUR)) == day
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ import pytest
 
 from bot import cli
 from bot.actions import units as unit_actions
-from bot.domain.roles import Actor
 from tests.harness import Harness
 from tests.staff_helpers import (
     ADMIN,
@@ -118,6 +117,72 @@ async def test_units_lists_what_each_role_answers_for(
     assert "view:units" in await audit_actions(h, user)
 
 
+async def add_units(h: Harness, count: int) -> list[str]:
+    """``count`` units added in chat (storage rows, ids DW0001…) with long names, in 先锋社区:
+    their names, in the order /units lists them (after the config's, by name)."""
+    now = h.clock.now().isoformat()
+    names = [
+        f"先锋镇第{i:03d}号重点场所（含配套宿舍、食堂与仓储用房）" for i in range(1, count + 1)
+    ]
+    async with h.db.write() as conn:
+        for i, name in enumerate(names, 1):
+            await conn.execute(
+                """INSERT INTO units (id, name, kind, village_id, grid_id, address, headcount,
+                                      source, created_at, updated_at)
+                   VALUES (?, ?, ?, 'xf', 'XF01', '先锋镇先锋街', 1200, 'chat', ?, ?)""",
+                (f"DW{i:04d}", name, "hotel" if i % 2 else "enterprise", now, now),
+            )
+    return names
+
+
+def shown(h: Harness, chat: int) -> tuple[str, list[tuple[str, str]]]:
+    """The list as the chat sees it now: the newest message sent or edited, and its buttons."""
+    call = [c for c in h.request.calls if c.method in ("sendMessage", "editMessageText")
+            and int(c.params["chat_id"]) == chat][-1]  # fmt: skip
+    rows = call.params.get("reply_markup", {}).get("inline_keyboard", [])
+    return call.params["text"], [(b["text"], b["callback_data"]) for row in rows for b in row]
+
+
+async def test_a_hundred_units_are_listed_page_by_page(harness: Harness) -> None:
+    h = harness
+    h.request.members[LEADER] = "member"
+    added = await add_units(h, 100)
+    await h.text(LEADER, "/units")
+    seen: list[str] = []
+    for page in range(1, 7):  # 105 units, 20 a page
+        text, buttons = shown(h, LEADER)
+        assert len(text) <= 4096 and "共 105 个" in text and f"第 {page}/6 页" in text
+        units = [(label, data) for label, data in buttons if data.startswith("v1:un:o:")]
+        assert len(units) == (20 if page < 6 else 5)
+        assert all(label.removeprefix("🔴 ") in text for label, _ in units)
+        seen += [label.removeprefix("🔴 ") for label, _ in units]
+        turns = {label: data for label, data in buttons if data.startswith("v1:un:p:")}
+        assert all(len(data.encode()) <= 64 for _, data in buttons)
+        assert ("⬅️ 上一页" in turns) == (page > 1) and ("下一页 ➡️" in turns) == (page < 6)
+        if page < 6:
+            await h.press(LEADER, turns["下一页 ➡️"])
+    assert seen == [*ALL_UNITS[:2], *added, *ALL_UNITS[2:]]  # every one, once, in town order
+    await h.press(LEADER, "v1:un:p:0")  # back to the first page
+    assert "第 1/6 页" in shown(h, LEADER)[0]
+    await h.press(LEADER, "v1:un:p:99")  # a stale page: the last there is
+    assert "第 6/6 页" in shown(h, LEADER)[0]
+
+
+async def test_a_short_list_has_no_page_buttons(harness: Harness) -> None:
+    h = harness
+    h.request.members[LEADER] = "member"
+    await h.text(LEADER, "/units")
+    assert "页" not in h.texts(LEADER)[-1]
+    assert not [d for _, d in h.buttons(LEADER) if d.startswith("v1:un:p:")]
+
+
+async def test_a_liaison_turning_a_page_is_refused(harness: Harness) -> None:
+    h = harness
+    await h.press(LIAISON, "v1:un:p:1")
+    assert REFUSED in h.texts(LIAISON)[-1]
+    assert await denied(h, LIAISON) == ["denied:units"]
+
+
 async def test_the_list_shows_kind_liaison_headcount_and_monitoring(harness: Harness) -> None:
     h = harness
     h.request.members[LEADER] = "member"
@@ -182,18 +247,6 @@ async def test_a_worker_opening_a_unit_of_another_grid_is_refused(harness: Harne
     await h.press(WORKER_XF01, "v1:un:o:park")  # XF02's
     assert REFUSED in h.texts(WORKER_XF01)[-1]
     assert await denied_subjects(h, WORKER_XF01) == [("denied:unit.o", "unit:park")]
-
-
-async def test_refuse_out_of_scope_writes_the_same_audit_row(harness: Harness) -> None:
-    h = harness
-    liaison = Actor(LIAISON, unit_ids=frozenset({"xfhotel"}))
-    assert await unit_actions.liaised_unit(h.services, liaison, "xfhotel", "register")
-    assert await unit_actions.liaised_unit(h.services, liaison, "jnvs", "register") is None
-    assert await unit_actions.liaised_unit(h.services, liaison, "nosuch", "register") is None
-    assert await denied_subjects(h, LIAISON) == [
-        ("denied:unit.register", "unit:jnvs"),
-        ("denied:unit.register", "unit:nosuch"),
-    ]
 
 
 # -- 重点监测 ----------------------------------------------------------------------------------

@@ -160,3 +160,28 @@ def test_a_liaison_is_staff_with_their_own_role() -> None:
     assert LIAISON.is_staff and LIAISON.role == "unit"
     assert Actor(1, worker_grids=frozenset({"XF01"}), unit_ids=frozenset({"x"})).role == "worker"
     assert not RESIDENT.is_staff and RESIDENT.role == "resident"
+
+
+@pytest.mark.parametrize(
+    ("count", "requested", "shown", "pages"),
+    [
+        (0, 0, 0, 1),  # nothing listed: still one (empty) page
+        (1, 0, 0, 1),
+        (20, 0, 0, 1),  # exactly one page full
+        (20, 1, 0, 1),  # a stale number: the nearest page there is
+        (21, 1, 1, 2),  # one more: a second page
+        (40, 1, 1, 2),
+        (41, 2, 2, 3),
+        (100, 4, 4, 5),
+        (100, 5, 4, 5),
+        (100, 99, 4, 5),
+        (100, -1, 0, 5),  # made up: the first
+        (105, 5, 5, 6),
+    ],
+)
+def test_the_page_of_units_shown(count: int, requested: int, shown: int, pages: int) -> None:
+    assert rules.page_of(count, requested) == (shown, pages)
+
+
+def test_a_page_lists_twenty_units() -> None:
+    assert rules.PAGE_SIZE == 20

@@ -9,7 +9,9 @@ verification deadline on the ladder and dedup against the reports already stored
 with the audit row and the end of the conversation, in one transaction.
 
 Each row's report carries the token ``import:<file digest>:<row>``: the same file sent again is
-found by it and imported no second time (the liaison is told).
+found by it and imported no second time (the liaison is told). A row just as the person's open
+report already is (a cumulative list: yesterday's rows again) is skipped — no new version, no
+notice — and counted as unchanged.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
@@ -35,6 +38,7 @@ from bot.domain.contact_import import Problem
 from bot.domain.invalid import Invalid
 from bot.domain.masking import Audience
 from bot.domain.messages import split_message
+from bot.domain.records import ReportRecord
 from bot.domain.roles import Actor
 from bot.runtime.services import Services
 from storage import arrivals as reports
@@ -134,6 +138,7 @@ class Outcome:
     added: int = 0  # new reports
     updated: int = 0  # the same person's open report brought up to date (dedup)
     alerts: int = 0  # people the leadership group was alerted about
+    unchanged: int = 0  # rows just as the person's open report: nothing stored, nobody told
 
 
 def _draft(record_data: dict[str, Any], token: str, user_id: int, chat_id: int,
@@ -167,19 +172,36 @@ async def commit(services: Services, unit_id: str, parsed: Parsed, *, file_diges
             await _audit(conn, services, user, "arrival.import_repeated", unit_id, detail)
             await drafts.delete(conn, user, draft.token)
             return Outcome(REPEATED, row["name"])
-        added = updated = alerts = 0
+        added = updated = unchanged = alerts = 0
+        since = now - timedelta(days=services.config.arrival.lookback_days)  # as store_in
         for (_, data), token in zip(parsed.accepted, tokens, strict=True):
             one = _draft(data, token, user, draft.chat_id, draft.locale)
             record, assessment, _ = build_record(services, one)
+            if await _unchanged(conn, record, since):
+                unchanged += 1
+                continue
             stored = await store_in(conn, services, record, assessment, now=now)
             updated += stored.updated
             added += not stored.updated
             alerts += assessment.alert
         await _audit(conn, services, user, "arrival.import", unit_id,
-                     {**detail, "added": added, "updated": updated, "alerts": alerts})  # fmt: skip
+                     {**detail, "added": added, "updated": updated, "unchanged": unchanged,
+                      "alerts": alerts})  # fmt: skip
         await drafts.delete(conn, user, draft.token)
     services.wake_outbox()
-    return Outcome(IMPORTED, row["name"], added, updated, alerts)
+    return Outcome(IMPORTED, row["name"], added, updated, alerts, unchanged)
+
+
+async def _unchanged(conn: Any, record: ReportRecord, since: datetime) -> bool:
+    """The person's open report says just what this row says (yesterday's rows of a
+    cumulative list sent again): no new version, no notice, no alert for it."""
+    own = (await reports.find_same_person(conn, record.main, since)).own
+    if own is None:
+        return False
+    stored = await reports.by_id(conn, own.report_id)
+    if (stored["risk"], stored["measure_kind"]) != (record.risk, record.measure_kind):
+        return False
+    return json.loads(stored["data"]) == json.loads(json.dumps(record.data))  # as stored
 
 
 async def _imported_before(conn: Any, tokens: Sequence[str]) -> bool:
@@ -216,7 +238,8 @@ def summary(services: Services, locale: str, outcome: Outcome, parsed: Parsed,
                          state=outcome.state, unit=outcome.unit, file=file_name,
                          rows=parsed.rows, accepted=len(parsed.accepted), rejected=rejected,
                          ignored=list(parsed.ignored), added=outcome.added,
-                         updated=outcome.updated, alerts=outcome.alerts)  # fmt: skip
+                         updated=outcome.updated, unchanged=outcome.unchanged,
+                         alerts=outcome.alerts)  # fmt: skip
     return split_message(text)
 
 
@@ -248,14 +271,16 @@ def template_file(locale: str) -> tuple[str, bytes]:
     that hold digits formatted as text (an ID typed into a number cell loses its last
     digits)."""
     from openpyxl import Workbook  # slow to import; only a template needs it
+    from openpyxl.styles import Font
 
     english = not locale.startswith("zh")
     book = Workbook()
     sheet = book.active
     sheet.append(list(domain.template_header(english)))
     for position, column in enumerate(domain.COLUMNS, start=1):
-        letter = sheet.cell(row=1, column=position).column_letter
-        sheet.column_dimensions[letter].width = 16
+        head = sheet.cell(row=1, column=position)
+        head.font = Font(bold=domain.is_required(column.key))  # the columns every row fills
+        sheet.column_dimensions[head.column_letter].width = 16
         if column.key in TEXT_COLUMNS:
             for row in range(2, domain.MAX_ROWS + 2):
                 sheet.cell(row=row, column=position).number_format = "@"
@@ -269,9 +294,10 @@ async def send_template(services: Services, user_id: int, chat_id: int, locale: 
     """The template as a document through the outbox (durable like any push), audited."""
     now = services.now()
     caption = services.text(locale, MODULE, "template_caption", limit=domain.MAX_ROWS)
+    document = template_file(locale)  # built before the write lock: it takes tens of ms
     async with services.db.write() as conn:
         await outbox.enqueue(conn, chat_id=chat_id, text=caption, now=now,
-                             document=template_file(locale), subject=subject(unit_id),
+                             document=document, subject=subject(unit_id),
                              dedup_key=f"import-template:{chat_id}:{outbox.iso(now)}")  # fmt: skip
         await audit.record(conn, now, user_id, "arrival.import_template", subject(unit_id))
     services.wake_outbox()

@@ -18,6 +18,7 @@ from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.monitoring import withdrawal_needs_worker
 from bot.domain.records import PersonRecord, ReportRecord, StoredReport
 from bot.domain.risk import Assessment, MeasurePlan, assess, plan_measure
+from bot.domain.units import is_venue
 from bot.runtime import cards, escalation
 from bot.runtime.escalation import grid_recipients
 from bot.runtime.render import reader_locales
@@ -386,8 +387,9 @@ async def report_notifications(
     priority = PRIORITY_ALERT if assessment.alert else PRIORITY_NOTIFY
     leadership = services.config.leadership.chat_id
     recipients = await grid_recipients(conn, services, record.grid_id)
-    # a guest registered himself by the venue's QR code: its liaison is told, one line
-    by_qr = unit is not None and record.data.get("prefilled_relation")
+    # a guest registered himself by the venue's QR code: its liaison is told, one line (not
+    # for the liaison's own registrations nor a row of the unit's imported list)
+    by_qr = unit is not None and registered_via(record.data) == VIA_QR
     liaisons = await unit_store.liaisons(conn, unit["id"]) if by_qr else []
     locales = await reader_locales(
         conn, [*recipients, leadership, *liaisons], services.config.bot.default_locale
@@ -415,7 +417,7 @@ async def report_notifications(
             )
         )
     guest = dict(ref=stored.ref, unit=common.get("unit"), name=main.name, phone=main.phone,
-                 room=record.data.get("room"))  # fmt: skip
+                 room=record.data.get("room"), venue=common.get("venue"))  # fmt: skip
     rows += [
         dict(
             chat_id=chat,
@@ -428,12 +430,28 @@ async def report_notifications(
     return rows
 
 
+VIA_QR, VIA_IMPORT, VIA_LIAISON = "qr", "import", "liaison"
+
+
+def registered_via(data: dict[str, Any]) -> str:
+    """How a unit's report came: a row of the unit's imported list, the person's own scan of
+    the unit's QR code (its deep link answers the relation "self"), or its liaison's form."""
+    if data.get("imported"):
+        return VIA_IMPORT
+    if data.get("prefilled_relation") and data.get("relation") == "self":
+        return VIA_QR
+    return VIA_LIAISON
+
+
 def _unit_params(unit: Any, data: dict[str, Any]) -> dict[str, Any]:
     """What a notice says of the unit a report was made for (None: a resident's own): its
-    name, whether its liaison registered the person (else a guest by the venue's QR code),
-    and a guest's stay."""
+    name, how the person was registered (``registered_via``: its liaison, its imported list,
+    else the person himself by the unit's QR code), whether it is a venue (the words: a
+    guest, or the unit's people), and a guest's stay."""
     if unit is None:
         return {}
     stay = (dict(checkin=data.get("checkin_date"), checkout=data.get("checkout_date"),
                  room=data.get("room")) if flow.is_guest(data) else None)  # fmt: skip
-    return dict(unit=unit["name"], liaison=not data.get("prefilled_relation"), stay=stay)
+    via = registered_via(data)
+    return dict(unit=unit["name"], liaison=via == VIA_LIAISON, imported=via == VIA_IMPORT,
+                stay=stay, venue=is_venue(unit["kind"]))  # fmt: skip

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import aiosqlite
+from markupsafe import Markup
 
 from bot.actions.roster import names as staff_kinds
 from bot.domain import mobilisation as domain
@@ -26,7 +27,7 @@ from bot.domain.escalation import Rung
 from bot.domain.masking import Audience
 from bot.domain.messages import MESSAGE_LIMIT
 from bot.domain.steps import Data
-from bot.runtime import escalation
+from bot.runtime import cards, escalation
 from bot.runtime.render import reader_locale, reader_locales
 from bot.runtime.services import Services
 from storage import audit, drafts, outbox, roster
@@ -138,6 +139,12 @@ async def _rollcall(conn: aiosqlite.Connection, services: Services, mobilisation
                                   **message)  # fmt: skip
 
 
+def _reminders(mobilisation_id: int) -> str:
+    """What the reminders offer their answer buttons for (bot.runtime.cards): the close
+    takes them off."""
+    return f"{subject(mobilisation_id)}:remind"
+
+
 def _card_key(mobilisation_id: int, user_id: int) -> str:
     return f"{subject(mobilisation_id)}:to:{user_id}"
 
@@ -201,14 +208,15 @@ def kind_name(services: Services, locale: str, what: str, kind_id: str) -> str:
     return staff_kinds(services, locale, what).get(kind_id, kind_id)
 
 
-def target_label(services: Services, locale: str, target: dict[str, Any]) -> str:
-    """Who a call is for, in words ("石桥村 下沉干部", "指定人员 3 名")."""
+def target_label(services: Services, locale: str, target: dict[str, Any]) -> Markup:
+    """Who a call is for, in words ("石桥村 下沉干部", "指定人员 3 名"): rendered HTML, so
+    that the templates it goes into do not escape it again."""
     village = services.config.village(target.get(domain.VILLAGE) or "")
     names = {what: kind_name(services, locale, what, target[what])
              for what in (domain.CATEGORY, domain.SKILL) if target.get(what)}  # fmt: skip
-    return services.text(locale, MODULE, "target", kind=target["kind"],
-                         village=village.name if village else "",
-                         people=len(target.get("people") or ()), **names)  # fmt: skip
+    return Markup(services.text(locale, MODULE, "target", kind=target["kind"],
+                                village=village.name if village else "",
+                                people=len(target.get("people") or ()), **names))  # fmt: skip
 
 
 async def call(services: Services, data: Data, user_id: int, chat_id: int,
@@ -310,8 +318,8 @@ async def may_decline(services: Services, mobilisation_id: int, user_id: int) ->
 
 
 async def close(services: Services, mobilisation_id: int, user_id: int) -> str:
-    """结束动员: 'done' (the climb stops, the roll-call and the cards lose their buttons, the
-    group gets the summary); 'again' when it was closed already."""
+    """结束动员: 'done' (the climb stops, the roll-call, the cards and the reminders lose
+    their buttons, the group gets the summary); 'again' when it was closed already."""
     now = services.now()
     async with services.db.write() as conn:
         if not await store.close(conn, mobilisation_id, user_id, now):
@@ -321,6 +329,10 @@ async def close(services: Services, mobilisation_id: int, user_id: int) -> str:
         calls = await store.calls(conn, mobilisation_id)
         await _rollcall(conn, services, mobilisation_id, now, first=False)
         await _cards(conn, services, row, calls, now, first=False)
+        await cards.retire(conn, _reminders(mobilisation_id), now,
+                           note=lambda locale: services.text(locale, MODULE, "answer_closed",
+                                                             state=domain.SENT),
+                           default_locale=services.config.bot.default_locale)  # fmt: skip
         await _to_group(conn, services, row, "group_summary",
                         f"{subject(mobilisation_id)}:summary", now,
                         r=rollcall_params(calls, domain.NAMES_SHOWN))  # fmt: skip
@@ -375,6 +387,8 @@ async def _remind(conn: aiosqlite.Connection, services: Services, row: Any,
                              reply_markup=answer_markup(services, locale, row, call["state"]),
                              subject=subject(row["id"]),
                              dedup_key=f"{key}:to:{call['user_id']}")  # fmt: skip
+        await outbox.offer(conn, f"{key}:to:{call['user_id']}", _reminders(row["id"]),
+                           [_data(row["id"], code) for code in domain.ANSWER_CODES])  # fmt: skip
     await store.reminded(conn, row["id"], [c["roster_id"] for c in silent], now)
 
 

@@ -69,17 +69,44 @@ async def file(services: Services, actor_id: int, draft_token: str, data: Mappin
     return Filed(roster_id, token)
 
 
-async def join(services: Services, user_id: int, token: str) -> Row | None:
-    """Opening a join link binds its person to this Telegram user, once; None (audited as
-    refused) when the link is unknown, used or expired."""
+@dataclass(frozen=True)
+class Joining:
+    """A join link opened or confirmed: ``outcome`` ASK (``row``: the link's file, for the
+    user to confirm it is theirs), BOUND (``row``: now theirs), FILED (``row``: the user's
+    own file an admin made, which stands) or INVALID (unknown, used or expired)."""
+
+    outcome: str
+    row: Row | None = None
+
+
+ASK, BOUND, FILED, INVALID = "ask", "bound", "filed", "invalid"
+
+
+async def opened(services: Services, user_id: int, token: str) -> Joining:
+    """A join link opened: its file, for 是我 / 不是我 (nothing bound yet: a link forwarded
+    to the wrong person stays usable), or why it cannot be used (audited as refused)."""
+    return await _joining(services, user_id, token, bind=False)
+
+
+async def join(services: Services, user_id: int, token: str) -> Joining:
+    """是我: the link's person is bound to this Telegram user, once (the link used up); a
+    file made automatically for them is retired, one an admin made is not (refused)."""
+    return await _joining(services, user_id, token, bind=True)
+
+
+async def _joining(services: Services, user_id: int, token: str, *, bind: bool) -> Joining:
     now = services.now()
     async with services.db.write() as conn:
+        target, own = await store.joinable(conn, token, now), await store.by_user(conn, user_id)
+        if target is None or domain.keeps_own_file(own):
+            await audit.record(conn, now, user_id, "denied:roster_join", f"join:{token[:8]}",
+                               None if target is None else f"roster:{own['id']}")  # fmt: skip
+            return Joining(INVALID) if target is None else Joining(FILED, own)
+        if not bind:
+            return Joining(ASK, target)
         bound = await store.bind(conn, token, user_id, now)
-        if bound is None:
-            await audit.record(conn, now, user_id, "denied:roster_join", f"join:{token[:8]}")
-        else:
-            await audit.record(conn, now, user_id, "roster.bind", f"roster:{bound['id']}")
-    return bound
+        await audit.record(conn, now, user_id, "roster.bind", f"roster:{bound['id']}")
+    return Joining(BOUND, bound)
 
 
 async def ensure_for_staff(

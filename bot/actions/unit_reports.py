@@ -10,19 +10,26 @@
   climbs all the same). The row is UNIQUE per unit, day and slot, so a restart or two ticks
   never ask twice; a tick missed (the bot down at 16:00) asks on the first tick after, its
   deadline unchanged (past it, the ladder starts at once). Only today is asked: a day the
-  bot was down throughout is not asked the day after.
+  bot was down throughout is not asked the day after, its units counted as never asked in
+  the group's daily report. A slot that fell due only because the unit's key monitoring
+  changed after its time, or whose time a report of the day already covers, is not asked.
 - ``file`` (零报告 in one tap, or the answers of bot/flows/unit_reports.py): stored with who
   and when, the ladder item stopped, audited; filed after its deadline it is accepted and
   shows as late (迟报). Fever or symptoms: the unit's grid worker(s) and the group are
   alerted (counts only, a human follows up); people from key regions: the worker is told
-  to check their arrival reports.
-- ``day_section``: the group's daily report's part (bot/actions/digest.py).
+  to check their arrival reports (the group, if the unit has nobody following it). 填报 on
+  a report filed that same day corrects it (a 零报告 tapped by mistake): its figures
+  replaced, audited, its alerts raised.
+- ``close_retired``: a unit retired from the config has its reports still due closed and
+  their ladder stopped (in the transaction that retires it).
+- ``day_section``: the group's daily report's part (bot/actions/digest.py): today's once
+  all of today's report times have come, else the previous full day.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import aiosqlite
@@ -67,16 +74,23 @@ async def ask_due(services: Services) -> int:
     for monitored in (False, True):
         times = domain.slot_times(settings.report_at, settings.monitored_report_at, monitored)
         for slot in domain.due_slots(times, local.time()):
-            unasked = await store.unasked(services.db, local.date(), slot, monitored)
+            due = datetime.combine(local.date(), times[slot - 1], services.config.tz)
+            unasked = [u for u in await store.unasked(services.db, local.date(), slot, monitored)
+                       if _askable(u, due)]  # fmt: skip
             if not unasked:
                 continue
-            due = datetime.combine(local.date(), times[slot - 1], services.config.tz)
             async with services.db.write() as conn:
                 for unit in unasked:
                     asked += await _ask(conn, services, unit, local.date(), slot, due, now)
     if asked:
         services.wake_outbox()
     return asked
+
+
+def _askable(unit: aiosqlite.Row, due: datetime) -> bool:
+    changed = unit["monitored_at"] and datetime.fromisoformat(unit["monitored_at"])
+    covered = [datetime.fromisoformat(at) for at in (unit["covered"] or "").split(",") if at]
+    return domain.askable(due, changed or None, covered)
 
 
 async def _ask(conn: aiosqlite.Connection, services: Services, unit: aiosqlite.Row, day: date,
@@ -130,6 +144,7 @@ class Filed:
     report: aiosqlite.Row  # as it was before this filing
     already: bool  # filed before (a double tap, or someone else): nothing stored
     late: bool = False  # filed after its deadline: 迟报
+    corrected: bool = False  # a filed report's figures replaced (a 零报告 tapped by mistake)
 
 
 @dataclass(frozen=True)
@@ -151,7 +166,15 @@ def deadline_of(services: Services, report: aiosqlite.Row) -> datetime:
 def filed_text(services: Services, locale: str, outcome: Filed, zero: bool) -> str:
     """The answer to the person who filed (or pressed again)."""
     return services.text(locale, "unit_reports", "filed", r=shown(outcome.report), zero=zero,
-                         late=outcome.late, already=outcome.already)  # fmt: skip
+                         late=outcome.late, already=outcome.already,
+                         corrected=outcome.corrected)  # fmt: skip
+
+
+def correctable(services: Services, report: aiosqlite.Row) -> bool:
+    """A filed report may be corrected by 填报 on its own day (a 零报告 tapped by mistake, a
+    fever found after): its figures replaced, its alerts raised."""
+    today = services.local_now().date().isoformat()
+    return report["state"] == "filed" and report["day"] == today
 
 
 async def report(services: Services, report_id: int) -> aiosqlite.Row | None:
@@ -174,23 +197,33 @@ async def file(services: Services, actor: Actor, report_id: int, figures: Figure
             return Refused()
         if draft is not None:
             await drafts.delete(conn, draft.user_id, draft.token)
-        if not await store.file(conn, report_id, figures, actor.user_id, now):
+        correcting = not figures.zero and correctable(services, row)
+        if not await store.file(conn, report_id, figures, actor.user_id, now, correcting):
             return Filed(row, already=True)
         await escalation.stop(conn, domain.subject(report_id), now)
         deadline = datetime.fromisoformat(row["deadline_at"])
-        late = domain.status("filed", now, deadline, now) == domain.LATE
-        await audit.record(conn, now, actor.user_id, "unit_report.zero" if figures.zero
-                           else "unit_report.file", f"unit:{row['unit_id']}",
+        filed_at = datetime.fromisoformat(row["filed_at"]) if correcting else now
+        late = domain.status("filed", filed_at, deadline, now) == domain.LATE
+        await audit.record(conn, now, actor.user_id, _action(figures, correcting),
+                           f"unit:{row['unit_id']}",
                            f"{row['day']}#{row['slot']}" + (" late" if late else ""))  # fmt: skip
-        await _alerts(conn, services, row, figures, now)
+        await _alerts(conn, services, row, figures, now, f":c{now:%H%M%S}" if correcting else "")
     services.wake_outbox()
-    return Filed(row, already=False, late=late)
+    return Filed(row, already=False, late=late, corrected=correcting)
+
+
+def _action(figures: Figures, correcting: bool) -> str:
+    if correcting:
+        return "unit_report.correct"
+    return "unit_report.zero" if figures.zero else "unit_report.file"
 
 
 async def _alerts(conn: aiosqlite.Connection, services: Services, row: aiosqlite.Row,
-                  figures: Figures, now: datetime) -> None:  # fmt: skip
+                  figures: Figures, now: datetime, again: str = "") -> None:  # fmt: skip
     """Fever or symptoms: the unit's followers and the group (counts only: a human follows
-    up); people from key regions: the followers, to check their arrival reports."""
+    up); people from key regions: the followers, to check their arrival reports — the group
+    when the unit has no follower in the bot (never nobody). ``again``: a correction's own
+    alerts (not taken for the first filing's repeat)."""
     key = domain.subject(row["id"])
     params = dict(r=row, f=figures, day=date.fromisoformat(row["day"]))
     followers = await _followers(conn, services, row)
@@ -199,12 +232,22 @@ async def _alerts(conn: aiosqlite.Connection, services: Services, row: aiosqlite
     if figures.symptomatic:
         sends += [(chat, "sick_alert", "sick") for chat in {*followers, leadership}]
     if figures.key_region:
-        sends += [(chat, "key_alert", "key") for chat in followers if chat != leadership]
+        told = [chat for chat in followers if chat != leadership] or [leadership]
+        sends += [(chat, "key_alert", "key") for chat in told]
     locales = await reader_locales(conn, [chat for chat, _, _ in sends], _default(services))
     for chat, name, what in sends:
         await outbox.enqueue(conn, chat_id=chat, now=now, priority=PRIORITY_ALERT,
                              text=services.text(locales[chat], "unit_reports", name, **params),
-                             subject=key, dedup_key=f"{key}:{what}:{chat}")  # fmt: skip
+                             subject=key, dedup_key=f"{key}:{what}:{chat}{again}")  # fmt: skip
+
+
+async def close_retired(conn: aiosqlite.Connection, now: datetime) -> int:
+    """In the transaction that retires units (removed from the config): their reports still
+    due closed and their ladder stopped — nobody is chased for a unit that is gone."""
+    closed = await store.close_retired(conn, now)
+    for report_id in closed:
+        await escalation.stop(conn, domain.subject(report_id), now)
+    return len(closed)
 
 
 # --- the group's daily report -----------------------------------------------------------------
@@ -223,6 +266,7 @@ class Section:
     day: date | None  # None: no key units (the section is not shown)
     tally: Tally
     watched: list[Watched]
+    unasked: int = 0  # units never asked that day (未询问: the bot was down at their time)
 
     @property
     def shown(self) -> bool:
@@ -230,14 +274,16 @@ class Section:
 
 
 async def day_section(services: Services, conn: aiosqlite.Connection, now: datetime) -> Section:
-    """Today's unit reports (yesterday's, before today's are asked: the morning report):
-    filed, late, waiting, missing; each monitored unit's figures."""
-    today = now.astimezone(services.config.tz).date()
-    rows = await store.of_day(conn, today)
-    day = today
-    if not rows:
-        day = today - timedelta(days=1)
-        rows = await store.of_day(conn, day)
+    """Today's unit reports once all of today's report times have come, else yesterday's,
+    the previous full day (the morning report): filed, late, waiting, missing, and the units
+    never asked that day (the bot down at their time); each monitored unit's figures."""
+    settings, tz = services.config.units, services.config.tz
+    times = (settings.report_at, *settings.monitored_report_at)
+    day = domain.digest_day(now.astimezone(tz), times)
+    rows = await store.of_day(conn, day)
+    last = datetime.combine(day, max(times), tz)  # a unit added by then was due to be asked
+    unasked = sum(datetime.fromisoformat(u["created_at"]) <= last
+                  for u in await store.never_asked(conn, day))  # fmt: skip
     watched_units = await units.monitored(conn)
     if not rows and not watched_units and not await units.active(conn):
         return Section(None, Tally(), [])
@@ -247,7 +293,7 @@ async def day_section(services: Services, conn: aiosqlite.Connection, now: datet
                             for r in rows if r["unit_id"] == u["id"]])
         for u in watched_units
     ]  # fmt: skip
-    return Section(day, domain.tally(statuses.values()), watched)
+    return Section(day, domain.tally(statuses.values()), watched, unasked)
 
 
 def _status(row: aiosqlite.Row, now: datetime) -> str:

@@ -1,13 +1,14 @@
 """Key units and venues: seeded from the config, listed for the staff who answer for them,
-marked for key monitoring (重点监测) by a leader, and the one refusal of a liaison acting for
-another unit. Each change is one transaction with its audit row and its outbox row. Who may
-do what: bot.domain.roles (the caller decides; ``liaised_unit`` checks for flows)."""
+marked for key monitoring (重点监测) by a leader. Each change is one transaction with its audit
+row and its outbox row. Who may do what: bot.domain.roles, decided by the caller; a refusal
+is handlers.access.Access.refuse (audited ``denied:unit.<what>``, subject ``unit:<id>``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from bot.actions import unit_reports
 from bot.config import Config
 from bot.domain import roles
 from bot.domain import units as rules
@@ -49,7 +50,8 @@ def specs(config: Config) -> list[UnitSpec]:
 
 async def seed(services: Services) -> None:
     """At start: the config's units (the file's details win; 重点监测 set in chat is kept)."""
-    await store.seed_from_config(services.db, specs(services.config), services.now())
+    await store.seed_from_config(services.db, specs(services.config), services.now(),
+                                 retired=unit_reports.close_retired)  # fmt: skip
 
 
 def village_of(config: Config) -> VillageOf:
@@ -132,30 +134,6 @@ async def invitable(services: Services, actor: Actor) -> dict[str, str]:
         for r in _in_config_order(services.config, await store.active(services.db))
         if roles.can_invite(actor, roles.ROLE_UNIT, r["village_id"])
     }
-
-
-# -- the out-of-scope refusal (one audit row, the same for every noun) ---------------------
-
-
-async def refuse_out_of_scope(services: Services, actor: Actor, what: str, unit_id: str) -> None:
-    """A liaison (or anyone) acting for a unit they may not: audited as ``denied:unit.<what>``
-    with the subject ``unit:<id>`` — the row handlers.access.Access.refuse writes for the
-    same refusal. The caller tells the person (the access template's ``refused``)."""
-    async with services.db.write() as conn:
-        await audit.record(
-            conn, services.now(), actor.user_id, f"denied:unit.{what}", rules.subject(unit_id),
-            actor.role,
-        )  # fmt: skip
-
-
-async def liaised_unit(services: Services, actor: Actor, unit_id: str, what: str) -> Row | None:
-    """The active unit the actor may act for (``roles.can_liaise``); otherwise None, refused
-    and audited — the same whether or not the unit exists."""
-    row = await unit(services, unit_id)
-    if row is not None and row["active"] and roles.can_liaise(actor, unit_id):
-        return row
-    await refuse_out_of_scope(services, actor, what, unit_id)
-    return None
 
 
 # -- key monitoring --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ Per row:
   naming several ("朝阳区") or too vague to tell whether a key region is in it ("湖北" while
   江汉区 is listed) is a rejected row with the reason: the chat form asks on, a file cannot,
   and a guess could pass someone as low risk;
+- 途经 and 症状 are required as the form asks them: 无 is none, a blank cell a rejected row;
 - 类别 is whom the unit registers (员工 / 学生 / 住客, those the unit's kind takes; blank:
   the kind's first); 人员类别 the form's category (三返, 四外, …; blank: 境外 for someone
   from abroad, else 其他 — the risk comes from the places, the health code and the tests,
@@ -91,8 +92,10 @@ COLUMNS = (
     Column("room", ("房间号", "房间", "房号", "room", "room number")),
 )  # fmt: skip
 # At least one column of each group; a blank cell in a present column is a row's problem.
-REQUIRED = (("name",), ("phone",), ("origin", "country"), ("arrival_date",), ("transport",),
-            ("health_code",), ("temperature",))  # fmt: skip
+# 途经 and 症状 too, as the chat form always asks them: a column left out, or a blank cell,
+# is no answer, never "none" (people write 无) — else a sick guest passes as low risk.
+REQUIRED = (("name",), ("phone",), ("origin", "country"), ("travel",), ("arrival_date",),
+            ("transport",), ("health_code",), ("temperature",), ("symptoms",))  # fmt: skip
 
 # The words a cell may hold for each choice of the form (folded: NFKC, no spaces, no case).
 RELATION_NAMES = {
@@ -133,7 +136,7 @@ SYMPTOM_NAMES = {
     "smell_taste": ("嗅(味)觉减退", "嗅觉减退", "味觉减退", "嗅味觉减退", "smell/taste loss"),
     "diarrhoea": ("腹泻", "拉肚子", "diarrhoea", "diarrhea"),
 }  # fmt: skip
-NONE_NAMES = ("无", "没有", "否", "none", "no")  # 症状 / 途经: nothing
+NONE_NAMES = ("无", "没有", "否", "none", "no")  # 症状 / 途经: nothing (a blank cell is no answer)
 CHINA_NAMES = ("中国", "中国大陆", "china")
 PASSPORT_NAMES = ("护照", "passport")
 ID_NAMES = ("身份证", "居民身份证", "id", "id card")
@@ -196,11 +199,17 @@ def date_cell(cell: Cell, today: date, max_back_days: int) -> date | Invalid:
     return parse_date(text, today, max_back_days) if text else Invalid("import_blank")
 
 
+def _is_none(text: str) -> bool:
+    return fold(text) in map(fold, NONE_NAMES)
+
+
 def parse_symptoms(cell: Cell) -> list[str] | Invalid:
-    """The symptoms named ("发热、干咳"); blank or 无: none. A word that is no symptom of the
-    form is refused: dropping it could pass a sick person as well."""
+    """The symptoms named ("发热、干咳"); 无: none; blank: refused (not answered). A word that
+    is no symptom of the form is refused: dropping it could pass a sick person as well."""
     text = text_of(cell)
-    if not text or fold(text) in map(fold, NONE_NAMES):
+    if not text:
+        return Invalid("import_blank")
+    if _is_none(text):
         return []
     found: list[str] = []
     for word in filter(None, _SYMPTOM_SEPARATORS.split(text)):
@@ -272,9 +281,11 @@ def parse_origin(
 
 
 def parse_travel(cell: Cell, ctx: form.Context) -> list[dict[str, Any]] | Invalid:
-    """The places passed through (blank or 无: none), each as precise as the origin."""
+    """The places passed through (无: none; blank: refused), each as precise as the origin."""
     text = text_of(cell)
     if not text:
+        return Invalid("import_blank")
+    if _is_none(text):
         return []
     parsed = parse_places(text)
     if isinstance(parsed, Invalid):
@@ -398,7 +409,8 @@ def parse_row(cells: Mapping[str, Cell], unit: Unit,
         return checked(key, choice(names, cell(key), key))
 
     data: dict[str, Any] = {
-        "unit": unit.id, "unit_kind": unit.kind, "prefilled_relation": True,
+        # imported: the unit's list (never a guest's own QR scan), as notices name it
+        "unit": unit.id, "unit_kind": unit.kind, "imported": True,
         "village": unit.village_id, "grid": unit.grid_id,
         "prefilled_village": True, "prefilled_grid": True, "prefilled_address": True,
         "companions": "no", "people": [],
@@ -488,6 +500,11 @@ def template_header(english: bool) -> tuple[str, ...]:
     """The header of the template the liaison downloads: each column's first name, or its
     first English one (every name is one the parser reads back)."""
     return tuple(_english(column) if english else column.aliases[0] for column in COLUMNS)
+
+
+def is_required(key: str) -> bool:
+    """Whether the column is one of a required group (the template marks it)."""
+    return any(key in group for group in REQUIRED)
 
 
 def _english(column: Column) -> str:

@@ -41,6 +41,13 @@ def parse_join_payload(payload: str | None) -> str | None:
     return token if _JOIN_TOKEN.fullmatch(token) else None
 
 
+def keeps_own_file(own: Mapping[str, object] | None) -> bool:
+    """Does the user's own file stand against a join link they open? An active one an admin
+    made does (a mistake in it is for an admin to correct); one made automatically when they
+    joined as staff (no ``created_by``), or a deactivated one, gives way to the link's."""
+    return own is not None and bool(own["active"]) and own["created_by"] is not None
+
+
 def default_category(roles: Iterable[str]) -> str | None:
     """The category of someone joining with these staff roles: a worker is a 网格员 (the most
     common), a village admin a 综治专干; None: asked."""

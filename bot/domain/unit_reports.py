@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import clean, parse_text
@@ -51,10 +51,31 @@ def deadline(due: datetime, minutes: int) -> datetime:
     return due + timedelta(minutes=minutes)
 
 
-def limit(headcount: int) -> int:
-    """The most people a unit may report: twice its headcount on file (guests come and go),
-    any sane number when none is on file."""
-    return 2 * headcount if headcount > 0 else MAX_COUNT
+VENUES = frozenset({"hotel", "homestay", "rental", "farmstay"})  # guests come and go
+
+
+def limit(headcount: int, kind: str = "") -> int:
+    """The most people a unit may report: twice its headcount on file (its staff, pupils or
+    workers); any sane number for a venue (its guests count as present, not its headcount)
+    or when none is on file."""
+    return 2 * headcount if headcount > 0 and kind not in VENUES else MAX_COUNT
+
+
+def askable(due: datetime, changed_at: datetime | None, covered: Iterable[datetime]) -> bool:
+    """Is a slot due at ``due`` asked? Not when it became due only because its unit's key
+    monitoring changed after that time (``changed_at``), nor when a report of the day already
+    covers that time (``covered``: its reports' due and filed times): never a card for a time
+    already past or already answered."""
+    if changed_at is not None and changed_at > due:
+        return False
+    return all(at < due for at in covered)
+
+
+def digest_day(local: datetime, times: Iterable[time]) -> date:
+    """The day the group's daily report shows: today once all of today's report times have
+    come, else yesterday, the previous full day (the morning report)."""
+    today = local.date()
+    return today if local.time() >= max(times) else today - timedelta(days=1)
 
 
 # --- the report's status --------------------------------------------------------------------
@@ -111,12 +132,12 @@ def parse_count(text: str, most: int) -> int | Invalid:
 
 
 def _present(text: str, data: Data, ctx: object) -> Updates | Invalid:
-    count = parse_count(text, limit(data.get("headcount", 0)))
+    count = parse_count(text, limit(data.get("headcount", 0), data.get("kind", "")))
     return count if isinstance(count, Invalid) else {"present": count}
 
 
 def _new_arrivals(text: str, data: Data, ctx: object) -> Updates | Invalid:
-    count = parse_count(text, limit(data.get("headcount", 0)))
+    count = parse_count(text, limit(data.get("headcount", 0), data.get("kind", "")))
     return count if isinstance(count, Invalid) else {"new_arrivals": count}
 
 

@@ -24,6 +24,9 @@ VENUE_PREFIX = "u-"  # the venue's deep link: /start u-<unit id> (handlers/start
 # config id): both fit a deep-link payload.
 UNIT_ID = re.compile(r"[a-z0-9_]{1,16}|DW[0-9]{2,6}")
 SOURCE_CONFIG = "config"  # a unit listed in the config file (storage.units.seed_from_config)
+# Units a page of /units lists: a town may have a hundred venues, more than one message and
+# one keyboard hold; twenty lines and buttons are still easy to scan on a phone.
+PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,13 @@ def unit_of(subject_: str) -> str | None:
 def venue_payload(unit_id: str) -> str:
     """The deep-link payload of a unit's QR code (``u-<id>``)."""
     return f"{VENUE_PREFIX}{unit_id}"
+
+
+def page_of(count: int, requested: int) -> tuple[int, int]:
+    """The page of ``count`` units to show (from 0) and how many pages there are (one, even
+    empty). A stale or made-up page number (the list grew shorter): the nearest there is."""
+    pages = max(-(-count // PAGE_SIZE), 1)
+    return min(max(requested, 0), pages - 1), pages
 
 
 def venue_link(bot_username: str, unit_id: str) -> str:

@@ -36,8 +36,9 @@ CORRECT, WITHDRAW, WITHDRAW_YES, WITHDRAW_NO = "correct", "withdraw", "withdraw_
 UNIT_BUTTONS, REGISTER, QR = "ua", "reg", "qr"
 # A stored report's data a correction does not carry over: worked out again on submit, or
 # done once by the first submit (the door visit linked, the tip closed), or a worker's word
-# on the version he saw (the certificate checked: a corrected report is checked again).
-NOT_CARRIED = ("reasons", "visit_id", "tip_id", "corrects", "certificate_checked")
+# on the version he saw (the certificate checked: a corrected report is checked again), or
+# how the first version came (a bulk import's row, corrected in chat by the liaison).
+NOT_CARRIED = ("reasons", "visit_id", "tip_id", "corrects", "certificate_checked", "imported")
 
 
 def report_button(action: str, report_id: int) -> str:

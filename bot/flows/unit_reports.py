@@ -52,7 +52,7 @@ class UnitReportFlow(TableFlow):
         """Start 填报 of ``report`` (a row of storage.unit_reports.get)."""
         data = {"report": report["id"], "unit": report["unit_id"], "unit_name": report["unit_name"],
                 "village": report["village_id"], "grid": report["grid_id"],
-                "headcount": report["headcount"], "day": report["day"],
+                "headcount": report["headcount"], "kind": report["unit_kind"], "day": report["day"],
                 "slot": report["slot"]}  # fmt: skip
         return await self.start(update, self.first_step, data)
 

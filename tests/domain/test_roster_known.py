@@ -91,6 +91,20 @@ def test_default_category(roles: list[str], expected: str | None) -> None:
 
 
 @pytest.mark.parametrize(
+    ("own", "keeps"),
+    [
+        (None, False),  # no file: the link's is theirs
+        ({"active": 1, "created_by": 7}, True),  # an admin's file stands
+        ({"active": 1, "created_by": None}, False),  # made when they joined as staff
+        ({"active": 0, "created_by": 7}, False),  # deactivated
+        ({"active": 0, "created_by": None}, False),
+    ],
+)  # fmt: skip
+def test_keeps_own_file(own: dict | None, keeps: bool) -> None:
+    assert roster.keeps_own_file(own) is keeps
+
+
+@pytest.mark.parametrize(
     ("held", "skill", "expected"),
     [
         ((), "driver", ("driver",)),

@@ -1,8 +1,9 @@
 """The mobilisation drill (scenarios/mobilisation.toml, issue 13) played against the live bot: a
 village admin files five town cadres (下沉干部) who join by their links; a leader mobilises them
 as a drill (演练): three answer, one declines with a reason, one stays silent (reminded, then
-his village admin told); the caller's roll-call is one message edited in place; the group gets
-the notice and the summary; then masks issued from the town store below the minimum alert once."""
+his village admin told, then the leadership group); the caller's roll-call is one message
+edited in place; the group gets the notice and the summary; then masks issued from the town
+store below the minimum alert once."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ async def test_the_mobilisation_drill_passes_against_the_real_bot(live: Live) ->
     told = texts_with(live, "admin_sq", "动员未回复（石桥村）")
     assert len(told) == 1 and "曹敏" in told[0]
     assert not any(name in told[0] for name in CADRES[:4])
+    # then the group, 40 minutes after the call (group_minutes), masked, before the close
+    [climbed] = texts_with(live, "leaders", "升级至领导小组")
+    assert climbed.startswith("【演练】") and "仍有 1 人未回复：曹*" in climbed, climbed
     assert stored(live, """SELECT r.name, c.state, c.reason FROM mobilisation_calls c
                            JOIN roster r ON r.id = c.roster_id ORDER BY r.user_id""") == [
         ("何平", "arrived", None), ("吕斌", "arrived", None), ("施红", "received", None),
