@@ -28,13 +28,12 @@ from markupsafe import Markup
 
 from bot.actions import units
 from bot.actions.arrivals import build_record, store_in
-from bot.actions.contact_import import SHEETS
+from bot.actions.contact_import import SHEETS, rejected_rows
 from bot.domain import arrival_import as domain
 from bot.domain import arrivals as form
 from bot.domain import units as unit_rules
 from bot.domain.arrival_import import Parsed, Unit
 from bot.domain.callbacks import button, callback, inline_markup
-from bot.domain.contact_import import Problem
 from bot.domain.invalid import Invalid
 from bot.domain.masking import Audience
 from bot.domain.messages import split_message
@@ -50,7 +49,6 @@ FLOW = "bi"  # the buttons: v1:bi:<o open | t template>:<unit id>
 OPEN, TEMPLATE = "o", "t"
 MODULE = "arrival_import"
 PERMISSION = "unit.import"  # audited as denied:unit.import
-WHAT = "import"  # bot.actions.units.refuse_out_of_scope's ``what``
 IMPORTED, REJECTED, REPEATED, GONE = "imported", "rejected", "repeated", "gone"
 TEMPLATE_NAME = {"zh": "单位人员报到模板.xlsx", "en": "unit-arrivals-template.xlsx"}
 TEXT_COLUMNS = ("phone", "id_number", "trip", "room")  # never numbers: Excel drops digits
@@ -220,20 +218,11 @@ async def _audit(conn: Any, services: Services, user: int, action: str, unit_id:
 # --- the summary -------------------------------------------------------------------------
 
 
-def _problem(services: Services, locale: str, problem: Problem) -> dict[str, str]:
-    # rendered already (escaped once): not escaped again inside the summary
-    return {"field": problem.field, "reason": Markup(reason(services, locale, problem.reason))}
-
-
 def summary(services: Services, locale: str, outcome: Outcome, parsed: Parsed,
             file_name: str) -> list[str]:  # fmt: skip
     """What the liaison reads, split under Telegram's limit: the counts, then every rejected
     row with the reason per field (the liaison sent the file: entitled to its names)."""
-    rejected = [
-        {"row": r.row, "name": r.name,
-         "problems": [_problem(services, locale, p) for p in r.problems]}
-        for r in parsed.rejected
-    ]  # fmt: skip
+    rejected = rejected_rows(parsed, lambda invalid: reason(services, locale, invalid))
     text = services.text(locale, MODULE, "summary", audience=Audience.ENTITLED,
                          state=outcome.state, unit=outcome.unit, file=file_name,
                          rows=parsed.rows, accepted=len(parsed.accepted), rejected=rejected,

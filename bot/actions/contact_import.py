@@ -11,6 +11,7 @@ end of the conversation: a crash leaves either all of it or none.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from bot.actions import contacts
 from bot.config import Config
 from bot.domain import contact_import as domain
 from bot.domain.callbacks import button, callback
-from bot.domain.contact_import import Parsed, Problem, Village
+from bot.domain.contact_import import Parsed, Village
 from bot.domain.invalid import Invalid
 from bot.domain.masking import Audience
 from bot.domain.messages import split_message
@@ -116,20 +117,23 @@ async def commit(services: Services, case_id: int, parsed: Parsed, *, user_id: i
 # --- the summary -------------------------------------------------------------------------
 
 
-def _problem(services: Services, locale: str, problem: Problem) -> dict[str, str]:
-    # rendered already (escaped once): not escaped again inside the summary
-    return {"field": problem.field, "reason": Markup(reason(services, locale, problem.reason))}
+def rejected_rows(parsed: Any, words: Callable[[Invalid], str]) -> list[dict[str, Any]]:
+    """Every rejected row of a parsed list (this one's, or a unit's arrivals) with its
+    problems, each reason in ``words`` — rendered already (escaped once), so not escaped
+    again inside the summary."""
+    return [
+        {"row": r.row, "name": r.name,
+         "problems": [{"field": p.field, "reason": Markup(words(p.reason))}
+                      for p in r.problems]}
+        for r in parsed.rejected
+    ]  # fmt: skip
 
 
 def summary(services: Services, locale: str, outcome: Outcome, parsed: Parsed,
             file_name: str) -> list[str]:  # fmt: skip
     """What the leader reads, split under Telegram's limit: the counts, then every rejected
     row with the reason per field (the leader sent the file: entitled to its names)."""
-    rejected = [
-        {"row": r.row, "name": r.name,
-         "problems": [_problem(services, locale, p) for p in r.problems]}
-        for r in parsed.rejected
-    ]  # fmt: skip
+    rejected = rejected_rows(parsed, lambda invalid: reason(services, locale, invalid))
     text = services.text(locale, MODULE, "summary", audience=Audience.ENTITLED,
                          state=outcome.state, ref=outcome.ref, file=file_name,
                          rows=parsed.rows, accepted=len(parsed.accepted), rejected=rejected,

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import clean, parse_text
@@ -141,24 +142,16 @@ def _new_arrivals(text: str, data: Data, ctx: object) -> Updates | Invalid:
     return count if isinstance(count, Invalid) else {"new_arrivals": count}
 
 
-def _key_region(text: str, data: Data, ctx: object) -> Updates | Invalid:
-    """Of today's new arrivals: never more than they."""
+def _part_of(key: str, whole: str, reason: str, param: str,
+             text: str, data: Data, ctx: object) -> Updates | Invalid:  # fmt: skip
+    """A count of some of an earlier answer (key region: of today's new arrivals; fever or
+    symptoms: of the people present): never more than it."""
     count = parse_count(text, MAX_COUNT)
     if isinstance(count, Invalid):
         return count
-    if count > data["new_arrivals"]:
-        return Invalid("unit_reports.key_over_new", {"new": data["new_arrivals"]})
-    return {"key_region": count}
-
-
-def _symptomatic(text: str, data: Data, ctx: object) -> Updates | Invalid:
-    """Of the people present: never more than they."""
-    count = parse_count(text, MAX_COUNT)
-    if isinstance(count, Invalid):
-        return count
-    if count > data["present"]:
-        return Invalid("unit_reports.sick_over_present", {"present": data["present"]})
-    return {"symptomatic": count}
+    if count > data[whole]:
+        return Invalid(f"unit_reports.{reason}", {param: data[whole]})
+    return {key: count}
 
 
 def _note(text: str, data: Data, ctx: object) -> Updates | Invalid:
@@ -172,8 +165,16 @@ STEPS: dict[str, Step] = {
     for step in (
         Step("present", text=_present),
         Step("new_arrivals", text=_new_arrivals, choices=fixed_choices((NONE,))),
-        Step("key_region", text=_key_region, choices=fixed_choices((NONE,))),
-        Step("symptomatic", text=_symptomatic, choices=fixed_choices((NONE,))),
+        Step(
+            "key_region",
+            text=partial(_part_of, "key_region", "new_arrivals", "key_over_new", "new"),
+            choices=fixed_choices((NONE,)),
+        ),
+        Step(
+            "symptomatic",
+            text=partial(_part_of, "symptomatic", "present", "sick_over_present", "present"),
+            choices=fixed_choices((NONE,)),
+        ),
         Step("note", text=_note, choices=fixed_choices((SKIP,))),
         Step("summary", choices=fixed_choices(("submit", "cancel")), per_row=2),
     )
