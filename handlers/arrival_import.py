@@ -14,6 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.actions import arrival_import as service
 from bot.actions import units
+from bot.domain import units as unit_rules
 from bot.domain.callbacks import inline_markup
 from bot.flows.arrival_import import FILE, ArrivalImportFlow
 from bot.flows.engine import Engine
@@ -86,7 +87,7 @@ class ArrivalImportDesk:
         row = await units.unit(self.s, unit_id)
         if service.may_import(self.s, actor, row):
             return row
-        await self.access.refuse(update, actor, service.PERMISSION, service.subject(unit_id))
+        await self.access.refuse(update, actor, service.PERMISSION, unit_rules.subject(unit_id))
         return None
 
     async def _open(self, update: Update, row: Any) -> None:

@@ -14,7 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.actions import staff
 from bot.actions import units as unit_actions
-from bot.actions.staff import INVITE_HOURS, ScopeNames, scope_label
+from bot.actions.staff import ScopeNames, scope_label
 from bot.domain import roles
 from bot.domain import roster as roster_rules
 from bot.domain.roles import (
@@ -188,7 +188,7 @@ class StaffAdmin:
             "link",
             link=link,
             role=role,
-            hours=INVITE_HOURS,
+            hours=roles.INVITE_HOURS,
             scope=scope_label(self.s, role, scope, await staff.scope_names(self.s)),
         )
         buttons = keyboard(

@@ -27,10 +27,9 @@ from typing import Any
 from markupsafe import Markup
 
 from bot.actions import units
-from bot.actions.arrivals import build_record, store_in
+from bot.actions.arrivals import build_record, form_context, store_in
 from bot.actions.contact_import import SHEETS, rejected_rows
 from bot.domain import arrival_import as domain
-from bot.domain import arrivals as form
 from bot.domain import units as unit_rules
 from bot.domain.arrival_import import Parsed, Unit
 from bot.domain.callbacks import button, callback, inline_markup
@@ -73,24 +72,6 @@ def unit_of(services: Services, row: Any) -> Unit | Invalid:
     return Unit(row["id"], row["kind"], row["village_id"], grid, row["address"] or "")
 
 
-def context(services: Services) -> form.Context:
-    """The arrival form's rules as they are today (the same settings as the chat form)."""
-    config = services.config
-    return form.Context(
-        today=services.local_today(),
-        id_required=config.arrival.id_number == "required",
-        max_days_back=config.arrival.max_days_back,
-        max_companions=config.arrival.max_companions,
-        villages=config.grid_ids(),
-        regions=services.regions.current(),
-        lookback_days=config.arrival.lookback_days,
-    )
-
-
-def subject(unit_id: str) -> str:
-    return unit_rules.subject(unit_id)
-
-
 def digest(data: bytes) -> str:
     """The file's digest as it names the reports it made (short: the token stays readable)."""
     return hashlib.sha256(data).hexdigest()[:16]
@@ -104,7 +85,7 @@ def row_token(file_digest: str, row: int) -> str:
 
 
 def check(services: Services, data: bytes, unit: Unit) -> Parsed | Invalid:
-    return domain.parse_file(data, unit, context(services))
+    return domain.parse_file(data, unit, form_context(services))
 
 
 def field_name(services: Services, locale: str, key: str) -> str:
@@ -211,7 +192,7 @@ async def _imported_before(conn: Any, tokens: Sequence[str]) -> bool:
 
 async def _audit(conn: Any, services: Services, user: int, action: str, unit_id: str,
                  detail: dict[str, Any]) -> None:  # fmt: skip
-    await audit.record(conn, services.now(), user, action, subject(unit_id),
+    await audit.record(conn, services.now(), user, action, unit_rules.subject(unit_id),
                        json.dumps(detail, ensure_ascii=False))  # fmt: skip
 
 
@@ -286,7 +267,9 @@ async def send_template(services: Services, user_id: int, chat_id: int, locale: 
     document = template_file(locale)  # built before the write lock: it takes tens of ms
     async with services.db.write() as conn:
         await outbox.enqueue(conn, chat_id=chat_id, text=caption, now=now,
-                             document=document, subject=subject(unit_id),
+                             document=document, subject=unit_rules.subject(unit_id),
                              dedup_key=f"import-template:{chat_id}:{outbox.iso(now)}")  # fmt: skip
-        await audit.record(conn, now, user_id, "arrival.import_template", subject(unit_id))
+        await audit.record(
+            conn, now, user_id, "arrival.import_template", unit_rules.subject(unit_id)
+        )
     services.wake_outbox()

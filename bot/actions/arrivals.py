@@ -35,6 +35,20 @@ log = logging.getLogger(__name__)
 WITHDRAW_FLOW, CONFIRM, KEEP = "wd", "y", "n"
 
 
+def form_context(services: Services) -> flow.Context:
+    """The arrival form's rules as they are today: the chat form's and a bulk import's."""
+    config = services.config
+    return flow.Context(
+        today=services.local_today(),
+        id_required=config.arrival.id_number == "required",
+        max_days_back=config.arrival.max_days_back,
+        max_companions=config.arrival.max_companions,
+        villages=config.grid_ids(),
+        regions=services.regions.current(),
+        lookback_days=config.arrival.lookback_days,
+    )
+
+
 def build_record(services: Services, draft: Draft) -> tuple[ReportRecord, Assessment, MeasurePlan]:
     data = draft.data
     config = services.config

@@ -19,7 +19,6 @@ from storage import audit, drafts, staff
 from storage import roster as store
 
 FLOW = "rs"  # the roster's buttons: v1:rs:...
-JOIN_HOURS = 72  # a join link lasts as long as a staff invite (bot.actions.staff.INVITE_HOURS)
 Row = Any  # a roster row: mapping access by column name
 
 
@@ -49,7 +48,7 @@ def _name(services: Services, locale: str, kind: str, ident: str, name: str, nam
 
 
 async def file(services: Services, actor_id: int, draft_token: str, data: Mapping[str, Any],
-               hours: float = JOIN_HOURS) -> Filed | None:  # fmt: skip
+               hours: float = roles.INVITE_HOURS) -> Filed | None:  # fmt: skip
     """The 人员档案 form's end: the draft closes and the person is filed with a join link,
     together. None when the draft had ended already (a double tap: filed before)."""
     now = services.now()
@@ -177,7 +176,7 @@ async def change(
 
 
 async def relink(services: Services, actor_id: int, roster_id: int,
-                 hours: float = JOIN_HOURS) -> str | None:  # fmt: skip
+                 hours: float = roles.INVITE_HOURS) -> str | None:  # fmt: skip
     """A fresh join link for someone not in the bot yet; None when they are (or deactivated)."""
     now, token = services.now(), roles.new_invite_token()
     async with services.db.write() as conn:

@@ -18,7 +18,6 @@ from storage import sites as site_store
 from storage import units as unit_store
 from storage import vehicles as vehicle_store
 
-INVITE_HOURS = 72
 Row = Any  # a staff or invite row: mapping access by column name
 
 
@@ -118,7 +117,11 @@ async def scopes(services: Services, user_id: int) -> Scopes:
 
 
 async def make_invite(
-    services: Services, role: str, scope: str, created_by: int | None, hours: float = INVITE_HOURS
+    services: Services,
+    role: str,
+    scope: str,
+    created_by: int | None,
+    hours: float = roles.INVITE_HOURS,
 ) -> str:
     """Store a new single-use invite (with its audit row); returns its token."""
     token = roles.new_invite_token()

@@ -24,6 +24,7 @@ TOWN_SCOPE = "*"  # the scope of a role over the whole town (a dispatcher's)
 SOURCE_CONFIG = "config"  # a staff row listed in the config file (storage.staff.seed_from_config)
 
 INVITE_PREFIX = "inv-"
+INVITE_HOURS = 72  # how long a staff invite, or a roster join link, may be opened
 INVITE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,60}")  # "inv-" + token fits a 64-byte payload
 
 VillageOf = Callable[[str], str | None]  # grid id -> its village id (None: unknown grid)

@@ -14,6 +14,7 @@ from telegram import Update
 from bot.actions import arrival_import as service
 from bot.actions import units
 from bot.domain import arrival_import as domain
+from bot.domain import units as unit_rules
 from bot.domain.invalid import Invalid
 from bot.domain.roles import Actor
 from bot.flows.contact_import import ContactImportFlow
@@ -34,7 +35,7 @@ class ArrivalImportFlow(ContactImportFlow):
         return actor.is_staff  # the unit itself is checked before (handlers) and at commit
 
     def commit_check(self, draft: Draft) -> tuple[str, str | None]:
-        return service.PERMISSION, service.subject(draft.data["unit_id"])
+        return service.PERMISSION, unit_rules.subject(draft.data["unit_id"])
 
     async def may_commit(self, actor: Actor, draft: Draft) -> bool:
         """A liaison who lost the unit, or staff moved off its grid, imports nothing."""

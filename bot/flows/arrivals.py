@@ -13,7 +13,7 @@ from typing import Any
 from telegram import ReplyKeyboardRemove, Update
 
 from bot.actions import tips, units
-from bot.actions.arrivals import build_record, reason_texts, store_report
+from bot.actions.arrivals import build_record, form_context, reason_texts, store_report
 from bot.domain import arrivals as domain
 from bot.domain.callbacks import button, callback, inline_markup
 from bot.domain.masking import Audience
@@ -98,16 +98,7 @@ class ArrivalFlow(TableFlow):
         return tip is not None and can_check(actor, tip.village_id, tip.grid_id, gate.village_of)
 
     def context(self) -> domain.Context:
-        config = self.s.config
-        return domain.Context(
-            today=self.s.local_today(),
-            id_required=config.arrival.id_number == "required",
-            max_days_back=config.arrival.max_days_back,
-            max_companions=config.arrival.max_companions,
-            villages=self._villages,
-            regions=self.s.regions.current(),
-            lookback_days=config.arrival.lookback_days,
-        )
+        return form_context(self.s)
 
     def prefill(self, payload: str | None) -> dict[str, Any] | None:
         """A QR poster's deep-link payload (``a-XF01`` a grid, ``a-xf`` a village) as answers."""
