@@ -55,11 +55,13 @@ from handlers.contact_import import ContactImportDesk
 from handlers.contacts import ContactCommands
 from handlers.errors import Errors
 from handlers.escalation import AckDesk
+from handlers.exports import ExportDesk
 from handlers.inbox import Inbox
 from handlers.isolation import IsolationDesk
 from handlers.leaders import LeadersFlow
 from handlers.mobilisation import MobilisationDesk
 from handlers.monitoring import CheckinButtons, MonitorDesk
+from handlers.posters import PosterDesk
 from handlers.regions import RegionCommands
 from handlers.release import ReleaseButtons
 from handlers.roster import RosterDesk
@@ -68,6 +70,7 @@ from handlers.samples import SampleDesk
 from handlers.sites import SiteDesk
 from handlers.staff import StaffAdmin
 from handlers.start import StartFlow
+from handlers.stats import StatsDesk
 from handlers.status import StatusDesk
 from handlers.supplies import SupplyDesk
 from handlers.tips import TipCommands, TipDesk, TipFlow
@@ -86,7 +89,7 @@ GROUP_COMMANDS = ("help",)  # every group; the leadership group has LEADERSHIP_C
 LEADERSHIP_COMMANDS = ("report", "isolation", "help")
 # config admins' chats
 ADMIN_COMMANDS = (*STAFF_COMMANDS, *MANAGER_COMMANDS, "sites", "isolation", "status",
-                  "import_contacts", "mobilise", "import_arrivals", *COMMANDS)  # fmt: skip
+                  "import_contacts", "mobilise", "import_arrivals", "audit", *COMMANDS)  # fmt: skip
 KEEPER_COMMANDS = ("supplies", *COMMANDS)  # the town store keepers' chats (an admin's wins)
 HEARTBEAT = -2  # first of all: the time of the last update, for the health command
 GATE = -1  # before every handler: where a button may act, leadership membership changes
@@ -249,8 +252,11 @@ def register(application: Application, services: Services) -> None:
             *TransferDesk(services, router.engine, access).handlers(),
             *VehicleDesk(services, router.engine, access).handlers(),
             *SupplyDesk(services, router.engine, access).handlers(),
+            *StatsDesk(services, router.engine, access).handlers(),
+            *ExportDesk(services, router.engine).handlers(),
             *MobilisationDesk(services, router.engine, access).handlers(),
             *UnitDesk(services, access).handlers(),
+            *PosterDesk(services, access).handlers(),
             *UnitReportDesk(services, router.engine, access).handlers(),
             *status.handlers(),
             *router.handlers(),

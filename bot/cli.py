@@ -1,6 +1,6 @@
-"""``paicha run | check-config | invite | status | backup | restore | sandbox | drill``: the
-console script (sandbox and drill come from the sandbox package, as ``paicha.commands`` entry
-points); ``--log-level`` on every one.
+"""``paicha run | check-config | invite | posters | export | audit | status | backup | restore
+| sandbox | drill``: the console script (sandbox and drill come from the sandbox package, as
+``paicha.commands`` entry points); ``--log-level`` on every one.
 
 Every failure an operator can cause (bad config, missing token, unreachable API) ends with a
 one-line reason and a non-zero exit, never a traceback."""
@@ -16,9 +16,9 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -26,6 +26,8 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot.config import Config, ConfigError, load_config
 from bot.domain import roles
 from bot.domain.regions import RegionsError
+from bot.domain.registers import LayoutError
+from bot.runtime import registers
 from bot.runtime.clock import Clock, FileClock, SystemClock
 from bot.runtime.regions import RegionList, last_good_copy
 from bot.runtime.timers import MissingHandlers
@@ -56,10 +58,19 @@ def load(path: str, base_url: str | None = None) -> Config:
                     f"see: paicha check-config {path})") from exc  # fmt: skip
     except RegionsError as exc:
         raise Fatal(exc.problems[0]) from exc
+    check_layouts(path, config)
     if base_url:
         bot = config.bot.model_copy(update={"api_base_url": base_url, "api_file_url": ""})
         config = config.model_copy(update={"bot": bot})
     return config
+
+
+def check_layouts(path: str, config: Config) -> None:
+    """Refuse a town's register layout with a problem when the bot or an export starts, not at
+    the last tap of /export."""
+    found = registers.problems(config.registers.dir)
+    if found:
+        raise Fatal(f"{found[0]} ({len(found)} problem(s); see: paicha check-config {path})")
 
 
 def check_config(path: str) -> int:
@@ -74,6 +85,11 @@ def check_config(path: str) -> int:
     except RegionsError as exc:
         for problem in exc.problems:
             print(problem)
+        return 1
+    layout_problems = registers.problems(config.registers.dir)
+    for problem in layout_problems:
+        print(problem)
+    if layout_problems:
         return 1
     problem = key_problem(config)
     if problem:
@@ -386,6 +402,169 @@ def invite(config: Config, args: argparse.Namespace) -> str:
     return roles.invite_link(username, token)
 
 
+def add_posters_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("posters", help="the QR posters to print (二维码张贴): PDF, or PNG for one")
+    p.add_argument("--config", default="config.toml", help="TOML file (default: config.toml)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--village", help="a village and its grids and venues (e.g. xf)")
+    which.add_argument("--grid", help="one grid (e.g. XF01)")
+    which.add_argument("--unit", help="one venue (a hotel, homestay, rental or farmstay unit)")
+    p.add_argument("--out", required=True, help="FILE.pdf, or FILE.png for exactly one poster")
+    p.add_argument("--bot-username", help="the bot's username (default: bot.username in config)")
+    p.set_defaults(run_command=posters_command)
+
+
+POSTER_FORMATS = {".pdf": "posters", ".png": "poster_png"}  # bot.runtime.pdf.LAYOUTS
+
+
+class Usage(Fatal):
+    """A choice of the operator's that cannot be carried out: one line, exit 2."""
+
+
+def posters_command(args: argparse.Namespace) -> int:
+    """The posters chosen, written to --out as PDF (one page each) or PNG (one poster)."""
+    from bot.runtime import pdf
+
+    config = config_only(args.config)
+    try:
+        layout = POSTER_FORMATS.get(Path(args.out).suffix.lower())
+        if layout is None:
+            raise Usage("--out: a .pdf file, or a .png file for one poster")
+        username = (args.bot_username or config.bot.username).lstrip("@")
+        if not username:
+            raise Usage("the bot's username is unknown: pass --bot-username or set "
+                        "bot.username in the config")  # fmt: skip
+        made = asyncio.run(_posters(config, username, args))
+        if layout == "poster_png" and made.count != 1:
+            raise Usage(f"--out {args.out}: a PNG holds one poster, not {made.count}: "
+                        "choose it with --grid or --unit")  # fmt: skip
+    except Usage as exc:
+        print(f"paicha: {exc}", file=sys.stderr)
+        return 2
+    Path(args.out).write_bytes(pdf.LAYOUTS[layout](made.words, SystemClock().now()))
+    if made.missing:
+        print(f"paicha: the font has no {' '.join(made.missing)}: printed as {pdf.MISSING}",
+              file=sys.stderr)  # fmt: skip
+    print(f"{args.out}: {made.count} poster(s)")
+    return 0
+
+
+async def _posters(config: Config, username: str, args: argparse.Namespace) -> Any:
+    """The posters' words (bot.actions.posters.Made); Usage: why they cannot be made."""
+    from bot.actions import posters
+    from bot.domain.invalid import Invalid
+    from bot.runtime.render import Renderer
+    from bot.runtime.services import Services
+
+    db = await open_database(config.bot.database, config.bot.data_key_file)
+    try:
+        services = Services(config=config, db=db, clock=SystemClock(),
+                            renderer=Renderer(health_code=config.town.health_code),
+                            regions=None)  # type: ignore[arg-type]  # fmt: skip
+        choice = {"village": args.village, "grid": args.grid, "unit": args.unit}
+        made = await posters.build(services, username, config.bot.default_locale, **choice)
+        venues = ", ".join(v.id for v in await posters.venues(services)) or "none yet"
+    finally:
+        await db.close()
+    if not isinstance(made, Invalid):
+        return made
+    grids = ", ".join(g.id for v in config.villages for g in v.grids)
+    raise Usage({
+        "no_hotline": "town.hotline is not set: every poster gives the town's hotline",
+        "no_village": f"--village: give one of the villages "
+                      f"({', '.join(v.id for v in config.villages)})",
+        "no_grid": f"--grid: give one of the grids ({grids})",
+        "no_venue": f"--unit: give one of the venues ({venues})",
+    }[made.code])  # fmt: skip
+
+
+OUT_HELP = "FILE.xlsx or FILE.csv (over 49 MB: FILE-1.xlsx, FILE-2.xlsx…)"
+
+
+def add_export_parsers(sub: argparse._SubParsersAction) -> None:
+    from bot.domain.exports import EXPORTABLE
+
+    e = sub.add_parser("export", help="a register (台账) to FILE.xlsx or FILE.csv, in full")
+    e.add_argument("register", help=f"one of: {', '.join(EXPORTABLE)}")
+    a = sub.add_parser("audit", help="the audit log (操作日志) to FILE.xlsx or FILE.csv")
+    a.set_defaults(register="audit")
+    for command, days in ((e, "default: from the first"), (a, "required")):
+        command.add_argument("--config", default="config.toml",
+                             help="TOML file (default: config.toml)")  # fmt: skip
+        command.add_argument("--from", dest="start", required=command is a,
+                             help=f"the first day, e.g. 2020-11-01 ({days})")  # fmt: skip
+        command.add_argument("--to", dest="end", required=command is a,
+                             help="the last day, e.g. 2020-11-20 (default: none, every row up to"
+                                  " the export's moment, later dates too)")  # fmt: skip
+        command.add_argument("--out", required=True, help=OUT_HELP)
+        command.add_argument("--force", action="store_true",
+                             help="replace --out (and its parts) if it exists")  # fmt: skip
+        command.add_argument(
+            "--author", help="填报人 on the file (default: 系统管理员（服务器导出）)"
+        )
+        command.set_defaults(run_command=export_command)
+
+
+def _day(option: str, text: str | None) -> date | None:
+    from bot.domain.parsing import full_date
+
+    day = full_date(text.strip()) if text else None
+    if text and not isinstance(day, date):
+        raise Usage(f"{option}: {text!r} is not a date: write it as 2020-11-01")
+    return day
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """A register (or the audit log) written to --out, the whole town in full, audited."""
+    from bot.domain import exports
+
+    config = config_only(args.config)
+    check_layouts(args.config, config)
+    try:
+        if args.command == "export" and args.register not in exports.EXPORTABLE:
+            raise Usage(f"{args.register!r} is no register: give one of "
+                        f"{', '.join(exports.EXPORTABLE)}")  # fmt: skip
+        start, end = _day("--from", args.start), _day("--to", args.end)
+        if start and end and start > end:
+            raise Usage(f"--from {start} is after --to {end}")
+        if exports.format_of(Path(args.out).suffix) is None:
+            raise Usage(f"--out {args.out}: the file name must end in .xlsx or .csv")
+        if not Path(args.out).parent.is_dir():
+            raise Usage(f"--out {args.out}: no such folder")
+    except Usage as exc:
+        print(f"paicha: {exc}", file=sys.stderr)
+        return 2
+    if not config.bot.database.exists():
+        raise Fatal(f"no database at {config.bot.database}: nothing to export")
+    try:
+        done = asyncio.run(_export(config, args, start, end))
+    except LayoutError as exc:  # changed since the start
+        raise Fatal("; ".join(exc.problems)) from exc
+    except FileExistsError as exc:
+        raise Fatal(str(exc)) from exc
+    print(f"{args.register}: {done.rows} rows written to {', '.join(done.files)}")
+    return 0
+
+
+async def _export(config: Config, args: argparse.Namespace, start: date | None,
+                  end: date | None) -> Any:  # fmt: skip
+    """bot.actions.exports.export_file over the database opened with the data key."""
+    from bot.actions import exports
+    from bot.runtime.render import Renderer
+    from bot.runtime.services import Services
+
+    db = await open_database(config.bot.database, config.bot.data_key_file)
+    try:
+        services = Services(config=config, db=db, clock=make_clock(config),
+                            renderer=Renderer(health_code=config.town.health_code),
+                            regions=None)  # type: ignore[arg-type]  # fmt: skip
+        return await exports.export_file(services, args.register, start, end, Path(args.out),
+                                         config.bot.default_locale, args.author or "",
+                                         force=args.force)  # fmt: skip
+    finally:
+        await db.close()
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="paicha", description="paicha — community screening bot")
     sub = p.add_subparsers(dest="command", required=True)
@@ -397,6 +576,8 @@ def parser() -> argparse.ArgumentParser:
     add_invite_parser(sub)
     add_backup_parsers(sub)
     add_key_parsers(sub)
+    add_posters_parser(sub)
+    add_export_parsers(sub)
     h = sub.add_parser("status", help="health figures; exit 2 when alerts are stuck")
     h.add_argument("--config", default="config.toml", help="TOML file (default: config.toml)")
     h.add_argument("--alert-minutes", type=float,
@@ -424,6 +605,7 @@ def main(argv: list[str] | None = None) -> int:
     # httpx logs every request URL, and the URL carries the bot token
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # a line per glyph table subset
     try:
         if args.command == "check-config":
             return check_config(args.file)

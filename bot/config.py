@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from bot.domain import roster, sites, supplies, vehicles
+from bot.domain import posters, roster, sites, supplies, vehicles
 from bot.domain.invalid import Invalid
 from bot.domain.parsing import parse_phone
 from bot.domain.retention import DEFAULT_DAYS as DEFAULT_RETENTION_DAYS
@@ -51,6 +51,7 @@ __all__ = [
     "MobilisationSettings",
     "OutboxSettings",
     "RegionsSettings",
+    "RegistersSettings",
     "Retention",
     "Schedule",
     "Site",
@@ -214,6 +215,13 @@ def _phone(value: str) -> str:
     return parsed
 
 
+def _hotline(value: str) -> str:
+    parsed = posters.parse_hotline(value) if value else value
+    if isinstance(parsed, Invalid):
+        raise _fail(f"{_q(value)} is not a phone number to call (023-47521234, 12345, a mobile)")
+    return parsed
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -228,6 +236,9 @@ class Town(_Frozen):
     region: str = ""
     # the local name of the health code app residents are asked about (渝康码 in Chongqing)
     health_code: Annotated[str, Field(max_length=20), AfterValidator(_not_blank)] = HEALTH_CODE
+    # the town's epidemic hotline (镇疫情防控热线), printed on every QR poster: a landline with
+    # its area code, a short service number (12345) or a mobile; required by the posters
+    hotline: Annotated[str, AfterValidator(_hotline)] = ""
 
 
 class BotSettings(_Frozen):
@@ -342,6 +353,22 @@ class UnitSettings(_Frozen):
     )
     # filed within this many minutes of being asked, else the ladder ([escalation] unit_report)
     deadline_minutes: Annotated[Int, Field(ge=10, le=720)] = 120
+
+
+def _existing_dir(value: Path | None) -> Path | None:
+    if value is not None and not value.is_dir():
+        raise _fail(f"no such folder: {value}")
+    return value
+
+
+class RegistersSettings(_Frozen):
+    """The registers (台账) the leaders export (/export, paicha export): the town's own
+    layouts, overriding the shipped ones file by file, and the office named as 填报单位."""
+
+    dir: Annotated[Path | None, BeforeValidator(_optional_path), AfterValidator(_existing_dir)] = (
+        None
+    )
+    office: str = ""  # "": the town's epidemic office (templates/*/registers.j2 office)
 
 
 class EscalationStep(_Frozen):
@@ -659,6 +686,7 @@ class Config(_Frozen):
     supplies: SupplySettings = SupplySettings()
     staff: StaffSettings = StaffSettings()
     mobilisation: MobilisationSettings = MobilisationSettings()
+    registers: RegistersSettings = RegistersSettings()
 
     def village(self, village_id: str) -> Village | None:
         return next((v for v in self.villages if v.id == village_id), None)

@@ -113,6 +113,8 @@ class StartFlow:
         user = update.effective_user
         locale = await user_locale(self.s, user)
         actor = await self.gate.actor(user) if self.gate else Actor(user.id)
+        # a leader's menu here, not at /start: that would ask Telegram about every resident
+        await self.invite.leader_menu(actor, update.effective_chat.id, locale)
         text = self.s.text(
             locale, "start", "help", **help_roles(actor), liaison=bool(actor.unit_ids)
         )

@@ -234,6 +234,18 @@ def key_fits(path: Path, cipher: Cipher) -> bool:
         return False
 
 
+def open_read(path: Path, cipher: Cipher) -> sqlite3.Connection:
+    """A read-only connection of its own, for a long read in a worker thread (an export): in
+    WAL mode a read transaction sees one snapshot and never holds up the bot's writes. Its
+    rows come with their sealed values opened, as the bot's own connection's do."""
+    # as_uri() percent-encodes the path: a "?", "#" or "%" in it never names another file
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.row_factory = cipher.row_factory
+    return conn
+
+
 def cipher_of(conn: Reader) -> Cipher:
     """The cipher of the database this connection (or Database) belongs to."""
     return conn.cipher if isinstance(conn, Database) else _OPEN[conn].cipher

@@ -15,8 +15,9 @@ Two kinds of figure:
   handled, open cases and whether they were directly reported (网络直报).
 
 A person is counted once: a companion entry that points to his own report
-(``persons.self_report_id``, where the column exists) is counted there, not in the report
-that listed him.
+(``persons.self_report_id``, where the column exists) is counted there while that report is
+open, not in the report that listed him; once it is withdrawn, in the listing one again
+(``COUNTED``).
 
 Only ``reports`` and ``persons`` are certain to exist. The other tables and columns belong
 to flows that land separately, so each is looked up in ``sqlite_master`` and its columns
@@ -62,10 +63,11 @@ index of migration 035; the occupancy per site is ``storage.isolation.occupancy`
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import aiosqlite
@@ -168,11 +170,17 @@ def _first(cols: set[str], *names: str) -> str | None:
     return next((n for n in names if n in cols), None)
 
 
+# SQL: the person ``p`` counts in the report listing him, unless linked to his own report
+# while it is open (counted there); withdrawn, he would vanish from both. Migration 046's
+# ``people`` and the arrivals register (storage.registers) follow the same rule.
+COUNTED = """(p.self_report_id IS NULL OR NOT EXISTS (SELECT 1 FROM reports o
+              WHERE o.id = p.self_report_id AND o.state = 'open'))"""
+
+
 async def _counted(conn: aiosqlite.Connection) -> str:
-    """SQL: the person ``p`` counts in his report, not being linked to his own (a database
-    before migration 015 has no links)."""
+    """SQL: COUNTED (a database before migration 015 has no links)."""
     if "self_report_id" in await columns(conn, "persons"):
-        return "p.self_report_id IS NULL"
+        return COUNTED
     return "1"
 
 
@@ -617,3 +625,137 @@ async def daily(conn: aiosqlite.Connection, bounds: Sequence[datetime]) -> Daily
         row = (await conn.execute_fetchall(sql, pairs))[0]
         alerts = [a + int(v or 0) for a, v in zip(alerts, tuple(row), strict=True)]
     return Daily(arrivals=arrivals, monitoring=monitoring, alerts=alerts)
+
+
+# --- statistics on demand (/stats) ----------------------------------------------------------
+# One grouped count per question, over the live database. An arrival view is one pass over
+# migration 046's covering index: each report carries its people counted once (``people``,
+# by COUNTED, as in the daily report) and its origin, kept by triggers. The other views
+# read the tables of migrations 006-027 as they are (the check-ins: 046's tally).
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Where a question looks: the window ``[since, until)`` (UTC), the villages in the
+    asker's scope (None: the whole town) and their grids (monitoring rows carry only a grid),
+    and what the asker narrowed it to; ``tz``: the town's, for the local day of a stored
+    time."""
+
+    since: datetime
+    until: datetime
+    villages: frozenset[str] | None = None
+    grids: frozenset[str] | None = None
+    grid: str = ""
+    category: str = ""
+    province: str = ""  # an origin province, by name as reports store it
+    tz: tzinfo = UTC
+
+
+# The dimension of the arrivals a view groups by.
+ARRIVAL_KEYS = {
+    "village": "r.village_id",
+    "grid": "r.grid_id",
+    "category": "r.category",
+    "risk": "r.risk",
+    "province": "r.origin_province",
+    "city": "r.origin_city",
+    # the UTC hour (cheap to cut from the stored text, unlike a date function per row),
+    # made a local day in Python: exact for a town whose offset is whole hours
+    "day": "substr(r.created_at, 1, 13)",
+}
+
+# The other views: (SQL with ``{scope}`` for the asker's villages, grouped by its first column).
+_STAY_VILLAGE = """COALESCE((SELECT c.village_id FROM contacts c WHERE c.id = s.contact_id),
+                            (SELECT r.village_id FROM reports r WHERE r.id = s.report_id),
+                            (SELECT k.village_id FROM cases k WHERE k.id = s.case_id))"""
+OTHER_QUERIES = {
+    # current: people under each measure (monitoring rows still active)
+    "measure": "SELECT t.kind, COUNT(*) FROM monitoring t WHERE t.state = 'active' {grids}",
+    # check-in slots of the window, answered / missed / still waiting: migration 046's
+    # tally per UTC hour (the window's bounds are whole hours), grid and state
+    "checkin": """SELECT t.state, SUM(t.n) FROM checkin_tally t WHERE t.hour >= :since_hour
+                  AND t.hour < :until_hour {grids}""",
+    # tips received in the window
+    "tip_kind": """SELECT t.kind, COUNT(*) FROM tips t WHERE t.created_at >= :since
+                   AND t.created_at < :until {villages}""",
+    "tip_state": """SELECT t.state, COUNT(*) FROM tips t WHERE t.created_at >= :since
+                    AND t.created_at < :until {villages}""",
+    # cases discovered in the window
+    "case": """SELECT t.kind, COUNT(*) FROM cases t WHERE t.created_at >= :since
+               AND t.created_at < :until {villages}""",
+    # contacts traced in the window, by where they are now
+    "contact": """SELECT t.state, COUNT(*) FROM contacts t WHERE t.created_at >= :since
+                  AND t.created_at < :until {villages}""",
+    # stays (centralised isolation) assigned in the window, by state
+    "stay": """SELECT s.state, COUNT(*) FROM stays s WHERE s.assigned_at >= :since
+                AND s.assigned_at < :until {stay_villages}""",
+    # current: people assigned to or in each site
+    "site": """SELECT s.site_id, COUNT(*) FROM stays s WHERE s.state IN ('assigned', 'in')
+               {stay_villages}""",
+}
+
+
+def _scope_sql(f: Filter) -> dict[str, str]:
+    """The ``{...}`` parts of OTHER_QUERIES: empty for the whole town."""
+    if f.villages is None:
+        return dict.fromkeys(("grids", "villages", "stay_villages"), "")
+    within = "IN (SELECT value FROM json_each(:villages))"
+    return {
+        "grids": "AND t.grid_id IN (SELECT value FROM json_each(:grids))",
+        "villages": f"AND t.village_id {within}",
+        "stay_villages": f"AND {_STAY_VILLAGE} {within}",
+    }
+
+
+def _params(f: Filter) -> dict[str, Any]:
+    return {
+        "since": iso(f.since),
+        "until": iso(f.until),
+        "since_hour": iso(f.since)[:13],
+        "until_hour": iso(f.until)[:13],
+        "villages": json.dumps(sorted(f.villages or ())),
+        "grids": json.dumps(sorted(f.grids or ())),
+        "grid": f.grid,
+        "category": f.category,
+        "province": f.province,
+    }
+
+
+def arrivals_sql(view: str, f: Filter) -> str:
+    """People in open reports made in the window, by the view's dimension (bench/stats.py
+    runs it bare beside ``counts``)."""
+    where = ["r.state = 'open'", "r.created_at >= :since", "r.created_at < :until"]
+    if f.villages is not None:
+        where.append("r.village_id IN (SELECT value FROM json_each(:villages))")
+    if f.grid:
+        where.append("r.grid_id = :grid")
+    if f.category:
+        where.append("r.category = :category")
+    if f.province:
+        where.append(f"{ARRIVAL_KEYS['province']} = :province")
+    return f"""SELECT {ARRIVAL_KEYS[view]} AS k, SUM(r.people) FROM reports r
+               WHERE {" AND ".join(where)} GROUP BY k"""
+
+
+def view_sql(view: str, f: Filter) -> str:
+    if view in ARRIVAL_KEYS:
+        return arrivals_sql(view, f)
+    return OTHER_QUERIES[view].format(**_scope_sql(f)) + " GROUP BY 1"
+
+
+async def counts(conn: aiosqlite.Connection, view: str, f: Filter) -> dict[str, int]:
+    """The count of each key of ``view`` (a view of bot.domain.stats.VIEWS) under ``f``; rows
+    whose key is unknown (an origin not given) come back under ``""``."""
+    rows = await conn.execute_fetchall(view_sql(view, f), _params(f))
+    out: dict[str, int] = {}
+    for key, value in rows:
+        if not value:  # a tally counted down to nothing
+            continue
+        shown = _local_day(key, f.tz) if view == "day" else key or ""
+        out[shown] = out.get(shown, 0) + int(value)
+    return out
+
+
+def _local_day(hour: str, tz: tzinfo) -> str:
+    """``2020-10-25T17`` (a UTC hour) -> ``2020-10-26`` in Chongqing."""
+    return datetime.fromisoformat(f"{hour}:00+00:00").astimezone(tz).date().isoformat()

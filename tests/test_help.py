@@ -142,3 +142,26 @@ async def test_command_menus_by_chat_type(harness: Harness) -> None:
         assert menus[("all_group_chats", None, language)] == ["help"]
         assert menus[("chat", LEADERS, language)] == ["report", "isolation", "help"]
     assert not any(scope == "default" for scope, _, _ in menus)
+
+
+LEADER_MENU = ("stats", "export", "posters", "mobilise", "supplies", "units", "staff")
+
+
+async def test_a_leader_gets_the_leaders_menu_in_their_chat_once(harness: Harness) -> None:
+    h = harness
+    h.request.members[LEADER] = "member"  # of the leadership group, no admin in the config
+    before = len(h.request.calls)
+    await h.text(LEADER, "/start")
+    assert not [c for c in h.request.calls[before:] if c.method == "setMyCommands"]
+    await h.text(LEADER, "/help")
+    await h.text(LEADER, "/help")
+    await h.press(LEADER, "v1:menu:help")  # the menu's help button
+    await h.text(RESIDENT, "/start")
+    await h.text(RESIDENT, "/help")
+    menus = [c.params for c in h.request.calls[before:] if c.method == "setMyCommands"]
+    assert [(p["scope"]["type"], p["scope"]["chat_id"]) for p in menus] == [("chat", LEADER)]
+    commands = [c["command"] for c in menus[0]["commands"]]
+    assert set(LEADER_MENU) <= set(commands) and {"arrive", "tip", "help"} <= set(commands)
+    assert len(commands) == len(set(commands))
+    words = {c["command"]: c["description"] for c in menus[0]["commands"]}
+    assert all(words.values()) and "cmd_" not in "".join(words.values())

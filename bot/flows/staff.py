@@ -22,6 +22,7 @@ from bot.domain.roles import (
     ROLE_VILLAGE_ADMIN,
     ROLE_WORKER,
     TOWN_SCOPE,
+    Actor,
 )
 from bot.domain.steps import Data, Step, Updates, fixed_choices, store_answer
 from bot.flows.engine import Cancel, Draft, Engine, Result, user_locale
@@ -29,11 +30,14 @@ from bot.flows.table import TableFlow
 from bot.runtime.services import Services
 
 STAFF_COMMANDS = ("tasks", "visit", "visits", "monitoring", "case", "isolate", "units", "me")
-MANAGER_COMMANDS = ("invite", "staff", "supplies")
+MANAGER_COMMANDS = ("invite", "staff", "supplies", "export", "posters", "stats")
 SITE_COMMANDS = ("sites", "isolation", "samples", "supplies")  # a site manager's
 TRANSFER_COMMANDS = ("transfers", "vehicles")  # a dispatcher's, a vehicle crew's
 # A key unit's liaison's (联络员): each part of issue 13 adds its command here.
 UNIT_COMMANDS = ("units", "register", "qrcode", "unitreport", "import_arrivals")
+# A leader's (a member of the leadership group the config does not name an admin: the admins'
+# menu is bot/app.py's), set in their chat when /help recognises them.
+LEADER_COMMANDS = ("stats", "export", "posters", "mobilise", "supplies", "units", "staff")
 
 STEPS = {
     step.key: step
@@ -64,6 +68,7 @@ class InviteFlow(TableFlow):
         super().__init__(services, engine)
         self.resident_commands = resident_commands
         self.commands = commands
+        self._leader_menus: set[int] = set()  # the leaders whose menu this process has set
 
     async def begin(self, update: Update, token: str) -> None:
         """Say what the invite is for and ask the name; an unusable invite is refused."""
@@ -124,7 +129,8 @@ class InviteFlow(TableFlow):
             others=self._others(held, await staff.scope_names(self.s)),
         )  # fmt: skip
         await self.s.replies.send(draft.chat_id, text, reply_markup=ReplyKeyboardRemove())
-        await self._staff_commands(draft.chat_id, draft.locale, held)
+        self._leader_menus.discard(draft.user_id)  # a leader's next /start adds theirs again
+        await self._set_menu(draft.chat_id, draft.locale, self._menu(held))
 
     def _others(self, held: staff.Scopes, names: staff.ScopeNames) -> list[tuple[str, str]]:
         """The isolation, transfer and unit roles held, as (role, scope by name)."""
@@ -134,14 +140,26 @@ class InviteFlow(TableFlow):
                   *((ROLE_UNIT, u) for u in sorted(held.units))]  # fmt: skip
         return [(role, scope_label(self.s, role, scope, names)) for role, scope in scoped]
 
-    async def _staff_commands(self, chat_id: int, locale: str, held: staff.Scopes) -> None:
-        """Show the staff commands in this person's command menu (best effort)."""
-        names = (*(self.commands if held.grid_staff else ()),  # not a site manager's, a crew's
-                 *(MANAGER_COMMANDS if held.villages else ()),
-                 *(SITE_COMMANDS if held.sites else ()),
-                 *(TRANSFER_COMMANDS if held.dispatcher or held.vehicles else ()),
-                 *(UNIT_COMMANDS if held.units else ()),
-                 *self.resident_commands)  # fmt: skip
+    async def leader_menu(self, actor: Actor, chat_id: int, locale: str) -> None:
+        """A leader's command menu in their private chat: the leaders' commands, their staff
+        roles' if any, the residents'; once per process (the admins' is set at start)."""
+        if not actor.is_leader or actor.is_admin or actor.user_id in self._leader_menus:
+            return
+        self._leader_menus.add(actor.user_id)
+        held = await staff.scopes(self.s, actor.user_id)
+        await self._set_menu(chat_id, locale, (*LEADER_COMMANDS, *self._menu(held)))
+
+    def _menu(self, held: staff.Scopes) -> tuple[str, ...]:
+        """The commands of the staff roles held, then the residents'."""
+        return (*(self.commands if held.grid_staff else ()),  # not a site manager's, a crew's
+                *(MANAGER_COMMANDS if held.villages else ()),
+                *(SITE_COMMANDS if held.sites else ()),
+                *(TRANSFER_COMMANDS if held.dispatcher or held.vehicles else ()),
+                *(UNIT_COMMANDS if held.units else ()),
+                *self.resident_commands)  # fmt: skip
+
+    async def _set_menu(self, chat_id: int, locale: str, names: tuple[str, ...]) -> None:
+        """Show ``names`` in this chat's command menu (best effort)."""
         # once each: a worker may be a liaison too
         commands = [
             BotCommand(c, self.s.text(locale, "start", f"cmd_{c}")) for c in dict.fromkeys(names)

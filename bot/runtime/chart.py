@@ -19,6 +19,7 @@ from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ SYSTEM_FAMILIES = (
 )
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # cjk_font() takes it too, inside a chart's
 
 
 class NoCJKFont(RuntimeError):
@@ -94,55 +95,79 @@ def render(
 ) -> bytes:
     """The PNG: new arrivals and alerts per day (bars, top), people under monitoring (line,
     bottom: it is often a hundred times larger, so it gets its own scale)."""
+    x = list(range(len(days)))
+    with _lock:  # FreeType objects are shared between figures
+        fig, font = _figure(text.title, (8, 6))
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+        width = 0.4
+        for dx, values, label, color in ((-width / 2, arrivals, text.arrivals, "#4C72B0"),
+                                         (width / 2, alerts, text.alerts, "#C44E52")):  # fmt: skip
+            _bars(top, [i + dx for i in x], values, width, label, color)
+        bottom.plot(x, monitoring, marker="o", color="#55A868", label=text.monitoring)
+        bottom.fill_between(x, monitoring, alpha=0.15, color="#55A868")
+        for ax in (top, bottom):
+            _axis(ax, text.people, font)
+        bottom.set_xticks(x, [f"{d.month}/{d.day}" for d in days], fontsize=8)
+        return _png(fig)
+
+
+def trend(days: Sequence[date], values: Sequence[int], title: str, series: str,
+          people: str) -> bytes:  # fmt: skip
+    """A PNG of one count per day (bars, each labelled up to a month), for /stats' 按日趋势."""
+    x = list(range(len(days)))
+    step = max(1, len(days) // 16)  # at most ~16 day labels, however long the range
+    with _lock:
+        fig, font = _figure(title, (8, 4.5))
+        ax = fig.subplots()
+        _bars(ax, x, values, 0.7, series, "#4C72B0", labelled=len(days) <= 31)
+        _axis(ax, people, font)
+        ax.set_xticks(x[::step], [f"{d.month}/{d.day}" for d in days][::step], fontsize=8)
+        return _png(fig)
+
+
+def _figure(title: str, size: tuple[float, float]) -> tuple[Any, Any]:
+    """A titled figure of ``size`` inches (its canvas attached), and the labels' font."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
-    from matplotlib.ticker import MaxNLocator
 
     _, family = cjk_font()
-    font = FontProperties(family=[family, "DejaVu Sans"], size=10)
-    big = FontProperties(family=[family, "DejaVu Sans"], size=13)
-    x = list(range(len(days)))
-    labels = [f"{d.month}/{d.day}" for d in days]
+    fig = Figure(figsize=size, dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    fig.suptitle(title, fontproperties=FontProperties(family=[family, "DejaVu Sans"], size=13))
+    return fig, FontProperties(family=[family, "DejaVu Sans"], size=10)
 
-    with _lock:  # FreeType objects are shared between figures
-        fig = Figure(figsize=(8, 6), dpi=110, layout="constrained")
-        FigureCanvasAgg(fig)
-        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
-        fig.suptitle(text.title, fontproperties=big)
-        width = 0.4
-        top.bar([i - width / 2 for i in x], arrivals, width, label=text.arrivals, color="#4C72B0")
-        top.bar([i + width / 2 for i in x], alerts, width, label=text.alerts, color="#C44E52")
-        for i, (a, b) in enumerate(zip(arrivals, alerts, strict=True)):
-            for value, dx in ((a, -width / 2), (b, width / 2)):
-                if value:
-                    top.annotate(
-                        str(value),
-                        (i + dx, value),
-                        ha="center",
-                        va="bottom",
-                        fontsize=8,
-                        xytext=(0, 1),
-                        textcoords="offset points",
-                    )
-        top.legend(prop=font, loc="upper left")
-        top.set_ylabel(text.people, fontproperties=font)
-        bottom.plot(x, monitoring, marker="o", color="#55A868", label=text.monitoring)
-        bottom.fill_between(x, monitoring, alpha=0.15, color="#55A868")
-        bottom.legend(prop=font, loc="upper left")
-        bottom.set_ylabel(text.people, fontproperties=font)
-        for ax in (top, bottom):
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_ylim(bottom=0, top=max(1, *_values(ax)) * 1.15)
-            ax.grid(axis="y", alpha=0.3)
-            ax.spines[["top", "right"]].set_visible(False)
-        bottom.set_xticks(x, labels, fontsize=8)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
+
+def _bars(ax: Any, x: Sequence[float], values: Sequence[int], width: float, label: str,
+          color: str, labelled: bool = True) -> None:  # fmt: skip
+    """Bars, each non-zero one with its value above it (``labelled``)."""
+    ax.bar(x, values, width, label=label, color=color)
+    for at, value in zip(x, values, strict=True):
+        if labelled and value:
+            ax.annotate(str(value), (at, value), ha="center", va="bottom", fontsize=8,
+                        xytext=(0, 1), textcoords="offset points")  # fmt: skip
+
+
+def _axis(ax: Any, people: str, font: Any) -> None:
+    """The legend, the y axis (whole people, from 0 with room above the tallest) and the
+    light grid every chart shares."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.legend(prop=font, loc="upper left")
+    ax.set_ylabel(people, fontproperties=font)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(bottom=0, top=max(1, *_values(ax)) * 1.15)
+    ax.grid(axis="y", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def _png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
     return buffer.getvalue()
 
 
-def _values(ax) -> list[float]:
+def _values(ax: Any) -> list[float]:
     values: list[float] = [0]
     for container in ax.containers:
         values += [bar.get_height() for bar in container]

@@ -502,6 +502,33 @@ async def supply_refuse_start(h: Harness) -> None:
     await h.press(STORE_KEEPER, f"v1:wz:no:{request['id']}")  # the request card's 拒绝
 
 
+# -- exports: /export (the register, the range, the format), /audit (the range, the format) --
+
+
+async def export_start(h: Harness) -> None:
+    await h.text(ADMIN, "/export")
+
+
+async def export_first(h: Harness) -> None:
+    await h.choose(ADMIN, "来返人员")
+
+
+async def export_to_end(h: Harness) -> None:
+    await h.choose(ADMIN, "今天")
+
+
+async def audit_start(h: Harness) -> None:
+    await h.text(ADMIN, "/audit")
+
+
+# -- stats: /stats' 自选日期, the range typed ------------------------------------------------
+
+
+async def stats_range_start(h: Harness) -> None:
+    await h.text(ADMIN, "/stats")
+    await h.choose(ADMIN, "自选日期")
+
+
 FLOWS = [
     FlowRow("arrival", RESIDENT, arrival_start, arrival_first, arrival_to_end, "submit",
             "reports", already="已经提交过", edit="name"),
@@ -560,6 +587,14 @@ FLOWS = [
             supply_request_to_end, "submit", "supply_requests"),
     FlowRow("supply_refuse", STORE_KEEPER, supply_refuse_start, _nothing, _nothing,
             "镇库存不足", "supply_requests WHERE state = 'refused'", setup=request_supplies,
+            typed=True),
+    FlowRow("export", ADMIN, export_start, export_first, export_to_end, "xlsx",
+            "audit WHERE action = 'export'"),
+    FlowRow("audit_export", ADMIN, audit_start, export_to_end, _nothing, "xlsx",
+            "audit WHERE action = 'audit.export'"),
+    FlowRow("stats_range", ADMIN, stats_range_start, _nothing, _nothing,
+            "2020-10-20 至 2020-10-26",
+            """audit WHERE action = 'stats.view' AND detail LIKE '%"from": "2020-10-20"%'""",
             typed=True),
 ]  # fmt: skip
 SUMMARY_FLOWS = [row for row in FLOWS if row.edit]
