@@ -499,9 +499,8 @@ def add_export_parsers(sub: argparse._SubParsersAction) -> None:
         command.add_argument("--out", required=True, help=OUT_HELP)
         command.add_argument("--force", action="store_true",
                              help="replace --out (and its parts) if it exists")  # fmt: skip
-        command.add_argument(
-            "--author", help="填报人 on the file (default: 系统管理员（服务器导出）)"
-        )
+        command.add_argument("--author", help="the 填报人 named on the file "
+                             "(default: exports.j2's words for a server export)")  # fmt: skip
         command.set_defaults(run_command=export_command)
 
 

@@ -712,6 +712,10 @@ class Config(_Frozen):
         """Each village's id -> its grid ids, in the file's order."""
         return {v.id: tuple(g.id for g in v.grids) for v in self.villages}
 
+    def grid_villages(self) -> dict[str, str]:
+        """Each grid's id -> its village's id."""
+        return {g.id: v.id for v in self.villages for g in v.grids}
+
     def listed_staff(self) -> set[tuple[int, str, str]]:
         """The staff named in the file — workers, village admins, crews, dispatchers, unit
         liaisons, site managers — as (user id, role, scope)."""

@@ -383,7 +383,6 @@ async def test_english(harness: Harness) -> None:
 
 async def test_the_daily_report_counts_tips(harness: Harness) -> None:
     """bot/digest.py reads the tips table: received, handled, overdue."""
-    from bot.actions.digest import grid_villages
     from storage import stats
 
     h = harness
@@ -398,7 +397,7 @@ async def test_the_daily_report_counts_tips(harness: Harness) -> None:
         now = h.clock.now()
         async with h.db.write() as conn:
             counts = await stats.collect(conn, now - timedelta(days=1), now, now,
-                                         grid_villages(h.services))  # fmt: skip
+                                         h.services.config.grid_villages())  # fmt: skip
         xf = counts["xf"]
         return xf.tips_new, xf.tips_handled, xf.tips_overdue
 

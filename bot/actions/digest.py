@@ -186,10 +186,6 @@ class Digest:
     chart_text: chart.ChartText
 
 
-def grid_villages(services: Services) -> dict[str, str]:
-    return {g.id: v.id for v in services.config.villages for g in v.grids}
-
-
 async def build(
     services: Services,
     conn: aiosqlite.Connection,
@@ -203,7 +199,7 @@ async def build(
     """The report's text and the chart's data (the PNG is drawn by ``render_chart``)."""
     config = services.config
     locale = config.bot.default_locale
-    counts = await stats.collect(conn, since, until, now, grid_villages(services))
+    counts = await stats.collect(conn, since, until, now, services.config.grid_villages())
     rows = [Row(v.name, counts.pop(v.id, VillageCounts())) for v in config.villages]
     if any(not c.all_zero for c in counts.values()):  # rows of no configured village
         other = VillageCounts()

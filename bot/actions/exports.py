@@ -22,12 +22,13 @@ import json
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.domain import exports as domain
+from bot.domain import stats
 from bot.domain.exports import Range
 from bot.domain.registers import CODES, Layout
 from bot.domain.roles import Actor
@@ -71,12 +72,8 @@ def bounds(span: Range, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]
     """The range's ends as instants: from the first day's midnight, up to (not including) the
     midnight after the last day, in the town's time."""
     start, end = span
-
-    def midnight(day: date) -> datetime:
-        return datetime.combine(day, time(), tz).astimezone(UTC)
-
-    return (midnight(start) if start else None,
-            midnight(end + timedelta(days=1)) if end else None)  # fmt: skip
+    return (stats.midnight(start, tz) if start else None,
+            stats.midnight(end + timedelta(days=1), tz) if end else None)  # fmt: skip
 
 
 def build(services: Services, job: Job, path: Path, author: str,
@@ -100,7 +97,7 @@ def build(services: Services, job: Job, path: Path, author: str,
         rows = store.rows(conn, db.cipher, job.register, start=start, end=end,
                           villages=job.villages, days=days, tz=config.tz,
                           names=names(services, job.locale),
-                          grid_villages=grid_villages(services))  # fmt: skip
+                          grid_villages=config.grid_villages())  # fmt: skip
         common = dict(words=words, tz=config.tz, entitled=job.entitled, days=days)
         if job.fmt == "csv":
             return writer.write_csv(path, layout, rows, **common)
@@ -108,10 +105,6 @@ def build(services: Services, job: Job, path: Path, author: str,
                                  max_bytes=writer.MAX_BYTES, **common)  # fmt: skip
     finally:
         conn.close()
-
-
-def grid_villages(services: Services) -> dict[str, str]:
-    return {g.id: v.id for v in services.config.villages for g in v.grids}
 
 
 def names(services: Services, locale: str) -> dict[str, str]:

@@ -145,9 +145,9 @@ async def own(services: Services, user_id: int) -> Row | None:
     pairs = [(role, scope) for role, scopes in held.items() for scope in sorted(scopes)]
     if not pairs:
         return None
-    village_of = {g.id: v.id for v in services.config.villages for g in v.grids}
     async with services.db.write() as conn:
-        return await ensure_for_staff(conn, user_id, pairs, village_of, services.now())
+        return await ensure_for_staff(conn, user_id, pairs, services.config.grid_villages(),
+                                      services.now())  # fmt: skip
 
 
 async def change(

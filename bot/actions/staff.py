@@ -172,9 +172,8 @@ async def bind(
         )
         await audit.record(conn, now, user_id, action, subject, what)
         if bound:  # on the roster (人员档案) from now on, as everyone on staff
-            village_of = {g.id: v.id for v in services.config.villages for g in v.grids}
             pair = [(bound["role"], bound["scope"])]
-            await ensure_for_staff(conn, user_id, pair, village_of, now)
+            await ensure_for_staff(conn, user_id, pair, services.config.grid_villages(), now)
     return bound
 
 

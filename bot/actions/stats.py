@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from markupsafe import Markup
@@ -42,23 +42,18 @@ class Answer:
     markup: dict[str, Any]
 
 
-def grid_villages(services: Services) -> dict[str, str]:
-    return {g.id: v.id for v in services.config.villages for g in v.grids}
-
-
 def permits(services: Services, actor: Actor, query: Query) -> bool:
-    return rules.permits(actor, query, grid_villages(services))
+    return rules.permits(actor, query, services.config.grid_villages())
 
 
 def _filter(services: Services, actor: Actor, q: Query) -> store.Filter:
     """The window of ``q``'s days in the town's timezone, and the villages looked at."""
     tz = services.config.tz
-    since = datetime.combine(q.start, time(), tz)
-    until = datetime.combine(q.end + timedelta(days=1), time(), tz)
+    since, until = rules.midnight(q.start, tz), rules.midnight(q.end + timedelta(days=1), tz)
     villages = frozenset({q.village}) if q.village else rules.villages_of(actor)
     grids = None
     if villages is not None:
-        grids = frozenset(g for g, v in grid_villages(services).items() if v in villages)
+        grids = frozenset(g for g, v in services.config.grid_villages().items() if v in villages)
     return store.Filter(since, until, villages, grids, q.grid, q.category,
                         rules.province_name(q.province), tz)  # fmt: skip
 

@@ -12,7 +12,7 @@ from bot.actions import unit_reports
 from bot.config import Config
 from bot.domain import roles
 from bot.domain import units as rules
-from bot.domain.roles import Actor, VillageOf
+from bot.domain.roles import Actor
 from bot.domain.units import UnitSpec
 from bot.runtime.services import Services
 from storage import audit, outbox
@@ -54,11 +54,6 @@ async def seed(services: Services) -> None:
                                  retired=unit_reports.close_retired)  # fmt: skip
 
 
-def village_of(config: Config) -> VillageOf:
-    grids = {g.id: v.id for v in config.villages for g in v.grids}
-    return grids.get
-
-
 def card(services: Services, row: Row, liaisons: int) -> dict[str, Any]:
     """What the templates show of a unit (no personal data: fine for the group)."""
     config = services.config
@@ -94,7 +89,7 @@ def _in_config_order(config: Config, rows: list[Row]) -> list[Row]:
 
 def may_view(services: Services, actor: Actor, row: Row) -> bool:
     return roles.can_view_unit(
-        actor, row["id"], row["village_id"], row["grid_id"], village_of(services.config)
+        actor, row["id"], row["village_id"], row["grid_id"], services.config.grid_villages().get
     )
 
 

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 
 from bot.domain.divisions import DIVISIONS
@@ -116,6 +116,12 @@ def permits(actor: Actor, query: Query, village_of_grid: Mapping[str, str]) -> b
         return False
     grid_ok = not query.grid or village_of_grid.get(query.grid) in scope
     return (not query.village or query.village in scope) and grid_ok
+
+
+def midnight(day: date, tz: tzinfo) -> datetime:
+    """The instant a town's day begins (in UTC): a range of days [first, last] is the instants
+    from ``midnight(first)`` up to, not including, ``midnight(last + 1 day)``."""
+    return datetime.combine(day, time(), tz).astimezone(UTC)
 
 
 def preset_range(preset: str, today: date) -> tuple[date, date]:
